@@ -1,0 +1,148 @@
+// The effective configuration of metricsd: plain aggregates with their defaults, filled
+// by config::Load() from the JSON file, then the MC_* environment, then validated.
+// Every duration is a std::chrono type. Immutable once loaded; a reload builds a new one.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace metricsd::config {
+
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+
+enum class TlsVersion { kTls10, kTls11, kTls12, kTls13 };
+// "TLS1.0" .. "TLS1.3", the spelling used in the config file.
+std::string_view TlsVersionName(TlsVersion version) noexcept;
+
+// Client-side TLS, shared by every shipper and scrape target.
+struct TlsOptions {
+  bool enabled = false;
+  std::string ca_file;    // empty: the system trust store
+  std::string cert_file;  // client certificate for mTLS (optional, needs key_file)
+  std::string key_file;
+  std::string server_name;  // SNI and the name the server certificate must carry
+  bool insecure_skip_verify = false;
+  TlsVersion min_version = TlsVersion::kTls12;
+  TlsVersion max_version = TlsVersion::kTls13;
+  std::vector<std::string> cipher_suites;  // IANA names; empty: OpenSSL defaults
+  bool session_tickets = true;
+};
+
+struct BasicAuth {
+  std::string username;
+  std::string password;
+  std::string password_file;  // read at start-up and on reload
+};
+
+// Authentication and extra headers for one HTTP peer.
+struct HttpAuth {
+  BasicAuth basic_auth;
+  std::string bearer_token;
+  std::string bearer_token_file;
+  std::map<std::string, std::string> headers;
+};
+
+enum class ShipperType { kPrometheusRemoteWrite, kHttpJson, kInfluxLine };
+
+struct QueueOptions {
+  std::uint64_t max_disk_bytes = 1ULL << 30;  // per shipper
+  std::size_t max_memory_samples = 100'000;   // beyond this, batches live on disk only
+  milliseconds min_backoff{500};
+  milliseconds max_backoff{std::chrono::minutes(1)};
+  bool retry_on_429 = true;
+};
+
+struct ShipperOptions {
+  std::string name = "default";
+  ShipperType type = ShipperType::kPrometheusRemoteWrite;
+  std::string endpoint;
+  milliseconds timeout{std::chrono::seconds(30)};
+  TlsOptions tls;
+  HttpAuth auth;
+  std::size_t max_samples_per_request = 2000;
+  bool gzip = false;  // http_json only
+  QueueOptions queue;
+};
+
+enum class ScrapeFormat { kAuto, kPrometheusText, kOpenMetrics, kJson };
+
+struct EndpointOptions {
+  std::string name;
+  std::string url;
+  ScrapeFormat format = ScrapeFormat::kAuto;
+  std::string metric_prefix = "app_";
+  std::map<std::string, std::string> labels;
+  std::optional<milliseconds> timeout;   // default: min(10s, collector interval)
+  std::optional<seconds> interval;       // default: the collector interval
+  std::uint64_t max_body_bytes = 64ULL << 20;
+  TlsOptions tls;
+  HttpAuth auth;
+};
+
+struct FilesystemOptions {
+  std::string mountpoint_include;  // regular expressions (ECMAScript); empty: no filter
+  std::string mountpoint_exclude = "^/(dev|proc|run/credentials/.+|sys|var/lib/docker/.+|var/lib/containers/storage/.+)($|/)";
+  std::string fstype_include;
+  std::string fstype_exclude =
+      "^(autofs|binfmt_misc|bpf|cgroup2?|configfs|debugfs|devpts|devtmpfs|fusectl|hugetlbfs|iso9660|mqueue|nsfs|overlay|proc|procfs|pstore|rpc_pipefs|securityfs|selinuxfs|squashfs|sysfs|tracefs|tmpfs|ramfs|nfsd)$";
+  milliseconds statfs_timeout{std::chrono::seconds(5)};
+};
+
+struct DiskIoOptions {
+  std::string device_include;
+  std::string device_exclude = "^(z?ram|loop|fd|(h|s|v|xv)d[a-z]+|nvme\\d+n\\d+p|mmcblk\\d+p)\\d+$|^(ram|loop|fd|sr)\\d*$";
+};
+
+struct NetworkOptions {
+  std::string interface_include;
+  std::string interface_exclude;
+};
+
+struct GpuOptions {
+  std::string nvml_library;  // empty: libnvidia-ml.so.1, then libnvidia-ml.so
+};
+
+struct CollectorOptions {
+  seconds interval{60};
+  bool enable_cpu = true;
+  bool enable_memory = true;
+  bool enable_disk = true;
+  bool enable_network = true;
+  bool enable_gpu = false;
+  bool enable_host = true;      // uptime, boot time, load, processes
+  bool enable_pressure = true;  // /proc/pressure (PSI) where the kernel has it
+  FilesystemOptions filesystems;
+  DiskIoOptions disk_io;
+  NetworkOptions network;
+  GpuOptions gpu;
+};
+
+struct ServerOptions {
+  std::string host = "0.0.0.0";
+  int port = 8080;
+  // /health reports "degraded" when a shipper has not succeeded for this long.
+  seconds health_degraded_after{std::chrono::minutes(5)};
+};
+
+enum class LogLevel { kDebug, kInfo, kWarn, kError };
+enum class LogFormat { kText, kJson };
+
+struct Config {
+  ServerOptions server;
+  CollectorOptions collector;
+  std::vector<ShipperOptions> shippers;  // empty: pull mode (/metrics only)
+  std::vector<EndpointOptions> endpoints;
+  std::map<std::string, std::string> global_labels;
+  bool hostname_label = false;  // add hostname="<host>" to every sample
+  std::string data_dir;         // empty: /var/lib/metricsd if writable, else ./data
+  LogLevel log_level = LogLevel::kInfo;
+  LogFormat log_format = LogFormat::kText;
+};
+
+}  // namespace metricsd::config

@@ -1,0 +1,100 @@
+// The metric model every part of metricsd speaks: collectors produce MetricFamily
+// values, the exposition and the shippers consume them.
+//
+// A Sample carries its full name (so a histogram family "x" holds x_bucket, x_sum and
+// x_count samples), its label set sorted by name, its value and the wall-clock time it
+// was taken in milliseconds since the Unix epoch. Value types; no sharing, no locking.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace metricsd {
+
+enum class MetricType : std::uint8_t {
+  kGauge,
+  kCounter,
+  kUntyped,
+  kHistogram,
+  kSummary,
+  kInfo,
+  kStateSet,
+  kGaugeHistogram,
+};
+
+// Lower-case name as used by "# TYPE" lines and by the HTTP JSON payload.
+std::string_view MetricTypeName(MetricType type) noexcept;
+
+struct Label {
+  std::string name;
+  std::string value;
+
+  friend bool operator==(const Label&, const Label&) = default;
+  friend auto operator<=>(const Label&, const Label&) = default;
+};
+
+// Sorted by name, names unique. Use SortLabels() after building one by hand.
+using Labels = std::vector<Label>;
+
+struct Sample {
+  std::string name;
+  Labels labels;
+  double value = 0;
+  std::int64_t timestamp_ms = 0;
+
+  friend bool operator==(const Sample&, const Sample&) = default;
+};
+
+struct MetricFamily {
+  std::string name;
+  std::string help;
+  MetricType type = MetricType::kGauge;
+  std::vector<Sample> samples;
+};
+
+using Snapshot = std::vector<MetricFamily>;
+
+// Sorts by name (byte order, as remote write requires) and keeps the last of duplicate names.
+void SortLabels(Labels& labels);
+
+// Sets or replaces one label, keeping the set sorted.
+void SetLabel(Labels& labels, std::string_view name, std::string_view value);
+
+// Metric names: [a-zA-Z_:][a-zA-Z0-9_:]*   Label names: [a-zA-Z_][a-zA-Z0-9_]*
+bool IsValidMetricName(std::string_view name) noexcept;
+bool IsValidLabelName(std::string_view name) noexcept;
+
+// Replaces every character that is not allowed with '_' (and prefixes '_' to a leading
+// digit). Returns true when something was changed.
+bool SanitizeMetricName(std::string& name);
+bool SanitizeLabelName(std::string& name);
+
+// Convenience builder used by collectors: one family, samples appended with a shared time.
+class FamilyBuilder {
+ public:
+  FamilyBuilder(std::string name, std::string help, MetricType type, std::int64_t timestamp_ms)
+      : timestamp_ms_(timestamp_ms) {
+    family_.name = std::move(name);
+    family_.help = std::move(help);
+    family_.type = type;
+  }
+
+  // Labels must already be sorted by name.
+  FamilyBuilder& Add(double value, Labels labels = {}) {
+    family_.samples.push_back(Sample{family_.name, std::move(labels), value, timestamp_ms_});
+    return *this;
+  }
+
+  // Moves the family out; the builder is empty afterwards.
+  MetricFamily Build() { return std::move(family_); }
+  bool empty() const noexcept { return family_.samples.empty(); }
+
+ private:
+  MetricFamily family_;
+  std::int64_t timestamp_ms_;
+};
+
+}  // namespace metricsd
