@@ -1,0 +1,44 @@
+// Shipper: encodes one batch for one receiver and sends it, once. It never retries and
+// never sleeps: the send loop (src/queue) owns retries, backoff, splitting and the
+// on-disk buffer, using the verdict returned here.
+//
+// Send() is called from that shipper's own sender thread only (never concurrently) and
+// must not throw. It must return within the configured timeout.
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/metric.h"
+
+namespace metricsd {
+
+// A batch is a list of families; each sample carries its own timestamp (collection time).
+using Batch = std::vector<MetricFamily>;
+
+struct SendResult {
+  enum class Kind {
+    kOk,     // delivered (2xx)
+    kRetry,  // network error, 5xx, 429: try again later
+    kDrop,   // 4xx other than 429 (and 413, see kTooLarge): retrying cannot help
+    kTooLarge,  // 413: split the batch and send the halves
+  };
+  Kind kind = Kind::kOk;
+  int http_status = 0;  // 0 when no HTTP response was received
+  std::optional<std::chrono::milliseconds> retry_after;  // from a Retry-After header
+  std::string reason;  // short cause for logs and the dropped{reason} counter; no secrets
+
+  static SendResult Ok(int status = 200) { return {Kind::kOk, status, std::nullopt, {}}; }
+};
+
+class Shipper {
+ public:
+  virtual ~Shipper() = default;
+  virtual std::string_view name() const = 0;  // the configured shipper name
+  virtual SendResult Send(const Batch& batch) noexcept = 0;
+};
+
+}  // namespace metricsd
