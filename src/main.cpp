@@ -1,8 +1,255 @@
+// metricsd entry point: flags, configuration, signals, and the agent's lifetime.
+#include <curl/curl.h>
+#include <signal.h>
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <cstdio>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
 
+#include "agent/agent.h"
+#include "agent/logging.h"
+#include "cli/flags.h"
+#include "config/config_loader.h"
 #include "core/version.h"
+#include "formats/prometheus_text_writer.h"
+#include "server/http_server.h"
 
-int main() {
-  std::printf("metricsd %s\n", metricsd::kVersion);
-  return 0;
+namespace {
+
+using metricsd::Agent;
+using metricsd::config::Loaded;
+
+constexpr int kExitConfig = 1;
+constexpr int kExitUsage = 2;
+constexpr int kExitStartup = 3;
+
+// curl_global_init once for the whole process, before any thread starts.
+class CurlGlobal {
+ public:
+  CurlGlobal() { curl_global_init(CURL_GLOBAL_DEFAULT); }
+  ~CurlGlobal() { curl_global_cleanup(); }
+};
+
+struct ConfigChoice {
+  std::string path;  // empty: embedded default
+  bool explicit_path = false;
+};
+
+ConfigChoice ChooseConfig(const metricsd::Flags& flags) {
+  if (flags.config_path) {
+    return {*flags.config_path, true};
+  }
+  if (::access("config.json", F_OK) == 0) {
+    return {"config.json", false};
+  }
+  return {};
+}
+
+metricsd::Result<Loaded> Load(const ConfigChoice& choice, const metricsd::Flags& flags) {
+  auto loaded = choice.path.empty()
+                    ? metricsd::config::LoadFromText(metricsd::config::kEmbeddedDefaultConfig,
+                                                     "embedded default")
+                    : metricsd::config::LoadFromFile(choice.path);
+  if (loaded.ok() && flags.log_level) {
+    loaded->config.log_level = *metricsd::config::ParseLogLevel(*flags.log_level);
+  }
+  return loaded;
+}
+
+std::string Describe(const Loaded& loaded) {
+  const auto& c = loaded.config;
+  std::string mode = c.shippers.empty() ? "pull mode (no shipper; serving /metrics only)"
+                                        : std::to_string(c.shippers.size()) + " shipper(s)";
+  return "metricsd " + std::string(metricsd::kVersion) + " starting with " +
+         (loaded.source == "embedded default"
+              ? std::string("the embedded default configuration (no -config and no ./config.json)")
+              : "configuration " + loaded.source) +
+         ": " + mode + ", interval " + std::to_string(c.collector.interval.count()) + "s";
+}
+
+void LogWarnings(const Loaded& loaded) {
+  for (const std::string& w : loaded.warnings) {
+    spdlog::warn("{}", w);
+  }
+}
+
+// The running agent, swapped on reload; the server's callbacks read it.
+class AgentSlot {
+ public:
+  std::shared_ptr<Agent> Get() const {
+    std::lock_guard lock(mutex_);
+    return agent_;
+  }
+  void Set(std::shared_ptr<Agent> agent) {
+    std::lock_guard lock(mutex_);
+    agent_ = std::move(agent);
+  }
+
+ private:
+  mutable std::mutex mutex_;
+  std::shared_ptr<Agent> agent_;  // guarded by mutex_
+};
+
+int RunOnce(Agent& agent) {
+  // CPU percentages need two readings: the collectors took the first when built.
+  std::this_thread::sleep_for(std::chrono::milliseconds(250));
+  std::vector<metricsd::MetricFamily> families = agent.CollectOnce();
+  std::string out;
+  metricsd::AppendPrometheusText(families, out);
+  std::fwrite(out.data(), 1, out.size(), stdout);
+  return std::fflush(stdout) == 0 ? 0 : kExitStartup;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  std::string program = argc > 0 ? argv[0] : "metricsd";
+  auto flags = metricsd::ParseFlags(args);
+  if (!flags.ok()) {
+    std::fprintf(stderr, "%s\n%s", flags.error().c_str(), metricsd::UsageText(program).c_str());
+    return kExitUsage;
+  }
+  if (flags->help) {
+    std::fputs(metricsd::UsageText(program).c_str(), stdout);
+    return 0;
+  }
+  if (flags->version) {
+    std::printf("metricsd %s\n", metricsd::kVersion);
+    return 0;
+  }
+  if (flags->log_level && !metricsd::config::ParseLogLevel(*flags->log_level)) {
+    std::fprintf(stderr, "-log-level: unknown level \"%s\" (expected debug, info, warn or error)\n",
+                 flags->log_level->c_str());
+    return kExitUsage;
+  }
+
+  // Signals are taken synchronously by the main thread; block them before any thread exists.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGHUP);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  ::signal(SIGPIPE, SIG_IGN);
+
+  ConfigChoice choice = ChooseConfig(*flags);
+  auto loaded = Load(choice, *flags);
+  if (!loaded.ok()) {
+    std::fprintf(stderr, "metricsd: %s\n", loaded.error().c_str());
+    return kExitConfig;
+  }
+  metricsd::SetUpLogging(loaded->config.log_level, loaded->config.log_format);
+  if (!flags->positional.empty()) {
+    spdlog::warn("ignoring unexpected arguments starting with \"{}\"", flags->positional.front());
+  }
+
+  if (flags->check_config) {
+    for (const std::string& w : loaded->warnings) {
+      std::fprintf(stderr, "warning: %s\n", w.c_str());
+    }
+    std::string rendered = metricsd::config::RenderEffectiveConfig(loaded->config);
+    std::fputs(rendered.c_str(), stdout);
+    std::fprintf(stderr, "configuration %s is valid\n", loaded->source.c_str());
+    return 0;
+  }
+
+  CurlGlobal curl_global;
+  metricsd::ProcessInfo process{.started = std::chrono::steady_clock::now(),
+                                .config_source = loaded->source};
+  metricsd::HostPaths paths = metricsd::HostPaths::FromEnvironment();
+
+  if (flags->once) {
+    LogWarnings(*loaded);
+    try {
+      Agent agent(loaded->config, paths, process);
+      return RunOnce(agent);
+    } catch (const std::exception& e) {
+      spdlog::error("cannot start: {}", e.what());
+      return kExitStartup;
+    }
+  }
+
+  spdlog::info("{}", Describe(*loaded));
+  LogWarnings(*loaded);
+  if (paths.proc != "/proc" || paths.sys != "/sys" || paths.root != "/") {
+    spdlog::info("reading the host through HOST_PROC={} HOST_SYS={} HOST_ROOT={}", paths.proc,
+                 paths.sys, paths.root);
+  }
+
+  AgentSlot slot;
+  std::shared_ptr<Agent> agent;
+  try {
+    agent = std::make_shared<Agent>(loaded->config, paths, process);
+  } catch (const std::exception& e) {
+    spdlog::error("cannot start: {}", e.what());
+    return kExitStartup;
+  }
+  slot.Set(agent);
+
+  metricsd::HttpServer server(metricsd::ServerHandlers{
+      .render_metrics = [&slot] { return slot.Get()->RenderMetrics(); },
+      .health = [&slot] { return slot.Get()->Health(); },
+  });
+  std::string host = loaded->config.server.host;
+  int port = loaded->config.server.port;
+  if (auto bound = server.Bind(host, port); !bound.ok()) {
+    spdlog::error("{}", bound.error());
+    return kExitStartup;
+  }
+  server.Start();
+  spdlog::info("serving /health and /metrics on {}:{}", host.empty() ? "0.0.0.0" : host, port);
+  agent->Start();
+
+  metricsd::config::Config running = loaded->config;
+  int exit_code = 0;
+  for (;;) {
+    int signal_number = 0;
+    if (sigwait(&signals, &signal_number) != 0) {
+      continue;
+    }
+    if (signal_number == SIGHUP) {
+      spdlog::info("SIGHUP: reloading configuration");
+      auto reloaded = Load(choice, *flags);
+      if (!reloaded.ok()) {
+        spdlog::error("reload failed, keeping the running configuration: {}", reloaded.error());
+        continue;
+      }
+      LogWarnings(*reloaded);
+      if (reloaded->config.server.host != host || reloaded->config.server.port != port) {
+        spdlog::warn(
+            "server.host/server.port changed; that needs a restart (still serving on "
+            "{}:{})",
+            host, port);
+      }
+      agent->Stop();
+      std::shared_ptr<Agent> next;
+      try {
+        next = std::make_shared<Agent>(reloaded->config, paths, process);
+      } catch (const std::exception& e) {
+        spdlog::error("reload failed, keeping the running configuration: {}", e.what());
+        agent->Start();
+        continue;
+      }
+      metricsd::SetUpLogging(reloaded->config.log_level, reloaded->config.log_format);
+      slot.Set(next);
+      agent = next;
+      agent->Start();
+      running = reloaded->config;
+      spdlog::info("configuration reloaded from {}", reloaded->source);
+      continue;
+    }
+    spdlog::info("{}: shutting down", signal_number == SIGINT ? "SIGINT" : "SIGTERM");
+    break;
+  }
+  agent->Stop();
+  server.Stop();
+  spdlog::info("metricsd stopped");
+  return exit_code;
 }

@@ -78,8 +78,8 @@ struct EndpointOptions {
   ScrapeFormat format = ScrapeFormat::kAuto;
   std::string metric_prefix = "app_";
   std::map<std::string, std::string> labels;
-  std::optional<milliseconds> timeout;   // default: min(10s, collector interval)
-  std::optional<seconds> interval;       // default: the collector interval
+  std::optional<milliseconds> timeout;  // default: min(10s, collector interval)
+  std::optional<seconds> interval;      // default: the collector interval
   std::uint64_t max_body_bytes = 64ULL << 20;
   TlsOptions tls;
   HttpAuth auth;
@@ -87,16 +87,20 @@ struct EndpointOptions {
 
 struct FilesystemOptions {
   std::string mountpoint_include;  // regular expressions (ECMAScript); empty: no filter
-  std::string mountpoint_exclude = "^/(dev|proc|run/credentials/.+|sys|var/lib/docker/.+|var/lib/containers/storage/.+)($|/)";
+  std::string mountpoint_exclude =
+      "^/(dev|proc|run/credentials/.+|sys|var/lib/docker/.+|var/lib/containers/storage/.+)($|/)";
   std::string fstype_include;
   std::string fstype_exclude =
-      "^(autofs|binfmt_misc|bpf|cgroup2?|configfs|debugfs|devpts|devtmpfs|fusectl|hugetlbfs|iso9660|mqueue|nsfs|overlay|proc|procfs|pstore|rpc_pipefs|securityfs|selinuxfs|squashfs|sysfs|tracefs|tmpfs|ramfs|nfsd)$";
+      "^(autofs|binfmt_misc|bpf|cgroup2?|configfs|debugfs|devpts|devtmpfs|fusectl|hugetlbfs|"
+      "iso9660|mqueue|nsfs|overlay|proc|procfs|pstore|rpc_pipefs|securityfs|selinuxfs|squashfs|"
+      "sysfs|tracefs|tmpfs|ramfs|nfsd)$";
   milliseconds statfs_timeout{std::chrono::seconds(5)};
 };
 
 struct DiskIoOptions {
   std::string device_include;
-  std::string device_exclude = "^(z?ram|loop|fd|(h|s|v|xv)d[a-z]+|nvme\\d+n\\d+p|mmcblk\\d+p)\\d+$|^(ram|loop|fd|sr)\\d*$";
+  std::string device_exclude =
+      "^(z?ram|loop|fd|(h|s|v|xv)d[a-z]+|nvme\\d+n\\d+p|mmcblk\\d+p)\\d+$|^(ram|loop|fd|sr)\\d*$";
 };
 
 struct NetworkOptions {

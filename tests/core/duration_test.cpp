@@ -29,8 +29,9 @@ TEST(FormatDuration, RoundTrips) {
   EXPECT_EQ(FormatDuration(500ms), "500ms");
   EXPECT_EQ(FormatDuration(0s), "0s");
   EXPECT_EQ(FormatDuration(2h), "2h");
-  for (std::chrono::nanoseconds d : {std::chrono::nanoseconds(1500ms), std::chrono::nanoseconds(61s),
-                                     std::chrono::nanoseconds(3601s)}) {
+  for (std::chrono::nanoseconds d :
+       {std::chrono::nanoseconds(1500ms), std::chrono::nanoseconds(61s),
+        std::chrono::nanoseconds(3601s)}) {
     EXPECT_EQ(ParseDuration(FormatDuration(d)), d);
   }
 }

@@ -1,0 +1,145 @@
+#include "agent/agent.h"
+
+#include <spdlog/spdlog.h>
+
+#include <ctime>
+#include <nlohmann/json.hpp>
+
+#include "agent/process_metrics.h"
+#include "core/duration.h"
+#include "core/version.h"
+#include "formats/prometheus_text_writer.h"
+
+namespace metricsd {
+
+std::vector<std::unique_ptr<Collector>> BuildSystemCollectors(const config::Config& config,
+                                                              const HostPaths& paths) {
+  std::vector<std::unique_ptr<Collector>> collectors;
+  (void)config;
+  (void)paths;
+  return collectors;
+}
+
+Agent::Agent(config::Config config, HostPaths paths, ProcessInfo process)
+    : config_(std::move(config)),
+      paths_(std::move(paths)),
+      process_(std::move(process)),
+      system_(BuildSystemCollectors(config_, paths_)) {}
+
+Agent::~Agent() { Stop(); }
+
+void Agent::Start() {
+  system_scheduler_ = std::make_unique<Scheduler>(config_.collector.interval, timer_,
+                                                  [this](Timer::TimePoint) { SystemTick(); });
+  system_scheduler_->Start();
+}
+
+void Agent::Stop() {
+  if (system_scheduler_) {
+    system_scheduler_->Stop();
+    system_scheduler_.reset();
+  }
+}
+
+void Agent::SystemTick() {
+  auto started = std::chrono::steady_clock::now();
+  CollectContext ctx{.steady_now = clock_.SteadyNow(), .wall_ms = clock_.WallMillis()};
+  auto families = std::make_shared<std::vector<MetricFamily>>(system_.RunOnce(ctx));
+  double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  last_cycle_seconds_.store(seconds);
+  cycles_.fetch_add(1);
+  if (seconds > 0.8 * static_cast<double>(config_.collector.interval.count())) {
+    spdlog::warn("collection took {:.3f}s, more than 80% of the {}s interval", seconds,
+                 config_.collector.interval.count());
+  }
+  {
+    std::lock_guard lock(snapshot_mutex_);
+    system_snapshot_ = families;
+  }
+  ready_.store(true);
+  spdlog::debug("collection cycle: {} families in {:.6f}s", families->size(), seconds);
+}
+
+std::vector<MetricFamily> Agent::CollectOnce() {
+  CollectContext ctx{.steady_now = clock_.SteadyNow(), .wall_ms = clock_.WallMillis()};
+  return system_.RunOnce(ctx);
+}
+
+std::vector<MetricFamily> Agent::SelfMetrics(std::int64_t wall_ms) const {
+  std::vector<MetricFamily> out;
+  out.push_back(
+      FamilyBuilder("metricsd_build_info", "metricsd version.", MetricType::kGauge, wall_ms)
+          .Add(1, {{"version", kVersion}})
+          .Build());
+  out.push_back(FamilyBuilder("metricsd_collection_cycles_total",
+                              "Collection cycles of the system collectors since start.",
+                              MetricType::kCounter, wall_ms)
+                    .Add(static_cast<double>(cycles_.load()))
+                    .Build());
+  out.push_back(FamilyBuilder("metricsd_collection_duration_seconds",
+                              "Time the last cycle of the system collectors took.",
+                              MetricType::kGauge, wall_ms)
+                    .Add(last_cycle_seconds_.load())
+                    .Build());
+  system_.AppendSelfMetrics(wall_ms, out);
+  AppendProcessMetrics(wall_ms, out);
+  return out;
+}
+
+std::string Agent::RenderMetrics() const {
+  std::shared_ptr<const std::vector<MetricFamily>> snapshot;
+  {
+    std::lock_guard lock(snapshot_mutex_);
+    snapshot = system_snapshot_;
+  }
+  std::string out;
+  out.reserve(64 * 1024);
+  if (snapshot) {
+    AppendPrometheusText(*snapshot, out);
+  }
+  std::vector<MetricFamily> self = SelfMetrics(clock_.WallMillis());
+  AppendPrometheusText(self, out);
+  return out;
+}
+
+namespace {
+
+std::string Rfc3339(std::int64_t wall_ms) {
+  std::time_t seconds = static_cast<std::time_t>(wall_ms / 1000);
+  std::tm utc{};
+  gmtime_r(&seconds, &utc);
+  char buf[40];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &utc);
+  return buf;
+}
+
+}  // namespace
+
+HealthView Agent::Health() const {
+  using nlohmann::json;
+  std::int64_t now_ms = clock_.WallMillis();
+  auto uptime = std::chrono::steady_clock::now() - process_.started;
+  json body;
+  std::vector<std::string> reasons;
+  json collectors = json::object();
+  for (const CollectorHealth& h : system_.Health()) {
+    json c = {{"status", h.state}, {"duration_seconds", h.last_duration_seconds}};
+    if (h.last_success_ms > 0) c["last_success"] = Rfc3339(h.last_success_ms);
+    if (!h.last_error.empty()) c["error"] = h.last_error;
+    collectors[h.name] = c;
+  }
+  bool degraded = !reasons.empty();
+  body["status"] = degraded ? "degraded" : "healthy";
+  body["timestamp"] = Rfc3339(now_ms);
+  body["uptime"] = FormatDuration(std::chrono::duration_cast<std::chrono::seconds>(uptime));
+  body["uptime_seconds"] = std::chrono::duration<double>(uptime).count();
+  body["version"] = kVersion;
+  body["ready"] = ready_.load();
+  if (degraded) body["reasons"] = reasons;
+  body["collectors"] = collectors;
+  body["shippers"] = json::object();
+  return HealthView{.ready = ready_.load(), .degraded = degraded, .json = body.dump() + "\n"};
+}
+
+}  // namespace metricsd

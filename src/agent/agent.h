@@ -1,0 +1,74 @@
+// Agent: the one place that knows every part. Built from a validated Config, it owns the
+// collectors, the schedulers that run them, the shippers with their queues and the latest
+// snapshot that /metrics serves. Start() begins collecting (first cycle at once) and
+// shipping; Stop() ends both, leaving unsent data in the shippers' buffers.
+//
+// The constructor throws std::runtime_error for start-up problems the config validation
+// cannot see (e.g. an unusable TLS setting); nothing has been started then.
+// RenderMetrics() and Health() are thread-safe (called from server threads).
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "agent/collector_runner.h"
+#include "agent/scheduler.h"
+#include "config/options.h"
+#include "core/clock.h"
+#include "core/host_paths.h"
+#include "server/http_server.h"
+
+namespace metricsd {
+
+struct ProcessInfo {
+  std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
+  std::string config_source;
+};
+
+// Every collector metricsd has, as the config enables them. Adding a collector is one
+// line here.
+std::vector<std::unique_ptr<Collector>> BuildSystemCollectors(const config::Config& config,
+                                                              const HostPaths& paths);
+
+class Agent {
+ public:
+  Agent(config::Config config, HostPaths paths, ProcessInfo process);
+  ~Agent();
+  Agent(const Agent&) = delete;
+  Agent& operator=(const Agent&) = delete;
+
+  void Start();
+  void Stop();
+
+  // One synchronous cycle of every collector, for -once. Does not ship.
+  std::vector<MetricFamily> CollectOnce();
+
+  std::string RenderMetrics() const;
+  HealthView Health() const;
+  const config::Config& config() const noexcept { return config_; }
+
+ private:
+  void SystemTick();
+  std::vector<MetricFamily> SelfMetrics(std::int64_t wall_ms) const;
+
+  config::Config config_;
+  HostPaths paths_;
+  ProcessInfo process_;
+  SystemClock clock_;
+  SteadyTimer timer_;
+  CollectorRunner system_;
+  std::unique_ptr<Scheduler> system_scheduler_;
+
+  mutable std::mutex snapshot_mutex_;
+  std::shared_ptr<const std::vector<MetricFamily>> system_snapshot_;  // guarded by snapshot_mutex_
+  std::atomic<std::uint64_t> cycles_{0};
+  std::atomic<double> last_cycle_seconds_{0};
+  std::atomic<bool> ready_{false};
+};
+
+}  // namespace metricsd

@@ -1,0 +1,113 @@
+#include "agent/logging.h"
+
+#include <spdlog/pattern_formatter.h>
+#include <spdlog/sinks/base_sink.h>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <ctime>
+#include <mutex>
+#include <string>
+
+namespace metricsd {
+
+namespace {
+
+void AppendJsonString(std::string_view text, std::string& out) {
+  out += '"';
+  for (unsigned char c : text) {
+    switch (c) {
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      default:
+        if (c < 0x20) {
+          char buf[8];
+          std::snprintf(buf, sizeof buf, "\\u%04x", c);
+          out += buf;
+        } else {
+          out += static_cast<char>(c);
+        }
+    }
+  }
+  out += '"';
+}
+
+class JsonLinesSink final : public spdlog::sinks::base_sink<std::mutex> {
+ protected:
+  void sink_it_(const spdlog::details::log_msg& msg) override {
+    using namespace std::chrono;
+    auto since_epoch = msg.time.time_since_epoch();
+    std::time_t seconds = duration_cast<std::chrono::seconds>(since_epoch).count();
+    auto millis = duration_cast<milliseconds>(since_epoch).count() % 1000;
+    std::tm utc{};
+    gmtime_r(&seconds, &utc);
+    char stamp[40];
+    std::size_t n = std::strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", &utc);
+    std::snprintf(stamp + n, sizeof stamp - n, ".%03dZ", static_cast<int>(millis));
+    line_.clear();
+    line_ += "{\"time\":\"";
+    line_ += stamp;
+    line_ += "\",\"level\":\"";
+    auto level = spdlog::level::to_string_view(msg.level);
+    line_.append(level.data(), level.size());
+    line_ += "\",\"msg\":";
+    AppendJsonString(std::string_view(msg.payload.data(), msg.payload.size()), line_);
+    line_ += "}\n";
+    std::fwrite(line_.data(), 1, line_.size(), stderr);
+  }
+  void flush_() override { std::fflush(stderr); }
+
+ private:
+  std::string line_;
+};
+
+spdlog::level::level_enum ToSpdlog(config::LogLevel level) {
+  switch (level) {
+    case config::LogLevel::kDebug:
+      return spdlog::level::debug;
+    case config::LogLevel::kInfo:
+      return spdlog::level::info;
+    case config::LogLevel::kWarn:
+      return spdlog::level::warn;
+    case config::LogLevel::kError:
+      return spdlog::level::err;
+  }
+  return spdlog::level::info;
+}
+
+}  // namespace
+
+void SetUpLogging(config::LogLevel level, config::LogFormat format) {
+  std::shared_ptr<spdlog::logger> logger;
+  if (format == config::LogFormat::kJson) {
+    logger = std::make_shared<spdlog::logger>("metricsd", std::make_shared<JsonLinesSink>());
+  } else {
+    bool colour = ::isatty(STDERR_FILENO) == 1 && std::getenv("NO_COLOR") == nullptr;
+    auto sink = std::make_shared<spdlog::sinks::stderr_color_sink_mt>(
+        colour ? spdlog::color_mode::automatic : spdlog::color_mode::never);
+    logger = std::make_shared<spdlog::logger>("metricsd", sink);
+    logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e%z %^%-5l%$ %v");
+  }
+  logger->set_level(ToSpdlog(level));
+  logger->flush_on(spdlog::level::info);
+  spdlog::set_default_logger(std::move(logger));
+}
+
+}  // namespace metricsd

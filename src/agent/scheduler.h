@@ -1,0 +1,61 @@
+// Scheduler: calls a tick function at start, start+interval, start+2*interval ... on its
+// own std::jthread. Deadlines come from the steady clock and are computed from the start
+// (next += interval), so ticks never drift; a tick that overruns skips the deadlines it
+// missed instead of firing a burst. Stop() (or the jthread's stop token) ends the loop
+// within one wait; it never interrupts a running tick.
+//
+// The Timer is injected so tests drive time by hand.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <mutex>
+#include <stop_token>
+#include <thread>
+
+namespace metricsd {
+
+class Timer {
+ public:
+  using TimePoint = std::chrono::steady_clock::time_point;
+  virtual ~Timer() = default;
+  virtual TimePoint Now() = 0;
+  // Waits until `deadline` or until stop is requested. Returns false when stopped.
+  virtual bool WaitUntil(TimePoint deadline, std::stop_token stop) = 0;
+};
+
+class SteadyTimer final : public Timer {
+ public:
+  TimePoint Now() override { return std::chrono::steady_clock::now(); }
+  bool WaitUntil(TimePoint deadline, std::stop_token stop) override;
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable_any wake_;
+};
+
+class Scheduler {
+ public:
+  using Tick = std::function<void(Timer::TimePoint scheduled)>;
+
+  Scheduler(std::chrono::nanoseconds interval, Timer& timer, Tick tick)
+      : interval_(interval), timer_(timer), tick_(std::move(tick)) {}
+  ~Scheduler() { Stop(); }
+  Scheduler(const Scheduler&) = delete;
+  Scheduler& operator=(const Scheduler&) = delete;
+
+  // Runs the loop on the calling thread until `stop` is requested.
+  void Run(std::stop_token stop);
+
+  void Start();
+  void Stop();
+
+ private:
+  std::chrono::nanoseconds interval_;
+  Timer& timer_;
+  Tick tick_;
+  std::jthread thread_;
+};
+
+}  // namespace metricsd
