@@ -353,6 +353,7 @@ struct RawShipper {
   ShipperOptions options;
   std::string type_text;
   std::string path;
+  std::string type_from_env;  // the variable that set type_text, for error messages
 };
 
 struct RawConfig {
@@ -361,7 +362,13 @@ struct RawConfig {
   std::vector<std::string> endpoint_formats;
   std::string log_level_text = "info";
   std::string log_format_text = "text";
+  std::string log_level_from_env;
+  std::string log_format_from_env;
 };
+
+std::string FromEnv(const std::string& variable) {
+  return variable.empty() ? "" : " (set by " + variable + ")";
+}
 
 void ReadRoot(const json& root, RawConfig& raw, Diagnostics& diag) {
   ObjectReader r(root, "", diag);
@@ -515,8 +522,14 @@ void ApplyEnvironment(RawConfig& raw, const EnvLookup& env, Diagnostics& diag) {
       bad("MC_COLLECTOR_INTERVAL", *v, "expected an integer number of seconds");
     }
   }
-  if (auto v = get("MC_LOG_LEVEL")) raw.log_level_text = *v;
-  if (auto v = get("MC_LOG_FORMAT")) raw.log_format_text = *v;
+  if (auto v = get("MC_LOG_LEVEL")) {
+    raw.log_level_text = *v;
+    raw.log_level_from_env = "MC_LOG_LEVEL";
+  }
+  if (auto v = get("MC_LOG_FORMAT")) {
+    raw.log_format_text = *v;
+    raw.log_format_from_env = "MC_LOG_FORMAT";
+  }
   if (auto v = get("MC_DATA_DIR")) c.data_dir = *v;
 
   // The seed's shipper variables address the single "shipper" block. They create it when
@@ -553,7 +566,10 @@ void ApplyEnvironment(RawConfig& raw, const EnvLookup& env, Diagnostics& diag) {
     target = &raw.shippers.back();
   }
   ShipperOptions& s = target->options;
-  if (auto v = get("MC_SHIPPER_TYPE")) target->type_text = *v;
+  if (auto v = get("MC_SHIPPER_TYPE")) {
+    target->type_text = *v;
+    target->type_from_env = "MC_SHIPPER_TYPE";
+  }
   if (auto v = get("MC_SHIPPER_ENDPOINT")) s.endpoint = *v;
   if (auto v = get("MC_SHIPPER_TIMEOUT")) {
     std::optional<std::chrono::nanoseconds> d = ParseDuration(*v);
@@ -774,7 +790,7 @@ void Validate(RawConfig& raw, Diagnostics& diag) {
     } else {
       diag.Error(p + ".type", "unknown shipper type \"" + raw_shipper.type_text +
                                   "\" (expected prometheus_remote_write, http_json or "
-                                  "influx_line)");
+                                  "influx_line)" + FromEnv(raw_shipper.type_from_env));
     }
     std::string why;
     if (s.endpoint.empty()) {
@@ -873,7 +889,8 @@ void Validate(RawConfig& raw, Diagnostics& diag) {
     c.log_level = *level;
   } else {
     diag.Error("log_level", "unknown level \"" + raw.log_level_text +
-                                "\" (expected debug, info, warn or error)");
+                                "\" (expected debug, info, warn or error)" +
+                                FromEnv(raw.log_level_from_env));
   }
   if (raw.log_format_text == "text") {
     c.log_format = LogFormat::kText;
@@ -881,7 +898,8 @@ void Validate(RawConfig& raw, Diagnostics& diag) {
     c.log_format = LogFormat::kJson;
   } else {
     diag.Error("log_format",
-               "unknown format \"" + raw.log_format_text + "\" (expected text or json)");
+               "unknown format \"" + raw.log_format_text + "\" (expected text or json)" +
+                   FromEnv(raw.log_format_from_env));
   }
 }
 

@@ -1,0 +1,473 @@
+#include "config/config_loader.h"
+#include "config/option_table.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+#include <map>
+
+namespace metricsd::config {
+namespace {
+
+using ::testing::HasSubstr;
+using namespace std::chrono_literals;
+
+// Loads `text` with exactly the given environment (nothing from the real one).
+Result<Loaded> LoadWith(std::string_view text, std::map<std::string, std::string> env = {}) {
+  auto holder = std::make_shared<std::map<std::string, std::string>>(std::move(env));
+  return LoadFromText(text, "test.json", [holder](const char* name) -> const char* {
+    auto it = holder->find(name);
+    return it == holder->end() ? nullptr : it->second.c_str();
+  });
+}
+
+Config MustLoad(std::string_view text, std::map<std::string, std::string> env = {}) {
+  auto loaded = LoadWith(text, std::move(env));
+  EXPECT_TRUE(loaded.ok()) << (loaded.ok() ? "" : loaded.error());
+  return loaded.ok() ? loaded->config : Config{};
+}
+
+std::string MustFail(std::string_view text, std::map<std::string, std::string> env = {}) {
+  auto loaded = LoadWith(text, std::move(env));
+  EXPECT_FALSE(loaded.ok()) << "expected an error for " << text;
+  return loaded.ok() ? "" : loaded.error();
+}
+
+class TempFile {
+ public:
+  explicit TempFile(const std::string& content) {
+    char name[] = "/tmp/metricsd-config-test-XXXXXX";
+    int fd = ::mkstemp(name);
+    path_ = name;
+    ::write(fd, content.data(), content.size());
+    ::close(fd);
+  }
+  ~TempFile() { std::remove(path_.c_str()); }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+TEST(Defaults, EmptyObjectGivesDocumentedDefaults) {
+  Config c = MustLoad("{}");
+  EXPECT_EQ(c.server.host, "0.0.0.0");
+  EXPECT_EQ(c.server.port, 8080);
+  EXPECT_EQ(c.server.health_degraded_after, 5min);
+  EXPECT_EQ(c.collector.interval, 60s);
+  EXPECT_TRUE(c.collector.enable_cpu);
+  EXPECT_TRUE(c.collector.enable_memory);
+  EXPECT_TRUE(c.collector.enable_disk);
+  EXPECT_TRUE(c.collector.enable_network);
+  EXPECT_FALSE(c.collector.enable_gpu);
+  EXPECT_TRUE(c.collector.enable_host);
+  EXPECT_TRUE(c.collector.enable_pressure);
+  EXPECT_EQ(c.collector.filesystems.statfs_timeout, 5s);
+  EXPECT_FALSE(c.collector.filesystems.fstype_exclude.empty());
+  EXPECT_FALSE(c.collector.disk_io.device_exclude.empty());
+  EXPECT_TRUE(c.shippers.empty());  // pull mode
+  EXPECT_TRUE(c.endpoints.empty());
+  EXPECT_TRUE(c.global_labels.empty());
+  EXPECT_FALSE(c.hostname_label);
+  EXPECT_EQ(c.data_dir, "");
+  EXPECT_EQ(c.log_level, LogLevel::kInfo);
+  EXPECT_EQ(c.log_format, LogFormat::kText);
+}
+
+TEST(Defaults, EmbeddedDefaultIsValidPullMode) {
+  Config c = MustLoad(kEmbeddedDefaultConfig);
+  EXPECT_EQ(c.server.port, 8080);
+  EXPECT_EQ(c.collector.interval, 60s);
+  EXPECT_TRUE(c.shippers.empty());
+}
+
+TEST(Defaults, ShipperDefaults) {
+  Config c = MustLoad(R"({"shipper":{"type":"prometheus_remote_write","endpoint":"http://h:9090/api/v1/write"}})");
+  ASSERT_EQ(c.shippers.size(), 1u);
+  const ShipperOptions& s = c.shippers[0];
+  EXPECT_EQ(s.name, "default");
+  EXPECT_EQ(s.type, ShipperType::kPrometheusRemoteWrite);
+  EXPECT_EQ(s.timeout, 30s);
+  EXPECT_FALSE(s.tls.enabled);
+  EXPECT_EQ(s.tls.min_version, TlsVersion::kTls12);
+  EXPECT_EQ(s.tls.max_version, TlsVersion::kTls13);
+  EXPECT_TRUE(s.tls.session_tickets);
+  EXPECT_FALSE(s.tls.insecure_skip_verify);
+  EXPECT_EQ(s.max_samples_per_request, 2000u);
+  EXPECT_FALSE(s.gzip);
+  EXPECT_EQ(s.queue.max_disk_bytes, 1ULL << 30);
+  EXPECT_EQ(s.queue.min_backoff, 500ms);
+  EXPECT_EQ(s.queue.max_backoff, 1min);
+  EXPECT_TRUE(s.queue.retry_on_429);
+}
+
+TEST(Keys, EveryKeyIsRead) {
+  TempFile ca("ca"), cert("cert"), key("key"), pw("secret\n"), token("tok");
+  std::string text = R"({
+    "server": {"host": "127.0.0.1", "port": 9100, "health_degraded_after": "2m"},
+    "collector": {"interval_seconds": 15, "enable_cpu": false, "enable_memory": false,
+      "enable_disk": false, "enable_network": false, "enable_gpu": true, "enable_host": false,
+      "enable_pressure": false,
+      "filesystems": {"mountpoint_include": "^/data", "mountpoint_exclude": "^/boot",
+        "fstype_include": "^ext4$", "fstype_exclude": "^tmpfs$", "statfs_timeout": "2s"},
+      "disk_io": {"device_include": "^sd", "device_exclude": "^loop"},
+      "network": {"interface_include": "^eth", "interface_exclude": "^veth"},
+      "gpu": {"nvml_library": "/opt/nvml.so"}},
+    "shipper": {"type": "http_json", "endpoint": "https://collector:8443/v1", "timeout": "1500ms",
+      "tls": {"enabled": true, "ca_file": ")" + ca.path() + R"(", "cert_file": ")" + cert.path() +
+                     R"(", "key_file": ")" + key.path() + R"(", "server_name": "collector.example",
+        "insecure_skip_verify": false, "min_version": "TLS1.3", "max_version": "TLS1.3",
+        "cipher_suites": ["TLS_AES_128_GCM_SHA256"], "session_tickets": false},
+      "basic_auth": {"username": "u", "password_file": ")" + pw.path() + R"("},
+      "headers": {"X-Scope-OrgID": "tenant1"},
+      "max_samples_per_request": 500, "gzip": true,
+      "queue": {"max_disk_bytes": 2097152, "max_memory_samples": 10, "min_backoff": "1s",
+        "max_backoff": "30s", "retry_on_429": false}},
+    "shippers": [{"name": "vm", "type": "influx_line", "endpoint": "http://vm:8428/write",
+      "bearer_token_file": ")" + token.path() + R"("}],
+    "endpoints": [{"name": "app", "url": "http://localhost:3000/metrics", "format": "openmetrics",
+      "metric_prefix": "", "labels": {"team": "a"}, "timeout": "3s", "interval": "30s",
+      "max_body_bytes": 4096, "tls": {"enabled": true, "insecure_skip_verify": true},
+      "bearer_token": "t", "headers": {"X-A": "b"}}],
+    "global_labels": {"cluster": "eu1"}, "hostname_label": true, "data_dir": "/tmp/x",
+    "log_level": "debug", "log_format": "json"
+  })";
+  auto loaded = LoadWith(text);
+  ASSERT_TRUE(loaded.ok()) << loaded.error();
+  EXPECT_TRUE(loaded->warnings.empty()) << loaded->warnings.front();
+  const Config& c = loaded->config;
+  EXPECT_EQ(c.server.host, "127.0.0.1");
+  EXPECT_EQ(c.server.port, 9100);
+  EXPECT_EQ(c.server.health_degraded_after, 2min);
+  EXPECT_EQ(c.collector.interval, 15s);
+  EXPECT_FALSE(c.collector.enable_cpu);
+  EXPECT_FALSE(c.collector.enable_memory);
+  EXPECT_FALSE(c.collector.enable_disk);
+  EXPECT_FALSE(c.collector.enable_network);
+  EXPECT_TRUE(c.collector.enable_gpu);
+  EXPECT_FALSE(c.collector.enable_host);
+  EXPECT_FALSE(c.collector.enable_pressure);
+  EXPECT_EQ(c.collector.filesystems.mountpoint_include, "^/data");
+  EXPECT_EQ(c.collector.filesystems.mountpoint_exclude, "^/boot");
+  EXPECT_EQ(c.collector.filesystems.fstype_include, "^ext4$");
+  EXPECT_EQ(c.collector.filesystems.fstype_exclude, "^tmpfs$");
+  EXPECT_EQ(c.collector.filesystems.statfs_timeout, 2s);
+  EXPECT_EQ(c.collector.disk_io.device_include, "^sd");
+  EXPECT_EQ(c.collector.disk_io.device_exclude, "^loop");
+  EXPECT_EQ(c.collector.network.interface_include, "^eth");
+  EXPECT_EQ(c.collector.network.interface_exclude, "^veth");
+  EXPECT_EQ(c.collector.gpu.nvml_library, "/opt/nvml.so");
+  ASSERT_EQ(c.shippers.size(), 2u);
+  const ShipperOptions& s = c.shippers[0];
+  EXPECT_EQ(s.type, ShipperType::kHttpJson);
+  EXPECT_EQ(s.endpoint, "https://collector:8443/v1");
+  EXPECT_EQ(s.timeout, 1500ms);
+  EXPECT_TRUE(s.tls.enabled);
+  EXPECT_EQ(s.tls.ca_file, ca.path());
+  EXPECT_EQ(s.tls.cert_file, cert.path());
+  EXPECT_EQ(s.tls.key_file, key.path());
+  EXPECT_EQ(s.tls.server_name, "collector.example");
+  EXPECT_EQ(s.tls.min_version, TlsVersion::kTls13);
+  EXPECT_EQ(s.tls.cipher_suites, std::vector<std::string>{"TLS_AES_128_GCM_SHA256"});
+  EXPECT_FALSE(s.tls.session_tickets);
+  EXPECT_EQ(s.auth.basic_auth.username, "u");
+  EXPECT_EQ(s.auth.basic_auth.password_file, pw.path());
+  EXPECT_EQ(s.auth.headers.at("X-Scope-OrgID"), "tenant1");
+  EXPECT_EQ(s.max_samples_per_request, 500u);
+  EXPECT_TRUE(s.gzip);
+  EXPECT_EQ(s.queue.max_disk_bytes, 2097152u);
+  EXPECT_EQ(s.queue.max_memory_samples, 10u);
+  EXPECT_EQ(s.queue.min_backoff, 1s);
+  EXPECT_EQ(s.queue.max_backoff, 30s);
+  EXPECT_FALSE(s.queue.retry_on_429);
+  EXPECT_EQ(c.shippers[1].name, "vm");
+  EXPECT_EQ(c.shippers[1].type, ShipperType::kInfluxLine);
+  EXPECT_EQ(c.shippers[1].auth.bearer_token_file, token.path());
+  ASSERT_EQ(c.endpoints.size(), 1u);
+  const EndpointOptions& e = c.endpoints[0];
+  EXPECT_EQ(e.name, "app");
+  EXPECT_EQ(e.format, ScrapeFormat::kOpenMetrics);
+  EXPECT_EQ(e.metric_prefix, "");
+  EXPECT_EQ(e.labels.at("team"), "a");
+  EXPECT_EQ(e.timeout, 3s);
+  EXPECT_EQ(e.interval, 30s);
+  EXPECT_EQ(e.max_body_bytes, 4096u);
+  EXPECT_TRUE(e.tls.insecure_skip_verify);
+  EXPECT_EQ(e.auth.bearer_token, "t");
+  EXPECT_EQ(e.auth.headers.at("X-A"), "b");
+  EXPECT_EQ(c.global_labels.at("cluster"), "eu1");
+  EXPECT_TRUE(c.hostname_label);
+  EXPECT_EQ(c.data_dir, "/tmp/x");
+  EXPECT_EQ(c.log_level, LogLevel::kDebug);
+  EXPECT_EQ(c.log_format, LogFormat::kJson);
+}
+
+TEST(Keys, SeedExampleConfigLoads) {
+  // The seed README's example, minus file paths that do not exist here.
+  Config c = MustLoad(R"({
+    "server": {"host": "0.0.0.0", "port": 8080},
+    "collector": {"interval_seconds": 60, "enable_cpu": true, "enable_memory": true,
+                  "enable_disk": true, "enable_network": true, "enable_gpu": false},
+    "shipper": {"type": "http_json", "endpoint": "https://collector.example.com:9090/api/v1/metrics",
+      "timeout": 30000000000,
+      "tls": {"enabled": true, "insecure_skip_verify": false, "server_name": "collector.example.com",
+        "min_version": "TLS1.2", "max_version": "TLS1.3",
+        "cipher_suites": ["TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256", "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384"],
+        "session_tickets": true}},
+    "endpoints": [{"name": "app1", "url": "http://localhost:3000/metrics"}]})");
+  ASSERT_EQ(c.shippers.size(), 1u);
+  EXPECT_EQ(c.shippers[0].timeout, 30s);  // integer nanoseconds
+  EXPECT_EQ(c.endpoints[0].metric_prefix, "app_");
+}
+
+TEST(Keys, TimeoutAcceptsNanosecondsAndDurationStrings) {
+  auto with = [](const std::string& timeout) {
+    return R"({"shipper":{"type":"http_json","endpoint":"http://h/","timeout":)" + timeout + "}}";
+  };
+  EXPECT_EQ(MustLoad(with("30000000000")).shippers[0].timeout, 30s);
+  EXPECT_EQ(MustLoad(with("\"30s\"")).shippers[0].timeout, 30s);
+  EXPECT_EQ(MustLoad(with("\"500ms\"")).shippers[0].timeout, 500ms);
+  EXPECT_THAT(MustFail(with("\"30 parsecs\"")), HasSubstr("shipper.timeout: invalid duration"));
+  EXPECT_THAT(MustFail(with("30.5")), HasSubstr("shipper.timeout"));
+  EXPECT_THAT(MustFail(with("-1")), HasSubstr("shipper.timeout: must not be negative"));
+  EXPECT_THAT(MustFail(with("\"0s\"")), HasSubstr("shipper.timeout: must be between"));
+}
+
+TEST(Keys, UnknownKeysWarnWithCaseHint) {
+  auto loaded = LoadWith(R"({"SERVER":{"port":1},"collector":{"enable_cpus":true}})");
+  ASSERT_TRUE(loaded.ok()) << loaded.error();
+  ASSERT_EQ(loaded->warnings.size(), 2u);
+  EXPECT_THAT(loaded->warnings[0], HasSubstr("\"collector.enable_cpus\""));
+  EXPECT_THAT(loaded->warnings[1], HasSubstr("\"SERVER\""));
+  EXPECT_THAT(loaded->warnings[1], HasSubstr("did you mean \"server\""));
+}
+
+TEST(Keys, NullKeepsDefault) {
+  EXPECT_EQ(MustLoad(R"({"server":{"port":null}})").server.port, 8080);
+}
+
+struct EnvCase {
+  const char* var;
+  const char* value;
+  std::function<void(const Config&)> check;
+};
+
+TEST(Environment, EveryVariableOverridesTheFile) {
+  TempFile cert("c"), key("k"), ca("a");
+  const std::string base =
+      R"({"server":{"host":"1.2.3.4","port":1},"collector":{"interval_seconds":5},
+          "shipper":{"type":"http_json","endpoint":"http://file/"},"log_level":"error","log_format":"text"})";
+  std::vector<EnvCase> cases = {
+      {"MC_SERVER_HOST", "127.0.0.1", [](const Config& c) { EXPECT_EQ(c.server.host, "127.0.0.1"); }},
+      {"MC_SERVER_PORT", "9999", [](const Config& c) { EXPECT_EQ(c.server.port, 9999); }},
+      {"MC_COLLECTOR_INTERVAL", "7", [](const Config& c) { EXPECT_EQ(c.collector.interval, 7s); }},
+      {"MC_SHIPPER_TYPE", "prometheus_remote_write",
+       [](const Config& c) { EXPECT_EQ(c.shippers[0].type, ShipperType::kPrometheusRemoteWrite); }},
+      {"MC_SHIPPER_ENDPOINT", "https://env:1/w",
+       [](const Config& c) { EXPECT_EQ(c.shippers[0].endpoint, "https://env:1/w"); }},
+      {"MC_SHIPPER_TIMEOUT", "5s", [](const Config& c) { EXPECT_EQ(c.shippers[0].timeout, 5s); }},
+      {"MC_TLS_ENABLED", "true", [](const Config& c) { EXPECT_TRUE(c.shippers[0].tls.enabled); }},
+      {"MC_TLS_SERVER_NAME", "sni.example",
+       [](const Config& c) { EXPECT_EQ(c.shippers[0].tls.server_name, "sni.example"); }},
+      {"MC_TLS_MIN_VERSION", "TLS1.3",
+       [](const Config& c) { EXPECT_EQ(c.shippers[0].tls.min_version, TlsVersion::kTls13); }},
+      {"MC_TLS_MAX_VERSION", "TLS1.2", [](const Config& c) {
+         EXPECT_EQ(c.shippers[0].tls.max_version, TlsVersion::kTls12);
+       }},
+      {"MC_TLS_INSECURE_SKIP_VERIFY", "1",
+       [](const Config& c) { EXPECT_TRUE(c.shippers[0].tls.insecure_skip_verify); }},
+      {"MC_DATA_DIR", "/var/tmp/md", [](const Config& c) { EXPECT_EQ(c.data_dir, "/var/tmp/md"); }},
+      {"MC_LOG_LEVEL", "debug", [](const Config& c) { EXPECT_EQ(c.log_level, LogLevel::kDebug); }},
+      {"MC_LOG_FORMAT", "json", [](const Config& c) { EXPECT_EQ(c.log_format, LogFormat::kJson); }},
+  };
+  for (const EnvCase& ec : cases) {
+    SCOPED_TRACE(ec.var);
+    ec.check(MustLoad(base, {{ec.var, ec.value}}));
+  }
+  Config files = MustLoad(base, {{"MC_TLS_CERT_FILE", cert.path()},
+                                 {"MC_TLS_KEY_FILE", key.path()},
+                                 {"MC_TLS_CA_FILE", ca.path()}});
+  EXPECT_EQ(files.shippers[0].tls.cert_file, cert.path());
+  EXPECT_EQ(files.shippers[0].tls.key_file, key.path());
+  EXPECT_EQ(files.shippers[0].tls.ca_file, ca.path());
+}
+
+TEST(Environment, EveryTableVariableIsHonoured) {
+  // Guards the table and the loader against drifting apart.
+  for (const OptionInfo& o : AllOptions()) {
+    if (!o.env.empty()) {
+      auto loaded = LoadWith(R"({"shipper":{"type":"http_json","endpoint":"http://h/"}})",
+                             {{std::string(o.env), "@@not-a-valid-value@@"}});
+      bool string_like = o.env == "MC_SERVER_HOST" || o.env == "MC_SHIPPER_ENDPOINT" ||
+                         o.env == "MC_DATA_DIR" || o.env == "MC_TLS_SERVER_NAME" ||
+                         o.env.find("_FILE") != std::string_view::npos;
+      if (!string_like) {
+        ASSERT_FALSE(loaded.ok()) << o.env << " was ignored";
+        EXPECT_THAT(loaded.error(), HasSubstr(std::string(o.env))) << o.env;
+      }
+    }
+  }
+}
+
+TEST(Environment, CreatesShipperWhenFileHasNone) {
+  Config c = MustLoad("{}", {{"MC_SHIPPER_TYPE", "http_json"}, {"MC_SHIPPER_ENDPOINT", "http://x/"}});
+  ASSERT_EQ(c.shippers.size(), 1u);
+  EXPECT_EQ(c.shippers[0].name, "default");
+}
+
+TEST(Environment, UnparsableValuesNameTheVariable) {
+  const char* shipper = R"({"shipper":{"type":"http_json","endpoint":"http://h/"}})";
+  EXPECT_THAT(MustFail("{}", {{"MC_SERVER_PORT", "80x"}}), HasSubstr("MC_SERVER_PORT"));
+  EXPECT_THAT(MustFail("{}", {{"MC_COLLECTOR_INTERVAL", "1m"}}), HasSubstr("MC_COLLECTOR_INTERVAL"));
+  EXPECT_THAT(MustFail(shipper, {{"MC_TLS_ENABLED", "yes"}}), HasSubstr("MC_TLS_ENABLED"));
+  EXPECT_THAT(MustFail(shipper, {{"MC_TLS_INSECURE_SKIP_VERIFY", "maybe"}}),
+              HasSubstr("MC_TLS_INSECURE_SKIP_VERIFY"));
+  EXPECT_THAT(MustFail(shipper, {{"MC_TLS_MIN_VERSION", "SSL3"}}), HasSubstr("MC_TLS_MIN_VERSION"));
+  EXPECT_THAT(MustFail("{}", {{"MC_LOG_LEVEL", "trace"}}), HasSubstr("log_level"));
+  EXPECT_THAT(MustFail("{}", {{"MC_LOG_FORMAT", "xml"}}), HasSubstr("log_format"));
+}
+
+TEST(Environment, EmptyValueMeansUnset) {
+  EXPECT_EQ(MustLoad(R"({"server":{"port":1234}})", {{"MC_SERVER_PORT", ""}}).server.port, 1234);
+}
+
+TEST(Environment, AmbiguousWithSeveralShippers) {
+  std::string two = R"({"shippers":[{"name":"a","type":"http_json","endpoint":"http://a/"},
+                                    {"name":"b","type":"http_json","endpoint":"http://b/"}]})";
+  EXPECT_THAT(MustFail(two, {{"MC_TLS_ENABLED", "true"}}), HasSubstr("MC_TLS_ENABLED"));
+}
+
+struct ValidationCase {
+  std::string json;
+  std::string expected;
+};
+
+class Validation : public ::testing::TestWithParam<ValidationCase> {};
+
+TEST_P(Validation, NamesTheKey) { EXPECT_THAT(MustFail(GetParam().json), HasSubstr(GetParam().expected)); }
+
+const char* kRw = R"("type":"prometheus_remote_write","endpoint":"https://h:9090/api/v1/write")";
+
+std::string Shipper(const std::string& extra) {
+  return std::string(R"({"shipper":{)") + kRw + (extra.empty() ? "" : "," + extra) + "}}";
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Config, Validation,
+    ::testing::Values(
+        ValidationCase{R"({"server":{"port":0}})", "server.port: must be between 1 and 65535"},
+        ValidationCase{R"({"server":{"port":70000}})", "server.port: must be between 1 and 65535"},
+        ValidationCase{R"({"server":{"port":"8080"}})", "server.port: expected an integer, got a string"},
+        ValidationCase{R"({"server":{"port":8080.0}})", "server.port: expected an integer"},
+        ValidationCase{R"({"server":{"host":5}})", "server.host: expected a string"},
+        ValidationCase{R"({"server":{"health_degraded_after":"0s"}})", "server.health_degraded_after"},
+        ValidationCase{R"({"server":[]})", "server: expected an object"},
+        ValidationCase{R"({"collector":{"interval_seconds":0}})", "collector.interval_seconds: must be between 1 and 86400"},
+        ValidationCase{R"({"collector":{"interval_seconds":999999999999}})", "collector.interval_seconds"},
+        ValidationCase{R"({"collector":{"enable_cpu":"true"}})", "collector.enable_cpu: expected true or false"},
+        ValidationCase{R"({"collector":{"filesystems":{"mountpoint_exclude":"(["}}})", "collector.filesystems.mountpoint_exclude: invalid regular expression"},
+        ValidationCase{R"({"collector":{"disk_io":{"device_exclude":"+"}}})", "collector.disk_io.device_exclude: invalid regular expression"},
+        ValidationCase{R"({"collector":{"network":{"interface_include":"a{"}}})", "collector.network.interface_include"},
+        ValidationCase{R"({"collector":{"filesystems":{"statfs_timeout":"0s"}}})", "collector.filesystems.statfs_timeout"},
+        ValidationCase{R"({"shipper":{"type":"splunk","endpoint":"http://h/"}})", "shipper.type: unknown shipper type \"splunk\""},
+        ValidationCase{R"({"shipper":{"endpoint":"http://h/"}})", "shipper.type: is required"},
+        ValidationCase{R"({"shipper":{"type":"http_json"}})", "shipper.endpoint: is required"},
+        ValidationCase{R"({"shipper":{"type":"http_json","endpoint":"ftp://h/"}})", "shipper.endpoint: \"ftp://h/\" unsupported scheme"},
+        ValidationCase{R"({"shipper":{"type":"http_json","endpoint":"collector:9090"}})", "shipper.endpoint: \"collector:9090\" is not a URL"},
+        ValidationCase{R"({"shipper":{"type":"http_json","endpoint":"http://:80/"}})", "shipper.endpoint: \"http://:80/\" has no host"},
+        ValidationCase{R"({"shipper":{"type":"http_json","endpoint":"http://h:99999/"}})", "has an invalid port"},
+        ValidationCase{R"({"shipper":{"type":"http_json","endpoint":"http://h /"}})", "whitespace"},
+        ValidationCase{Shipper(R"("timeout":"11m")"), "shipper.timeout: must be between"},
+        ValidationCase{Shipper(R"("tls":{"ca_file":"/nonexistent/ca.pem"})"), "shipper.tls.ca_file: cannot read \"/nonexistent/ca.pem\""},
+        ValidationCase{Shipper(R"("tls":{"cert_file":"/nonexistent/c.pem","key_file":"/nonexistent/k.pem"})"), "shipper.tls.cert_file: cannot read"},
+        ValidationCase{Shipper(R"("tls":{"cert_file":"/etc/hostname"})"), "shipper.tls.key_file: is required when cert_file is set"},
+        ValidationCase{Shipper(R"("tls":{"key_file":"/etc/hostname"})"), "shipper.tls.cert_file: is required when key_file is set"},
+        ValidationCase{Shipper(R"("tls":{"min_version":"TLS1.5"})"), "shipper.tls.min_version: unknown TLS version \"TLS1.5\""},
+        ValidationCase{Shipper(R"("tls":{"max_version":"SSL3"})"), "shipper.tls.max_version: unknown TLS version"},
+        ValidationCase{Shipper(R"("tls":{"min_version":"TLS1.3","max_version":"TLS1.2"})"), "shipper.tls.min_version: TLS1.3 is higher than max_version TLS1.2"},
+        ValidationCase{Shipper(R"("tls":{"cipher_suites":"TLS_AES_128_GCM_SHA256"})"), "shipper.tls.cipher_suites: expected an array"},
+        ValidationCase{Shipper(R"("tls":{"cipher_suites":[""]})"), "shipper.tls.cipher_suites[0]: is empty"},
+        ValidationCase{Shipper(R"("tls":{"enabled":"true"})"), "shipper.tls.enabled: expected true or false"},
+        ValidationCase{Shipper(R"("basic_auth":{"password":"p"})"), "shipper.basic_auth.username: is required"},
+        ValidationCase{Shipper(R"("basic_auth":{"username":"u","password":"p","password_file":"/etc/hostname"})"), "set password or password_file, not both"},
+        ValidationCase{Shipper(R"("bearer_token":"a","bearer_token_file":"/etc/hostname")"), "set bearer_token or bearer_token_file"},
+        ValidationCase{Shipper(R"("bearer_token_file":"/nonexistent/t")"), "shipper.bearer_token_file: cannot read"},
+        ValidationCase{Shipper(R"("headers":{"Bad Header":"x"})"), "shipper.headers.Bad Header: is not a valid header name"},
+        ValidationCase{Shipper(R"("max_samples_per_request":0)"), "shipper.max_samples_per_request"},
+        ValidationCase{Shipper(R"("queue":{"max_disk_bytes":10})"), "shipper.queue.max_disk_bytes"},
+        ValidationCase{Shipper(R"("queue":{"min_backoff":"10s","max_backoff":"1s"})"), "shipper.queue.max_backoff"},
+        ValidationCase{R"({"shippers":[{"type":"http_json","endpoint":"http://a/"}]})", "shippers[0].name: \"\" must be non-empty"},
+        ValidationCase{R"({"shippers":[{"name":"a","type":"http_json","endpoint":"http://a/"},{"name":"a","type":"http_json","endpoint":"http://b/"}]})", "shippers[1].name: duplicate shipper name \"a\""},
+        ValidationCase{R"({"shippers":[{"name":"../x","type":"http_json","endpoint":"http://a/"}]})", "shippers[0].name"},
+        ValidationCase{R"({"shippers":{}})", "shippers: expected an array"},
+        ValidationCase{R"({"endpoints":[{"url":"http://a/"}]})", "endpoints[0].name: is required"},
+        ValidationCase{R"({"endpoints":[{"name":"a","url":"http://a/"},{"name":"a","url":"http://b/"}]})", "endpoints[1].name: duplicate endpoint name \"a\""},
+        ValidationCase{R"({"endpoints":[{"name":"a"}]})", "endpoints[0].url: is required"},
+        ValidationCase{R"({"endpoints":[{"name":"a","url":"localhost:3000"}]})", "endpoints[0].url"},
+        ValidationCase{R"({"endpoints":[{"name":"a","url":"http://a/","format":"xml"}]})", "endpoints[0].format: unknown format \"xml\""},
+        ValidationCase{R"({"endpoints":[{"name":"a","url":"http://a/","metric_prefix":"9x"}]})", "endpoints[0].metric_prefix"},
+        ValidationCase{R"({"endpoints":[{"name":"a","url":"http://a/","labels":{"bad-name":"x"}}]})", "endpoints[0].labels.bad-name"},
+        ValidationCase{R"({"endpoints":[{"name":"a","url":"http://a/","labels":{"endpoint":"x"}}]})", "endpoints[0].labels.endpoint"},
+        ValidationCase{R"({"endpoints":[{"name":"a","url":"http://a/","timeout":"0s"}]})", "endpoints[0].timeout"},
+        ValidationCase{R"({"endpoints":[{"name":"a","url":"http://a/","interval":"0s"}]})", "endpoints[0].interval"},
+        ValidationCase{R"({"endpoints":[{"name":"a","url":"http://a/","max_body_bytes":1}]})", "endpoints[0].max_body_bytes"},
+        ValidationCase{R"({"endpoints":[{"name":"a","url":"http://a/","tls":{"min_version":"x"}}]})", "endpoints[0].tls.min_version"},
+        ValidationCase{R"({"endpoints":{}})", "endpoints: expected an array"},
+        ValidationCase{R"({"global_labels":{"__x":"a"}})", "global_labels.__x: is not a valid label name"},
+        ValidationCase{R"({"global_labels":{"a":""}})", "global_labels.a: must not be empty"},
+        ValidationCase{R"({"global_labels":{"a":1}})", "global_labels.a: expected a string"},
+        ValidationCase{R"({"hostname_label":1})", "hostname_label: expected true or false"},
+        ValidationCase{R"({"log_level":"verbose"})", "log_level: unknown level \"verbose\""},
+        ValidationCase{R"({"log_format":"xml"})", "log_format: unknown format \"xml\""}));
+
+TEST(Validation, ReportsEveryErrorAtOnce) {
+  std::string error = MustFail(R"({"server":{"port":0},"collector":{"interval_seconds":0}})");
+  EXPECT_THAT(error, HasSubstr("server.port"));
+  EXPECT_THAT(error, HasSubstr("collector.interval_seconds"));
+}
+
+TEST(Validation, ServerOnlyTlsIsValid) {
+  TempFile ca("ca");
+  Config c = MustLoad(Shipper(R"("tls":{"enabled":true,"ca_file":")" + ca.path() + R"("})"));
+  EXPECT_TRUE(c.shippers[0].tls.enabled);
+  EXPECT_TRUE(c.shippers[0].tls.cert_file.empty());
+}
+
+TEST(Validation, InsecureSkipVerifyWarnsLoudly) {
+  auto loaded = LoadWith(Shipper(R"("tls":{"enabled":true,"insecure_skip_verify":true})"));
+  ASSERT_TRUE(loaded.ok());
+  ASSERT_FALSE(loaded->warnings.empty());
+  EXPECT_THAT(loaded->warnings[0], HasSubstr("NOT verified"));
+}
+
+TEST(Syntax, BadJsonAndNonObjects) {
+  EXPECT_THAT(MustFail(""), HasSubstr("not valid JSON"));
+  EXPECT_THAT(MustFail("{} x"), HasSubstr("not valid JSON"));
+  EXPECT_THAT(MustFail("[]"), HasSubstr("must be a JSON object"));
+}
+
+TEST(Files, MissingFileIsAnError) {
+  auto loaded = LoadFromFile("/nonexistent/metricsd.json");
+  ASSERT_FALSE(loaded.ok());
+  EXPECT_THAT(loaded.error(), HasSubstr("/nonexistent/metricsd.json"));
+}
+
+TEST(Render, RedactsSecrets) {
+  TempFile pw("pw");
+  Config c = MustLoad(Shipper(R"("basic_auth":{"username":"alice","password":"hunter2"},
+                                  "headers":{"Authorization":"Bearer abc","X-Scope-OrgID":"t1"})"));
+  std::string text = RenderEffectiveConfig(c);
+  EXPECT_THAT(text, Not(HasSubstr("hunter2")));
+  EXPECT_THAT(text, Not(HasSubstr("Bearer abc")));
+  EXPECT_THAT(text, HasSubstr("alice"));
+  EXPECT_THAT(text, HasSubstr("t1"));
+  EXPECT_THAT(text, HasSubstr("<redacted>"));
+  // The rendering is itself a loadable configuration shape for the main sections.
+  EXPECT_THAT(text, HasSubstr("\"interval_seconds\": 60"));
+}
+
+}  // namespace
+}  // namespace metricsd::config

@@ -1,0 +1,217 @@
+// End-to-end tests of the real metricsd binary: start-up, /health, /metrics, reload,
+// shutdown, exit codes.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "support/process.h"
+
+namespace metricsd {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+using namespace std::chrono_literals;
+using testing::ChildProcess;
+using testing::HttpGet;
+using testing::TempDir;
+using testing::WaitFor;
+
+const std::string kBinary = METRICSD_BINARY;
+
+std::string ConfigJson(int port, int interval = 1, const std::string& extra = "") {
+  return R"({"server":{"host":"127.0.0.1","port":)" + std::to_string(port) +
+         R"(},"collector":{"interval_seconds":)" + std::to_string(interval) + "}" + extra + "}";
+}
+
+// Environment that keeps the host's MC_* and HOST_* settings out of the test.
+std::map<std::string, std::optional<std::string>> CleanEnv() {
+  std::map<std::string, std::optional<std::string>> env;
+  for (const char* name : {"MC_SERVER_HOST", "MC_SERVER_PORT", "MC_COLLECTOR_INTERVAL",
+                           "MC_SHIPPER_TYPE", "MC_SHIPPER_ENDPOINT", "MC_LOG_LEVEL",
+                           "MC_LOG_FORMAT", "MC_TLS_ENABLED", "HOST_PROC", "HOST_SYS",
+                           "HOST_ROOT"}) {
+    env[name] = std::nullopt;
+  }
+  return env;
+}
+
+bool Serving(int port) { return HttpGet("127.0.0.1", port, "/health").status == 200; }
+
+TEST(Daemon, ServesHealthAndMetrics) {
+  TempDir dir;
+  int port = testing::FreePort();
+  std::string config = dir.Write("config.json", ConfigJson(port));
+  ChildProcess daemon(kBinary, {"-config", config}, CleanEnv(), dir.path());
+  ASSERT_TRUE(WaitFor([&] { return Serving(port); }, 10s)) << daemon.Stderr();
+
+  auto health = HttpGet("127.0.0.1", port, "/health");
+  EXPECT_EQ(health.headers["Content-Type"], "application/json");
+  auto body = nlohmann::json::parse(health.body);
+  EXPECT_EQ(body["status"], "healthy");
+  EXPECT_TRUE(body["timestamp"].is_string());
+  EXPECT_TRUE(body["uptime"].is_string());
+  EXPECT_GE(body["uptime_seconds"].get<double>(), 0.0);
+  EXPECT_TRUE(body["collectors"].is_object());
+  EXPECT_TRUE(body["shippers"].is_object());
+
+  auto head = HttpGet("127.0.0.1", port, "/health", "HEAD");
+  EXPECT_EQ(head.status, 200);  // container health checks use HEAD (wget --spider)
+  EXPECT_TRUE(head.body.empty());
+
+  ASSERT_TRUE(WaitFor([&] { return HttpGet("127.0.0.1", port, "/ready").status == 200; }, 10s));
+  auto metrics = HttpGet("127.0.0.1", port, "/metrics");
+  EXPECT_EQ(metrics.status, 200);
+  EXPECT_EQ(metrics.headers["Content-Type"], "text/plain; version=0.0.4; charset=utf-8");
+  EXPECT_THAT(metrics.body, HasSubstr("# TYPE metricsd_build_info gauge"));
+  EXPECT_THAT(metrics.body, HasSubstr("# HELP metricsd_collection_cycles_total"));
+  EXPECT_THAT(metrics.body, HasSubstr("process_resident_memory_bytes "));
+  EXPECT_EQ(HttpGet("127.0.0.1", port, "/metrics", "HEAD").status, 200);
+
+  EXPECT_EQ(HttpGet("127.0.0.1", port, "/nope").status, 404);
+  EXPECT_EQ(HttpGet("127.0.0.1", port, "/health", "POST").status, 405);
+
+  daemon.Signal(SIGTERM);
+  auto status = daemon.Wait(5s);
+  ASSERT_TRUE(status.has_value()) << "did not stop on SIGTERM";
+  EXPECT_EQ(*status, 0);
+  EXPECT_THAT(daemon.Stderr(), HasSubstr("shutting down"));
+}
+
+TEST(Daemon, ReloadsOnSighupAndKeepsRunningOnABadConfig) {
+  TempDir dir;
+  int port = testing::FreePort();
+  std::string config = dir.Write("config.json", ConfigJson(port, 1));
+  ChildProcess daemon(kBinary, {"-config", config}, CleanEnv(), dir.path());
+  ASSERT_TRUE(WaitFor([&] { return Serving(port); }, 10s)) << daemon.Stderr();
+
+  dir.Write("config.json", ConfigJson(port, 2, R"(,"global_labels":{"cluster":"eu1"})"));
+  daemon.Signal(SIGHUP);
+  ASSERT_TRUE(WaitFor([&] { return daemon.Stderr().find("configuration reloaded") != std::string::npos; }, 5s))
+      << daemon.Stderr();
+
+  dir.Write("config.json", R"({"server":{"port":0}})");
+  daemon.Signal(SIGHUP);
+  ASSERT_TRUE(WaitFor([&] { return daemon.Stderr().find("reload failed") != std::string::npos; }, 5s))
+      << daemon.Stderr();
+  EXPECT_THAT(daemon.Stderr(), HasSubstr("server.port"));
+  EXPECT_TRUE(daemon.running());
+  EXPECT_TRUE(Serving(port));
+
+  daemon.Signal(SIGINT);
+  EXPECT_EQ(daemon.Wait(5s), 0);
+}
+
+TEST(Daemon, InvalidConfigExitsNonZeroBeforeBinding) {
+  TempDir dir;
+  int port = testing::FreePort();
+  std::string config =
+      dir.Write("config.json", ConfigJson(port, 1, R"(,"shipper":{"type":"prometheus_remote_write","endpoint":"http://h/","tls":{"min_version":"TLS1.9"}})"));
+  auto started = std::chrono::steady_clock::now();
+  ChildProcess daemon(kBinary, {"-config", config}, CleanEnv(), dir.path());
+  auto status = daemon.Wait(5s);
+  ASSERT_TRUE(status.has_value());
+  EXPECT_EQ(*status, 1);  // a normal exit with code 1, not a signal
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 5s);
+  EXPECT_THAT(daemon.Stderr(), HasSubstr("shipper.tls.min_version"));
+  EXPECT_FALSE(Serving(port));
+}
+
+TEST(Daemon, UnparsableEnvironmentIsAnError) {
+  TempDir dir;
+  auto env = CleanEnv();
+  env["MC_SERVER_PORT"] = "eighty";
+  ChildProcess daemon(kBinary, {"-config", dir.Write("c.json", "{}")}, env, dir.path());
+  EXPECT_EQ(daemon.Wait(5s), 1);
+  EXPECT_THAT(daemon.Stderr(), HasSubstr("MC_SERVER_PORT"));
+}
+
+TEST(Daemon, PortInUseIsAFatalStartupError) {
+  TempDir dir;
+  int port = testing::FreePort();
+  std::string config = dir.Write("config.json", ConfigJson(port));
+  ChildProcess first(kBinary, {"-config", config}, CleanEnv(), dir.path());
+  ASSERT_TRUE(WaitFor([&] { return Serving(port); }, 10s)) << first.Stderr();
+  ChildProcess second(kBinary, {"-config", config}, CleanEnv(), dir.path());
+  EXPECT_EQ(second.Wait(5s), 3);
+  EXPECT_THAT(second.Stderr(), HasSubstr("cannot listen on 127.0.0.1:" + std::to_string(port)));
+}
+
+TEST(Daemon, EmbeddedDefaultWhenNoConfigExists) {
+  TempDir dir;  // empty working directory: no config.json
+  int port = testing::FreePort();
+  auto env = CleanEnv();
+  env["MC_SERVER_PORT"] = std::to_string(port);
+  env["MC_SERVER_HOST"] = "127.0.0.1";
+  ChildProcess daemon(kBinary, {}, env, dir.path());
+  ASSERT_TRUE(WaitFor([&] { return Serving(port); }, 10s)) << daemon.Stderr();
+  std::string log = daemon.Stderr();
+  std::string first_line = log.substr(0, log.find('\n'));
+  EXPECT_THAT(first_line, HasSubstr("embedded default"));
+  EXPECT_THAT(first_line, HasSubstr("pull mode"));
+}
+
+TEST(Daemon, ConfigJsonInWorkingDirectoryIsPickedUp) {
+  TempDir dir;
+  int port = testing::FreePort();
+  dir.Write("config.json", ConfigJson(port));
+  ChildProcess daemon(kBinary, {}, CleanEnv(), dir.path());
+  ASSERT_TRUE(WaitFor([&] { return Serving(port); }, 10s)) << daemon.Stderr();
+  EXPECT_THAT(daemon.Stderr(), HasSubstr("configuration config.json"));
+}
+
+TEST(Cli, CheckConfigPrintsRedactedConfig) {
+  TempDir dir;
+  std::string config = dir.Write(
+      "c.json", R"({"shipper":{"type":"http_json","endpoint":"http://h/","basic_auth":{"username":"u","password":"hunter2"}},"colector":{}})");
+  ChildProcess check(kBinary, {"-check-config", "-config", config}, CleanEnv(), dir.path());
+  EXPECT_EQ(check.Wait(5s), 0);
+  EXPECT_THAT(check.Stdout(), HasSubstr("\"endpoint\": \"http://h/\""));
+  EXPECT_THAT(check.Stdout(), Not(HasSubstr("hunter2")));
+  EXPECT_THAT(check.Stderr(), HasSubstr("unknown configuration key \"colector\""));
+
+  std::string bad = dir.Write("bad.json", R"({"collector":{"interval_seconds":-1}})");
+  ChildProcess check_bad(kBinary, {"--check-config", "--config=" + bad}, CleanEnv(), dir.path());
+  EXPECT_EQ(check_bad.Wait(5s), 1);
+  EXPECT_THAT(check_bad.Stderr(), HasSubstr("collector.interval_seconds"));
+}
+
+TEST(Cli, OncePrintsOneCycleAndExits) {
+  TempDir dir;
+  std::string config = dir.Write("c.json", "{}");
+  ChildProcess once(kBinary, {"-once", "-config", config}, CleanEnv(), dir.path());
+  EXPECT_EQ(once.Wait(20s), 0) << once.Stderr();
+}
+
+TEST(Cli, VersionHelpAndUsageErrors) {
+  ChildProcess version(kBinary, {"-version"});
+  EXPECT_EQ(version.Wait(5s), 0);
+  EXPECT_THAT(version.Stdout(), HasSubstr("metricsd "));
+  ChildProcess help(kBinary, {"--help"});
+  EXPECT_EQ(help.Wait(5s), 0);
+  EXPECT_THAT(help.Stdout(), HasSubstr("-check-config"));
+  ChildProcess bogus(kBinary, {"-bogus"});
+  EXPECT_EQ(bogus.Wait(5s), 2);
+  EXPECT_THAT(bogus.Stderr(), HasSubstr("flag provided but not defined: -bogus"));
+  ChildProcess level(kBinary, {"-log-level", "loud"});
+  EXPECT_EQ(level.Wait(5s), 2);
+  EXPECT_THAT(level.Stderr(), HasSubstr("-log-level"));
+}
+
+TEST(Logging, JsonLinesWhenConfigured) {
+  TempDir dir;
+  int port = testing::FreePort();
+  std::string config = dir.Write("config.json", ConfigJson(port, 1, R"(,"log_format":"json")"));
+  ChildProcess daemon(kBinary, {"-config", config}, CleanEnv(), dir.path());
+  ASSERT_TRUE(WaitFor([&] { return Serving(port); }, 10s)) << daemon.Stderr();
+  std::string log = daemon.Stderr();
+  std::string first_line = log.substr(0, log.find('\n'));
+  auto line = nlohmann::json::parse(first_line);
+  EXPECT_EQ(line["level"], "info");
+  EXPECT_THAT(line["msg"].get<std::string>(), HasSubstr("starting"));
+  EXPECT_THAT(log, Not(HasSubstr("\x1b[")));  // no colour codes when not a terminal
+}
+
+}  // namespace
+}  // namespace metricsd

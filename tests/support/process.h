@@ -1,0 +1,72 @@
+// Test support: start a child process with arguments and environment, capture its output
+// to files, poll for conditions with deadlines, and always reap it (killed by PID).
+#pragma once
+
+#include <signal.h>
+#include <sys/types.h>
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace metricsd::testing {
+
+class ChildProcess {
+ public:
+  // `env` entries are added to (or replace) the current environment; a value of
+  // std::nullopt removes the variable.
+  ChildProcess(const std::string& program, const std::vector<std::string>& args,
+               const std::map<std::string, std::optional<std::string>>& env = {},
+               const std::string& cwd = "");
+  ~ChildProcess();
+  ChildProcess(const ChildProcess&) = delete;
+  ChildProcess& operator=(const ChildProcess&) = delete;
+
+  pid_t pid() const { return pid_; }
+  void Signal(int signal_number) const;
+  // Waits for exit; returns the exit status (or 128+signal), or nullopt on timeout.
+  std::optional<int> Wait(std::chrono::milliseconds timeout);
+  bool running();
+  std::string Stdout() const;
+  std::string Stderr() const;
+
+ private:
+  pid_t pid_ = -1;
+  std::optional<int> status_;
+  std::string stdout_path_;
+  std::string stderr_path_;
+};
+
+// Polls `condition` every 20 ms until it is true or the timeout passes.
+bool WaitFor(const std::function<bool()>& condition, std::chrono::milliseconds timeout);
+
+// A TCP port that was free a moment ago on 127.0.0.1.
+int FreePort();
+
+// A fresh directory under /tmp, removed with its contents by the destructor.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  const std::string& path() const { return path_; }
+  std::string Write(const std::string& name, const std::string& content) const;
+
+ private:
+  std::string path_;
+};
+
+std::string ReadFile(const std::string& path);
+
+// Minimal HTTP client for tests (loopback only).
+struct HttpReply {
+  int status = 0;  // 0: no response
+  std::string body;
+  std::map<std::string, std::string> headers;
+};
+HttpReply HttpGet(const std::string& host, int port, const std::string& path,
+                  const std::string& method = "GET");
+
+}  // namespace metricsd::testing
