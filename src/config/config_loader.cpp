@@ -531,6 +531,21 @@ void ApplyEnvironment(RawConfig& raw, const EnvLookup& env, Diagnostics& diag) {
     raw.log_format_from_env = "MC_LOG_FORMAT";
   }
   if (auto v = get("MC_DATA_DIR")) c.data_dir = *v;
+  if (auto v = get("MC_GLOBAL_LABELS")) {
+    // "node=worker-1,cluster=eu1": Kubernetes can fill it from the downward API.
+    std::string_view rest = *v;
+    while (!rest.empty()) {
+      std::size_t comma = rest.find(',');
+      std::string_view pair = rest.substr(0, comma);
+      rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+      std::size_t eq = pair.find('=');
+      if (eq == std::string_view::npos || eq == 0) {
+        bad("MC_GLOBAL_LABELS", *v, "expected name=value pairs separated by commas");
+        break;
+      }
+      c.global_labels[std::string(pair.substr(0, eq))] = std::string(pair.substr(eq + 1));
+    }
+  }
 
   // The seed's shipper variables address the single "shipper" block. They create it when
   // the file has none; with only a "shippers" list they apply to its sole entry.
@@ -790,7 +805,8 @@ void Validate(RawConfig& raw, Diagnostics& diag) {
     } else {
       diag.Error(p + ".type", "unknown shipper type \"" + raw_shipper.type_text +
                                   "\" (expected prometheus_remote_write, http_json or "
-                                  "influx_line)" + FromEnv(raw_shipper.type_from_env));
+                                  "influx_line)" +
+                                  FromEnv(raw_shipper.type_from_env));
     }
     std::string why;
     if (s.endpoint.empty()) {
@@ -897,9 +913,8 @@ void Validate(RawConfig& raw, Diagnostics& diag) {
   } else if (raw.log_format_text == "json") {
     c.log_format = LogFormat::kJson;
   } else {
-    diag.Error("log_format",
-               "unknown format \"" + raw.log_format_text + "\" (expected text or json)" +
-                   FromEnv(raw.log_format_from_env));
+    diag.Error("log_format", "unknown format \"" + raw.log_format_text +
+                                 "\" (expected text or json)" + FromEnv(raw.log_format_from_env));
   }
 }
 

@@ -113,8 +113,9 @@ constexpr std::array kOptions = {
     OptionInfo{"endpoints[].bearer_token", "string", "", "", "Sent as Authorization: Bearer."},
     OptionInfo{"endpoints[].bearer_token_file", "string", "", "", "File holding the token."},
     OptionInfo{"endpoints[].headers", "map", "{}", "", "Extra request headers."},
-    OptionInfo{"global_labels", "map", "{}", "",
-               "Labels added to every shipped sample, e.g. {\"cluster\": \"eu1\"}."},
+    OptionInfo{"global_labels", "map", "{}", "MC_GLOBAL_LABELS",
+               "Labels added to every shipped sample, e.g. {\"cluster\": \"eu1\"}. The "
+               "variable takes name=value pairs separated by commas and adds to the file's."},
     OptionInfo{"hostname_label", "bool", "false", "",
                "Add hostname=\"<host name>\" to every shipped sample."},
     OptionInfo{"data_dir", "string", "/var/lib/metricsd or ./data", "MC_DATA_DIR",

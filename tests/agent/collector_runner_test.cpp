@@ -17,9 +17,10 @@ class ScriptedCollector final : public Collector {
     if (throws_) throw std::runtime_error("boom");
     CollectStatus status = script_[std::min(calls - 1, static_cast<int>(script_.size()) - 1)];
     if (status == CollectStatus::kOk) {
-      return CollectResult::Ok({FamilyBuilder(name_ + "_value", "h", MetricType::kGauge, ctx.wall_ms)
-                                    .Add(calls)
-                                    .Build()});
+      return CollectResult::Ok(
+          {FamilyBuilder(name_ + "_value", "h", MetricType::kGauge, ctx.wall_ms)
+               .Add(calls)
+               .Build()});
     }
     if (status == CollectStatus::kTransient) return CollectResult::Transient("flaky");
     return CollectResult::NotApplicable("absent");
@@ -52,7 +53,8 @@ TEST(CollectorRunner, OneFailureDoesNotStopTheOthers) {
 }
 
 TEST(CollectorRunner, NotApplicableIsNotCalledAgain) {
-  auto absent = std::make_unique<ScriptedCollector>("gpu", std::vector{CollectStatus::kNotApplicable});
+  auto absent =
+      std::make_unique<ScriptedCollector>("gpu", std::vector{CollectStatus::kNotApplicable});
   ScriptedCollector* ptr = absent.get();
   std::vector<std::unique_ptr<Collector>> list;
   list.push_back(std::move(absent));

@@ -22,9 +22,9 @@ std::string Fail(std::vector<std::string> args) {
 
 TEST(Flags, GoStyleSpellings) {
   for (const auto& args : std::vector<std::vector<std::string>>{{"-config", "a.json"},
-                                                               {"--config", "a.json"},
-                                                               {"-config=a.json"},
-                                                               {"--config=a.json"}}) {
+                                                                {"--config", "a.json"},
+                                                                {"-config=a.json"},
+                                                                {"--config=a.json"}}) {
     EXPECT_EQ(Parse(args).config_path, "a.json");
   }
   EXPECT_EQ(Parse({"-log-level", "debug"}).log_level, "debug");
@@ -60,9 +60,9 @@ TEST(Flags, PositionalAndTerminator) {
 
 TEST(Flags, UsageListsFlagsExitCodesAndEnvironment) {
   std::string usage = UsageText("metricsd");
-  for (const char* text : {"-config", "-log-level", "-check-config", "-once", "-version", "-help",
-                           "Exit codes", "MC_SERVER_PORT", "MC_TLS_SERVER_NAME", "MC_LOG_LEVEL",
-                           "HOST_PROC"}) {
+  for (const char* text :
+       {"-config", "-log-level", "-check-config", "-once", "-version", "-help", "Exit codes",
+        "MC_SERVER_PORT", "MC_TLS_SERVER_NAME", "MC_LOG_LEVEL", "HOST_PROC"}) {
     EXPECT_THAT(usage, HasSubstr(text));
   }
 }

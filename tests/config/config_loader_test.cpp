@@ -85,7 +85,8 @@ TEST(Defaults, EmbeddedDefaultIsValidPullMode) {
 }
 
 TEST(Defaults, ShipperDefaults) {
-  Config c = MustLoad(R"({"shipper":{"type":"prometheus_remote_write","endpoint":"http://h:9090/api/v1/write"}})");
+  Config c = MustLoad(
+      R"({"shipper":{"type":"prometheus_remote_write","endpoint":"http://h:9090/api/v1/write"}})");
   ASSERT_EQ(c.shippers.size(), 1u);
   const ShipperOptions& s = c.shippers[0];
   EXPECT_EQ(s.name, "default");
@@ -117,17 +118,20 @@ TEST(Keys, EveryKeyIsRead) {
       "network": {"interface_include": "^eth", "interface_exclude": "^veth"},
       "gpu": {"nvml_library": "/opt/nvml.so"}},
     "shipper": {"type": "http_json", "endpoint": "https://collector:8443/v1", "timeout": "1500ms",
-      "tls": {"enabled": true, "ca_file": ")" + ca.path() + R"(", "cert_file": ")" + cert.path() +
-                     R"(", "key_file": ")" + key.path() + R"(", "server_name": "collector.example",
+      "tls": {"enabled": true, "ca_file": ")" +
+                     ca.path() + R"(", "cert_file": ")" + cert.path() + R"(", "key_file": ")" +
+                     key.path() + R"(", "server_name": "collector.example",
         "insecure_skip_verify": false, "min_version": "TLS1.3", "max_version": "TLS1.3",
         "cipher_suites": ["TLS_AES_128_GCM_SHA256"], "session_tickets": false},
-      "basic_auth": {"username": "u", "password_file": ")" + pw.path() + R"("},
+      "basic_auth": {"username": "u", "password_file": ")" +
+                     pw.path() + R"("},
       "headers": {"X-Scope-OrgID": "tenant1"},
       "max_samples_per_request": 500, "gzip": true,
       "queue": {"max_disk_bytes": 2097152, "max_memory_samples": 10, "min_backoff": "1s",
         "max_backoff": "30s", "retry_on_429": false}},
     "shippers": [{"name": "vm", "type": "influx_line", "endpoint": "http://vm:8428/write",
-      "bearer_token_file": ")" + token.path() + R"("}],
+      "bearer_token_file": ")" +
+                     token.path() + R"("}],
     "endpoints": [{"name": "app", "url": "http://localhost:3000/metrics", "format": "openmetrics",
       "metric_prefix": "", "labels": {"team": "a"}, "timeout": "3s", "interval": "30s",
       "max_body_bytes": 4096, "tls": {"enabled": true, "insecure_skip_verify": true},
@@ -261,7 +265,8 @@ TEST(Environment, EveryVariableOverridesTheFile) {
       R"({"server":{"host":"1.2.3.4","port":1},"collector":{"interval_seconds":5},
           "shipper":{"type":"http_json","endpoint":"http://file/"},"log_level":"error","log_format":"text"})";
   std::vector<EnvCase> cases = {
-      {"MC_SERVER_HOST", "127.0.0.1", [](const Config& c) { EXPECT_EQ(c.server.host, "127.0.0.1"); }},
+      {"MC_SERVER_HOST", "127.0.0.1",
+       [](const Config& c) { EXPECT_EQ(c.server.host, "127.0.0.1"); }},
       {"MC_SERVER_PORT", "9999", [](const Config& c) { EXPECT_EQ(c.server.port, 9999); }},
       {"MC_COLLECTOR_INTERVAL", "7", [](const Config& c) { EXPECT_EQ(c.collector.interval, 7s); }},
       {"MC_SHIPPER_TYPE", "prometheus_remote_write",
@@ -274,14 +279,18 @@ TEST(Environment, EveryVariableOverridesTheFile) {
        [](const Config& c) { EXPECT_EQ(c.shippers[0].tls.server_name, "sni.example"); }},
       {"MC_TLS_MIN_VERSION", "TLS1.3",
        [](const Config& c) { EXPECT_EQ(c.shippers[0].tls.min_version, TlsVersion::kTls13); }},
-      {"MC_TLS_MAX_VERSION", "TLS1.2", [](const Config& c) {
-         EXPECT_EQ(c.shippers[0].tls.max_version, TlsVersion::kTls12);
-       }},
+      {"MC_TLS_MAX_VERSION", "TLS1.2",
+       [](const Config& c) { EXPECT_EQ(c.shippers[0].tls.max_version, TlsVersion::kTls12); }},
       {"MC_TLS_INSECURE_SKIP_VERIFY", "1",
        [](const Config& c) { EXPECT_TRUE(c.shippers[0].tls.insecure_skip_verify); }},
       {"MC_DATA_DIR", "/var/tmp/md", [](const Config& c) { EXPECT_EQ(c.data_dir, "/var/tmp/md"); }},
       {"MC_LOG_LEVEL", "debug", [](const Config& c) { EXPECT_EQ(c.log_level, LogLevel::kDebug); }},
       {"MC_LOG_FORMAT", "json", [](const Config& c) { EXPECT_EQ(c.log_format, LogFormat::kJson); }},
+      {"MC_GLOBAL_LABELS", "node=w1,cluster=eu1",
+       [](const Config& c) {
+         EXPECT_EQ(c.global_labels,
+                   (std::map<std::string, std::string>{{"cluster", "eu1"}, {"node", "w1"}}));
+       }},
   };
   for (const EnvCase& ec : cases) {
     SCOPED_TRACE(ec.var);
@@ -303,6 +312,7 @@ TEST(Environment, EveryTableVariableIsHonoured) {
                              {{std::string(o.env), "@@not-a-valid-value@@"}});
       bool string_like = o.env == "MC_SERVER_HOST" || o.env == "MC_SHIPPER_ENDPOINT" ||
                          o.env == "MC_DATA_DIR" || o.env == "MC_TLS_SERVER_NAME" ||
+                         o.env == "MC_GLOBAL_LABELS" ||
                          o.env.find("_FILE") != std::string_view::npos;
       if (!string_like) {
         ASSERT_FALSE(loaded.ok()) << o.env << " was ignored";
@@ -313,7 +323,8 @@ TEST(Environment, EveryTableVariableIsHonoured) {
 }
 
 TEST(Environment, CreatesShipperWhenFileHasNone) {
-  Config c = MustLoad("{}", {{"MC_SHIPPER_TYPE", "http_json"}, {"MC_SHIPPER_ENDPOINT", "http://x/"}});
+  Config c =
+      MustLoad("{}", {{"MC_SHIPPER_TYPE", "http_json"}, {"MC_SHIPPER_ENDPOINT", "http://x/"}});
   ASSERT_EQ(c.shippers.size(), 1u);
   EXPECT_EQ(c.shippers[0].name, "default");
 }
@@ -321,13 +332,17 @@ TEST(Environment, CreatesShipperWhenFileHasNone) {
 TEST(Environment, UnparsableValuesNameTheVariable) {
   const char* shipper = R"({"shipper":{"type":"http_json","endpoint":"http://h/"}})";
   EXPECT_THAT(MustFail("{}", {{"MC_SERVER_PORT", "80x"}}), HasSubstr("MC_SERVER_PORT"));
-  EXPECT_THAT(MustFail("{}", {{"MC_COLLECTOR_INTERVAL", "1m"}}), HasSubstr("MC_COLLECTOR_INTERVAL"));
+  EXPECT_THAT(MustFail("{}", {{"MC_COLLECTOR_INTERVAL", "1m"}}),
+              HasSubstr("MC_COLLECTOR_INTERVAL"));
   EXPECT_THAT(MustFail(shipper, {{"MC_TLS_ENABLED", "yes"}}), HasSubstr("MC_TLS_ENABLED"));
   EXPECT_THAT(MustFail(shipper, {{"MC_TLS_INSECURE_SKIP_VERIFY", "maybe"}}),
               HasSubstr("MC_TLS_INSECURE_SKIP_VERIFY"));
   EXPECT_THAT(MustFail(shipper, {{"MC_TLS_MIN_VERSION", "SSL3"}}), HasSubstr("MC_TLS_MIN_VERSION"));
   EXPECT_THAT(MustFail("{}", {{"MC_LOG_LEVEL", "trace"}}), HasSubstr("log_level"));
   EXPECT_THAT(MustFail("{}", {{"MC_LOG_FORMAT", "xml"}}), HasSubstr("log_format"));
+  EXPECT_THAT(MustFail("{}", {{"MC_GLOBAL_LABELS", "novalue"}}), HasSubstr("MC_GLOBAL_LABELS"));
+  EXPECT_THAT(MustFail("{}", {{"MC_GLOBAL_LABELS", "bad-name=x"}}),
+              HasSubstr("global_labels.bad-name"));
 }
 
 TEST(Environment, EmptyValueMeansUnset) {
@@ -347,7 +362,9 @@ struct ValidationCase {
 
 class Validation : public ::testing::TestWithParam<ValidationCase> {};
 
-TEST_P(Validation, NamesTheKey) { EXPECT_THAT(MustFail(GetParam().json), HasSubstr(GetParam().expected)); }
+TEST_P(Validation, NamesTheKey) {
+  EXPECT_THAT(MustFail(GetParam().json), HasSubstr(GetParam().expected));
+}
 
 const char* kRw = R"("type":"prometheus_remote_write","endpoint":"https://h:9090/api/v1/write")";
 
@@ -360,63 +377,117 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::Values(
         ValidationCase{R"({"server":{"port":0}})", "server.port: must be between 1 and 65535"},
         ValidationCase{R"({"server":{"port":70000}})", "server.port: must be between 1 and 65535"},
-        ValidationCase{R"({"server":{"port":"8080"}})", "server.port: expected an integer, got a string"},
+        ValidationCase{R"({"server":{"port":"8080"}})",
+                       "server.port: expected an integer, got a string"},
         ValidationCase{R"({"server":{"port":8080.0}})", "server.port: expected an integer"},
         ValidationCase{R"({"server":{"host":5}})", "server.host: expected a string"},
-        ValidationCase{R"({"server":{"health_degraded_after":"0s"}})", "server.health_degraded_after"},
+        ValidationCase{R"({"server":{"health_degraded_after":"0s"}})",
+                       "server.health_degraded_after"},
         ValidationCase{R"({"server":[]})", "server: expected an object"},
-        ValidationCase{R"({"collector":{"interval_seconds":0}})", "collector.interval_seconds: must be between 1 and 86400"},
-        ValidationCase{R"({"collector":{"interval_seconds":999999999999}})", "collector.interval_seconds"},
-        ValidationCase{R"({"collector":{"enable_cpu":"true"}})", "collector.enable_cpu: expected true or false"},
-        ValidationCase{R"({"collector":{"filesystems":{"mountpoint_exclude":"(["}}})", "collector.filesystems.mountpoint_exclude: invalid regular expression"},
-        ValidationCase{R"({"collector":{"disk_io":{"device_exclude":"+"}}})", "collector.disk_io.device_exclude: invalid regular expression"},
-        ValidationCase{R"({"collector":{"network":{"interface_include":"a{"}}})", "collector.network.interface_include"},
-        ValidationCase{R"({"collector":{"filesystems":{"statfs_timeout":"0s"}}})", "collector.filesystems.statfs_timeout"},
-        ValidationCase{R"({"shipper":{"type":"splunk","endpoint":"http://h/"}})", "shipper.type: unknown shipper type \"splunk\""},
+        ValidationCase{R"({"collector":{"interval_seconds":0}})",
+                       "collector.interval_seconds: must be between 1 and 86400"},
+        ValidationCase{R"({"collector":{"interval_seconds":999999999999}})",
+                       "collector.interval_seconds"},
+        ValidationCase{R"({"collector":{"enable_cpu":"true"}})",
+                       "collector.enable_cpu: expected true or false"},
+        ValidationCase{R"({"collector":{"filesystems":{"mountpoint_exclude":"(["}}})",
+                       "collector.filesystems.mountpoint_exclude: invalid regular expression"},
+        ValidationCase{R"({"collector":{"disk_io":{"device_exclude":"+"}}})",
+                       "collector.disk_io.device_exclude: invalid regular expression"},
+        ValidationCase{R"({"collector":{"network":{"interface_include":"a{"}}})",
+                       "collector.network.interface_include"},
+        ValidationCase{R"({"collector":{"filesystems":{"statfs_timeout":"0s"}}})",
+                       "collector.filesystems.statfs_timeout"},
+        ValidationCase{R"({"shipper":{"type":"splunk","endpoint":"http://h/"}})",
+                       "shipper.type: unknown shipper type \"splunk\""},
         ValidationCase{R"({"shipper":{"endpoint":"http://h/"}})", "shipper.type: is required"},
         ValidationCase{R"({"shipper":{"type":"http_json"}})", "shipper.endpoint: is required"},
-        ValidationCase{R"({"shipper":{"type":"http_json","endpoint":"ftp://h/"}})", "shipper.endpoint: \"ftp://h/\" unsupported scheme"},
-        ValidationCase{R"({"shipper":{"type":"http_json","endpoint":"collector:9090"}})", "shipper.endpoint: \"collector:9090\" is not a URL"},
-        ValidationCase{R"({"shipper":{"type":"http_json","endpoint":"http://:80/"}})", "shipper.endpoint: \"http://:80/\" has no host"},
-        ValidationCase{R"({"shipper":{"type":"http_json","endpoint":"http://h:99999/"}})", "has an invalid port"},
+        ValidationCase{R"({"shipper":{"type":"http_json","endpoint":"ftp://h/"}})",
+                       "shipper.endpoint: \"ftp://h/\" unsupported scheme"},
+        ValidationCase{R"({"shipper":{"type":"http_json","endpoint":"collector:9090"}})",
+                       "shipper.endpoint: \"collector:9090\" is not a URL"},
+        ValidationCase{R"({"shipper":{"type":"http_json","endpoint":"http://:80/"}})",
+                       "shipper.endpoint: \"http://:80/\" has no host"},
+        ValidationCase{R"({"shipper":{"type":"http_json","endpoint":"http://h:99999/"}})",
+                       "has an invalid port"},
         ValidationCase{R"({"shipper":{"type":"http_json","endpoint":"http://h /"}})", "whitespace"},
         ValidationCase{Shipper(R"("timeout":"11m")"), "shipper.timeout: must be between"},
-        ValidationCase{Shipper(R"("tls":{"ca_file":"/nonexistent/ca.pem"})"), "shipper.tls.ca_file: cannot read \"/nonexistent/ca.pem\""},
-        ValidationCase{Shipper(R"("tls":{"cert_file":"/nonexistent/c.pem","key_file":"/nonexistent/k.pem"})"), "shipper.tls.cert_file: cannot read"},
-        ValidationCase{Shipper(R"("tls":{"cert_file":"/etc/hostname"})"), "shipper.tls.key_file: is required when cert_file is set"},
-        ValidationCase{Shipper(R"("tls":{"key_file":"/etc/hostname"})"), "shipper.tls.cert_file: is required when key_file is set"},
-        ValidationCase{Shipper(R"("tls":{"min_version":"TLS1.5"})"), "shipper.tls.min_version: unknown TLS version \"TLS1.5\""},
-        ValidationCase{Shipper(R"("tls":{"max_version":"SSL3"})"), "shipper.tls.max_version: unknown TLS version"},
-        ValidationCase{Shipper(R"("tls":{"min_version":"TLS1.3","max_version":"TLS1.2"})"), "shipper.tls.min_version: TLS1.3 is higher than max_version TLS1.2"},
-        ValidationCase{Shipper(R"("tls":{"cipher_suites":"TLS_AES_128_GCM_SHA256"})"), "shipper.tls.cipher_suites: expected an array"},
-        ValidationCase{Shipper(R"("tls":{"cipher_suites":[""]})"), "shipper.tls.cipher_suites[0]: is empty"},
-        ValidationCase{Shipper(R"("tls":{"enabled":"true"})"), "shipper.tls.enabled: expected true or false"},
-        ValidationCase{Shipper(R"("basic_auth":{"password":"p"})"), "shipper.basic_auth.username: is required"},
-        ValidationCase{Shipper(R"("basic_auth":{"username":"u","password":"p","password_file":"/etc/hostname"})"), "set password or password_file, not both"},
-        ValidationCase{Shipper(R"("bearer_token":"a","bearer_token_file":"/etc/hostname")"), "set bearer_token or bearer_token_file"},
-        ValidationCase{Shipper(R"("bearer_token_file":"/nonexistent/t")"), "shipper.bearer_token_file: cannot read"},
-        ValidationCase{Shipper(R"("headers":{"Bad Header":"x"})"), "shipper.headers.Bad Header: is not a valid header name"},
-        ValidationCase{Shipper(R"("max_samples_per_request":0)"), "shipper.max_samples_per_request"},
+        ValidationCase{Shipper(R"("tls":{"ca_file":"/nonexistent/ca.pem"})"),
+                       "shipper.tls.ca_file: cannot read \"/nonexistent/ca.pem\""},
+        ValidationCase{
+            Shipper(R"("tls":{"cert_file":"/nonexistent/c.pem","key_file":"/nonexistent/k.pem"})"),
+            "shipper.tls.cert_file: cannot read"},
+        ValidationCase{Shipper(R"("tls":{"cert_file":"/etc/hostname"})"),
+                       "shipper.tls.key_file: is required when cert_file is set"},
+        ValidationCase{Shipper(R"("tls":{"key_file":"/etc/hostname"})"),
+                       "shipper.tls.cert_file: is required when key_file is set"},
+        ValidationCase{Shipper(R"("tls":{"min_version":"TLS1.5"})"),
+                       "shipper.tls.min_version: unknown TLS version \"TLS1.5\""},
+        ValidationCase{Shipper(R"("tls":{"max_version":"SSL3"})"),
+                       "shipper.tls.max_version: unknown TLS version"},
+        ValidationCase{Shipper(R"("tls":{"min_version":"TLS1.3","max_version":"TLS1.2"})"),
+                       "shipper.tls.min_version: TLS1.3 is higher than max_version TLS1.2"},
+        ValidationCase{Shipper(R"("tls":{"cipher_suites":"TLS_AES_128_GCM_SHA256"})"),
+                       "shipper.tls.cipher_suites: expected an array"},
+        ValidationCase{Shipper(R"("tls":{"cipher_suites":[""]})"),
+                       "shipper.tls.cipher_suites[0]: is empty"},
+        ValidationCase{Shipper(R"("tls":{"enabled":"true"})"),
+                       "shipper.tls.enabled: expected true or false"},
+        ValidationCase{Shipper(R"("basic_auth":{"password":"p"})"),
+                       "shipper.basic_auth.username: is required"},
+        ValidationCase{
+            Shipper(
+                R"("basic_auth":{"username":"u","password":"p","password_file":"/etc/hostname"})"),
+            "set password or password_file, not both"},
+        ValidationCase{Shipper(R"("bearer_token":"a","bearer_token_file":"/etc/hostname")"),
+                       "set bearer_token or bearer_token_file"},
+        ValidationCase{Shipper(R"("bearer_token_file":"/nonexistent/t")"),
+                       "shipper.bearer_token_file: cannot read"},
+        ValidationCase{Shipper(R"("headers":{"Bad Header":"x"})"),
+                       "shipper.headers.Bad Header: is not a valid header name"},
+        ValidationCase{Shipper(R"("max_samples_per_request":0)"),
+                       "shipper.max_samples_per_request"},
         ValidationCase{Shipper(R"("queue":{"max_disk_bytes":10})"), "shipper.queue.max_disk_bytes"},
-        ValidationCase{Shipper(R"("queue":{"min_backoff":"10s","max_backoff":"1s"})"), "shipper.queue.max_backoff"},
-        ValidationCase{R"({"shippers":[{"type":"http_json","endpoint":"http://a/"}]})", "shippers[0].name: \"\" must be non-empty"},
-        ValidationCase{R"({"shippers":[{"name":"a","type":"http_json","endpoint":"http://a/"},{"name":"a","type":"http_json","endpoint":"http://b/"}]})", "shippers[1].name: duplicate shipper name \"a\""},
-        ValidationCase{R"({"shippers":[{"name":"../x","type":"http_json","endpoint":"http://a/"}]})", "shippers[0].name"},
+        ValidationCase{Shipper(R"("queue":{"min_backoff":"10s","max_backoff":"1s"})"),
+                       "shipper.queue.max_backoff"},
+        ValidationCase{R"({"shippers":[{"type":"http_json","endpoint":"http://a/"}]})",
+                       "shippers[0].name: \"\" must be non-empty"},
+        ValidationCase{
+            R"({"shippers":[{"name":"a","type":"http_json","endpoint":"http://a/"},{"name":"a","type":"http_json","endpoint":"http://b/"}]})",
+            "shippers[1].name: duplicate shipper name \"a\""},
+        ValidationCase{
+            R"({"shippers":[{"name":"../x","type":"http_json","endpoint":"http://a/"}]})",
+            "shippers[0].name"},
         ValidationCase{R"({"shippers":{}})", "shippers: expected an array"},
         ValidationCase{R"({"endpoints":[{"url":"http://a/"}]})", "endpoints[0].name: is required"},
-        ValidationCase{R"({"endpoints":[{"name":"a","url":"http://a/"},{"name":"a","url":"http://b/"}]})", "endpoints[1].name: duplicate endpoint name \"a\""},
+        ValidationCase{
+            R"({"endpoints":[{"name":"a","url":"http://a/"},{"name":"a","url":"http://b/"}]})",
+            "endpoints[1].name: duplicate endpoint name \"a\""},
         ValidationCase{R"({"endpoints":[{"name":"a"}]})", "endpoints[0].url: is required"},
-        ValidationCase{R"({"endpoints":[{"name":"a","url":"localhost:3000"}]})", "endpoints[0].url"},
-        ValidationCase{R"({"endpoints":[{"name":"a","url":"http://a/","format":"xml"}]})", "endpoints[0].format: unknown format \"xml\""},
-        ValidationCase{R"({"endpoints":[{"name":"a","url":"http://a/","metric_prefix":"9x"}]})", "endpoints[0].metric_prefix"},
-        ValidationCase{R"({"endpoints":[{"name":"a","url":"http://a/","labels":{"bad-name":"x"}}]})", "endpoints[0].labels.bad-name"},
-        ValidationCase{R"({"endpoints":[{"name":"a","url":"http://a/","labels":{"endpoint":"x"}}]})", "endpoints[0].labels.endpoint"},
-        ValidationCase{R"({"endpoints":[{"name":"a","url":"http://a/","timeout":"0s"}]})", "endpoints[0].timeout"},
-        ValidationCase{R"({"endpoints":[{"name":"a","url":"http://a/","interval":"0s"}]})", "endpoints[0].interval"},
-        ValidationCase{R"({"endpoints":[{"name":"a","url":"http://a/","max_body_bytes":1}]})", "endpoints[0].max_body_bytes"},
-        ValidationCase{R"({"endpoints":[{"name":"a","url":"http://a/","tls":{"min_version":"x"}}]})", "endpoints[0].tls.min_version"},
+        ValidationCase{R"({"endpoints":[{"name":"a","url":"localhost:3000"}]})",
+                       "endpoints[0].url"},
+        ValidationCase{R"({"endpoints":[{"name":"a","url":"http://a/","format":"xml"}]})",
+                       "endpoints[0].format: unknown format \"xml\""},
+        ValidationCase{R"({"endpoints":[{"name":"a","url":"http://a/","metric_prefix":"9x"}]})",
+                       "endpoints[0].metric_prefix"},
+        ValidationCase{
+            R"({"endpoints":[{"name":"a","url":"http://a/","labels":{"bad-name":"x"}}]})",
+            "endpoints[0].labels.bad-name"},
+        ValidationCase{
+            R"({"endpoints":[{"name":"a","url":"http://a/","labels":{"endpoint":"x"}}]})",
+            "endpoints[0].labels.endpoint"},
+        ValidationCase{R"({"endpoints":[{"name":"a","url":"http://a/","timeout":"0s"}]})",
+                       "endpoints[0].timeout"},
+        ValidationCase{R"({"endpoints":[{"name":"a","url":"http://a/","interval":"0s"}]})",
+                       "endpoints[0].interval"},
+        ValidationCase{R"({"endpoints":[{"name":"a","url":"http://a/","max_body_bytes":1}]})",
+                       "endpoints[0].max_body_bytes"},
+        ValidationCase{
+            R"({"endpoints":[{"name":"a","url":"http://a/","tls":{"min_version":"x"}}]})",
+            "endpoints[0].tls.min_version"},
         ValidationCase{R"({"endpoints":{}})", "endpoints: expected an array"},
-        ValidationCase{R"({"global_labels":{"__x":"a"}})", "global_labels.__x: is not a valid label name"},
+        ValidationCase{R"({"global_labels":{"__x":"a"}})",
+                       "global_labels.__x: is not a valid label name"},
         ValidationCase{R"({"global_labels":{"a":""}})", "global_labels.a: must not be empty"},
         ValidationCase{R"({"global_labels":{"a":1}})", "global_labels.a: expected a string"},
         ValidationCase{R"({"hostname_label":1})", "hostname_label: expected true or false"},

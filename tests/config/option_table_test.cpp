@@ -38,11 +38,11 @@ TEST(OptionTable, LoaderKnowsEveryKey) {
       continue;  // covered by the loader tests
     }
     std::string json;
-    std::string value = o.type == "bool"       ? "false"
-                        : o.type == "int"      ? "1"
-                        : o.type == "list"     ? "[]"
-                        : o.type == "map"      ? "{}"
-                        : o.type == "duration" ? "\"1s\""
+    std::string value = o.type == "bool"          ? "false"
+                        : o.type == "int"         ? "1"
+                        : o.type == "list"        ? "[]"
+                        : o.type == "map"         ? "{}"
+                        : o.type == "duration"    ? "\"1s\""
                         : o.type == "tls-version" ? "\"TLS1.2\""
                                                   : "\"\"";
     // Build nested objects from the dotted path.

@@ -28,10 +28,10 @@ std::string ConfigJson(int port, int interval = 1, const std::string& extra = ""
 // Environment that keeps the host's MC_* and HOST_* settings out of the test.
 std::map<std::string, std::optional<std::string>> CleanEnv() {
   std::map<std::string, std::optional<std::string>> env;
-  for (const char* name : {"MC_SERVER_HOST", "MC_SERVER_PORT", "MC_COLLECTOR_INTERVAL",
-                           "MC_SHIPPER_TYPE", "MC_SHIPPER_ENDPOINT", "MC_LOG_LEVEL",
-                           "MC_LOG_FORMAT", "MC_TLS_ENABLED", "HOST_PROC", "HOST_SYS",
-                           "HOST_ROOT"}) {
+  for (const char* name :
+       {"MC_SERVER_HOST", "MC_SERVER_PORT", "MC_COLLECTOR_INTERVAL", "MC_SHIPPER_TYPE",
+        "MC_SHIPPER_ENDPOINT", "MC_LOG_LEVEL", "MC_LOG_FORMAT", "MC_TLS_ENABLED", "HOST_PROC",
+        "HOST_SYS", "HOST_ROOT"}) {
     env[name] = std::nullopt;
   }
   return env;
@@ -88,12 +88,14 @@ TEST(Daemon, ReloadsOnSighupAndKeepsRunningOnABadConfig) {
 
   dir.Write("config.json", ConfigJson(port, 2, R"(,"global_labels":{"cluster":"eu1"})"));
   daemon.Signal(SIGHUP);
-  ASSERT_TRUE(WaitFor([&] { return daemon.Stderr().find("configuration reloaded") != std::string::npos; }, 5s))
+  ASSERT_TRUE(WaitFor(
+      [&] { return daemon.Stderr().find("configuration reloaded") != std::string::npos; }, 5s))
       << daemon.Stderr();
 
   dir.Write("config.json", R"({"server":{"port":0}})");
   daemon.Signal(SIGHUP);
-  ASSERT_TRUE(WaitFor([&] { return daemon.Stderr().find("reload failed") != std::string::npos; }, 5s))
+  ASSERT_TRUE(
+      WaitFor([&] { return daemon.Stderr().find("reload failed") != std::string::npos; }, 5s))
       << daemon.Stderr();
   EXPECT_THAT(daemon.Stderr(), HasSubstr("server.port"));
   EXPECT_TRUE(daemon.running());
@@ -106,8 +108,11 @@ TEST(Daemon, ReloadsOnSighupAndKeepsRunningOnABadConfig) {
 TEST(Daemon, InvalidConfigExitsNonZeroBeforeBinding) {
   TempDir dir;
   int port = testing::FreePort();
-  std::string config =
-      dir.Write("config.json", ConfigJson(port, 1, R"(,"shipper":{"type":"prometheus_remote_write","endpoint":"http://h/","tls":{"min_version":"TLS1.9"}})"));
+  std::string config = dir.Write(
+      "config.json",
+      ConfigJson(
+          port, 1,
+          R"(,"shipper":{"type":"prometheus_remote_write","endpoint":"http://h/","tls":{"min_version":"TLS1.9"}})"));
   auto started = std::chrono::steady_clock::now();
   ChildProcess daemon(kBinary, {"-config", config}, CleanEnv(), dir.path());
   auto status = daemon.Wait(5s);
@@ -164,7 +169,8 @@ TEST(Daemon, ConfigJsonInWorkingDirectoryIsPickedUp) {
 TEST(Cli, CheckConfigPrintsRedactedConfig) {
   TempDir dir;
   std::string config = dir.Write(
-      "c.json", R"({"shipper":{"type":"http_json","endpoint":"http://h/","basic_auth":{"username":"u","password":"hunter2"}},"colector":{}})");
+      "c.json",
+      R"({"shipper":{"type":"http_json","endpoint":"http://h/","basic_auth":{"username":"u","password":"hunter2"}},"colector":{}})");
   ChildProcess check(kBinary, {"-check-config", "-config", config}, CleanEnv(), dir.path());
   EXPECT_EQ(check.Wait(5s), 0);
   EXPECT_THAT(check.Stdout(), HasSubstr("\"endpoint\": \"http://h/\""));

@@ -157,7 +157,7 @@ HttpReply HttpGet(const std::string& host, int port, const std::string& path,
   httplib::Client client(host, port);
   client.set_connection_timeout(2, 0);
   client.set_read_timeout(5, 0);
-  httplib::Result result = method == "HEAD" ? client.Head(path.c_str())
+  httplib::Result result = method == "HEAD"   ? client.Head(path.c_str())
                            : method == "POST" ? client.Post(path.c_str(), "x", "text/plain")
                                               : client.Get(path.c_str());
   HttpReply reply;
