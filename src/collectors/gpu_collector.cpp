@@ -67,8 +67,7 @@ constexpr std::array<FamilySpec, kFamilyCount> kFamilies = {{
     {"system_gpu_up", "1 if the GPU answers NVML queries, 0 if it fell off the bus or is lost.",
      MetricType::kGauge},
     {"system_gpu_utilization_percent",
-     "Percent of the last sample period during which a kernel ran on the GPU.",
-     MetricType::kGauge},
+     "Percent of the last sample period during which a kernel ran on the GPU.", MetricType::kGauge},
     {"system_gpu_memory_utilization_percent",
      "Percent of the last sample period during which device memory was read or written.",
      MetricType::kGauge},
@@ -85,8 +84,7 @@ constexpr std::array<FamilySpec, kFamilyCount> kFamilies = {{
     {"system_gpu_power_usage_milliwatts", "Power draw of the GPU board in milliwatts.",
      MetricType::kGauge},
     {"system_gpu_power_limit_milliwatts",
-     "Power limit the driver enforces, after every limiter, in milliwatts.",
-     MetricType::kGauge},
+     "Power limit the driver enforces, after every limiter, in milliwatts.", MetricType::kGauge},
     {"system_gpu_energy_joules_total", "Energy used by the GPU since the driver loaded, in joules.",
      MetricType::kCounter},
     {"system_gpu_fan_speed_percent", "Intended speed of the first fan, percent of its maximum.",
@@ -144,8 +142,8 @@ Labels WithLabel(const Labels& base, std::string_view name, std::string_view val
 }
 
 Labels DeviceLabels(unsigned index, std::string_view name, std::string_view uuid) {
-  Labels labels{{"gpu", std::to_string(index)}, {"name", std::string(name)},
-                {"uuid", std::string(uuid)}};
+  Labels labels{
+      {"gpu", std::to_string(index)}, {"name", std::string(name)}, {"uuid", std::string(uuid)}};
   SortLabels(labels);
   return labels;
 }
@@ -255,9 +253,7 @@ bool GpuCollector::Accept(Device& device, int query, nvml::Return rc, Tick& tick
 
 void GpuCollector::ReadDevice(Device& device, Tick& tick) {
   auto wanted = [&device](Query query) { return (device.unsupported & (1U << query)) == 0; };
-  auto stopped = [&device, &tick] {
-    return device.lost || tick.library_error != nvml::kSuccess;
-  };
+  auto stopped = [&device, &tick] { return device.lost || tick.library_error != nvml::kSuccess; };
   auto& f = tick.families;
   const Labels& labels = device.labels;
   nvml::GpuApi& api = *api_;
@@ -324,10 +320,10 @@ void GpuCollector::ReadDevice(Device& device, Tick& tick) {
     if (wanted(query) && !stopped()) {
       std::uint64_t count = 0;
       if (Accept(device, query, api.EccErrors(h, type, count), tick)) {
-        f[kEccErrors].Add(static_cast<double>(count),
-                          WithLabel(labels, "type",
-                                    type == nvml::EccErrorType::kCorrected ? "corrected"
-                                                                            : "uncorrected"));
+        f[kEccErrors].Add(
+            static_cast<double>(count),
+            WithLabel(labels, "type",
+                      type == nvml::EccErrorType::kCorrected ? "corrected" : "uncorrected"));
       }
     }
   }
@@ -361,8 +357,7 @@ void GpuCollector::ReadDevice(Device& device, Tick& tick) {
         for (const auto& process : device.processes) {
           Labels process_labels = WithLabel(labels, "pid", std::to_string(process.pid));
           SetLabel(process_labels, "type", type);
-          f[kProcessMemory].Add(static_cast<double>(process.used_bytes),
-                                std::move(process_labels));
+          f[kProcessMemory].Add(static_cast<double>(process.used_bytes), std::move(process_labels));
         }
       }
     }
@@ -443,8 +438,8 @@ CollectResult GpuCollector::Collect(const CollectContext& ctx) {
       return CollectResult::Transient("NVML failed: " + why);
     }
     if (device.lost && !was_lost) {
-      spdlog::warn("gpu {} ({}): the GPU is lost (fell off the bus or needs a reset)",
-                   device.index, device.labels[1].value);
+      spdlog::warn("gpu {} ({}): the GPU is lost (fell off the bus or needs a reset)", device.index,
+                   device.labels[1].value);
     } else if (!device.lost && was_lost) {
       spdlog::info("gpu {} ({}): the GPU answers again", device.index, device.labels[1].value);
     }

@@ -59,13 +59,13 @@ class GpuCollector final : public Collector {
     nvml::Device handle = nullptr;
     Labels labels;  // gpu, name, uuid (sorted)
     bool lost = false;
-    std::uint32_t unsupported = 0;  // bit per Query that answered NOT_SUPPORTED
+    std::uint32_t unsupported = 0;               // bit per Query that answered NOT_SUPPORTED
     std::vector<nvml::ProcessMemory> processes;  // reused between ticks
   };
 
   // The outcome of one tick's walk over the devices.
   struct Tick {
-    std::vector<FamilyBuilder> families;         // one per family, in emission order
+    std::vector<FamilyBuilder> families;          // one per family, in emission order
     nvml::Return library_error = nvml::kSuccess;  // set when NVML as a whole failed
   };
 

@@ -99,14 +99,16 @@ Result<std::unique_ptr<NvmlLibrary>> NvmlLibrary::Open(const std::string& path) 
   fn.init = Resolve<abi::InitFn>(h, {"nvmlInit_v2", "nvmlInit"});
   fn.shutdown = Resolve<abi::ShutdownFn>(h, {"nvmlShutdown"});
   fn.error_string = Resolve<abi::ErrorStringFn>(h, {"nvmlErrorString"});
-  fn.device_get_count = Resolve<abi::DeviceGetCountFn>(h, {"nvmlDeviceGetCount_v2", "nvmlDeviceGetCount"});
+  fn.device_get_count =
+      Resolve<abi::DeviceGetCountFn>(h, {"nvmlDeviceGetCount_v2", "nvmlDeviceGetCount"});
   fn.device_get_handle_by_index = Resolve<abi::DeviceGetHandleByIndexFn>(
       h, {"nvmlDeviceGetHandleByIndex_v2", "nvmlDeviceGetHandleByIndex"});
   const std::pair<const void*, const char*> required[] = {
       {reinterpret_cast<const void*>(fn.init), "nvmlInit_v2/nvmlInit"},
       {reinterpret_cast<const void*>(fn.shutdown), "nvmlShutdown"},
       {reinterpret_cast<const void*>(fn.error_string), "nvmlErrorString"},
-      {reinterpret_cast<const void*>(fn.device_get_count), "nvmlDeviceGetCount_v2/nvmlDeviceGetCount"},
+      {reinterpret_cast<const void*>(fn.device_get_count),
+       "nvmlDeviceGetCount_v2/nvmlDeviceGetCount"},
       {reinterpret_cast<const void*>(fn.device_get_handle_by_index),
        "nvmlDeviceGetHandleByIndex_v2/nvmlDeviceGetHandleByIndex"},
   };
@@ -152,7 +154,8 @@ Result<std::unique_ptr<NvmlLibrary>> NvmlLibrary::Open(const std::string& path) 
     return Error{"nvmlInit failed: " + std::string(text != nullptr ? text : "unknown error") +
                  " (" + std::to_string(init) + ")"};
   }
-  return std::unique_ptr<NvmlLibrary>(new NvmlLibrary(std::move(handle), std::move(loaded_name), fn));
+  return std::unique_ptr<NvmlLibrary>(
+      new NvmlLibrary(std::move(handle), std::move(loaded_name), fn));
 }
 
 NvmlLibrary::NvmlLibrary(DlHandle handle, std::string loaded_name, const Functions& functions)
@@ -335,9 +338,8 @@ Return NvmlLibrary::EccErrors(Device device, EccErrorType type, std::uint64_t& o
   if (fn_.device_get_total_ecc_errors == nullptr) {
     return kFunctionNotFound;
   }
-  const int error_type = type == EccErrorType::kCorrected
-                             ? abi::NVML_MEMORY_ERROR_TYPE_CORRECTED
-                             : abi::NVML_MEMORY_ERROR_TYPE_UNCORRECTED;
+  const int error_type = type == EccErrorType::kCorrected ? abi::NVML_MEMORY_ERROR_TYPE_CORRECTED
+                                                          : abi::NVML_MEMORY_ERROR_TYPE_UNCORRECTED;
   unsigned long long value = 0;
   const Return rc =
       fn_.device_get_total_ecc_errors(device, error_type, abi::NVML_VOLATILE_ECC, &value);
@@ -356,8 +358,8 @@ Return NvmlLibrary::PcieCounters(Device device, PcieBytes& out) noexcept {
   std::array<abi::nvmlFieldValue_t, 2> fields{};
   fields[0].fieldId = abi::NVML_FI_DEV_PCIE_COUNT_TX_BYTES;
   fields[1].fieldId = abi::NVML_FI_DEV_PCIE_COUNT_RX_BYTES;
-  const Return rc = fn_.device_get_field_values(device, static_cast<int>(fields.size()),
-                                                fields.data());
+  const Return rc =
+      fn_.device_get_field_values(device, static_cast<int>(fields.size()), fields.data());
   if (rc != kSuccess) {
     return rc;
   }

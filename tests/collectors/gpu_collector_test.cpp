@@ -17,11 +17,11 @@
 namespace metricsd {
 namespace {
 
+using metricsd::testing::FakeNvml;
+using std::chrono::seconds;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
-using metricsd::testing::FakeNvml;
-using std::chrono::seconds;
 
 constexpr std::int64_t kWallMs = 1'700'000'000'000;
 
@@ -219,7 +219,7 @@ TEST_F(GpuCollectorTest, LostGpuIsReportedDownAndComesBack) {
   ASSERT_EQ(lost.status, CollectStatus::kOk);
   auto lines = Dump(lost);
   EXPECT_THAT(Only(lines, "system_gpu_up"),
-              ElementsAre(HasSubstr("gpu=\"0\"") , HasSubstr("gpu=\"1\"")));
+              ElementsAre(HasSubstr("gpu=\"0\""), HasSubstr("gpu=\"1\"")));
   EXPECT_THAT(Only(lines, "system_gpu_up{gpu=\"1\""), ElementsAre(::testing::EndsWith("} 0")));
   EXPECT_THAT(Only(lines, "system_gpu_up{gpu=\"0\""), ElementsAre(::testing::EndsWith("} 1")));
   // Nothing else is reported for the lost GPU; GPU 0 is untouched.
@@ -354,14 +354,13 @@ TEST_F(GpuCollectorTest, OldDriverWithoutOptionalSymbolsGivesTheSeedMetrics) {
   for (const MetricFamily& family : result.families) {
     names.push_back(family.name);
   }
-  EXPECT_THAT(names, ElementsAre("system_gpu_count", "system_gpu_up",
-                                 "system_gpu_utilization_percent",
-                                 "system_gpu_memory_utilization_percent",
-                                 "system_gpu_memory_total_bytes", "system_gpu_memory_used_bytes",
-                                 "system_gpu_memory_free_bytes", "system_gpu_temperature_celsius",
-                                 "system_gpu_power_usage_milliwatts",
-                                 "system_gpu_fan_speed_percent", "system_gpu_clock_sm_mhz",
-                                 "system_gpu_clock_memory_mhz", "system_gpu_throttle_active"));
+  EXPECT_THAT(names,
+              ElementsAre("system_gpu_count", "system_gpu_up", "system_gpu_utilization_percent",
+                          "system_gpu_memory_utilization_percent", "system_gpu_memory_total_bytes",
+                          "system_gpu_memory_used_bytes", "system_gpu_memory_free_bytes",
+                          "system_gpu_temperature_celsius", "system_gpu_power_usage_milliwatts",
+                          "system_gpu_fan_speed_percent", "system_gpu_clock_sm_mhz",
+                          "system_gpu_clock_memory_mhz", "system_gpu_throttle_active"));
   // The v1 memory query counts the driver's reservation as used.
   EXPECT_THAT(Only(Dump(result), "system_gpu_memory_used_bytes{gpu=\"0\""),
               ElementsAre(::testing::EndsWith("} 65520809984")));

@@ -86,10 +86,9 @@ enum {
 };
 
 static const char* const kFieldNames[F_COUNT] = {
-    "util_gpu",  "util_mem", "mem_total",     "mem_free",        "mem_used",
-    "mem_reserved", "temp",  "power_mw",      "power_limit_mw",  "energy_mj",
-    "fan",       "clock_sm", "clock_mem",     "ecc_corrected",   "ecc_uncorrected",
-    "pcie_tx",   "pcie_rx",  "throttle"};
+    "util_gpu",  "util_mem",      "mem_total",       "mem_free",  "mem_used", "mem_reserved",
+    "temp",      "power_mw",      "power_limit_mw",  "energy_mj", "fan",      "clock_sm",
+    "clock_mem", "ecc_corrected", "ecc_uncorrected", "pcie_tx",   "pcie_rx",  "throttle"};
 
 struct nvmlDevice_st {
   char name[96];
@@ -120,19 +119,27 @@ enum {
   C_PROCS,
   C_CALLS
 };
-static const char* const kCallNames[C_CALLS] = {
-    "nvmlInit",           "nvmlShutdown",        "nvmlDeviceGetCount",
-    "nvmlDeviceGetHandleByIndex", "nvmlDeviceGetName", "nvmlDeviceGetUUID",
-    "nvmlDeviceGetUtilizationRates", "nvmlDeviceGetMemoryInfo", "nvmlDeviceGetMemoryInfo_v2",
-    "nvmlDeviceGetTemperature", "nvmlDeviceGetTemperatureV", "nvmlDeviceGetPowerUsage",
-    "nvmlDeviceGetFieldValues", "nvmlDeviceGetRunningProcesses"};
+static const char* const kCallNames[C_CALLS] = {"nvmlInit",
+                                                "nvmlShutdown",
+                                                "nvmlDeviceGetCount",
+                                                "nvmlDeviceGetHandleByIndex",
+                                                "nvmlDeviceGetName",
+                                                "nvmlDeviceGetUUID",
+                                                "nvmlDeviceGetUtilizationRates",
+                                                "nvmlDeviceGetMemoryInfo",
+                                                "nvmlDeviceGetMemoryInfo_v2",
+                                                "nvmlDeviceGetTemperature",
+                                                "nvmlDeviceGetTemperatureV",
+                                                "nvmlDeviceGetPowerUsage",
+                                                "nvmlDeviceGetFieldValues",
+                                                "nvmlDeviceGetRunningProcesses"};
 
 static struct {
   int script_loaded;
   int init_rc;
   unsigned count;
   int count_rc;
-  long long inits;  /* successful nvmlInit minus nvmlShutdown */
+  long long inits; /* successful nvmlInit minus nvmlShutdown */
   unsigned long long ticks;
   unsigned long long calls[C_CALLS];
   struct nvmlDevice_st gpus[FAKE_MAX_GPUS];
@@ -335,12 +342,12 @@ static int check_device(struct nvmlDevice_st* device) {
   return RC_SUCCESS;
 }
 
-#define CHECK(device)                 \
-  do {                                \
-    int rc_ = check_device(device);   \
-    if (rc_ != RC_SUCCESS) {          \
-      return rc_;                     \
-    }                                 \
+#define CHECK(device)               \
+  do {                              \
+    int rc_ = check_device(device); \
+    if (rc_ != RC_SUCCESS) {        \
+      return rc_;                   \
+    }                               \
   } while (0)
 
 static int do_init(void) {
@@ -371,15 +378,24 @@ EXPORT int nvmlShutdown(void) {
 
 EXPORT const char* nvmlErrorString(int rc) {
   switch (rc) {
-    case 0: return "Success";
-    case 1: return "Uninitialized";
-    case 2: return "Invalid Argument";
-    case 3: return "Not Supported";
-    case 4: return "Insufficient Permissions";
-    case 9: return "Driver Not Loaded";
-    case 15: return "GPU is lost";
-    case 18: return "Driver/library version mismatch";
-    default: return "Unknown Error";
+    case 0:
+      return "Success";
+    case 1:
+      return "Uninitialized";
+    case 2:
+      return "Invalid Argument";
+    case 3:
+      return "Not Supported";
+    case 4:
+      return "Insufficient Permissions";
+    case 9:
+      return "Driver Not Loaded";
+    case 15:
+      return "GPU is lost";
+    case 18:
+      return "Driver/library version mismatch";
+    default:
+      return "Unknown Error";
   }
 }
 

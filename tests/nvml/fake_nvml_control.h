@@ -49,9 +49,7 @@ class FakeNvml {
     }
   }
   // How often an NVML entry point was called since the last reset (names in fake_nvml.c).
-  unsigned long long Calls(const std::string& function) const {
-    return calls_(function.c_str());
-  }
+  unsigned long long Calls(const std::string& function) const { return calls_(function.c_str()); }
   // Successful nvmlInit calls not yet paired with nvmlShutdown.
   long long OpenInits() const { return open_inits_(); }
 

@@ -12,8 +12,8 @@
 namespace metricsd::nvml {
 namespace {
 
-using ::testing::HasSubstr;
 using metricsd::testing::FakeNvml;
+using ::testing::HasSubstr;
 
 constexpr const char* kTwoGpus = R"(count=2
 gpu0.name=NVIDIA H100 80GB HBM3
@@ -244,8 +244,7 @@ TEST(NvmlLibraryTest, OldLibraryFallsBackToUnversionedEntryPoints) {
   EXPECT_EQ(library->EnergyMillijoules(device, wide), kFunctionNotFound);
   EXPECT_EQ(library->EccErrors(device, EccErrorType::kCorrected, wide), kFunctionNotFound);
   EXPECT_EQ(library->PcieCounters(device, pcie), kFunctionNotFound);
-  EXPECT_EQ(library->RunningProcesses(device, ProcessKind::kCompute, processes),
-            kFunctionNotFound);
+  EXPECT_EQ(library->RunningProcesses(device, ProcessKind::kCompute, processes), kFunctionNotFound);
   EXPECT_LT(library->optional_symbols_found(), 17);
 }
 
