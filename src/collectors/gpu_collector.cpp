@@ -94,10 +94,12 @@ constexpr std::array<FamilySpec, kFamilyCount> kFamilies = {{
     {"system_gpu_ecc_errors_total",
      "Device memory ECC errors since the driver loaded (volatile counters), by type.",
      MetricType::kCounter},
-    {"system_gpu_pcie_transmit_bytes_total", "Bytes the GPU sent over PCIe (the counter may wrap).",
-     MetricType::kCounter},
-    {"system_gpu_pcie_receive_bytes_total",
-     "Bytes the GPU received over PCIe (the counter may wrap).", MetricType::kCounter},
+    {"system_gpu_pcie_transmit_bytes_per_second",
+     "PCIe bytes per second sent by the GPU, sampled by the driver over 20 ms.",
+     MetricType::kGauge},
+    {"system_gpu_pcie_receive_bytes_per_second",
+     "PCIe bytes per second received by the GPU, sampled by the driver over 20 ms.",
+     MetricType::kGauge},
     {"system_gpu_throttle_active",
      "1 while the reason is lowering the GPU clocks (NVML clocks event reasons), else 0.",
      MetricType::kGauge},
@@ -328,13 +330,13 @@ void GpuCollector::ReadDevice(Device& device, Tick& tick) {
     }
   }
   if (wanted(kQueryPcie) && !stopped()) {
-    nvml::PcieBytes value;
-    if (Accept(device, kQueryPcie, api.PcieCounters(h, value), tick)) {
-      if (value.tx) {
-        f[kPcieTransmit].Add(static_cast<double>(*value.tx), labels);
+    nvml::PcieThroughput value;
+    if (Accept(device, kQueryPcie, api.Pcie(h, value), tick)) {
+      if (value.tx_bytes_per_second) {
+        f[kPcieTransmit].Add(static_cast<double>(*value.tx_bytes_per_second), labels);
       }
-      if (value.rx) {
-        f[kPcieReceive].Add(static_cast<double>(*value.rx), labels);
+      if (value.rx_bytes_per_second) {
+        f[kPcieReceive].Add(static_cast<double>(*value.rx_bytes_per_second), labels);
       }
     }
   }

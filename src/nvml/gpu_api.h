@@ -43,9 +43,10 @@ enum class ClockDomain { kSm, kMemory };
 enum class EccErrorType { kCorrected, kUncorrected };
 enum class ProcessKind { kCompute, kGraphics };
 
-struct PcieBytes {
-  std::optional<std::uint64_t> tx;  // cumulative bytes sent by the GPU; may wrap
-  std::optional<std::uint64_t> rx;
+// PCIe throughput over the driver's 20 ms sampling window, in bytes per second.
+struct PcieThroughput {
+  std::optional<std::uint64_t> tx_bytes_per_second;  // sent by the GPU
+  std::optional<std::uint64_t> rx_bytes_per_second;
 };
 
 struct ProcessMemory {
@@ -74,8 +75,9 @@ class GpuApi {
   virtual Return ClockMhz(Device device, ClockDomain domain, unsigned& out) noexcept = 0;
   // Volatile counters: since the driver was loaded.
   virtual Return EccErrors(Device device, EccErrorType type, std::uint64_t& out) noexcept = 0;
-  // Succeeds when at least one direction was read.
-  virtual Return PcieCounters(Device device, PcieBytes& out) noexcept = 0;
+  // Blocks for NVML's 20 ms sampling window per direction. Succeeds when at least one
+  // direction was read.
+  virtual Return Pcie(Device device, PcieThroughput& out) noexcept = 0;
   // Bit mask of nvmlClocksEventReason* values (abi::kReason*).
   virtual Return ClocksEventReasons(Device device, std::uint64_t& mask) noexcept = 0;
   // Replaces `out` with the processes holding memory on the device.

@@ -47,16 +47,9 @@ inline constexpr int NVML_MEMORY_ERROR_TYPE_UNCORRECTED = 1;
 // nvmlEccCounterType_t
 inline constexpr int NVML_VOLATILE_ECC = 0;
 inline constexpr int NVML_AGGREGATE_ECC = 1;
-// nvmlValueType_t
-inline constexpr int NVML_VALUE_TYPE_DOUBLE = 0;
-inline constexpr int NVML_VALUE_TYPE_UNSIGNED_INT = 1;
-inline constexpr int NVML_VALUE_TYPE_UNSIGNED_LONG = 2;
-inline constexpr int NVML_VALUE_TYPE_UNSIGNED_LONG_LONG = 3;
-inline constexpr int NVML_VALUE_TYPE_SIGNED_LONG_LONG = 4;
-inline constexpr int NVML_VALUE_TYPE_SIGNED_INT = 5;
-// Field ids for nvmlDeviceGetFieldValues: cumulative PCIe byte counters (they may wrap).
-inline constexpr unsigned NVML_FI_DEV_PCIE_COUNT_TX_BYTES = 197;
-inline constexpr unsigned NVML_FI_DEV_PCIE_COUNT_RX_BYTES = 198;
+// nvmlPcieUtilCounter_t
+inline constexpr int NVML_PCIE_UTIL_TX_BYTES = 0;
+inline constexpr int NVML_PCIE_UTIL_RX_BYTES = 1;
 
 // Buffer sizes the reference guarantees to be enough for nvmlDeviceGetName/GetUUID.
 inline constexpr unsigned NVML_DEVICE_NAME_V2_BUFFER_SIZE = 96;
@@ -121,28 +114,6 @@ struct nvmlProcessInfo_v2_t {
 };
 static_assert(sizeof(nvmlProcessInfo_v2_t) == 24);
 
-union nvmlValue_t {
-  double dVal;
-  int siVal;
-  unsigned int uiVal;
-  unsigned long ulVal;
-  unsigned long long ullVal;
-  signed long long sllVal;
-  unsigned short usVal;
-};
-static_assert(sizeof(nvmlValue_t) == 8);
-
-struct nvmlFieldValue_t {
-  unsigned int fieldId;
-  unsigned int scopeId;
-  long long timestamp;
-  long long latencyUsec;
-  int valueType;  // nvmlValueType_t
-  nvmlReturn_t nvmlReturn;
-  nvmlValue_t value;
-};
-static_assert(sizeof(nvmlFieldValue_t) == 40);
-
 extern "C" {
 using InitFn = nvmlReturn_t (*)();
 using ShutdownFn = nvmlReturn_t (*)();
@@ -159,7 +130,7 @@ using DeviceGetUintFn = nvmlReturn_t (*)(nvmlDevice_t, unsigned int*);       // 
 using DeviceGetUllFn = nvmlReturn_t (*)(nvmlDevice_t, unsigned long long*);  // energy, reasons
 using DeviceGetClockInfoFn = nvmlReturn_t (*)(nvmlDevice_t, int, unsigned int*);
 using DeviceGetTotalEccErrorsFn = nvmlReturn_t (*)(nvmlDevice_t, int, int, unsigned long long*);
-using DeviceGetFieldValuesFn = nvmlReturn_t (*)(nvmlDevice_t, int, nvmlFieldValue_t*);
+using DeviceGetPcieThroughputFn = nvmlReturn_t (*)(nvmlDevice_t, int, unsigned int*);  // KB/s
 using DeviceGetProcessesFn = nvmlReturn_t (*)(nvmlDevice_t, unsigned int*, nvmlProcessInfo_v2_t*);
 }
 

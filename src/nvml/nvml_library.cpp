@@ -35,25 +35,6 @@ std::string FromBuffer(const char* buffer, std::size_t capacity) {
   return std::string(buffer, ::strnlen(buffer, capacity));
 }
 
-std::optional<std::uint64_t> FieldAsU64(const abi::nvmlFieldValue_t& field) noexcept {
-  if (field.nvmlReturn != abi::NVML_SUCCESS) {
-    return std::nullopt;
-  }
-  switch (field.valueType) {
-    case abi::NVML_VALUE_TYPE_UNSIGNED_INT:
-      return field.value.uiVal;
-    case abi::NVML_VALUE_TYPE_UNSIGNED_LONG:
-      return field.value.ulVal;
-    case abi::NVML_VALUE_TYPE_UNSIGNED_LONG_LONG:
-      return field.value.ullVal;
-    case abi::NVML_VALUE_TYPE_SIGNED_LONG_LONG:
-      return field.value.sllVal >= 0 ? std::optional<std::uint64_t>(field.value.sllVal)
-                                     : std::nullopt;
-    default:
-      return std::nullopt;
-  }
-}
-
 }  // namespace
 
 void NvmlLibrary::DlClose::operator()(void* handle) const noexcept {
@@ -137,8 +118,8 @@ Result<std::unique_ptr<NvmlLibrary>> NvmlLibrary::Open(const std::string& path) 
   fn.device_get_clock_info = Resolve<abi::DeviceGetClockInfoFn>(h, {"nvmlDeviceGetClockInfo"});
   fn.device_get_total_ecc_errors =
       Resolve<abi::DeviceGetTotalEccErrorsFn>(h, {"nvmlDeviceGetTotalEccErrors"});
-  fn.device_get_field_values =
-      Resolve<abi::DeviceGetFieldValuesFn>(h, {"nvmlDeviceGetFieldValues"});
+  fn.device_get_pcie_throughput =
+      Resolve<abi::DeviceGetPcieThroughputFn>(h, {"nvmlDeviceGetPcieThroughput"});
   // "Throttle" was renamed "clocks event" in NVML 12.2; same signature and bits.
   fn.device_get_clocks_event_reasons = Resolve<abi::DeviceGetUllFn>(
       h, {"nvmlDeviceGetCurrentClocksEventReasons", "nvmlDeviceGetCurrentClocksThrottleReasons"});
@@ -181,7 +162,7 @@ int NvmlLibrary::optional_symbols_found() const noexcept {
       reinterpret_cast<const void*>(fn_.device_get_fan_speed),
       reinterpret_cast<const void*>(fn_.device_get_clock_info),
       reinterpret_cast<const void*>(fn_.device_get_total_ecc_errors),
-      reinterpret_cast<const void*>(fn_.device_get_field_values),
+      reinterpret_cast<const void*>(fn_.device_get_pcie_throughput),
       reinterpret_cast<const void*>(fn_.device_get_clocks_event_reasons),
       reinterpret_cast<const void*>(fn_.device_get_compute_processes),
       reinterpret_cast<const void*>(fn_.device_get_graphics_processes),
@@ -349,24 +330,28 @@ Return NvmlLibrary::EccErrors(Device device, EccErrorType type, std::uint64_t& o
   return rc;
 }
 
-Return NvmlLibrary::PcieCounters(Device device, PcieBytes& out) noexcept {
-  if (fn_.device_get_field_values == nullptr) {
+Return NvmlLibrary::Pcie(Device device, PcieThroughput& out) noexcept {
+  if (fn_.device_get_pcie_throughput == nullptr) {
     return kFunctionNotFound;
   }
-  // Cumulative counters rather than nvmlDeviceGetPcieThroughput, which blocks for a 20 ms
-  // sampling window per direction and yields a spot value.
-  std::array<abi::nvmlFieldValue_t, 2> fields{};
-  fields[0].fieldId = abi::NVML_FI_DEV_PCIE_COUNT_TX_BYTES;
-  fields[1].fieldId = abi::NVML_FI_DEV_PCIE_COUNT_RX_BYTES;
-  const Return rc =
-      fn_.device_get_field_values(device, static_cast<int>(fields.size()), fields.data());
-  if (rc != kSuccess) {
-    return rc;
+  // NVML answers in KB/s (1 KB granularity); the cumulative byte-counter fields
+  // (NVML_FI_DEV_PCIE_COUNT_*) are not used because they may wrap at an unstated width.
+  PcieThroughput value;
+  unsigned kilobytes = 0;
+  const Return tx =
+      fn_.device_get_pcie_throughput(device, abi::NVML_PCIE_UTIL_TX_BYTES, &kilobytes);
+  if (tx == kSuccess) {
+    value.tx_bytes_per_second = std::uint64_t{kilobytes} * 1024;
+  } else if (tx == kGpuIsLost) {
+    return tx;
   }
-  PcieBytes value{FieldAsU64(fields[0]), FieldAsU64(fields[1])};
-  if (!value.tx && !value.rx) {
-    // Both fields failed alike in practice; report the first one's reason.
-    return fields[0].nvmlReturn != kSuccess ? fields[0].nvmlReturn : kNotSupported;
+  const Return rx =
+      fn_.device_get_pcie_throughput(device, abi::NVML_PCIE_UTIL_RX_BYTES, &kilobytes);
+  if (rx == kSuccess) {
+    value.rx_bytes_per_second = std::uint64_t{kilobytes} * 1024;
+  }
+  if (!value.tx_bytes_per_second && !value.rx_bytes_per_second) {
+    return tx != kSuccess ? tx : rx;
   }
   out = value;
   return kSuccess;

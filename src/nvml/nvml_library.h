@@ -52,7 +52,7 @@ class NvmlLibrary final : public GpuApi {
   Return FanSpeedPercent(Device device, unsigned& out) noexcept override;
   Return ClockMhz(Device device, ClockDomain domain, unsigned& out) noexcept override;
   Return EccErrors(Device device, EccErrorType type, std::uint64_t& out) noexcept override;
-  Return PcieCounters(Device device, PcieBytes& out) noexcept override;
+  Return Pcie(Device device, PcieThroughput& out) noexcept override;
   Return ClocksEventReasons(Device device, std::uint64_t& mask) noexcept override;
   Return RunningProcesses(Device device, ProcessKind kind,
                           std::vector<ProcessMemory>& out) override;
@@ -85,7 +85,7 @@ class NvmlLibrary final : public GpuApi {
     abi::DeviceGetUintFn device_get_fan_speed = nullptr;
     abi::DeviceGetClockInfoFn device_get_clock_info = nullptr;
     abi::DeviceGetTotalEccErrorsFn device_get_total_ecc_errors = nullptr;
-    abi::DeviceGetFieldValuesFn device_get_field_values = nullptr;
+    abi::DeviceGetPcieThroughputFn device_get_pcie_throughput = nullptr;
     abi::DeviceGetUllFn device_get_clocks_event_reasons = nullptr;
     abi::DeviceGetProcessesFn device_get_compute_processes = nullptr;
     abi::DeviceGetProcessesFn device_get_graphics_processes = nullptr;

@@ -45,8 +45,8 @@ gpu0.clock_sm=1980
 gpu0.clock_mem=2619
 gpu0.ecc_corrected=7
 gpu0.ecc_uncorrected=1
-gpu0.pcie_tx=4096
-gpu0.pcie_rx=8192
+gpu0.pcie_tx=4
+gpu0.pcie_rx=8
 gpu0.throttle=0x44
 gpu0.procs=1234:1048576
 gpu0.gprocs=99:4096
@@ -144,8 +144,8 @@ TEST_F(GpuCollectorTest, TwoGpusExactMetricsLabelsAndOmissions) {
       "system_gpu_clock_memory_mhz{" + g1 + "} 405",
       R"(system_gpu_ecc_errors_total{gpu="0",name="NVIDIA H100 80GB HBM3",type="corrected",uuid="GPU-aaaa"} 7)",
       R"(system_gpu_ecc_errors_total{gpu="0",name="NVIDIA H100 80GB HBM3",type="uncorrected",uuid="GPU-aaaa"} 1)",
-      "system_gpu_pcie_transmit_bytes_total{" + g0 + "} 4096",
-      "system_gpu_pcie_receive_bytes_total{" + g0 + "} 8192",
+      "system_gpu_pcie_transmit_bytes_per_second{" + g0 + "} 4096",
+      "system_gpu_pcie_receive_bytes_per_second{" + g0 + "} 8192",
   };
   // Labels stay sorted by name: gpu, name, reason, uuid.
   const std::string n0 = R"(gpu="0",name="NVIDIA H100 80GB HBM3",)";
@@ -190,8 +190,9 @@ TEST_F(GpuCollectorTest, StaticFactsAreLookedUpOnceAndUnsupportedQueriesAreNotRe
   EXPECT_EQ(fake.Calls("nvmlDeviceGetCount"), 6U);  // once to open, once per tick
   // GPU 0 each tick, GPU 1 once: NOT_SUPPORTED is remembered.
   EXPECT_EQ(fake.Calls("nvmlDeviceGetPowerUsage"), 6U);
-  // Fan, ECC, PCIe ... on GPU 1 are NOT_SUPPORTED too; PCIe counters are asked 5 + 1 times.
-  EXPECT_EQ(fake.Calls("nvmlDeviceGetFieldValues"), 6U);
+  // PCIe is NOT_SUPPORTED on GPU 1 too: both directions on each of 5 ticks for GPU 0, and
+  // both directions once for GPU 1.
+  EXPECT_EQ(fake.Calls("nvmlDeviceGetPcieThroughput"), 12U);
 }
 
 TEST_F(GpuCollectorTest, OtherErrorsOmitTheValueButAskAgainNextTick) {

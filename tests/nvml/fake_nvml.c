@@ -17,7 +17,7 @@
  *   gpu<i>.<field>=err:<rc>   the query answers <rc>
  *     fields: util_gpu util_mem mem_total mem_free mem_used mem_reserved temp power_mw
  *     power_limit_mw energy_mj fan clock_sm clock_mem ecc_corrected ecc_uncorrected
- *     pcie_tx pcie_rx throttle. A field never set answers NOT_SUPPORTED. The return code of
+ *     pcie_tx pcie_rx (KB/s) throttle. A field never set answers NOT_SUPPORTED. The return code of
  *     a multi-value query comes from its first field (util_gpu, mem_total).
  *   gpu<i>.procs=<pid>:<bytes>,...   compute processes (gprocs: graphics); or err:<rc>
  *   gpu<i>.lost=1             every query on the GPU answers GPU_IS_LOST (0 clears it)
@@ -115,7 +115,7 @@ enum {
   C_TEMP,
   C_TEMP_V,
   C_POWER,
-  C_FIELD_VALUES,
+  C_PCIE,
   C_PROCS,
   C_CALLS
 };
@@ -131,7 +131,7 @@ static const char* const kCallNames[C_CALLS] = {"nvmlInit",
                                                 "nvmlDeviceGetTemperature",
                                                 "nvmlDeviceGetTemperatureV",
                                                 "nvmlDeviceGetPowerUsage",
-                                                "nvmlDeviceGetFieldValues",
+                                                "nvmlDeviceGetPcieThroughput",
                                                 "nvmlDeviceGetRunningProcesses"};
 
 static struct {
@@ -670,37 +670,18 @@ EXPORT int nvmlDeviceGetTotalEccErrors(struct nvmlDevice_st* device, int error_t
   return RC_INVALID_ARGUMENT;
 }
 
-typedef struct {
-  unsigned int fieldId;
-  unsigned int scopeId;
-  long long timestamp;
-  long long latencyUsec;
-  int valueType;
-  int nvmlReturn;
-  unsigned long long value;
-} fake_field_value_t;
-
-EXPORT int nvmlDeviceGetFieldValues(struct nvmlDevice_st* device, int count,
-                                    fake_field_value_t* values) {
-  g.calls[C_FIELD_VALUES]++;
+/* KB/s; counter 0 = NVML_PCIE_UTIL_TX_BYTES, 1 = NVML_PCIE_UTIL_RX_BYTES. */
+EXPORT int nvmlDeviceGetPcieThroughput(struct nvmlDevice_st* device, int counter,
+                                       unsigned int* out) {
+  g.calls[C_PCIE]++;
+  if (counter == 0) {
+    return get_uint(device, F_PCIE_TX, out);
+  }
+  if (counter == 1) {
+    return get_uint(device, F_PCIE_RX, out);
+  }
   CHECK(device);
-  if (values == NULL || count < 0) {
-    return RC_INVALID_ARGUMENT;
-  }
-  for (int i = 0; i < count; ++i) {
-    fake_field_value_t* v = &values[i];
-    int field = v->fieldId == 197 ? F_PCIE_TX : v->fieldId == 198 ? F_PCIE_RX : -1;
-    v->valueType = 3; /* NVML_VALUE_TYPE_UNSIGNED_LONG_LONG */
-    v->timestamp = 0;
-    v->latencyUsec = 0;
-    if (field < 0) {
-      v->nvmlReturn = RC_NOT_SUPPORTED;
-      continue;
-    }
-    v->nvmlReturn = device->f[field].rc;
-    v->value = device->f[field].rc == RC_SUCCESS ? device->f[field].value : 0;
-  }
-  return RC_SUCCESS;
+  return RC_INVALID_ARGUMENT;
 }
 
 EXPORT int nvmlDeviceGetCurrentClocksEventReasons(struct nvmlDevice_st* device,

@@ -33,7 +33,7 @@ gpu0.clock_sm=1980
 gpu0.clock_mem=2619
 gpu0.ecc_corrected=7
 gpu0.ecc_uncorrected=1
-gpu0.pcie_tx=1099511627776
+gpu0.pcie_tx=4000000
 gpu0.pcie_rx=42
 gpu0.throttle=0x44
 gpu0.procs=1234:1048576,5678:2097152
@@ -145,10 +145,10 @@ TEST(NvmlLibraryTest, ReadsEveryQueryThroughTheVersionedEntryPoints) {
   ASSERT_EQ(library->ClocksEventReasons(device, wide), kSuccess);
   EXPECT_EQ(wide, 0x44ULL);
 
-  PcieBytes pcie;
-  ASSERT_EQ(library->PcieCounters(device, pcie), kSuccess);
-  EXPECT_EQ(pcie.tx, 1099511627776ULL);
-  EXPECT_EQ(pcie.rx, 42ULL);
+  PcieThroughput pcie;
+  ASSERT_EQ(library->Pcie(device, pcie), kSuccess);
+  EXPECT_EQ(pcie.tx_bytes_per_second, 4000000ULL * 1024);  // NVML answers in KB/s
+  EXPECT_EQ(pcie.rx_bytes_per_second, 42ULL * 1024);
 
   std::vector<ProcessMemory> processes;
   ASSERT_EQ(library->RunningProcesses(device, ProcessKind::kCompute, processes), kSuccess);
@@ -170,8 +170,8 @@ TEST(NvmlLibraryTest, UnsetValuesAnswerNotSupported) {
   ASSERT_EQ(library->DeviceHandle(0, device), kSuccess);
   unsigned value = 0;
   EXPECT_EQ(library->FanSpeedPercent(device, value), kNotSupported);
-  PcieBytes pcie;
-  EXPECT_EQ(library->PcieCounters(device, pcie), kNotSupported);
+  PcieThroughput pcie;
+  EXPECT_EQ(library->Pcie(device, pcie), kNotSupported);
   std::vector<ProcessMemory> processes;
   EXPECT_EQ(library->RunningProcesses(device, ProcessKind::kCompute, processes), kNotSupported);
   EXPECT_EQ(library->ErrorString(kNotSupported), "Not Supported");
@@ -238,12 +238,12 @@ TEST(NvmlLibraryTest, OldLibraryFallsBackToUnversionedEntryPoints) {
 
   unsigned value = 0;
   std::uint64_t wide = 0;
-  PcieBytes pcie;
+  PcieThroughput pcie;
   std::vector<ProcessMemory> processes;
   EXPECT_EQ(library->PowerLimitMilliwatts(device, value), kFunctionNotFound);
   EXPECT_EQ(library->EnergyMillijoules(device, wide), kFunctionNotFound);
   EXPECT_EQ(library->EccErrors(device, EccErrorType::kCorrected, wide), kFunctionNotFound);
-  EXPECT_EQ(library->PcieCounters(device, pcie), kFunctionNotFound);
+  EXPECT_EQ(library->Pcie(device, pcie), kFunctionNotFound);
   EXPECT_EQ(library->RunningProcesses(device, ProcessKind::kCompute, processes), kFunctionNotFound);
   EXPECT_LT(library->optional_symbols_found(), 17);
 }
