@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "agent/process_metrics.h"
+#include "collectors/gpu_collector.h"
 #include "core/duration.h"
 #include "core/version.h"
 #include "formats/prometheus_text_writer.h"
@@ -14,9 +15,12 @@ namespace metricsd {
 
 std::vector<std::unique_ptr<Collector>> BuildSystemCollectors(const config::Config& config,
                                                               const HostPaths& paths) {
+  const config::CollectorOptions& c = config.collector;
   std::vector<std::unique_ptr<Collector>> collectors;
-  (void)config;
   (void)paths;
+  if (c.enable_gpu) {
+    collectors.push_back(std::make_unique<GpuCollector>(c.gpu));
+  }
   return collectors;
 }
 
