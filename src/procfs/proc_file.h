@@ -1,0 +1,50 @@
+// ProcFile: one file under /proc or /sys, opened once and re-read from offset 0 each tick
+// into a buffer that is reused (and only ever grows), the way the kernel's seq_file
+// interface is cheapest to read.
+//
+// Read() returns a view of the whole current content; the view stays valid until the next
+// Read() or the object's destruction. A read that fills the buffer grows it and continues,
+// so files of any size come back whole. EINTR is retried; any other error closes the file so
+// that the next Read() opens it afresh (a file that disappears and reappears, a stale fd
+// after a namespace change). Not thread-safe: one owner calls Read().
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "core/result.h"
+#include "core/unique_fd.h"
+
+namespace metricsd::procfs {
+
+class ProcFile {
+ public:
+  explicit ProcFile(std::string path, std::size_t initial_capacity = 4096);
+
+  ProcFile(ProcFile&&) noexcept = default;
+  ProcFile& operator=(ProcFile&&) noexcept = default;
+
+  // The whole content, or why it could not be read. The error text names the path.
+  Result<std::string_view> Read();
+
+  // errno of the last failed Read() (0 after a success), e.g. to tell ENOENT/EOPNOTSUPP
+  // (not applicable) from a transient failure.
+  int last_errno() const noexcept { return last_errno_; }
+  const std::string& path() const noexcept { return path_; }
+  std::size_t capacity() const noexcept { return capacity_; }
+
+ private:
+  bool Open();
+  // Reads everything from offset 0; returns the size, or -1 with errno set.
+  long ReadAll();
+
+  std::string path_;
+  UniqueFd fd_;
+  std::unique_ptr<char[]> buffer_;
+  std::size_t capacity_;
+  int last_errno_ = 0;
+};
+
+}  // namespace metricsd::procfs
