@@ -90,8 +90,7 @@ CollectResult CpuCollector::Collect(const CollectContext& ctx) {
   }
 
   const std::int64_t ts = ctx.wall_ms;
-  FamilyBuilder count("system_cpu_count", "Number of online logical CPUs.", MetricType::kGauge,
-                      ts);
+  FamilyBuilder count("system_cpu_count", "Number of online logical CPUs.", MetricType::kGauge, ts);
   count.Add(static_cast<double>(stat_.cpus.size()));
 
   FamilyBuilder total("system_cpu_usage_total_percent",

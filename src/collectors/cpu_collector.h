@@ -31,8 +31,8 @@ class CpuCollector final : public Collector {
   struct Core {
     int cpu = 0;
     procfs::CpuTimes previous;
-    double percent = -1;  // < 0: not known yet
-    Labels core_labels;   // {core="N"}
+    double percent = -1;                                       // < 0: not known yet
+    Labels core_labels;                                        // {core="N"}
     std::array<Labels, procfs::kCpuModes.size()> mode_labels;  // {core="N", mode="..."}
   };
 
@@ -40,7 +40,7 @@ class CpuCollector final : public Collector {
   void SyncCores();
 
   procfs::ProcFile stat_file_;
-  procfs::ProcStat stat_;  // parse target, reused across ticks
+  procfs::ProcStat stat_;    // parse target, reused across ticks
   double ticks_per_second_;  // USER_HZ
   bool has_total_baseline_ = false;
   procfs::CpuTimes total_previous_;

@@ -305,9 +305,10 @@ CollectResult FilesystemCollector::Collect(const CollectContext& ctx) {
   std::vector<std::string> stuck_now = StuckMountpoints();
   for (const std::string& mp : stuck_now) {
     if (reported_stuck_.insert(mp).second) {
-      spdlog::warn("filesystem: statfs on {} did not return within {} ms; skipping it until it "
-                   "does",
-                   mp, timeout_.count());
+      spdlog::warn(
+          "filesystem: statfs on {} did not return within {} ms; skipping it until it "
+          "does",
+          mp, timeout_.count());
     }
   }
   for (auto it = reported_stuck_.begin(); it != reported_stuck_.end();) {
@@ -330,8 +331,8 @@ CollectResult FilesystemCollector::Collect(const CollectContext& ctx) {
   FamilyBuilder percent("system_disk_usage_percent",
                         "Used space as a percentage of used + available (as df shows it).",
                         MetricType::kGauge, ts);
-  FamilyBuilder inodes("system_disk_inodes_total", "Inodes on the filesystem.",
-                       MetricType::kGauge, ts);
+  FamilyBuilder inodes("system_disk_inodes_total", "Inodes on the filesystem.", MetricType::kGauge,
+                       ts);
   FamilyBuilder inodes_free("system_disk_inodes_free", "Free inodes on the filesystem.",
                             MetricType::kGauge, ts);
   for (std::size_t i = 0; i < batch_.size(); ++i) {

@@ -106,7 +106,7 @@ class FilesystemCollector final : public Collector {
   std::vector<std::size_t> last_batch_;  // what the worker's path list holds
   std::vector<Outcome> outcomes_;        // one per batch_ entry
   std::shared_ptr<StuckSet> stuck_;
-  std::shared_ptr<WorkerState> worker_;  // null until needed, and after abandoning one
+  std::shared_ptr<WorkerState> worker_;   // null until needed, and after abandoning one
   std::set<std::string> reported_stuck_;  // for logging state changes once
 };
 

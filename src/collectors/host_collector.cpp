@@ -63,8 +63,8 @@ CollectResult HostCollector::Collect(const CollectContext& ctx) {
       families.push_back(Make("system_forks_total", "Processes and threads created since boot.",
                               MetricType::kCounter, static_cast<double>(stat_.forks), ts));
       families.push_back(Make("system_context_switches_total", "Context switches since boot.",
-                              MetricType::kCounter,
-                              static_cast<double>(stat_.context_switches), ts));
+                              MetricType::kCounter, static_cast<double>(stat_.context_switches),
+                              ts));
     } else {
       AddFailure(failures, stat_file_.path() + ": unparsable");
     }
@@ -75,12 +75,12 @@ CollectResult HostCollector::Collect(const CollectContext& ctx) {
   if (auto text = loadavg_file_.Read(); text.ok()) {
     procfs::LoadAvg load;
     if (procfs::ParseLoadAvg(*text, load)) {
-      families.push_back(Make("system_load_1", "Load average over 1 minute.", MetricType::kGauge,
-                              load.load1, ts));
+      families.push_back(
+          Make("system_load_1", "Load average over 1 minute.", MetricType::kGauge, load.load1, ts));
       families.push_back(Make("system_load_5", "Load average over 5 minutes.", MetricType::kGauge,
                               load.load5, ts));
-      families.push_back(Make("system_load_15", "Load average over 15 minutes.",
-                              MetricType::kGauge, load.load15, ts));
+      families.push_back(Make("system_load_15", "Load average over 15 minutes.", MetricType::kGauge,
+                              load.load15, ts));
     } else {
       AddFailure(failures, loadavg_file_.path() + ": unparsable");
     }

@@ -49,8 +49,8 @@ CollectResult MemoryCollector::Collect(const CollectContext& ctx) {
                            "RAM available for new work without swapping (MemAvailable; "
                            "estimated on kernels before 3.14).",
                            d(m.AvailableBytes()), ts));
-  families.push_back(Gauge("system_memory_buffers_bytes", "Block device buffers (Buffers).",
-                           d(m.buffers), ts));
+  families.push_back(
+      Gauge("system_memory_buffers_bytes", "Block device buffers (Buffers).", d(m.buffers), ts));
   families.push_back(Gauge("system_memory_cached_bytes", "Page cache (Cached).", d(m.cached), ts));
   families.push_back(Gauge("system_memory_usage_percent", "Used RAM as a percentage of total.",
                            Percent(used, m.mem_total), ts));

@@ -51,8 +51,7 @@ CollectResult NetworkCollector::Collect(const CollectContext& ctx) {
   };
   FamilyBuilder bytes_sent = counter("system_network_bytes_sent_total", "Bytes transmitted.");
   FamilyBuilder bytes_recv = counter("system_network_bytes_recv_total", "Bytes received.");
-  FamilyBuilder packets_sent =
-      counter("system_network_packets_sent_total", "Packets transmitted.");
+  FamilyBuilder packets_sent = counter("system_network_packets_sent_total", "Packets transmitted.");
   FamilyBuilder packets_recv = counter("system_network_packets_recv_total", "Packets received.");
   FamilyBuilder errors_in = counter("system_network_errors_in_total", "Receive errors.");
   FamilyBuilder errors_out = counter("system_network_errors_out_total", "Transmit errors.");

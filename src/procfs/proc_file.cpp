@@ -38,8 +38,8 @@ long ProcFile::ReadAll() {
       buffer_ = std::move(bigger);
       capacity_ *= 2;
     }
-    const ssize_t n = ::pread(fd_.get(), buffer_.get() + size, capacity_ - size,
-                              static_cast<off_t>(size));
+    const ssize_t n =
+        ::pread(fd_.get(), buffer_.get() + size, capacity_ - size, static_cast<off_t>(size));
     if (n < 0) {
       if (errno == EINTR) {
         continue;

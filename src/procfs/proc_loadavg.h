@@ -10,7 +10,7 @@ struct LoadAvg {
   double load1 = 0;
   double load5 = 0;
   double load15 = 0;
-  std::uint64_t runnable = 0;          // runnable scheduling entities (threads) now
+  std::uint64_t runnable = 0;             // runnable scheduling entities (threads) now
   std::uint64_t scheduling_entities = 0;  // all threads
   std::uint64_t last_pid = 0;
 };

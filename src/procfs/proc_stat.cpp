@@ -30,8 +30,8 @@ double BusyPercent(const CpuTimes& delta) noexcept {
 namespace {
 
 bool ParseCpuTimes(std::string_view rest, CpuTimes& t) {
-  std::uint64_t* const fields[] = {&t.user,   &t.nice,    &t.system, &t.idle,  &t.iowait,
-                                   &t.irq,    &t.softirq, &t.steal,  &t.guest, &t.guest_nice};
+  std::uint64_t* const fields[] = {&t.user, &t.nice,    &t.system, &t.idle,  &t.iowait,
+                                   &t.irq,  &t.softirq, &t.steal,  &t.guest, &t.guest_nice};
   t = CpuTimes{};
   int parsed = 0;
   for (std::uint64_t* field : fields) {

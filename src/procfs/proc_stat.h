@@ -62,8 +62,8 @@ struct CpuStat {
 
 struct ProcStat {
   bool has_total = false;
-  CpuTimes total;              // the aggregate "cpu" line
-  std::vector<CpuStat> cpus;   // per-CPU lines, in file order (ascending CPU numbers)
+  CpuTimes total;             // the aggregate "cpu" line
+  std::vector<CpuStat> cpus;  // per-CPU lines, in file order (ascending CPU numbers)
   bool has_boot_time = false;
   std::uint64_t boot_time = 0;  // btime: seconds since the Unix epoch
   std::uint64_t procs_running = 0;
