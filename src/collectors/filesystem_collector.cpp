@@ -1,5 +1,7 @@
 #include "collectors/filesystem_collector.h"
 
+#include <linux/magic.h>
+#include <poll.h>
 #include <sys/statfs.h>
 
 #include <algorithm>
@@ -130,14 +132,47 @@ void FilesystemCollector::StopWorker() {
   worker_.reset();
 }
 
+namespace {
+
+// True when poll(2) says the mount table behind `fd` may have changed since the last poll.
+bool MountTableMayHaveChanged(int fd) {
+  pollfd p{.fd = fd, .events = POLLPRI, .revents = 0};
+  int rc;
+  do {
+    rc = ::poll(&p, 1, 0);
+  } while (rc < 0 && errno == EINTR);
+  if (rc < 0) {
+    return true;  // cannot tell: read it
+  }
+  return rc > 0 && (p.revents & (POLLPRI | POLLERR | POLLNVAL)) != 0;
+}
+
+bool IsProcfs(int fd) {
+  struct statfs buf;
+  return fd >= 0 && ::fstatfs(fd, &buf) == 0 && buf.f_type == PROC_SUPER_MAGIC;
+}
+
+}  // namespace
+
 Status FilesystemCollector::RefreshMounts() {
+  if (have_mounts_ && watched_fd_ >= 0 && !MountTableMayHaveChanged(watched_fd_)) {
+    return {};
+  }
+  procfs::ProcFile* source = &mountinfo_file_;
   auto text = mountinfo_file_.Read();
   if (!text.ok()) {
+    source = &fallback_mountinfo_file_;
     text = fallback_mountinfo_file_.Read();
     if (!text.ok()) {
+      have_mounts_ = false;
+      watched_fd_ = -1;
       return Error{text.error()};
     }
   }
+  // The kernel's change marker starts at open(), before this read, so a change racing with
+  // the read is still reported by the next poll.
+  watched_fd_ = IsProcfs(source->fd()) ? source->fd() : -1;
+  have_mounts_ = true;
   if (*text != mountinfo_bytes_) {
     mountinfo_bytes_.assign(text->data(), text->size());
     Rediscover(mountinfo_bytes_);
@@ -169,10 +204,40 @@ std::string ResolveRootDevice(const HostPaths& paths, std::uint32_t major, std::
 struct Candidate {
   std::uint64_t device_id;
   bool fs_root;
+  bool on_worker;
   std::string mountpoint;
   std::string device;
   std::string fstype;
 };
+
+// What the mount table says about one mount, for the walk up to the root.
+struct MountNode {
+  std::uint32_t parent_id;
+  bool may_block;  // its own statfs or path walk may wait on something outside the kernel
+};
+
+bool MayBlock(const procfs::MountinfoLine& line) {
+  return line.major == 0 || line.fstype.substr(0, 4) == "fuse";
+}
+
+// True when statfs of the mount `id` (the path walk crosses every mount above it) could
+// wait on a server or a FUSE daemon.
+bool NeedsWorker(const std::map<std::uint32_t, MountNode>& nodes, std::uint32_t id) {
+  for (std::size_t depth = 0; depth < nodes.size(); ++depth) {
+    auto it = nodes.find(id);
+    if (it == nodes.end()) {
+      return false;  // above the top of this namespace's table
+    }
+    if (it->second.may_block) {
+      return true;
+    }
+    if (it->second.parent_id == id) {
+      return false;
+    }
+    id = it->second.parent_id;
+  }
+  return true;  // a cycle: be careful
+}
 
 // True when `a` is the better mount to report for one filesystem.
 bool Prefer(const Candidate& a, const Candidate& b) {
@@ -185,6 +250,13 @@ bool Prefer(const Candidate& a, const Candidate& b) {
 }  // namespace
 
 void FilesystemCollector::Rediscover(std::string_view mountinfo) {
+  std::map<std::uint32_t, MountNode> nodes;
+  for (std::string_view rest = mountinfo; !rest.empty();) {
+    procfs::MountinfoLine line;
+    if (procfs::ParseMountinfoLine(procfs::NextLine(rest), line)) {
+      nodes[line.mount_id] = MountNode{line.parent_id, MayBlock(line)};
+    }
+  }
   std::vector<Candidate> candidates;
   std::map<std::string, std::size_t, std::less<>> by_mountpoint;
   while (!mountinfo.empty()) {
@@ -203,8 +275,12 @@ void FilesystemCollector::Rediscover(std::string_view mountinfo) {
     if (device == "/dev/root") {
       device = ResolveRootDevice(paths_, line.major, line.minor);
     }
-    Candidate c{(std::uint64_t{line.major} << 32) | line.minor, line.root == "/",
-                std::move(mountpoint), std::move(device), std::string(line.fstype)};
+    Candidate c{(std::uint64_t{line.major} << 32) | line.minor,
+                line.root == "/",
+                NeedsWorker(nodes, line.mount_id),
+                std::move(mountpoint),
+                std::move(device),
+                std::string(line.fstype)};
     // A later mount on the same mountpoint hides the earlier one.
     auto [it, inserted] = by_mountpoint.try_emplace(c.mountpoint, candidates.size());
     if (inserted) {
@@ -238,6 +314,7 @@ void FilesystemCollector::Rediscover(std::string_view mountinfo) {
                     {"fstype", std::move(c.fstype)},
                     {"mountpoint", c.mountpoint}};
     mount.mountpoint = std::move(c.mountpoint);
+    mount.on_worker = c.on_worker;
     mounts_.push_back(std::move(mount));
   }
   last_batch_.clear();
@@ -245,7 +322,6 @@ void FilesystemCollector::Rediscover(std::string_view mountinfo) {
 }
 
 void FilesystemCollector::RunBatch() {
-  outcomes_.assign(batch_.size(), Outcome{});
   if (batch_.empty()) {
     return;
   }
@@ -267,8 +343,9 @@ void FilesystemCollector::RunBatch() {
   w.has_work = true;
   w.cv.notify_all();
   const bool finished = w.cv.wait_until(lock, deadline, [&] { return w.done == w.paths.size(); });
-  std::copy(w.results.begin(), w.results.begin() + static_cast<std::ptrdiff_t>(w.done),
-            outcomes_.begin());
+  for (std::size_t i = 0; i < w.done; ++i) {
+    outcomes_[batch_[i]] = w.results[i];
+  }
   if (finished) {
     return;
   }
@@ -290,12 +367,22 @@ CollectResult FilesystemCollector::Collect(const CollectContext& ctx) {
     return CollectResult::Transient(status.error());
   }
 
+  outcomes_.assign(mounts_.size(), Outcome{});
   batch_.clear();
   {
     std::lock_guard lock(stuck_->mu);
     for (std::size_t i = 0; i < mounts_.size(); ++i) {
-      if (stuck_->mountpoints.count(mounts_[i].mountpoint) == 0) {
+      if (mounts_[i].on_worker && stuck_->mountpoints.count(mounts_[i].mountpoint) == 0) {
         batch_.push_back(i);
+      }
+    }
+  }
+  for (std::size_t i = 0; i < mounts_.size(); ++i) {
+    if (!mounts_[i].on_worker) {
+      Result<FsStat> result = statfs_(mounts_[i].stat_path);
+      outcomes_[i].ok = result.ok();
+      if (result.ok()) {
+        outcomes_[i].stat = *result;
       }
     }
   }
@@ -335,12 +422,12 @@ CollectResult FilesystemCollector::Collect(const CollectContext& ctx) {
                        ts);
   FamilyBuilder inodes_free("system_disk_inodes_free", "Free inodes on the filesystem.",
                             MetricType::kGauge, ts);
-  for (std::size_t i = 0; i < batch_.size(); ++i) {
+  for (std::size_t i = 0; i < mounts_.size(); ++i) {
     if (!outcomes_[i].ok) {
       continue;
     }
     const FsStat& s = outcomes_[i].stat;
-    const Labels& labels = mounts_[batch_[i]].labels;
+    const Labels& labels = mounts_[i].labels;
     const double bsize = static_cast<double>(s.block_size);
     const std::uint64_t used_blocks = s.blocks > s.blocks_free ? s.blocks - s.blocks_free : 0;
     const double used_bytes = static_cast<double>(used_blocks) * bsize;

@@ -5,18 +5,25 @@
 //
 // Which mounts: those whose fstype and mountpoint pass the config's include/exclude
 // patterns (by default pseudo and virtual filesystems are left out). The mount table is
-// re-parsed only when its bytes differ from the previous read. A mountpoint mounted over
+// re-read only when the kernel says it changed (poll(2) on mountinfo reports POLLPRI after
+// any mount or unmount in that namespace), and re-parsed only when its bytes differ; where
+// the file is not a procfs file (test fixtures) it is re-read every tick. A mountpoint mounted over
 // reports the top mount only. A filesystem mounted several times (bind mounts, the same
 // device at two places) is reported once: the mount of the filesystem's own root ("/" in
 // mountinfo's root field) wins over bind mounts of subdirectories, then the shortest
 // mountpoint, then the first in the table.
 //
-// Hung mounts: statfs runs on a worker thread; Collect() waits for the whole batch at most
-// `statfs_timeout`. When the deadline passes, the mount the worker is blocked on is marked
-// stuck and the worker is left behind with it; mounts after it in that batch are missing
-// for that one tick; a fresh worker serves the next tick. A stuck mount is skipped until
-// its statfs returns. At most one thread exists per stuck mount, so the count is bounded by
-// the mount table. The statfs function is injectable so tests can hang a mount on purpose.
+// Hung mounts: statfs of a filesystem on a block device (a non-zero major device number,
+// not FUSE), reached through block-device mounts only, runs on the collecting thread: it
+// reads in-memory superblock counters and cannot wait on a server, and a thread hand-off
+// would cost more than the call. Every other mount (network and FUSE filesystems, anything
+// with an anonymous device number, anything below such a mount) goes to a worker thread;
+// Collect() waits for that batch at most `statfs_timeout`. When the deadline passes, the mount the
+// worker is blocked on is marked stuck and the worker is left behind with it; mounts after it in
+// that batch are missing for that one tick; a fresh worker serves the next tick. A stuck mount is
+// skipped until its statfs returns. At most one thread exists per stuck mount, so the count is
+// bounded by the mount table. The statfs function is injectable so tests can hang a mount on
+// purpose.
 //
 // Not thread-safe (one Collect() at a time); StuckMountpoints() may be called from any
 // thread.
@@ -79,6 +86,7 @@ class FilesystemCollector final : public Collector {
     std::string mountpoint;
     std::string stat_path;  // HOST_ROOT + mountpoint
     Labels labels;          // {device, fstype, mountpoint}
+    bool on_worker = true;  // statfs may block: run it on the worker with a deadline
   };
   struct Outcome {
     bool ok = false;
@@ -101,10 +109,12 @@ class FilesystemCollector final : public Collector {
   procfs::ProcFile mountinfo_file_;
   procfs::ProcFile fallback_mountinfo_file_;
   std::string mountinfo_bytes_;  // the mount table as last parsed
+  bool have_mounts_ = false;     // mountinfo_bytes_ holds a successful read
+  int watched_fd_ = -1;          // the procfs mountinfo fd whose poll() says "changed"
   std::vector<Mount> mounts_;
   std::vector<std::size_t> batch_;       // indices into mounts_ sent to the worker this tick
   std::vector<std::size_t> last_batch_;  // what the worker's path list holds
-  std::vector<Outcome> outcomes_;        // one per batch_ entry
+  std::vector<Outcome> outcomes_;        // one per mounts_ entry
   std::shared_ptr<StuckSet> stuck_;
   std::shared_ptr<WorkerState> worker_;   // null until needed, and after abandoning one
   std::set<std::string> reported_stuck_;  // for logging state changes once

@@ -33,6 +33,9 @@ class ProcFile {
   // (not applicable) from a transient failure.
   int last_errno() const noexcept { return last_errno_; }
   const std::string& path() const noexcept { return path_; }
+  // The open descriptor (-1 before the first Read() and after a failed one), for poll(2)
+  // on files that signal changes, such as mountinfo. Owned by this object.
+  int fd() const noexcept { return fd_.get(); }
   std::size_t capacity() const noexcept { return capacity_; }
 
  private:

@@ -47,6 +47,12 @@ class FakeStatFs {
     std::lock_guard lock(mu_);
     return calls_;
   }
+  // The thread that last ran statfs for `mountpoint`.
+  std::thread::id ThreadOf(const std::string& mountpoint) const {
+    std::lock_guard lock(mu_);
+    auto it = threads_.find(mountpoint);
+    return it == threads_.end() ? std::thread::id() : it->second;
+  }
 
   Result<FsStat> operator()(const std::string& path) {
     std::unique_lock lock(mu_);
@@ -54,6 +60,7 @@ class FakeStatFs {
     const std::string mountpoint =
         path.substr(root_.size()).empty() ? "/" : path.substr(root_.size());
     calls_.insert(mountpoint);
+    threads_[mountpoint] = std::this_thread::get_id();
     if (mountpoint == hang_) {
       cv_.wait(lock, [&] { return released_; });
     }
@@ -70,6 +77,7 @@ class FakeStatFs {
   std::condition_variable cv_;
   std::map<std::string, FsStat> table_;
   std::multiset<std::string> calls_;
+  std::map<std::string, std::thread::id> threads_;
   std::string hang_;
   bool released_ = true;
 };
@@ -186,6 +194,31 @@ TEST(FilesystemCollector, HungMountIsSkippedUntilItReturns) {
   EXPECT_EQ(SampleCount(third, "system_disk_total_bytes"), 6u);
   EXPECT_TRUE(Value(third, "system_disk_total_bytes", nfs));
   EXPECT_TRUE(third.message.empty());
+}
+
+TEST(FilesystemCollector, OnlyMountsThatCanHangGoToTheWorker) {
+  ScratchHost scratch;
+  const HostPaths host = scratch.paths();
+  scratch.Write("proc/1/mountinfo",
+                "27 1 8:1 / / rw - ext4 /dev/sda1 rw\n"
+                "32 27 0:50 / /mnt/nfs rw - nfs4 server:/export rw\n"
+                "33 32 8:7 / /mnt/nfs/disk rw - ext4 /dev/sdb1 rw\n"
+                "34 27 8:8 / /win rw - fuseblk /dev/sdc1 rw\n"
+                "35 27 8:9 / /home rw - xfs /dev/sdd1 rw\n");
+  auto fake = std::make_shared<FakeStatFs>(host.root);
+  for (const char* mp : {"/", "/mnt/nfs", "/mnt/nfs/disk", "/win", "/home"}) {
+    fake->Set(mp, FsStat{.block_size = 4096, .blocks = 10});
+  }
+  FilesystemCollector fs(host, config::FilesystemOptions{}, Bind(fake));
+  EXPECT_EQ(SampleCount(fs.Collect(Ctx()), "system_disk_total_bytes"), 5u);
+  const std::thread::id here = std::this_thread::get_id();
+  // Block-device filesystems reached through block-device mounts: on the collecting thread.
+  EXPECT_EQ(fake->ThreadOf("/"), here);
+  EXPECT_EQ(fake->ThreadOf("/home"), here);
+  // Network, FUSE, and anything whose path walk crosses a network mount: on the worker.
+  EXPECT_NE(fake->ThreadOf("/mnt/nfs"), here);
+  EXPECT_NE(fake->ThreadOf("/mnt/nfs/disk"), here);
+  EXPECT_NE(fake->ThreadOf("/win"), here);
 }
 
 TEST(FilesystemCollector, MountTableChangesArePickedUp) {
