@@ -7,7 +7,8 @@
 #         read before and after the measured work; no sampling.
 #   node_exporter: one collection = one scrape of /metrics (N scrapes, after warm-up).
 #   metricsd: one collection = one cycle, counted by its self-metric
-#         metricsd_collection_cycles_total on /metrics, with interval_seconds=1.
+#         metricsd_collection_cycles_total on /metrics (the unlabelled series, or the
+#         largest one if it carries labels), with interval_seconds=1.
 #         When bench_system is built, its process-CPU time per full system cycle is printed
 #         too (a figure that does not depend on wall time or on the scheduler's ticks).
 #   RSS:  VmRSS (and VmHWM) from /proc/PID/status at the end.
@@ -94,7 +95,9 @@ if [[ -x "$METRICSD" ]]; then
   PIDS+=("$md_pid")
   cycles() {
     curl -fsS "http://127.0.0.1:$port/metrics" |
-      awk '$1 ~ /^metricsd_collection_cycles_total($|\{)/ {s += $NF} END {printf "%d", s}'
+      awk '$1 == "metricsd_collection_cycles_total" {plain = $NF; seen = 1}
+           $1 ~ /^metricsd_collection_cycles_total\{/ {if ($NF > max) max = $NF}
+           END {printf "%d", seen ? plain : max}'
   }
   if wait_ready "http://127.0.0.1:$port/metrics" "$md_pid"; then
     sleep 2  # let the first cycles and start-up work pass
