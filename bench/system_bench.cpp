@@ -25,11 +25,13 @@
 namespace metricsd {
 namespace {
 
+// Wired as the agent should wire them: cpu and host share one /proc/stat read per tick.
 std::vector<std::unique_ptr<Collector>> AllSystemCollectors(const HostPaths& host) {
+  auto stat = std::make_shared<ProcStatSource>(host);
   std::vector<std::unique_ptr<Collector>> all;
-  all.push_back(std::make_unique<CpuCollector>(host));
+  all.push_back(std::make_unique<CpuCollector>(host, stat));
   all.push_back(std::make_unique<MemoryCollector>(host));
-  all.push_back(std::make_unique<HostCollector>(host));
+  all.push_back(std::make_unique<HostCollector>(host, stat));
   all.push_back(std::make_unique<PressureCollector>(host));
   all.push_back(std::make_unique<DiskIoCollector>(host, config::DiskIoOptions{}));
   all.push_back(std::make_unique<NetworkCollector>(host, config::NetworkOptions{}));
@@ -44,8 +46,9 @@ void BM_SystemCycle(benchmark::State& state) {
   std::size_t samples = 0;
   for (auto _ : state) {
     samples = 0;
+    const CollectContext tick = Now();
     for (auto& collector : collectors) {
-      CollectResult result = collector->Collect(Now());
+      CollectResult result = collector->Collect(tick);
       for (const MetricFamily& family : result.families) {
         samples += family.samples.size();
       }
@@ -76,10 +79,9 @@ void BM_SystemFloor(benchmark::State& state) {
     }
   }
   std::vector<procfs::ProcFile> files;
-  // Each collector owns its files: /proc/stat is read by cpu and host.
   for (const char* path :
-       {"stat", "meminfo", "uptime", "loadavg", "stat", "pressure/cpu", "pressure/memory",
-        "pressure/io", "pressure/irq", "diskstats", "net/dev"}) {
+       {"stat", "meminfo", "uptime", "loadavg", "pressure/cpu", "pressure/memory", "pressure/io",
+        "pressure/irq", "diskstats", "net/dev"}) {
     procfs::ProcFile file(host.Proc(path));
     if (file.Read().ok()) {
       files.push_back(std::move(file));

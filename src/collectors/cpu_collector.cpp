@@ -26,9 +26,11 @@ void UpdatePercent(const procfs::CpuTimes& now, procfs::CpuTimes& previous, doub
 }  // namespace
 
 CpuCollector::CpuCollector(const HostPaths& paths)
-    : stat_file_(paths.Proc("stat"), 16 * 1024), ticks_per_second_(TicksPerSecond()) {
-  auto text = stat_file_.Read();
-  if (text.ok() && procfs::ParseProcStat(*text, stat_)) {
+    : CpuCollector(paths, std::make_shared<ProcStatSource>(paths)) {}
+
+CpuCollector::CpuCollector(const HostPaths& /*paths*/, std::shared_ptr<ProcStatSource> stat)
+    : source_(std::move(stat)), ticks_per_second_(TicksPerSecond()) {
+  if (source_->Read(stat_).ok() && (stat_.has_total || !stat_.cpus.empty())) {
     if (stat_.has_total) {
       total_previous_ = stat_.total;
       has_total_baseline_ = true;
@@ -71,12 +73,11 @@ void CpuCollector::SyncCores() {
 }
 
 CollectResult CpuCollector::Collect(const CollectContext& ctx) {
-  auto text = stat_file_.Read();
-  if (!text.ok()) {
-    return CollectResult::Transient(text.error());
+  if (Status status = source_->Get(ctx.steady_now, stat_); !status.ok()) {
+    return CollectResult::Transient(status.error());
   }
-  if (!procfs::ParseProcStat(*text, stat_)) {
-    return CollectResult::Transient(stat_file_.path() + ": no cpu lines");
+  if (!stat_.has_total && stat_.cpus.empty()) {
+    return CollectResult::Transient("/proc/stat: no cpu lines");
   }
   SyncCores();
 

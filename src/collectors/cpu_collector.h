@@ -10,12 +10,13 @@
 #pragma once
 
 #include <array>
+#include <memory>
 #include <string_view>
 #include <vector>
 
 #include "collectors/collector.h"
+#include "collectors/proc_stat_source.h"
 #include "core/host_paths.h"
-#include "procfs/proc_file.h"
 #include "procfs/proc_stat.h"
 
 namespace metricsd {
@@ -23,6 +24,8 @@ namespace metricsd {
 class CpuCollector final : public Collector {
  public:
   explicit CpuCollector(const HostPaths& paths);
+  // Shares one /proc/stat read per tick with the host collector.
+  CpuCollector(const HostPaths& paths, std::shared_ptr<ProcStatSource> stat);
 
   std::string_view name() const override { return "cpu"; }
   CollectResult Collect(const CollectContext& ctx) override;
@@ -39,7 +42,7 @@ class CpuCollector final : public Collector {
   // Matches cores_ to the CPUs of stat_, keeping the state of CPUs that stay online.
   void SyncCores();
 
-  procfs::ProcFile stat_file_;
+  std::shared_ptr<ProcStatSource> source_;
   procfs::ProcStat stat_;    // parse target, reused across ticks
   double ticks_per_second_;  // USER_HZ
   bool has_total_baseline_ = false;

@@ -26,9 +26,12 @@ void AddFailure(std::string& message, const std::string& why) {
 }  // namespace
 
 HostCollector::HostCollector(const HostPaths& paths)
+    : HostCollector(paths, std::make_shared<ProcStatSource>(paths)) {}
+
+HostCollector::HostCollector(const HostPaths& paths, std::shared_ptr<ProcStatSource> stat)
     : uptime_file_(paths.Proc("uptime"), 256),
       loadavg_file_(paths.Proc("loadavg"), 256),
-      stat_file_(paths.Proc("stat"), 16 * 1024),
+      source_(std::move(stat)),
       pids_(paths.proc) {}
 
 CollectResult HostCollector::Collect(const CollectContext& ctx) {
@@ -49,27 +52,22 @@ CollectResult HostCollector::Collect(const CollectContext& ctx) {
     AddFailure(failures, text.error());
   }
 
-  if (auto text = stat_file_.Read(); text.ok()) {
-    if (procfs::ParseProcStat(*text, stat_) || stat_.has_boot_time) {
-      if (stat_.has_boot_time) {
-        families.push_back(Make("system_boot_time_seconds",
-                                "Boot time, in seconds since the Unix epoch (btime).",
-                                MetricType::kGauge, static_cast<double>(stat_.boot_time), ts));
-      }
-      families.push_back(Make("system_procs_running", "Threads runnable or running on a CPU.",
-                              MetricType::kGauge, static_cast<double>(stat_.procs_running), ts));
-      families.push_back(Make("system_procs_blocked", "Threads blocked waiting for I/O.",
-                              MetricType::kGauge, static_cast<double>(stat_.procs_blocked), ts));
-      families.push_back(Make("system_forks_total", "Processes and threads created since boot.",
-                              MetricType::kCounter, static_cast<double>(stat_.forks), ts));
-      families.push_back(Make("system_context_switches_total", "Context switches since boot.",
-                              MetricType::kCounter, static_cast<double>(stat_.context_switches),
-                              ts));
-    } else {
-      AddFailure(failures, stat_file_.path() + ": unparsable");
+  if (Status status = source_->Get(ctx.steady_now, stat_); status.ok()) {
+    if (stat_.has_boot_time) {
+      families.push_back(Make("system_boot_time_seconds",
+                              "Boot time, in seconds since the Unix epoch (btime).",
+                              MetricType::kGauge, static_cast<double>(stat_.boot_time), ts));
     }
+    families.push_back(Make("system_procs_running", "Threads runnable or running on a CPU.",
+                            MetricType::kGauge, static_cast<double>(stat_.procs_running), ts));
+    families.push_back(Make("system_procs_blocked", "Threads blocked waiting for I/O.",
+                            MetricType::kGauge, static_cast<double>(stat_.procs_blocked), ts));
+    families.push_back(Make("system_forks_total", "Processes and threads created since boot.",
+                            MetricType::kCounter, static_cast<double>(stat_.forks), ts));
+    families.push_back(Make("system_context_switches_total", "Context switches since boot.",
+                            MetricType::kCounter, static_cast<double>(stat_.context_switches), ts));
   } else {
-    AddFailure(failures, text.error());
+    AddFailure(failures, status.error());
   }
 
   if (auto text = loadavg_file_.Read(); text.ok()) {

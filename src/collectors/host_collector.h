@@ -7,9 +7,11 @@
 // Not thread-safe (one Collect() at a time).
 #pragma once
 
+#include <memory>
 #include <string_view>
 
 #include "collectors/collector.h"
+#include "collectors/proc_stat_source.h"
 #include "core/host_paths.h"
 #include "procfs/proc_file.h"
 #include "procfs/proc_pids.h"
@@ -20,6 +22,8 @@ namespace metricsd {
 class HostCollector final : public Collector {
  public:
   explicit HostCollector(const HostPaths& paths);
+  // Shares one /proc/stat read per tick with the CPU collector.
+  HostCollector(const HostPaths& paths, std::shared_ptr<ProcStatSource> stat);
 
   std::string_view name() const override { return "host"; }
   CollectResult Collect(const CollectContext& ctx) override;
@@ -27,9 +31,9 @@ class HostCollector final : public Collector {
  private:
   procfs::ProcFile uptime_file_;
   procfs::ProcFile loadavg_file_;
-  procfs::ProcFile stat_file_;
+  std::shared_ptr<ProcStatSource> source_;
   procfs::ProcPidCounter pids_;
-  procfs::ProcStat stat_;  // parse target, reused across ticks
+  procfs::ProcStat stat_;  // this tick's parse, reused across ticks
 };
 
 }  // namespace metricsd

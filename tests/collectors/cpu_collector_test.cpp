@@ -1,5 +1,7 @@
 #include "collectors/cpu_collector.h"
 
+#include "collectors/host_collector.h"
+
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -103,6 +105,26 @@ TEST(CpuCollector, NoBaselineAtConstructionStillWorksLater) {
   EXPECT_EQ(r.status, CollectStatus::kOk);
   EXPECT_EQ(Value(r, "system_cpu_count"), 2.0);
   EXPECT_EQ(Value(r, "system_cpu_usage_total_percent"), std::nullopt);
+}
+
+TEST(ProcStatSource, OneReadPerTickSharedByCpuAndHost) {
+  ScratchHost host;
+  auto source = std::make_shared<ProcStatSource>(host.paths());
+  CpuCollector cpu(host.paths(), source);
+  HostCollector host_collector(host.paths(), source);
+  const CollectContext tick = Ctx();
+  host.Write("proc/stat", kAdvancedStat);
+  CollectResult c = cpu.Collect(tick);
+  // Same tick: the host collector gets the parse the CPU collector caused, even though the
+  // file changed since.
+  host.Write("proc/stat", "cpu  1 1 1 1\nbtime 42\n");
+  CollectResult h = host_collector.Collect(tick);
+  EXPECT_DOUBLE_EQ(*Value(c, "system_cpu_usage_total_percent"), 20.0);
+  EXPECT_EQ(Value(h, "system_boot_time_seconds"), 1700000000.0);
+  // A new tick reads again.
+  CollectContext next = tick;
+  next.steady_now += std::chrono::seconds(1);
+  EXPECT_EQ(Value(host_collector.Collect(next), "system_boot_time_seconds"), 42.0);
 }
 
 }  // namespace
