@@ -216,7 +216,22 @@ struct MountNode {
   bool may_block;  // its own statfs or path walk may wait on something outside the kernel
 };
 
+// Filesystems without a block device that live entirely in this kernel: their statfs and
+// path walks never wait on a server or a daemon. (A container's root is usually overlay.)
+constexpr std::string_view kLocalVirtual[] = {
+    "overlay", "tmpfs",   "ramfs",    "devtmpfs",  "proc",       "sysfs",
+    "cgroup",  "cgroup2", "devpts",   "mqueue",    "hugetlbfs",  "securityfs",
+    "debugfs", "tracefs", "pstore",   "bpf",       "configfs",   "binfmt_misc",
+    "fusectl", "nsfs",    "efivarfs", "selinuxfs", "rpc_pipefs", "btrfs",
+};
+
 bool MayBlock(const procfs::MountinfoLine& line) {
+  const bool local_virtual = std::find(std::begin(kLocalVirtual), std::end(kLocalVirtual),
+                                       line.fstype) != std::end(kLocalVirtual);
+  if (local_virtual) {
+    return false;
+  }
+  // Network filesystems have no block device; FUSE (fuseblk too) waits on its daemon.
   return line.major == 0 || line.fstype.substr(0, 4) == "fuse";
 }
 

@@ -13,12 +13,13 @@
 // mountinfo's root field) wins over bind mounts of subdirectories, then the shortest
 // mountpoint, then the first in the table.
 //
-// Hung mounts: statfs of a filesystem on a block device (a non-zero major device number,
-// not FUSE), reached through block-device mounts only, runs on the collecting thread: it
-// reads in-memory superblock counters and cannot wait on a server, and a thread hand-off
-// would cost more than the call. Every other mount (network and FUSE filesystems, anything
-// with an anonymous device number, anything below such a mount) goes to a worker thread;
-// Collect() waits for that batch at most `statfs_timeout`. When the deadline passes, the mount the
+// Hung mounts: statfs of a local filesystem (on a block device and not FUSE, or one of a
+// known list of in-kernel filesystems such as overlay, tmpfs, btrfs), reached through local
+// mounts only, runs on the collecting thread: it reads in-memory counters and cannot wait
+// on a server, and a thread hand-off would cost more than the call. Every other mount
+// (network and FUSE filesystems, unknown filesystems without a block device, anything
+// below such a mount) goes to a worker thread; Collect() waits for that batch at most
+// `statfs_timeout`. When the deadline passes, the mount the
 // worker is blocked on is marked stuck and the worker is left behind with it; mounts after it in
 // that batch are missing for that one tick; a fresh worker serves the next tick. A stuck mount is
 // skipped until its statfs returns. At most one thread exists per stuck mount, so the count is

@@ -204,17 +204,23 @@ TEST(FilesystemCollector, OnlyMountsThatCanHangGoToTheWorker) {
                 "32 27 0:50 / /mnt/nfs rw - nfs4 server:/export rw\n"
                 "33 32 8:7 / /mnt/nfs/disk rw - ext4 /dev/sdb1 rw\n"
                 "34 27 8:8 / /win rw - fuseblk /dev/sdc1 rw\n"
-                "35 27 8:9 / /home rw - xfs /dev/sdd1 rw\n");
+                "35 27 8:9 / /home rw - xfs /dev/sdd1 rw\n"
+                "36 27 0:60 / /ovl rw - overlay overlay rw\n"
+                "37 36 8:10 / /ovl/disk rw - ext4 /dev/sde1 rw\n"
+                "38 27 0:61 / /cephfs rw - ceph 10.0.0.1:/ rw\n");
   auto fake = std::make_shared<FakeStatFs>(host.root);
-  for (const char* mp : {"/", "/mnt/nfs", "/mnt/nfs/disk", "/win", "/home"}) {
+  for (const char* mp :
+       {"/", "/mnt/nfs", "/mnt/nfs/disk", "/win", "/home", "/ovl/disk", "/cephfs"}) {
     fake->Set(mp, FsStat{.block_size = 4096, .blocks = 10});
   }
   FilesystemCollector fs(host, config::FilesystemOptions{}, Bind(fake));
-  EXPECT_EQ(SampleCount(fs.Collect(Ctx()), "system_disk_total_bytes"), 5u);
+  EXPECT_EQ(SampleCount(fs.Collect(Ctx()), "system_disk_total_bytes"), 7u);
   const std::thread::id here = std::this_thread::get_id();
-  // Block-device filesystems reached through block-device mounts: on the collecting thread.
+  // Local filesystems reached through local mounts (overlay included): collecting thread.
   EXPECT_EQ(fake->ThreadOf("/"), here);
   EXPECT_EQ(fake->ThreadOf("/home"), here);
+  EXPECT_EQ(fake->ThreadOf("/ovl/disk"), here);
+  EXPECT_NE(fake->ThreadOf("/cephfs"), here);
   // Network, FUSE, and anything whose path walk crosses a network mount: on the worker.
   EXPECT_NE(fake->ThreadOf("/mnt/nfs"), here);
   EXPECT_NE(fake->ThreadOf("/mnt/nfs/disk"), here);
