@@ -79,10 +79,16 @@ void BM_SystemFloor(benchmark::State& state) {
     }
   }
   std::vector<procfs::ProcFile> files;
-  for (const char* path :
-       {"stat", "meminfo", "uptime", "loadavg", "pressure/cpu", "pressure/memory", "pressure/io",
-        "pressure/irq", "diskstats", "net/dev"}) {
-    procfs::ProcFile file(host.Proc(path));
+  using Mode = procfs::ProcFile::ReadMode;
+  const std::pair<const char*, Mode> kFiles[] = {
+      {"stat", Mode::kSingleShot},         {"meminfo", Mode::kSingleShot},
+      {"uptime", Mode::kSingleShot},       {"loadavg", Mode::kSingleShot},
+      {"pressure/cpu", Mode::kSingleShot}, {"pressure/memory", Mode::kSingleShot},
+      {"pressure/io", Mode::kSingleShot},  {"pressure/irq", Mode::kSingleShot},
+      {"diskstats", Mode::kUntilEof},      {"net/dev", Mode::kUntilEof},
+  };
+  for (const auto& [path, mode] : kFiles) {
+    procfs::ProcFile file(host.Proc(path), 4096, mode);
     if (file.Read().ok()) {
       files.push_back(std::move(file));
     }

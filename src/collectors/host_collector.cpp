@@ -29,8 +29,8 @@ HostCollector::HostCollector(const HostPaths& paths)
     : HostCollector(paths, std::make_shared<ProcStatSource>(paths)) {}
 
 HostCollector::HostCollector(const HostPaths& paths, std::shared_ptr<ProcStatSource> stat)
-    : uptime_file_(paths.Proc("uptime"), 256),
-      loadavg_file_(paths.Proc("loadavg"), 256),
+    : uptime_file_(paths.Proc("uptime"), 256, procfs::ProcFile::ReadMode::kSingleShot),
+      loadavg_file_(paths.Proc("loadavg"), 256, procfs::ProcFile::ReadMode::kSingleShot),
       source_(std::move(stat)),
       pids_(paths.proc) {}
 

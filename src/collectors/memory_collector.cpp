@@ -20,7 +20,7 @@ MetricFamily Gauge(const char* name, const char* help, double value, std::int64_
 }  // namespace
 
 MemoryCollector::MemoryCollector(const HostPaths& paths)
-    : meminfo_file_(paths.Proc("meminfo"), 8 * 1024) {}
+    : meminfo_file_(paths.Proc("meminfo"), 8 * 1024, procfs::ProcFile::ReadMode::kSingleShot) {}
 
 CollectResult MemoryCollector::Collect(const CollectContext& ctx) {
   auto text = meminfo_file_.Read();

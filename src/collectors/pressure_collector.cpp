@@ -39,7 +39,8 @@ PressureCollector::PressureCollector(const HostPaths& paths) {
         .full_name = "system_pressure_" + resource + "_full_seconds_total",
         .some_help = spec.some_help,
         .full_help = spec.full_help,
-        .file = procfs::ProcFile(paths.Proc("pressure/" + resource), 256),
+        .file = procfs::ProcFile(paths.Proc("pressure/" + resource), 256,
+                                 procfs::ProcFile::ReadMode::kSingleShot),
     });
   }
 }

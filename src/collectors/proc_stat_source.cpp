@@ -2,7 +2,8 @@
 
 namespace metricsd {
 
-ProcStatSource::ProcStatSource(const HostPaths& paths) : file_(paths.Proc("stat"), 16 * 1024) {}
+ProcStatSource::ProcStatSource(const HostPaths& paths)
+    : file_(paths.Proc("stat"), 16 * 1024, procfs::ProcFile::ReadMode::kSingleShot) {}
 
 Status ProcStatSource::Refresh() {
   auto text = file_.Read();

@@ -9,8 +9,10 @@
 
 namespace metricsd::procfs {
 
-ProcFile::ProcFile(std::string path, std::size_t initial_capacity)
-    : path_(std::move(path)), capacity_(initial_capacity < 64 ? 64 : initial_capacity) {}
+ProcFile::ProcFile(std::string path, std::size_t initial_capacity, ReadMode mode)
+    : path_(std::move(path)),
+      capacity_(initial_capacity < 64 ? 64 : initial_capacity),
+      mode_(mode) {}
 
 bool ProcFile::Open() {
   int fd;
@@ -52,6 +54,9 @@ long ProcFile::ReadAll() {
       return static_cast<long>(size);
     }
     size += static_cast<std::size_t>(n);
+    if (mode_ == ReadMode::kSingleShot && size < capacity_) {
+      return static_cast<long>(size);
+    }
   }
 }
 

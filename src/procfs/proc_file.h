@@ -21,7 +21,18 @@ namespace metricsd::procfs {
 
 class ProcFile {
  public:
-  explicit ProcFile(std::string path, std::size_t initial_capacity = 4096);
+  enum class ReadMode {
+    // Read until pread returns 0: seq_file hands out iterated records (diskstats, net/dev,
+    // mountinfo) at most a kernel page at a time, so a short read is not the end.
+    kUntilEof,
+    // The kernel builds the whole file in one go (single_open: stat, meminfo, uptime,
+    // loadavg, pressure/*; regular files): a read shorter than the buffer is all of it,
+    // which saves the final zero-length read.
+    kSingleShot,
+  };
+
+  explicit ProcFile(std::string path, std::size_t initial_capacity = 4096,
+                    ReadMode mode = ReadMode::kUntilEof);
 
   ProcFile(ProcFile&&) noexcept = default;
   ProcFile& operator=(ProcFile&&) noexcept = default;
@@ -47,6 +58,7 @@ class ProcFile {
   UniqueFd fd_;
   std::unique_ptr<char[]> buffer_;
   std::size_t capacity_;
+  ReadMode mode_;
   int last_errno_ = 0;
 };
 

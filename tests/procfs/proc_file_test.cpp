@@ -50,6 +50,20 @@ TEST(ProcFile, ReadsWholeFileAndGrowsItsBuffer) {
   EXPECT_EQ(*again, content);
 }
 
+TEST(ProcFile, SingleShotFilesComeBackWholeToo) {
+  TempDir dir;
+  std::string content(10000, 'x');
+  Write(dir.File("big"), content);
+  ProcFile file(dir.File("big"), 64, ProcFile::ReadMode::kSingleShot);
+  EXPECT_EQ(*file.Read(), content);
+  ProcFile stat("/proc/stat", 64, ProcFile::ReadMode::kSingleShot);
+  auto text = stat.Read();
+  ASSERT_TRUE(text.ok()) << text.error();
+  EXPECT_EQ(text->substr(0, 4), "cpu ");
+  EXPECT_NE(text->find("\nbtime "), std::string_view::npos);
+  EXPECT_EQ(text->back(), '\n');
+}
+
 TEST(ProcFile, SeesNewContentOnEachRead) {
   TempDir dir;
   Write(dir.File("f"), "first\n");
