@@ -6,7 +6,15 @@
 #include <nlohmann/json.hpp>
 
 #include "agent/process_metrics.h"
+#include "collectors/cpu_collector.h"
+#include "collectors/diskio_collector.h"
+#include "collectors/filesystem_collector.h"
 #include "collectors/gpu_collector.h"
+#include "collectors/host_collector.h"
+#include "collectors/memory_collector.h"
+#include "collectors/network_collector.h"
+#include "collectors/pressure_collector.h"
+#include "collectors/proc_stat_source.h"
 #include "core/duration.h"
 #include "core/version.h"
 #include "formats/prometheus_text_writer.h"
@@ -17,7 +25,27 @@ std::vector<std::unique_ptr<Collector>> BuildSystemCollectors(const config::Conf
                                                               const HostPaths& paths) {
   const config::CollectorOptions& c = config.collector;
   std::vector<std::unique_ptr<Collector>> collectors;
-  (void)paths;
+  // The CPU and host collectors share one read of /proc/stat per tick.
+  auto stat = std::make_shared<ProcStatSource>(paths);
+  if (c.enable_host) {
+    collectors.push_back(std::make_unique<HostCollector>(paths, stat));
+  }
+  if (c.enable_cpu) {
+    collectors.push_back(std::make_unique<CpuCollector>(paths, stat));
+  }
+  if (c.enable_memory) {
+    collectors.push_back(std::make_unique<MemoryCollector>(paths));
+  }
+  if (c.enable_disk) {
+    collectors.push_back(std::make_unique<FilesystemCollector>(paths, c.filesystems));
+    collectors.push_back(std::make_unique<DiskIoCollector>(paths, c.disk_io));
+  }
+  if (c.enable_network) {
+    collectors.push_back(std::make_unique<NetworkCollector>(paths, c.network));
+  }
+  if (c.enable_pressure) {
+    collectors.push_back(std::make_unique<PressureCollector>(paths));
+  }
   if (c.enable_gpu) {
     collectors.push_back(std::make_unique<GpuCollector>(c.gpu));
   }

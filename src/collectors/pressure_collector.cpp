@@ -1,0 +1,95 @@
+#include "collectors/pressure_collector.h"
+
+#include <cerrno>
+#include <utility>
+
+#include "procfs/proc_pressure.h"
+
+namespace metricsd {
+
+namespace {
+
+struct ResourceSpec {
+  const char* name;
+  const char* some_help;
+  const char* full_help;
+};
+
+constexpr ResourceSpec kResources[] = {
+    {"cpu", "Time in which at least one runnable task waited for a CPU, in seconds.",
+     "Time in which all non-idle tasks waited for a CPU at once, in seconds."},
+    {"memory", "Time in which at least one task stalled on memory, in seconds.",
+     "Time in which all non-idle tasks stalled on memory at once, in seconds."},
+    {"io", "Time in which at least one task stalled on I/O, in seconds.",
+     "Time in which all non-idle tasks stalled on I/O at once, in seconds."},
+    {"irq", "Time in which at least one task stalled on IRQ/softirq work, in seconds.",
+     "Time in which CPUs were taken by IRQ/softirq work, in seconds."},
+};
+
+bool MeansNotSupported(int err) { return err == ENOENT || err == EOPNOTSUPP || err == ENOTDIR; }
+
+}  // namespace
+
+PressureCollector::PressureCollector(const HostPaths& paths) {
+  resources_.reserve(std::size(kResources));
+  for (const ResourceSpec& spec : kResources) {
+    const std::string resource = spec.name;
+    resources_.push_back(Resource{
+        .some_name = "system_pressure_" + resource + "_some_seconds_total",
+        .full_name = "system_pressure_" + resource + "_full_seconds_total",
+        .some_help = spec.some_help,
+        .full_help = spec.full_help,
+        .file = procfs::ProcFile(paths.Proc("pressure/" + resource), 256,
+                                 procfs::ProcFile::ReadMode::kSingleShot),
+    });
+  }
+}
+
+CollectResult PressureCollector::Collect(const CollectContext& ctx) {
+  std::vector<MetricFamily> families;
+  families.reserve(resources_.size() * 2);
+  std::string failures;
+  bool any_present = false;
+  for (Resource& r : resources_) {
+    if (r.gone) {
+      continue;
+    }
+    auto text = r.file.Read();
+    if (!text.ok()) {
+      if (MeansNotSupported(r.file.last_errno())) {
+        r.gone = true;
+        continue;
+      }
+      any_present = true;
+      failures += failures.empty() ? text.error() : "; " + text.error();
+      continue;
+    }
+    any_present = true;
+    procfs::Pressure p;
+    if (!procfs::ParsePressure(*text, p)) {
+      failures += (failures.empty() ? "" : "; ") + r.file.path() + ": unparsable";
+      continue;
+    }
+    if (p.has_some) {
+      families.push_back(FamilyBuilder(r.some_name, r.some_help, MetricType::kCounter, ctx.wall_ms)
+                             .Add(static_cast<double>(p.some.total_us) / 1e6)
+                             .Build());
+    }
+    if (p.has_full) {
+      families.push_back(FamilyBuilder(r.full_name, r.full_help, MetricType::kCounter, ctx.wall_ms)
+                             .Add(static_cast<double>(p.full.total_us) / 1e6)
+                             .Build());
+    }
+  }
+  if (!any_present) {
+    return CollectResult::NotApplicable("no pressure stall information (PSI) in this kernel");
+  }
+  if (families.empty()) {
+    return CollectResult::Transient(std::move(failures));
+  }
+  CollectResult result = CollectResult::Ok(std::move(families));
+  result.message = std::move(failures);
+  return result;
+}
+
+}  // namespace metricsd

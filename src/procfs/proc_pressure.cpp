@@ -1,0 +1,47 @@
+#include "procfs/proc_pressure.h"
+
+#include "procfs/text.h"
+
+namespace metricsd::procfs {
+
+namespace {
+
+bool ParseLine(std::string_view rest, PressureLine& out) {
+  bool has_total = false;
+  for (std::string_view field = NextField(rest); !field.empty(); field = NextField(rest)) {
+    const std::size_t eq = field.find('=');
+    if (eq == std::string_view::npos) {
+      return false;
+    }
+    const std::string_view key = field.substr(0, eq);
+    const std::string_view value = field.substr(eq + 1);
+    if (key == "total") {
+      has_total = ParseU64(value, out.total_us);
+    } else if (key == "avg10") {
+      ParseDouble(value, out.avg10);
+    } else if (key == "avg60") {
+      ParseDouble(value, out.avg60);
+    } else if (key == "avg300") {
+      ParseDouble(value, out.avg300);
+    }
+  }
+  return has_total;
+}
+
+}  // namespace
+
+bool ParsePressure(std::string_view text, Pressure& out) noexcept {
+  out = Pressure{};
+  while (!text.empty()) {
+    std::string_view line = NextLine(text);
+    const std::string_view kind = NextField(line);
+    if (kind == "some") {
+      out.has_some = ParseLine(line, out.some);
+    } else if (kind == "full") {
+      out.has_full = ParseLine(line, out.full);
+    }
+  }
+  return out.has_some || out.has_full;
+}
+
+}  // namespace metricsd::procfs
