@@ -944,12 +944,16 @@ class Parser {
       return "invalid metric name";
     }
     labels_.clear();
+    if (!om) {
+      if (pos < line.size() && !IsBlank(line[pos]) && line[pos] != '{') {
+        return "invalid character in metric name";
+      }
+      SkipBlanks(line, pos);
+    }
     if (pos < line.size() && line[pos] == '{') {
       if (const char* reason = Labels(line, pos, labels_)) {
         return reason;
       }
-    } else if (!om && pos < line.size() && !IsBlank(line[pos])) {
-      return "invalid character in metric name";
     }
     if (om) {
       if (pos >= line.size() || line[pos] != ' ') {

@@ -51,7 +51,7 @@ void ApplyTargetLabels(std::span<MetricFamily> families, std::string_view prefix
         if (it == labels.end()) {
           SetLabel(labels, label.name, label.value);
         } else {
-          conflicts.push_back(std::move(*it));
+          conflicts.push_back(Label{it->name, std::move(it->value)});
           it->value = label.value;
         }
       }
