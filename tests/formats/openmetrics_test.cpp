@@ -255,14 +255,15 @@ INSTANTIATE_TEST_SUITE_P(
         "# TYPE a summary\na 1\n# EOF\n",                        // quantile line without quantile
         "a 1\nb 1\na 2\n# EOF\n",                                // interleaved families
         "# TYPE a counter\na_total 1\nb 1\na_total 2\n# EOF\n",  // interleaved counter
-        "# TYPE a counter\na_total 1\n# TYPE a_total gauge\na_total 1\n# EOF\n",  // name clash
-        "# TYPE a_seconds gauge\n# UNIT a_seconds bytes\na_seconds 1\n# EOF\n",   // bad unit
-        "# UNIT a_seconds se-conds\n# EOF\n",                                     // bad unit chars
-        "a 1 # {x=\"y\"}\n# EOF\n",         // exemplar without value
-        "a_total 1 #{x=\"y\"} 1\n# EOF\n",  // exemplar without space
-        "# EOF \n",                         // not exactly EOF
-        "a{b=\"c\"}1\n# EOF\n",             // no space before value
-        "a\n# EOF\n"));                     // no value
+        "# TYPE a counter\na_total 1\n# TYPE a_total gauge\na_total 1\n# EOF\n",      // name clash
+        "# TYPE a_created gauge\na_created 1\n# TYPE a counter\na_total 1\n# EOF\n",  // clash
+        "# TYPE a_seconds gauge\n# UNIT a_seconds bytes\na_seconds 1\n# EOF\n",       // bad unit
+        "# UNIT a_seconds se-conds\n# EOF\n",  // bad unit chars
+        "a 1 # {x=\"y\"}\n# EOF\n",            // exemplar without value
+        "a_total 1 #{x=\"y\"} 1\n# EOF\n",     // exemplar without space
+        "# EOF \n",                            // not exactly EOF
+        "a{b=\"c\"}1\n# EOF\n",                // no space before value
+        "a\n# EOF\n"));                        // no value
 
 TEST(OpenMetrics, ExemplarLabelSetIsLimitedTo128Characters) {
   std::string ok = "# TYPE a counter\na_total 1 # {t=\"" + std::string(127, 'x') + "\"} 1\n# EOF\n";
@@ -276,6 +277,18 @@ TEST(OpenMetrics, UnitMustBeASuffix) {
   EXPECT_TRUE(
       Om("# TYPE a_seconds gauge\n# UNIT a_seconds seconds\na_seconds 1\n# EOF\n").status.ok());
   EXPECT_TRUE(Om("# UNIT a \n# EOF\n").status.ok());  // empty unit
+}
+
+TEST(OpenMetrics, ErrorKeepsEarlierStatsAndReportsItsOwnMessage) {
+  std::vector<MetricFamily> out;
+  ParseStats stats;
+  stats.first_error = "earlier";
+  stats.samples = 5;
+  Status status = ParseOpenMetrics("a 1\nb 2 x\n# EOF\n", kNow, out, stats);
+  EXPECT_THAT(status.error(), HasSubstr("line 2"));
+  EXPECT_EQ(stats.first_error, "earlier");
+  EXPECT_EQ(stats.samples, 5u);
+  EXPECT_THAT(out, IsEmpty());
 }
 
 TEST(OpenMetrics, UntypedSamplesFormTheirOwnFamilies) {
