@@ -1,0 +1,54 @@
+// Parsers for the two pull exposition formats a scrape target may answer with:
+// Prometheus text 0.0.4 and OpenMetrics 1.0 (docs/scrape-formats.md lists exactly what each
+// accepts).
+//
+// Both read a whole body held by the caller (std::string_view, not copied beyond what the
+// appended samples own) and APPEND MetricFamily values to `out`:
+// - family name, help and type come from "# TYPE"/"# HELP" (OpenMetrics "# UNIT" is checked and
+//   dropped); samples keep their full names, so a histogram family "x" holds x_bucket, x_sum and
+//   x_count, and an OpenMetrics counter family "foo" holds foo_total (and foo_created);
+// - a family seen only through its samples (no TYPE) is untyped; families without samples are
+//   not appended;
+// - labels are sorted by name, duplicates are invalid, empty-valued labels are dropped (an empty
+//   value means "no label" in both formats and remote write forbids them);
+// - samples without a timestamp get `default_timestamp_ms`; text timestamps are int64
+//   milliseconds, OpenMetrics timestamps are (fractional) seconds converted to milliseconds;
+// - exemplars are validated and discarded.
+//
+// Error handling differs on purpose:
+// - Prometheus text is lenient like the Prometheus scraper: an invalid line is skipped and
+//   counted in ParseStats, every other line still counts. Never throws, never fails as a whole.
+// - OpenMetrics requires rejecting a partial or invalid exposition as a whole: the first
+//   violation (including a missing "# EOF") makes ParseOpenMetrics return an error, `out` is
+//   left exactly as it was, stats.samples is not increased and stats.invalid_lines grows by one.
+//
+// Pure functions: no globals, safe to call from any number of threads on different outputs.
+// Cost is linear in the body size; there is no line-length limit (callers cap the body size).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/metric.h"
+#include "core/result.h"
+
+namespace metricsd {
+
+// Counters of one or more parse calls. The parsers add to them, so one ParseStats can sum
+// several bodies; first_error is only written while it is empty.
+struct ParseStats {
+  std::size_t samples = 0;        // samples appended to `out`
+  std::size_t invalid_lines = 0;  // lines skipped (text) or expositions rejected (OpenMetrics)
+  std::string first_error;        // "line N: reason" of the first problem seen, if any
+};
+
+void ParsePrometheusText(std::string_view body, std::int64_t default_timestamp_ms,
+                         std::vector<MetricFamily>& out, ParseStats& stats);
+
+Status ParseOpenMetrics(std::string_view body, std::int64_t default_timestamp_ms,
+                        std::vector<MetricFamily>& out, ParseStats& stats);
+
+}  // namespace metricsd
