@@ -184,6 +184,9 @@ Result<std::unique_ptr<HttpClient>> HttpClient::Create(HttpClientOptions options
   for (const std::string& line : options.fixed_headers) {
     reserved.push_back(std::string_view(line).substr(0, line.find(':')));
   }
+  for (const std::string& name : options.reserved_header_names) {
+    reserved.push_back(name);
+  }
   reserved.push_back("User-Agent");
   if (Status s = ValidateHttpAuth(options.auth, key_prefix, reserved); !s) {
     return Error{s.error()};

@@ -37,6 +37,8 @@ struct HttpClientOptions {
   // Header lines ("Name: value") sent with every request, after the user's headers. Their
   // names are reserved: auth.headers may not set them (ValidateHttpAuth rejects that).
   std::vector<std::string> fixed_headers;
+  // More header names auth.headers may not set (e.g. Content-Encoding of an uncompressed body).
+  std::vector<std::string> reserved_header_names;
   bool accept_compressed = true;  // ask for gzip/deflate/br/zstd responses and decode them
 };
 
