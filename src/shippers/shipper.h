@@ -21,13 +21,13 @@ using Batch = std::vector<MetricFamily>;
 
 struct SendResult {
   enum class Kind {
-    kOk,        // delivered (2xx)
-    kRetry,     // network error, 5xx, 429: try again later
-    kDrop,      // 4xx other than 429 (and 413, see kTooLarge): retrying cannot help
+    kOk,     // delivered (2xx)
+    kRetry,  // network error, 5xx, 429: try again later
+    kDrop,   // 4xx other than 429 (and 413, see kTooLarge): retrying cannot help
     kTooLarge,  // 413: split the batch and send the halves
   };
   Kind kind = Kind::kOk;
-  int http_status = 0;                                   // 0 when no HTTP response was received
+  int http_status = 0;  // 0 when no HTTP response was received
   std::optional<std::chrono::milliseconds> retry_after;  // from a Retry-After header
   std::string reason;  // short cause for logs and the dropped{reason} counter; no secrets
 
