@@ -68,11 +68,12 @@ TEST(HttpJsonEncoder, WritesTheOriginalPayloadShapeAndSkipsNonFinite) {
   std::string out;
   EncodeStats stats;
   EncodeHttpJson(refs, 1700000000, out, stats);
-  EXPECT_EQ(out,
-            R"({"timestamp":1700000000,"metrics":[)"
-            R"({"name":"system_memory_total_bytes","value":8589934592,"type":"gauge","labels":{}},)"
-            R"({"name":"system_network_bytes_sent_total","value":12,"type":"counter","labels":{"interface":"eth0"}},)"
-            R"({"name":"app_up","value":1,"type":"untyped","labels":{"a":"x\u003cy","z":"1"}}]})");
+  EXPECT_EQ(
+      out,
+      R"({"timestamp":1700000000,"metrics":[)"
+      R"({"name":"system_memory_total_bytes","value":8589934592,"type":"gauge","labels":{}},)"
+      R"({"name":"system_network_bytes_sent_total","value":12,"type":"counter","labels":{"interface":"eth0"}},)"
+      R"({"name":"app_up","value":1,"type":"untyped","labels":{"a":"x\u003cy","z":"1"}}]})");
   EXPECT_EQ(stats.samples_written, 3u);
   EXPECT_EQ(stats.samples_skipped_non_finite, 2u);
 }

@@ -22,8 +22,8 @@ std::string Encode(const std::vector<MetricFamily>& families, InfluxPrecision pr
 
 TEST(InfluxLineEncoder, WritesMeasurementTagsFieldAndNanosecondTimestamp) {
   MetricFamily f{"system_cpu_usage_percent", "", MetricType::kGauge, {}};
-  f.samples.push_back({"system_cpu_usage_percent", {{"core", "0"}, {"host", "a"}}, 12.5,
-                       1700000000123});
+  f.samples.push_back(
+      {"system_cpu_usage_percent", {{"core", "0"}, {"host", "a"}}, 12.5, 1700000000123});
   f.samples.push_back({"system_cpu_usage_percent", {}, 8589934592.0, 1700000000124});
   EXPECT_EQ(Encode({f}, InfluxPrecision::kNanoseconds),
             "system_cpu_usage_percent,core=0,host=a value=12.5 1700000000123000000\n"
@@ -38,10 +38,8 @@ TEST(InfluxLineEncoder, WritesMeasurementTagsFieldAndNanosecondTimestamp) {
 
 TEST(InfluxLineEncoder, EscapesMeasurementTagKeysAndValues) {
   MetricFamily f{"m", "", MetricType::kGauge, {}};
-  f.samples.push_back({"cpu load,total=x",
-                       {{"a b", "c,d"}, {"k=v", "x=y z"}, {"path", "C:\\dir\\"}},
-                       1,
-                       1});
+  f.samples.push_back(
+      {"cpu load,total=x", {{"a b", "c,d"}, {"k=v", "x=y z"}, {"path", "C:\\dir\\"}}, 1, 1});
   EXPECT_EQ(Encode({f}, InfluxPrecision::kMilliseconds),
             "cpu\\ load\\,total=x,a\\ b=c\\,d,k\\=v=x\\=y\\ z,path=C:\\dir\\\\ value=1 1\n");
 }

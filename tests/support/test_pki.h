@@ -13,8 +13,8 @@ struct CertSpec {
   std::string common_name;
   std::vector<std::string> dns_names;
   std::vector<std::string> ip_addresses;
-  bool client = false;                       // extendedKeyUsage clientAuth instead of serverAuth
-  std::chrono::seconds not_before{-3600};    // relative to now
+  bool client = false;                        // extendedKeyUsage clientAuth instead of serverAuth
+  std::chrono::seconds not_before{-3600};     // relative to now
   std::chrono::seconds not_after{2 * 86400};  // relative to now
 };
 
