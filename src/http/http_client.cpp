@@ -341,6 +341,9 @@ Result<HttpResponse> HttpClient::Perform(const HttpRequest& request) noexcept {
         reason += ": ";
         reason += error_buffer_;
       }
+      if (tls_.client_cert_requested_but_missing()) {
+        reason += " (the server asked for a client certificate and tls.cert_file is not set)";
+      }
       return Error{std::move(reason)};
     }
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &response.status);

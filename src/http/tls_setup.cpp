@@ -284,6 +284,10 @@ CURLcode TlsSetup::SslCtxCallback(CURL* /*curl*/, void* ssl_ctx, void* self_ptr)
     return CURLE_SSL_CERTPROBLEM;
   }
   SSL_CTX_set_info_callback(ctx, &TlsSetup::InfoCallback);
+  if (self->options_.cert_file.empty()) {
+    // Only called when the server asks for a certificate and none is loaded.
+    SSL_CTX_set_client_cert_cb(ctx, &TlsSetup::ClientCertCallback);
+  }
   if (!self->options_.session_tickets) {
     SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET);
   }
@@ -301,10 +305,21 @@ CURLcode TlsSetup::SslCtxCallback(CURL* /*curl*/, void* ssl_ctx, void* self_ptr)
   return CURLE_OK;
 }
 
+int TlsSetup::ClientCertCallback(SSL* ssl, X509** /*cert*/, EVP_PKEY** /*key*/) {
+  auto* self = static_cast<TlsSetup*>(SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl), SetupIndex()));
+  if (self != nullptr) {
+    self->client_cert_missing_ = true;
+  }
+  return 0;  // go on without a certificate; the server decides
+}
+
 void TlsSetup::InfoCallback(const SSL* ssl, int where, int /*ret*/) {
   auto* self = static_cast<TlsSetup*>(SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl), SetupIndex()));
   if (self == nullptr) {
     return;
+  }
+  if ((where & SSL_CB_HANDSHAKE_START) != 0) {
+    self->client_cert_missing_ = false;
   }
   if ((where & SSL_CB_HANDSHAKE_START) != 0 && !self->options_.server_name.empty() &&
       !self->server_name_is_ip_) {

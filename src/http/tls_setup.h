@@ -25,7 +25,10 @@
 #include "config/options.h"
 #include "core/result.h"
 
-struct ssl_st;  // OpenSSL's SSL, kept out of this header
+// OpenSSL types, kept out of this header.
+struct ssl_st;
+struct x509_st;
+struct evp_pkey_st;
 
 namespace metricsd::http {
 
@@ -66,15 +69,22 @@ class TlsSetup {
   // nullopt until a handshake completed on a connection configured by this setup.
   const std::optional<TlsHandshake>& last_handshake() const noexcept { return last_handshake_; }
 
+  // True when, in the last handshake, the server asked for a client certificate and none is
+  // configured. With TLS 1.3 the server's refusal arrives after the client's handshake is
+  // done, often as a bare connection reset; this lets the error say what went wrong.
+  bool client_cert_requested_but_missing() const noexcept { return client_cert_missing_; }
+
  private:
   static CURLcode SslCtxCallback(CURL* curl, void* ssl_ctx, void* self);
   static void InfoCallback(const ::ssl_st* ssl, int where, int ret);
+  static int ClientCertCallback(::ssl_st* ssl, struct x509_st** cert, struct evp_pkey_st** key);
 
   config::TlsOptions options_;
   std::string cipher_list_;    // TLS <= 1.2, OpenSSL names joined by ':'
   std::string tls13_ciphers_;  // TLS 1.3 suite names joined by ':'
   bool server_name_is_ip_ = false;
   std::optional<TlsHandshake> last_handshake_;  // written by InfoCallback on the client's thread
+  bool client_cert_missing_ = false;            // likewise
 };
 
 }  // namespace metricsd::http
