@@ -8,6 +8,12 @@ namespace {
 
 // Appends `text`, backslash-escaping every character in `special`.
 void AppendEscaped(std::string& out, std::string_view text, std::string_view special) {
+  // Common case: nothing to escape.
+  if (text.find_first_of(special) == std::string_view::npos &&
+      text.find_first_of("\\\n\r") == std::string_view::npos) {
+    out += text;
+    return;
+  }
   for (std::size_t i = 0; i < text.size(); ++i) {
     char c = text[i];
     if (c == '\n' || c == '\r') {
