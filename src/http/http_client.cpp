@@ -324,7 +324,8 @@ Result<HttpResponse> HttpClient::Perform(const HttpRequest& request) noexcept {
       curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
     } else {
       curl_easy_setopt(h, CURLOPT_POST, 1L);
-      curl_easy_setopt(h, CURLOPT_POSTFIELDS, request.body.data());
+      // Never NULL: libcurl would then read the body from its read callback (stdin).
+      curl_easy_setopt(h, CURLOPT_POSTFIELDS, request.body.empty() ? "" : request.body.data());
       curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE,
                        static_cast<curl_off_t>(request.body.size()));
       if (request.method != "POST") {
