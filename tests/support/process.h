@@ -40,6 +40,35 @@ class ChildProcess {
   std::string stderr_path_;
 };
 
+// The absolute path of `name` on PATH, or empty.
+std::string FindBinary(const std::string& name);
+
+// Polls `ready` every 50 ms until it returns true or `timeout` passes.
+bool WaitUntil(const std::function<bool()>& ready, std::chrono::milliseconds timeout);
+
+// True when something accepts TCP connections on 127.0.0.1:port.
+bool TcpAccepts(int port);
+
+// A peer server (Prometheus, VictoriaMetrics ...): argv[0] is an absolute path; stdout and
+// stderr are appended to log_file. Stop() (and the destructor) sends SIGTERM, then SIGKILL.
+class PeerProcess {
+ public:
+  PeerProcess(const std::vector<std::string>& argv, const std::string& log_file);
+  ~PeerProcess();
+  PeerProcess(const PeerProcess&) = delete;
+  PeerProcess& operator=(const PeerProcess&) = delete;
+
+  bool running();
+  void Stop();
+  pid_t pid() const { return pid_; }
+  // The tail of the log, for failure messages.
+  std::string LogTail() const;
+
+ private:
+  pid_t pid_ = -1;
+  std::string log_file_;
+};
+
 // Polls `condition` every 20 ms until it is true or the timeout passes.
 bool WaitFor(const std::function<bool()>& condition, std::chrono::milliseconds timeout);
 

@@ -1,0 +1,189 @@
+#include "formats/remote_write_encoder.h"
+
+#include <snappy.h>
+
+#include <algorithm>
+#include <bit>
+#include <cmath>
+
+namespace metricsd::formats {
+namespace {
+
+constexpr std::string_view kNameLabel = "__name__";
+
+// Protobuf tags: (field << 3) | wire type.
+constexpr char kTagTimeSeries = 0x0a;  // WriteRequest.timeseries = 1, length-delimited
+constexpr char kTagLabel = 0x0a;       // TimeSeries.labels = 1
+constexpr char kTagSample = 0x12;      // TimeSeries.samples = 2
+constexpr char kTagLabelName = 0x0a;   // Label.name = 1
+constexpr char kTagLabelValue = 0x12;  // Label.value = 2
+constexpr char kTagValue = 0x09;       // Sample.value = 1, fixed64
+constexpr char kTagTimestamp = 0x10;   // Sample.timestamp = 2, varint
+
+constexpr std::size_t VarintSize(std::uint64_t v) noexcept {
+  std::size_t n = 1;
+  while (v >= 0x80) {
+    v >>= 7;
+    ++n;
+  }
+  return n;
+}
+
+inline char* PutVarint(char* p, std::uint64_t v) noexcept {
+  while (v >= 0x80) {
+    *p++ = static_cast<char>((v & 0x7f) | 0x80);
+    v >>= 7;
+  }
+  *p++ = static_cast<char>(v);
+  return p;
+}
+
+inline char* PutBytesField(char* p, char tag, std::string_view bytes) noexcept {
+  *p++ = tag;
+  p = PutVarint(p, bytes.size());
+  std::copy(bytes.begin(), bytes.end(), p);
+  return p + bytes.size();
+}
+
+constexpr std::size_t BytesFieldSize(std::size_t len) noexcept { return 1 + VarintSize(len) + len; }
+
+}  // namespace
+
+void RemoteWriteEncoder::BuildLabels(const Sample& sample, EncodeStats& stats) {
+  labels_.clear();
+  std::string_view name = sample.name;
+  if (!IsValidMetricName(name)) {
+    name_scratch_.assign(sample.name);
+    SanitizeMetricName(name_scratch_);
+    name = name_scratch_;
+    ++stats.metric_names_sanitized;
+  }
+
+  // Fast path: the model promises sorted, unique labels; check the rest of the rules
+  // without copying anything.
+  const Labels& in = sample.labels;
+  bool fast = true;
+  for (std::size_t i = 0; i < in.size() && fast; ++i) {
+    const Label& l = in[i];
+    fast = !l.value.empty() && l.name != kNameLabel && IsValidLabelName(l.name) &&
+           (i == 0 || in[i - 1].name < l.name);
+  }
+  if (fast) {
+    bool name_placed = false;
+    for (const Label& l : in) {
+      if (!name_placed && kNameLabel < std::string_view(l.name)) {
+        labels_.push_back({kNameLabel, name});
+        name_placed = true;
+      }
+      labels_.push_back({l.name, l.value});
+    }
+    if (!name_placed) {
+      labels_.push_back({kNameLabel, name});
+    }
+    return;
+  }
+
+  // Slow path: copy into reused storage (string assign keeps capacity), fix, sort, dedupe.
+  if (scratch_.size() < in.size()) {
+    scratch_.resize(in.size());
+  }
+  order_.clear();
+  for (std::size_t i = 0; i < in.size(); ++i) {
+    const Label& l = in[i];
+    if (l.value.empty()) {
+      ++stats.empty_labels_dropped;
+      continue;
+    }
+    if (l.name == kNameLabel) {
+      ++stats.duplicate_labels_dropped;  // the sample name is the metric name
+      continue;
+    }
+    Label& copy = scratch_[i];
+    copy.name.assign(l.name);
+    copy.value.assign(l.value);
+    if (SanitizeLabelName(copy.name)) {
+      ++stats.label_names_sanitized;
+    }
+    if (copy.name == kNameLabel) {  // "__name__" can only appear here by sanitising
+      ++stats.duplicate_labels_dropped;
+      continue;
+    }
+    order_.push_back(i);
+  }
+  std::stable_sort(order_.begin(), order_.end(), [this](std::size_t a, std::size_t b) {
+    return scratch_[a].name < scratch_[b].name;
+  });
+  bool name_placed = false;
+  for (std::size_t k = 0; k < order_.size(); ++k) {
+    const Label& l = scratch_[order_[k]];
+    if (k + 1 < order_.size() && scratch_[order_[k + 1]].name == l.name) {
+      ++stats.duplicate_labels_dropped;  // keep the last of equal names, as SortLabels does
+      continue;
+    }
+    if (!name_placed && kNameLabel < std::string_view(l.name)) {
+      labels_.push_back({kNameLabel, name});
+      name_placed = true;
+    }
+    labels_.push_back({l.name, l.value});
+  }
+  if (!name_placed) {
+    labels_.push_back({kNameLabel, name});
+  }
+}
+
+void RemoteWriteEncoder::AppendSeries(const Sample& sample, EncodeStats& stats) {
+  BuildLabels(sample, stats);
+
+  std::uint64_t value_bits = std::bit_cast<std::uint64_t>(sample.value);
+  if (std::isnan(sample.value) && value_bits != kStaleNaNBits) {
+    if (value_bits != kNormalNaNBits) {
+      ++stats.nan_values_normalized;
+    }
+    value_bits = kNormalNaNBits;
+  }
+  const auto timestamp = static_cast<std::uint64_t>(sample.timestamp_ms);
+
+  std::size_t labels_size = 0;
+  for (const LabelView& l : labels_) {
+    std::size_t inner = BytesFieldSize(l.name.size()) + BytesFieldSize(l.value.size());
+    labels_size += BytesFieldSize(inner);
+  }
+  const std::size_t sample_inner = 1 + 8 + 1 + VarintSize(timestamp);
+  const std::size_t series_size = labels_size + BytesFieldSize(sample_inner);
+  const std::size_t total = BytesFieldSize(series_size);
+
+  const std::size_t start = proto_.size();
+  proto_.resize(start + total);
+  char* p = proto_.data() + start;
+  *p++ = kTagTimeSeries;
+  p = PutVarint(p, series_size);
+  for (const LabelView& l : labels_) {
+    *p++ = kTagLabel;
+    p = PutVarint(p, BytesFieldSize(l.name.size()) + BytesFieldSize(l.value.size()));
+    p = PutBytesField(p, kTagLabelName, l.name);
+    p = PutBytesField(p, kTagLabelValue, l.value);
+  }
+  *p++ = kTagSample;
+  p = PutVarint(p, sample_inner);
+  *p++ = kTagValue;
+  for (int i = 0; i < 8; ++i) {  // fixed64 is little-endian on the wire
+    *p++ = static_cast<char>((value_bits >> (8 * i)) & 0xff);
+  }
+  *p++ = kTagTimestamp;
+  PutVarint(p, timestamp);
+  ++stats.samples_written;
+}
+
+void RemoteWriteEncoder::Encode(std::span<const SampleRef> samples, std::string& out,
+                                EncodeStats& stats) {
+  proto_.clear();
+  for (const SampleRef& ref : samples) {
+    AppendSeries(*ref.sample, stats);
+  }
+  out.resize(snappy::MaxCompressedLength(proto_.size()));
+  std::size_t compressed = 0;
+  snappy::RawCompress(proto_.data(), proto_.size(), out.data(), &compressed);
+  out.resize(compressed);
+}
+
+}  // namespace metricsd::formats

@@ -1,0 +1,56 @@
+// Prometheus remote write 1.0 encoder: a hand-written protobuf WriteRequest (one TimeSeries
+// per sample) compressed with the snappy *block* format.
+//
+// Every series is made valid on the way out: labels are __name__ plus the sample's labels,
+// sorted by name (byte order), names unique (the last one wins, __name__ always comes from
+// the sample name), invalid names sanitised, empty values dropped; each change is counted
+// in EncodeStats. The timestamp is the sample's own collection time (ms). NaN values other
+// than the staleness marker are normalised so they never alias it.
+//
+// The encoder keeps its buffers between calls so steady-state encoding does not allocate.
+// Not thread-safe: one encoder per sender thread.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/metric.h"
+#include "formats/sample_ref.h"
+
+namespace metricsd::formats {
+
+// The staleness marker (remote write 1.0); only ever sent when a sample carries exactly it.
+inline constexpr std::uint64_t kStaleNaNBits = 0x7ff0000000000002ULL;
+// What every other NaN becomes (Prometheus' "normal" NaN).
+inline constexpr std::uint64_t kNormalNaNBits = 0x7ff8000000000001ULL;
+
+class RemoteWriteEncoder {
+ public:
+  // Encodes `samples` as one WriteRequest; `out` receives the snappy-compressed body
+  // (replaced). Stats are added to `stats`.
+  void Encode(std::span<const SampleRef> samples, std::string& out, EncodeStats& stats);
+
+  // The uncompressed protobuf of the last Encode() (valid until the next call).
+  std::string_view last_protobuf() const noexcept { return proto_; }
+
+ private:
+  struct LabelView {
+    std::string_view name;
+    std::string_view value;
+  };
+
+  // Fills labels_ with the final, sorted label set of `sample` (including __name__).
+  void BuildLabels(const Sample& sample, EncodeStats& stats);
+  void AppendSeries(const Sample& sample, EncodeStats& stats);
+
+  std::string proto_;               // reused protobuf buffer
+  std::vector<LabelView> labels_;   // reused per series
+  std::vector<Label> scratch_;      // owns rewritten labels on the slow path
+  std::vector<std::size_t> order_;  // slow path: sort permutation
+  std::string name_scratch_;        // a sanitised metric name
+};
+
+}  // namespace metricsd::formats
