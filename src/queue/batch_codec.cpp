@@ -14,7 +14,7 @@ namespace {
 constexpr std::uint8_t kVersion = 1;
 constexpr std::uint8_t kMaxType = static_cast<std::uint8_t>(MetricType::kGaugeHistogram);
 // Smallest possible encodings, used to reject absurd counts before reserving memory.
-constexpr std::size_t kMinFamilyBytes = 4;  // name, help, type, sample_count
+constexpr std::size_t kMinFamilyBytes = 4;   // name, help, type, sample_count
 constexpr std::size_t kMinSampleBytes = 11;  // name, label_count, 8-byte value, timestamp
 constexpr std::size_t kMinLabelBytes = 2;
 
@@ -75,8 +75,9 @@ class Encoder {
         std::memcpy(raw, &bits, 8);
         out_.append(raw, 8);
         // Unsigned arithmetic: the difference of two arbitrary int64 may overflow.
-        PutVarint(out_, ZigZag(static_cast<std::int64_t>(static_cast<std::uint64_t>(sample.timestamp_ms) -
-                                                         static_cast<std::uint64_t>(prev_ts))));
+        PutVarint(out_,
+                  ZigZag(static_cast<std::int64_t>(static_cast<std::uint64_t>(sample.timestamp_ms) -
+                                                   static_cast<std::uint64_t>(prev_ts))));
         prev_ts = sample.timestamp_ms;
       }
     }

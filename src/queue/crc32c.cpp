@@ -52,8 +52,8 @@ std::uint32_t Crc32cSoftware(std::uint32_t crc, const unsigned char* p, std::siz
 
 #if defined(__x86_64__)
 __attribute__((target("sse4.2"))) std::uint32_t Crc32cHardware(std::uint32_t crc,
-                                                                const unsigned char* p,
-                                                                std::size_t n) noexcept {
+                                                               const unsigned char* p,
+                                                               std::size_t n) noexcept {
   std::uint64_t c = crc;
   while (n >= 8) {
     std::uint64_t word;

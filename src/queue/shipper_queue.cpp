@@ -162,6 +162,7 @@ void ShipperQueue::CountDrop(const std::string& reason, std::uint64_t samples,
   if (result != nullptr) {
     last_error_ms_ = clock_.WallMillis();
     last_error_ = result->reason.empty() ? key : result->reason;
+    retry_at_.reset();
   }
 }
 
@@ -230,6 +231,7 @@ void ShipperQueue::Run(std::stop_token stop) {
         ++sent_requests_;
         last_success_ms_ = clock_.WallMillis();
         last_success_steady_ = clock_.SteadyNow();
+        retry_at_.reset();
         work.pop_back();
         attempt = 0;
         break;
@@ -247,8 +249,9 @@ void ShipperQueue::Run(std::stop_token stop) {
           retried_samples_ += samples;
           last_error_ms_ = clock_.WallMillis();
           last_error_ = result.reason.empty() ? DropReason(result) : result.reason;
+          not_before = clock_.SteadyNow() + decision.delay;
+          retry_at_ = not_before;
         }
-        not_before = clock_.SteadyNow() + decision.delay;
         break;
       }
       case RetryPolicy::Action::kDrop: {
@@ -365,15 +368,20 @@ ShipperHealth ShipperQueue::Health(std::chrono::seconds degraded_after) const {
     health.last_error_ms = last_error_ms_;
     health.last_error = last_error_;
     last_success_steady = last_success_steady_;
+    if (retry_at_.has_value()) {
+      health.next_retry_in = std::max(
+          std::chrono::milliseconds(0),
+          std::chrono::duration_cast<std::chrono::milliseconds>(*retry_at_ - clock_.SteadyNow()));
+    }
   }
   health.pending_samples = spool.pending_samples;
   health.disk_ok = spool.disk_ok;
   const auto since = clock_.SteadyNow() - last_success_steady.value_or(started_);
   if (spool.pending_samples > 0 && since > degraded_after) {
     health.degraded = true;
-    health.reason = "no delivery for " +
-                    std::to_string(std::chrono::duration_cast<std::chrono::seconds>(since).count()) +
-                    "s";
+    health.reason =
+        "no delivery for " +
+        std::to_string(std::chrono::duration_cast<std::chrono::seconds>(since).count()) + "s";
     if (!health.last_error.empty()) {
       health.reason += " (last error: " + health.last_error + ")";
     }

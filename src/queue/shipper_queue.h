@@ -45,7 +45,7 @@ struct ShipperQueueOptions {
   std::string name = "default";
   std::string dir;  // the shipper's own directory; empty: memory only (tests, no data dir)
   config::QueueOptions queue;
-  std::size_t max_samples_per_request = 2000;  // 0: no limit
+  std::size_t max_samples_per_request = 2000;         // 0: no limit
   std::size_t max_request_payload_bytes = 32U << 20;  // cap on encoded bytes merged per request
   std::chrono::milliseconds disk_retry_interval{std::chrono::seconds(30)};
   std::uint64_t segment_bytes = 0;  // 0: automatic
@@ -65,10 +65,11 @@ EncodedBatch EncodeForQueue(const Batch& batch);
 
 struct ShipperHealth {
   bool degraded = false;
-  std::string reason;  // why degraded; empty otherwise
+  std::string reason;                           // why degraded; empty otherwise
   std::optional<std::int64_t> last_success_ms;  // wall clock
   std::optional<std::int64_t> last_error_ms;
   std::string last_error;
+  std::optional<std::chrono::milliseconds> next_retry_in;  // while backing off
   std::uint64_t pending_samples = 0;
   bool disk_ok = false;
 };
@@ -111,7 +112,8 @@ class ShipperQueue {
  private:
   void Run(std::stop_token stop);
   // Waits until woken, stopped, or `deadline` on the injected clock passes.
-  void WaitFor(std::stop_token& stop, std::optional<std::chrono::steady_clock::time_point> deadline);
+  void WaitFor(std::stop_token& stop,
+               std::optional<std::chrono::steady_clock::time_point> deadline);
   void CountDrop(const std::string& reason, std::uint64_t samples, const SendResult* result);
 
   const ShipperQueueOptions options_;
@@ -127,14 +129,15 @@ class ShipperQueue {
   bool wake_ = false;  // guarded by wake_mu_
 
   mutable std::mutex stats_mu_;
-  std::uint64_t sent_samples_ = 0;                   // guarded by stats_mu_
-  std::uint64_t sent_requests_ = 0;                  // guarded by stats_mu_
-  std::uint64_t retried_samples_ = 0;                // guarded by stats_mu_
-  std::map<std::string, std::uint64_t> dropped_;     // guarded by stats_mu_; by reason
-  std::optional<std::int64_t> last_success_ms_;      // guarded by stats_mu_
+  std::uint64_t sent_samples_ = 0;                // guarded by stats_mu_
+  std::uint64_t sent_requests_ = 0;               // guarded by stats_mu_
+  std::uint64_t retried_samples_ = 0;             // guarded by stats_mu_
+  std::map<std::string, std::uint64_t> dropped_;  // guarded by stats_mu_; by reason
+  std::optional<std::int64_t> last_success_ms_;   // guarded by stats_mu_
   std::optional<std::chrono::steady_clock::time_point> last_success_steady_;  // stats_mu_
-  std::optional<std::int64_t> last_error_ms_;        // guarded by stats_mu_
-  std::string last_error_;                           // guarded by stats_mu_
+  std::optional<std::int64_t> last_error_ms_;                      // guarded by stats_mu_
+  std::string last_error_;                                         // guarded by stats_mu_
+  std::optional<std::chrono::steady_clock::time_point> retry_at_;  // guarded by stats_mu_
 
   int failures_in_a_row_ = 0;                  // sender thread only
   std::set<std::string> logged_drop_reasons_;  // sender thread only

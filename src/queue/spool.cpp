@@ -66,12 +66,15 @@ void Spool::OpenWalLocked() {
         options_.name, recovery_.records, recovery_.samples, options_.dir,
         recovery_.corrupt_regions, recovery_.truncated_bytes);
   }
-  // Records already queued in memory are newer than anything on disk: renumber them after it.
-  const std::uint64_t first = std::max(next_seq_, wal_->last_seq() + 1);
-  next_seq_ = first;
-  for (SpoolRecord& record : memory_) {
-    record.seq = next_seq_++;
+  // Records already queued in memory are newer than anything on disk, so their numbers must
+  // come after it (they only clash when the disk was unusable since the start).
+  if (!memory_.empty() && memory_.front().seq <= wal_->last_seq()) {
+    next_seq_ = wal_->last_seq() + 1;
+    for (SpoolRecord& record : memory_) {
+      record.seq = next_seq_++;
+    }
   }
+  next_seq_ = std::max(next_seq_, wal_->last_seq() + 1);
 }
 
 void Spool::EnterMemoryModeLocked(const std::string& error) {
@@ -122,9 +125,10 @@ void Spool::MemoryPushLocked(SpoolRecord record) {
   }
   if (dropped > 0) {
     if (dropped_memory_cap_ == 0) {
-      spdlog::warn("queue {}: memory buffer full ({} samples) while the disk is unusable; "
-                   "dropping the oldest batches",
-                   options_.name, options_.max_memory_samples);
+      spdlog::warn(
+          "queue {}: memory buffer full ({} samples) while the disk is unusable; "
+          "dropping the oldest batches",
+          options_.name, options_.max_memory_samples);
     }
     dropped_memory_cap_ += dropped;
   }
@@ -134,8 +138,8 @@ void Spool::Append(std::string payload, std::uint32_t samples,
                    std::int64_t min_timestamp_ms) noexcept {
   std::lock_guard lock(mu_);
   try {
+    TryDiskLocked();  // first: reopening the disk may renumber what follows
     SpoolRecord record{next_seq_++, samples, min_timestamp_ms, std::move(payload)};
-    TryDiskLocked();
     if (disk_ok_) {
       const WalRecordInfo info{record.seq, samples, min_timestamp_ms,
                                static_cast<std::uint32_t>(record.payload.size())};
@@ -226,7 +230,8 @@ SpoolStats Spool::Stats() const {
                  pending.min_timestamp_ms);
   }
   auto consider = [&](std::int64_t ts) {
-    stats.oldest_pending_timestamp_ms = std::min(stats.oldest_pending_timestamp_ms.value_or(ts), ts);
+    stats.oldest_pending_timestamp_ms =
+        std::min(stats.oldest_pending_timestamp_ms.value_or(ts), ts);
   };
   if (wal_ != nullptr) {
     stats.pending_records += wal_->unread_records();

@@ -51,7 +51,7 @@ struct SpoolStats {
   std::uint64_t memory_records = 0;
   std::uint64_t memory_samples = 0;
   std::optional<std::int64_t> oldest_pending_timestamp_ms;
-  std::uint64_t corrupt_records = 0;         // found on disk, cumulative
+  std::uint64_t corrupt_records = 0;             // found on disk, cumulative
   std::uint64_t dropped_disk_cap_samples = 0;    // oldest segments deleted at the size cap
   std::uint64_t dropped_memory_cap_samples = 0;  // memory queue full while the disk failed
   std::uint64_t dropped_corrupt_samples = 0;     // unreadable after recovery
@@ -97,16 +97,16 @@ class Spool {
   const SpoolOptions options_;
   const Clock& clock_;
   mutable std::mutex mu_;
-  std::unique_ptr<Wal> wal_;                 // guarded by mu_
-  bool disk_ok_ = false;                     // guarded by mu_
-  std::string disk_error_;                   // guarded by mu_
+  std::unique_ptr<Wal> wal_;                               // guarded by mu_
+  bool disk_ok_ = false;                                   // guarded by mu_
+  std::string disk_error_;                                 // guarded by mu_
   std::chrono::steady_clock::time_point next_disk_try_{};  // guarded by mu_
-  std::deque<SpoolRecord> memory_;           // guarded by mu_; unread records, oldest first
-  std::uint64_t memory_samples_ = 0;         // guarded by mu_
-  std::deque<Pending> in_flight_;            // guarded by mu_; read, not yet acknowledged
-  std::uint64_t next_seq_ = 1;               // guarded by mu_
-  std::uint64_t dropped_memory_cap_ = 0;     // guarded by mu_
-  WalRecovery recovery_;                     // guarded by mu_
+  std::deque<SpoolRecord> memory_;        // guarded by mu_; unread records, oldest first
+  std::uint64_t memory_samples_ = 0;      // guarded by mu_
+  std::deque<Pending> in_flight_;         // guarded by mu_; read, not yet acknowledged
+  std::uint64_t next_seq_ = 1;            // guarded by mu_
+  std::uint64_t dropped_memory_cap_ = 0;  // guarded by mu_
+  WalRecovery recovery_;                  // guarded by mu_
 };
 
 }  // namespace metricsd::queue

@@ -142,7 +142,8 @@ void EncodeRecordHeader(const WalRecordInfo& info, std::string_view payload, cha
 
 Wal::Wal(WalOptions options) : options_(std::move(options)) {
   if (options_.segment_bytes == 0) {
-    options_.segment_bytes = std::clamp<std::uint64_t>(options_.max_bytes / 16, 64U << 10, 64U << 20);
+    options_.segment_bytes =
+        std::clamp<std::uint64_t>(options_.max_bytes / 16, 64U << 10, 64U << 20);
   }
 }
 
@@ -287,8 +288,9 @@ Status Wal::RecoverSegment(Segment& segment, std::uint64_t& prev_seq) {
         }
         break;
       }
-      spdlog::warn("queue {}: {} has {} corrupt bytes at offset {}; skipped to the next valid record",
-                   options_.dir, segment.path, resume - offset, offset);
+      spdlog::warn(
+          "queue {}: {} has {} corrupt bytes at offset {}; skipped to the next valid record",
+          options_.dir, segment.path, resume - offset, offset);
       segment.holes.emplace_back(offset, resume);
       offset = resume;
       continue;
@@ -420,8 +422,8 @@ Status Wal::StartSegment(std::uint64_t base_seq) {
   Segment segment;
   segment.base_seq = base_seq;
   segment.path = SegmentPath(base_seq);
-  UniqueFd fd(::open(segment.path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC,
-                     0644));
+  UniqueFd fd(
+      ::open(segment.path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0644));
   if (!fd.valid()) {
     return Error{ErrnoText("cannot create", segment.path, errno)};
   }
@@ -475,8 +477,13 @@ void Wal::EvictFront() {
   unread_samples_ -= lost_samples;
   evicted_samples_ += lost_samples;
   ++evicted_segments_;
-  spdlog::warn("queue {}: disk cap of {} bytes reached; deleted the oldest segment with {} unsent samples",
-               options_.dir, options_.max_bytes, lost_samples);
+  // The first eviction and then every 64th, so a long outage logs a line now and then.
+  if (evicted_segments_ % 64 == 1) {
+    spdlog::warn(
+        "queue {}: disk cap of {} bytes reached; deleting the oldest data ({} unsent samples so "
+        "far in {} segments)",
+        options_.dir, options_.max_bytes, evicted_samples_, evicted_segments_);
+  }
   segments_.pop_front();
   if (read_segment_ == 0) {
     read_fd_.reset();
@@ -493,8 +500,8 @@ Status Wal::Append(const WalRecordInfo& info, std::string_view payload) {
   if (payload.size() > kMaxPayloadBytes ||
       record_bytes + kSegmentHeaderBytes > options_.max_bytes) {
     evicted_samples_ += info.samples;
-    spdlog::warn("queue {}: a batch of {} bytes is larger than the disk cap; dropped",
-                 options_.dir, record_bytes);
+    spdlog::warn("queue {}: a batch of {} bytes is larger than the disk cap; dropped", options_.dir,
+                 record_bytes);
     return Status::Ok();
   }
   if (active_ && segments_.back().size > kSegmentHeaderBytes &&
@@ -514,7 +521,8 @@ Status Wal::Append(const WalRecordInfo& info, std::string_view payload) {
   char header[kRecordHeaderBytes];
   EncodeRecordHeader(info, payload, header);
   iovec iov[2] = {{header, sizeof header}, {const_cast<char*>(payload.data()), payload.size()}};
-  if (!WritevAll(write_fd_.get(), iov, 2) || (options_.fsync && ::fdatasync(write_fd_.get()) != 0)) {
+  if (!WritevAll(write_fd_.get(), iov, 2) ||
+      (options_.fsync && ::fdatasync(write_fd_.get()) != 0)) {
     const int err = errno;
     // Leave no partial record behind; if even that fails, a new segment starts next time
     // and recovery cuts the torn bytes.
@@ -534,16 +542,23 @@ Status Wal::Append(const WalRecordInfo& info, std::string_view payload) {
   return Status::Ok();
 }
 
-void Wal::AdvanceReaderSegment() {
+void Wal::ForfeitUnreadInSegment() {
   Segment& segment = segments_[read_segment_];
-  // What was counted but could not be read (corruption found after recovery) is lost.
+  // Records counted in this segment that the reader got past without reading were found
+  // corrupt after recovery: they are lost, and must stop counting as queued.
   const std::uint64_t lost_records = segment.records - read_records_in_segment_;
   const std::uint64_t lost_samples = segment.samples - read_samples_in_segment_;
   if (lost_records > 0) {
     unread_records_ -= lost_records;
     unread_samples_ -= lost_samples;
     corrupt_samples_ += lost_samples;
+    segment.records = read_records_in_segment_;
+    segment.samples = read_samples_in_segment_;
   }
+}
+
+void Wal::AdvanceReaderSegment() {
+  ForfeitUnreadInSegment();
   ++read_segment_;
   read_fd_.reset();
   read_records_in_segment_ = 0;
@@ -566,11 +581,13 @@ bool Wal::SettleReader() {
       if (read_fd_.valid()) {
         return true;
       }
-      spdlog::warn("queue {}: cannot open {}: {}", options_.dir, segment.path, std::strerror(errno));
+      spdlog::warn("queue {}: cannot open {}: {}", options_.dir, segment.path,
+                   std::strerror(errno));
       ++corrupt_records_;
       read_offset_ = segment.size;
     }
     if (read_segment_ + 1 >= segments_.size()) {
+      ForfeitUnreadInSegment();
       return false;
     }
     AdvanceReaderSegment();

@@ -112,11 +112,11 @@ class Wal {
   struct Segment {
     std::uint64_t base_seq = 0;
     std::string path;
-    std::uint64_t size = 0;                // bytes of valid data, header included
-    std::uint64_t records = 0;             // unacknowledged records at open, or appended since
+    std::uint64_t size = 0;     // bytes of valid data, header included
+    std::uint64_t records = 0;  // unacknowledged records at open, or appended since
     std::uint64_t samples = 0;
-    std::uint64_t last_seq = 0;            // 0: no record
-    std::uint64_t first_offset = kSegmentHeaderBytes;  // first unacknowledged record
+    std::uint64_t last_seq = 0;                                  // 0: no record
+    std::uint64_t first_offset = kSegmentHeaderBytes;            // first unacknowledged record
     std::vector<std::pair<std::uint64_t, std::uint64_t>> holes;  // corrupt [from, to)
   };
 
@@ -131,6 +131,7 @@ class Wal {
   void CloseActive();
   void EvictFront();
   void DeleteDeliveredSegments();
+  void ForfeitUnreadInSegment();
   void AdvanceReaderSegment();
   // Positions the reader on a readable record or the end; false when nothing is left.
   bool SettleReader();
