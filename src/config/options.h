@@ -57,7 +57,7 @@ struct QueueOptions {
   milliseconds max_backoff{std::chrono::minutes(1)};
   milliseconds max_retry_after{std::chrono::minutes(5)};  // cap on a receiver's Retry-After
   bool retry_on_429 = true;
-  // fdatasync every queued batch and ack before returning: the queue survives a power loss,
+  // fdatasync every queued batch before Enqueue returns: the queue survives a power loss,
   // not only a crash or kill -9 (which page-cache writes survive anyway).
   bool fsync = true;
 };
