@@ -214,9 +214,7 @@ Status Wal::Recover() {
     Segment segment;
     segment.base_seq = base;
     segment.path = SegmentPath(base);
-    if (Status status = RecoverSegment(segment, prev_seq); !status) {
-      return status;
-    }
+    RecoverSegment(segment, prev_seq);
     if (segment.records == 0) {
       // Empty, fully acknowledged, or unreadable: nothing to replay from it.
       ::unlink(segment.path.c_str());
@@ -238,14 +236,16 @@ Status Wal::Recover() {
   return Status::Ok();
 }
 
-Status Wal::RecoverSegment(Segment& segment, std::uint64_t& prev_seq) {
+void Wal::RecoverSegment(Segment& segment, std::uint64_t& prev_seq) {
   UniqueFd fd(::open(segment.path.c_str(), O_RDWR | O_CLOEXEC));
-  if (!fd.valid()) {
-    return Error{ErrnoText("cannot open", segment.path, errno)};
-  }
   struct stat st {};
-  if (::fstat(fd.get(), &st) != 0) {
-    return Error{ErrnoText("cannot stat", segment.path, errno)};
+  if (!fd.valid() || ::fstat(fd.get(), &st) != 0) {
+    // One unreadable file must not take the whole queue down: it is counted and removed.
+    spdlog::warn("queue {}: {}; dropped", options_.dir,
+                 ErrnoText("cannot open", segment.path, errno));
+    ++recovery_.corrupt_regions;
+    segment.records = 0;
+    return;
   }
   const auto file_size = static_cast<std::uint64_t>(st.st_size);
   char header[kSegmentHeaderBytes];
@@ -260,7 +260,7 @@ Status Wal::RecoverSegment(Segment& segment, std::uint64_t& prev_seq) {
       spdlog::warn("queue {}: segment {} has a bad header; dropped", options_.dir, segment.path);
     }
     segment.records = 0;
-    return Status::Ok();
+    return;
   }
 
   std::uint64_t offset = kSegmentHeaderBytes;
@@ -308,7 +308,6 @@ Status Wal::RecoverSegment(Segment& segment, std::uint64_t& prev_seq) {
     offset = next;
   }
   segment.size = offset;
-  return Status::Ok();
 }
 
 Wal::ReadStatus Wal::ReadRecordAt(int fd, std::uint64_t offset, std::uint64_t limit,

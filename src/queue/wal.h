@@ -124,7 +124,8 @@ class Wal {
 
   explicit Wal(WalOptions options);
   Status Recover();
-  Status RecoverSegment(Segment& segment, std::uint64_t& prev_seq);
+  // Scans one segment, truncating a bad tail; records == 0 afterwards means: delete it.
+  void RecoverSegment(Segment& segment, std::uint64_t& prev_seq);
   Status ReadAckFile();
   Status WriteAckFile(std::uint64_t seq);
   Status StartSegment(std::uint64_t base_seq);
