@@ -18,7 +18,7 @@ artifacts=${FUZZ_ARTIFACTS:-$work/artifacts}
 mkdir -p "$artifacts"
 
 status=0
-for name in fuzz_prometheus_text fuzz_openmetrics fuzz_json_app; do
+for name in fuzz_prometheus_text fuzz_openmetrics fuzz_json_app fuzz_batch_decode fuzz_wal_recover; do
   bin=$build/fuzz/$name
   if [[ ! -x $bin ]]; then
     echo "missing $bin (build with -DMETRICSD_FUZZ=ON)" >&2
@@ -26,7 +26,8 @@ for name in fuzz_prometheus_text fuzz_openmetrics fuzz_json_app; do
     continue
   fi
   dict=()
-  if [[ $name != fuzz_json_app ]]; then
+  mkdir -p "$here/corpus/$name" 2>/dev/null || true
+  if [[ $name == fuzz_prometheus_text || $name == fuzz_openmetrics ]]; then
     dict=(-dict="$here/exposition.dict")
   fi
   mkdir -p "$work/$name"

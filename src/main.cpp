@@ -150,9 +150,15 @@ int main(int argc, char** argv) {
     spdlog::warn("ignoring unexpected arguments starting with \"{}\"", flags->positional.front());
   }
 
+  CurlGlobal curl_global;
   if (flags->check_config) {
     for (const std::string& w : loaded->warnings) {
       std::fprintf(stderr, "warning: %s\n", w.c_str());
+    }
+    if (auto shippers = metricsd::ValidateShippers(loaded->config); !shippers.ok()) {
+      std::fprintf(stderr, "metricsd: invalid configuration (%s):\n  %s\n", loaded->source.c_str(),
+                   shippers.error().c_str());
+      return kExitConfig;
     }
     std::string rendered = metricsd::config::RenderEffectiveConfig(loaded->config);
     std::fputs(rendered.c_str(), stdout);
@@ -160,10 +166,13 @@ int main(int argc, char** argv) {
     return 0;
   }
 
-  CurlGlobal curl_global;
   metricsd::ProcessInfo process{.started = std::chrono::steady_clock::now(),
                                 .config_source = loaded->source};
   metricsd::HostPaths paths = metricsd::HostPaths::FromEnvironment();
+  if (auto shippers = metricsd::ValidateShippers(loaded->config); !shippers.ok()) {
+    spdlog::error("invalid configuration ({}): {}", loaded->source, shippers.error());
+    return kExitConfig;
+  }
 
   if (flags->once) {
     LogWarnings(*loaded);

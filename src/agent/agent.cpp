@@ -2,7 +2,10 @@
 
 #include <spdlog/spdlog.h>
 
+#include <unistd.h>
+
 #include <ctime>
+#include <stdexcept>
 #include <nlohmann/json.hpp>
 
 #include "agent/process_metrics.h"
@@ -18,6 +21,8 @@
 #include "core/duration.h"
 #include "core/version.h"
 #include "formats/prometheus_text_writer.h"
+#include "queue/data_dir.h"
+#include "shippers/shipper_factory.h"
 
 namespace metricsd {
 
@@ -52,15 +57,67 @@ std::vector<std::unique_ptr<Collector>> BuildSystemCollectors(const config::Conf
   return collectors;
 }
 
+namespace {
+
+std::string ShipperKey(const config::ShipperOptions& options) {
+  return options.name == "default" ? "shipper" : "shippers[" + options.name + "]";
+}
+
+}  // namespace
+
+Status ValidateShippers(const config::Config& config) {
+  for (const config::ShipperOptions& options : config.shippers) {
+    try {
+      MakeShipper(options, ShipperKey(options));
+    } catch (const std::exception& e) {
+      return Error{e.what()};
+    }
+  }
+  return {};
+}
+
 Agent::Agent(config::Config config, HostPaths paths, ProcessInfo process)
     : config_(std::move(config)),
       paths_(std::move(paths)),
       process_(std::move(process)),
-      system_(BuildSystemCollectors(config_, paths_)) {}
+      system_(BuildSystemCollectors(config_, paths_)) {
+  for (const auto& [name, value] : config_.global_labels) {
+    shipped_labels_.push_back(Label{name, value});
+  }
+  if (config_.hostname_label) {
+    char host[256] = {};
+    if (::gethostname(host, sizeof host - 1) == 0) {
+      shipped_labels_.push_back(Label{"hostname", host});
+    }
+  }
+  SortLabels(shipped_labels_);
+  if (config_.shippers.empty()) {
+    return;
+  }
+  std::string config_path =
+      process_.config_source == "embedded default" ? "" : process_.config_source;
+  data_dir_ = queue::ResolveDataDir(config_.data_dir, config_path);
+  for (const config::ShipperOptions& options : config_.shippers) {
+    std::unique_ptr<Shipper> shipper;
+    try {
+      shipper = MakeShipper(options, ShipperKey(options));
+    } catch (const std::exception& e) {
+      throw std::runtime_error(e.what());
+    }
+    queues_.push_back(std::make_unique<queue::ShipperQueue>(
+        queue::MakeShipperQueueOptions(options, data_dir_), std::move(shipper), clock_));
+  }
+}
 
 Agent::~Agent() { Stop(); }
 
 void Agent::Start() {
+  if (!queues_.empty()) {
+    spdlog::info("buffering unsent data under {}", data_dir_);
+  }
+  for (auto& q : queues_) {
+    q->Start();
+  }
   system_scheduler_ = std::make_unique<Scheduler>(config_.collector.interval, timer_,
                                                   [this](Timer::TimePoint) { SystemTick(); });
   system_scheduler_->Start();
@@ -70,6 +127,10 @@ void Agent::Stop() {
   if (system_scheduler_) {
     system_scheduler_->Stop();
     system_scheduler_.reset();
+  }
+  // Unsent batches stay in each queue's on-disk buffer for the next start.
+  for (auto& q : queues_) {
+    q->Stop();
   }
 }
 
@@ -90,7 +151,35 @@ void Agent::SystemTick() {
     system_snapshot_ = families;
   }
   ready_.store(true);
+  Ship(*families);
   spdlog::debug("collection cycle: {} families in {:.6f}s", families->size(), seconds);
+}
+
+void Agent::Ship(const std::vector<MetricFamily>& families) {
+  if (queues_.empty() || families.empty()) {
+    return;
+  }
+  Batch batch = families;
+  if (!shipped_labels_.empty()) {
+    for (MetricFamily& family : batch) {
+      for (Sample& sample : family.samples) {
+        for (const Label& label : shipped_labels_) {
+          // A label the source already set wins over a global one.
+          auto it = std::lower_bound(
+              sample.labels.begin(), sample.labels.end(), label.name,
+              [](const Label& l, const std::string& n) { return l.name < n; });
+          if (it == sample.labels.end() || it->name != label.name) {
+            sample.labels.insert(it, label);
+          }
+        }
+      }
+    }
+  }
+  // Encoded once, enqueued to every shipper; Enqueue never waits for the network.
+  queue::EncodedBatch encoded = queue::EncodeForQueue(batch);
+  for (auto& q : queues_) {
+    q->Enqueue(encoded);
+  }
 }
 
 std::vector<MetricFamily> Agent::CollectOnce() {
@@ -115,6 +204,9 @@ std::vector<MetricFamily> Agent::SelfMetrics(std::int64_t wall_ms) const {
                     .Add(last_cycle_seconds_.load())
                     .Build());
   system_.AppendSelfMetrics(wall_ms, out);
+  for (const auto& q : queues_) {
+    q->AppendMetrics(out);
+  }
   AppendProcessMetrics(wall_ms, out);
   return out;
 }
@@ -161,6 +253,21 @@ HealthView Agent::Health() const {
     if (!h.last_error.empty()) c["error"] = h.last_error;
     collectors[h.name] = c;
   }
+  json shippers = json::object();
+  for (const auto& q : queues_) {
+    queue::ShipperHealth h = q->Health(config_.server.health_degraded_after);
+    json j = {{"status", h.degraded ? "degraded" : "ok"},
+              {"pending_samples", h.pending_samples},
+              {"disk_ok", h.disk_ok}};
+    if (h.last_success_ms) j["last_success"] = Rfc3339(*h.last_success_ms);
+    if (!h.last_error.empty()) j["last_error"] = h.last_error;
+    if (h.next_retry_in) j["next_retry_in_seconds"] = h.next_retry_in->count() / 1000.0;
+    if (h.degraded) {
+      j["reason"] = h.reason;
+      reasons.push_back("shipper " + q->name() + ": " + h.reason);
+    }
+    shippers[q->name()] = j;
+  }
   bool degraded = !reasons.empty();
   body["status"] = degraded ? "degraded" : "healthy";
   body["timestamp"] = Rfc3339(now_ms);
@@ -170,7 +277,7 @@ HealthView Agent::Health() const {
   body["ready"] = ready_.load();
   if (degraded) body["reasons"] = reasons;
   body["collectors"] = collectors;
-  body["shippers"] = json::object();
+  body["shippers"] = shippers;
   return HealthView{.ready = ready_.load(), .degraded = degraded, .json = body.dump() + "\n"};
 }
 

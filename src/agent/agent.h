@@ -21,6 +21,7 @@
 #include "config/options.h"
 #include "core/clock.h"
 #include "core/host_paths.h"
+#include "queue/shipper_queue.h"
 #include "server/http_server.h"
 
 namespace metricsd {
@@ -29,6 +30,11 @@ struct ProcessInfo {
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
   std::string config_source;
 };
+
+// Builds every configured shipper once, without queues or threads, so that options only a
+// real client can check (cipher names, key/certificate pairs) are reported at start-up and
+// by -check-config. Errors name the key.
+Status ValidateShippers(const config::Config& config);
 
 // Every collector metricsd has, as the config enables them. Adding a collector is one
 // line here.
@@ -54,6 +60,7 @@ class Agent {
 
  private:
   void SystemTick();
+  void Ship(const std::vector<MetricFamily>& families);
   std::vector<MetricFamily> SelfMetrics(std::int64_t wall_ms) const;
 
   config::Config config_;
@@ -63,6 +70,9 @@ class Agent {
   SteadyTimer timer_;
   CollectorRunner system_;
   std::unique_ptr<Scheduler> system_scheduler_;
+  std::string data_dir_;
+  Labels shipped_labels_;  // global_labels (+ hostname), added to every shipped sample
+  std::vector<std::unique_ptr<queue::ShipperQueue>> queues_;
 
   mutable std::mutex snapshot_mutex_;
   std::shared_ptr<const std::vector<MetricFamily>> system_snapshot_;  // guarded by snapshot_mutex_

@@ -338,6 +338,8 @@ void ReadShipper(ObjectReader& r, ShipperOptions& s, std::string& type_text) {
     q.DurationValue("min_backoff", s.queue.min_backoff);
     q.DurationValue("max_backoff", s.queue.max_backoff);
     q.Bool("retry_on_429", s.queue.retry_on_429);
+    q.DurationValue("max_retry_after", s.queue.max_retry_after);
+    q.Bool("fsync", s.queue.fsync);
   });
 }
 
@@ -1073,7 +1075,9 @@ std::string RenderEffectiveConfig(const Config& c) {
                 {"max_memory_samples", s.queue.max_memory_samples},
                 {"min_backoff", Ms(s.queue.min_backoff)},
                 {"max_backoff", Ms(s.queue.max_backoff)},
-                {"retry_on_429", s.queue.retry_on_429}}}};
+                {"retry_on_429", s.queue.retry_on_429},
+                {"max_retry_after", Ms(s.queue.max_retry_after)},
+                {"fsync", s.queue.fsync}}}};
     AuthJson(s.auth, j);
     shippers.push_back(j);
   }

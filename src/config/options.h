@@ -55,7 +55,11 @@ struct QueueOptions {
   std::size_t max_memory_samples = 100'000;   // beyond this, batches live on disk only
   milliseconds min_backoff{500};
   milliseconds max_backoff{std::chrono::minutes(1)};
+  milliseconds max_retry_after{std::chrono::minutes(5)};  // cap on a receiver's Retry-After
   bool retry_on_429 = true;
+  // fdatasync every queued batch before Enqueue returns: the queue survives a power loss,
+  // not only a crash or kill -9 (which page-cache writes survive anyway).
+  bool fsync = true;
 };
 
 struct ShipperOptions {

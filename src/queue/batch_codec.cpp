@@ -1,0 +1,277 @@
+#include "queue/batch_codec.h"
+
+#include <algorithm>
+#include <bit>
+#include <cstring>
+#include <limits>
+#include <new>
+#include <unordered_map>
+#include <vector>
+
+namespace metricsd::queue {
+namespace {
+
+constexpr std::uint8_t kVersion = 1;
+constexpr std::uint8_t kMaxType = static_cast<std::uint8_t>(MetricType::kGaugeHistogram);
+// Smallest possible encodings, used to reject absurd counts before reserving memory.
+constexpr std::size_t kMinFamilyBytes = 4;   // name, help, type, sample_count
+constexpr std::size_t kMinSampleBytes = 11;  // name, label_count, 8-byte value, timestamp
+constexpr std::size_t kMinLabelBytes = 2;
+
+void PutVarint(std::string& out, std::uint64_t v) {
+  char buf[10];
+  std::size_t n = 0;
+  while (v >= 0x80) {
+    buf[n++] = static_cast<char>((v & 0x7F) | 0x80);
+    v >>= 7;
+  }
+  buf[n++] = static_cast<char>(v);
+  out.append(buf, n);
+}
+
+std::uint64_t ZigZag(std::int64_t v) {
+  return (static_cast<std::uint64_t>(v) << 1) ^ static_cast<std::uint64_t>(v >> 63);
+}
+
+std::int64_t UnZigZag(std::uint64_t v) {
+  return static_cast<std::int64_t>(v >> 1) ^ -static_cast<std::int64_t>(v & 1);
+}
+
+class Encoder {
+ public:
+  explicit Encoder(std::string& out) : out_(out) {}
+
+  void String(std::string_view s) {
+    auto [it, inserted] = dict_.try_emplace(s, static_cast<std::uint32_t>(dict_.size()));
+    if (!inserted) {
+      PutVarint(out_, (static_cast<std::uint64_t>(it->second) << 1) | 1);
+      return;
+    }
+    PutVarint(out_, static_cast<std::uint64_t>(s.size()) << 1);
+    out_.append(s);
+  }
+
+  void Batch(const metricsd::Batch& batch) {
+    out_.push_back(static_cast<char>(kVersion));
+    PutVarint(out_, batch.size());
+    std::int64_t prev_ts = 0;
+    for (const MetricFamily& family : batch) {
+      String(family.name);
+      String(family.help);
+      out_.push_back(static_cast<char>(family.type));
+      PutVarint(out_, family.samples.size());
+      for (const Sample& sample : family.samples) {
+        String(sample.name);
+        PutVarint(out_, sample.labels.size());
+        for (const Label& label : sample.labels) {
+          String(label.name);
+          String(label.value);
+        }
+        std::uint64_t bits = std::bit_cast<std::uint64_t>(sample.value);
+        if constexpr (std::endian::native == std::endian::big) {
+          bits = __builtin_bswap64(bits);
+        }
+        char raw[8];
+        std::memcpy(raw, &bits, 8);
+        out_.append(raw, 8);
+        // Unsigned arithmetic: the difference of two arbitrary int64 may overflow.
+        PutVarint(out_,
+                  ZigZag(static_cast<std::int64_t>(static_cast<std::uint64_t>(sample.timestamp_ms) -
+                                                   static_cast<std::uint64_t>(prev_ts))));
+        prev_ts = sample.timestamp_ms;
+      }
+    }
+  }
+
+ private:
+  std::string& out_;
+  std::unordered_map<std::string_view, std::uint32_t> dict_;
+};
+
+class Decoder {
+ public:
+  explicit Decoder(std::string_view in) : p_(in.data()), end_(in.data() + in.size()) {}
+
+  std::size_t left() const { return static_cast<std::size_t>(end_ - p_); }
+
+  bool Varint(std::uint64_t& v) {
+    v = 0;
+    for (int shift = 0; shift < 64; shift += 7) {
+      if (p_ == end_) {
+        return false;
+      }
+      const auto byte = static_cast<std::uint8_t>(*p_++);
+      if (shift == 63 && byte > 1) {
+        return false;  // would overflow 64 bits
+      }
+      v |= static_cast<std::uint64_t>(byte & 0x7F) << shift;
+      if ((byte & 0x80) == 0) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  bool Count(std::size_t& n, std::size_t min_bytes_each) {
+    std::uint64_t v;
+    if (!Varint(v) || v > left() / min_bytes_each) {
+      return false;
+    }
+    n = static_cast<std::size_t>(v);
+    return true;
+  }
+
+  bool String(std::string_view& s) {
+    std::uint64_t v;
+    if (!Varint(v)) {
+      return false;
+    }
+    if ((v & 1) != 0) {
+      const std::uint64_t index = v >> 1;
+      if (index >= dict_.size()) {
+        return false;
+      }
+      s = dict_[static_cast<std::size_t>(index)];
+      return true;
+    }
+    const std::uint64_t size = v >> 1;
+    if (size > left()) {
+      return false;
+    }
+    s = std::string_view(p_, static_cast<std::size_t>(size));
+    p_ += size;
+    dict_.push_back(s);
+    return true;
+  }
+
+  bool Byte(std::uint8_t& b) {
+    if (p_ == end_) {
+      return false;
+    }
+    b = static_cast<std::uint8_t>(*p_++);
+    return true;
+  }
+
+  bool Double(double& d) {
+    if (left() < 8) {
+      return false;
+    }
+    std::uint64_t bits;
+    std::memcpy(&bits, p_, 8);
+    if constexpr (std::endian::native == std::endian::big) {
+      bits = __builtin_bswap64(bits);
+    }
+    d = std::bit_cast<double>(bits);
+    p_ += 8;
+    return true;
+  }
+
+  // Returns an error message, or nullptr on success.
+  const char* Batch(metricsd::Batch& out) {
+    std::uint8_t version;
+    if (!Byte(version) || version != kVersion) {
+      return "unknown batch encoding version";
+    }
+    std::size_t families;
+    if (!Count(families, kMinFamilyBytes)) {
+      return "bad family count";
+    }
+    out.reserve(out.size() + families);
+    std::int64_t prev_ts = 0;
+    for (std::size_t f = 0; f < families; ++f) {
+      MetricFamily& family = out.emplace_back();
+      std::string_view name;
+      std::string_view help;
+      std::uint8_t type;
+      std::size_t samples;
+      if (!String(name) || !String(help)) {
+        return "truncated family header";
+      }
+      if (!Byte(type) || type > kMaxType) {
+        return "bad metric type";
+      }
+      if (!Count(samples, kMinSampleBytes)) {
+        return "bad sample count";
+      }
+      family.name = name;
+      family.help = help;
+      family.type = static_cast<MetricType>(type);
+      family.samples.reserve(samples);
+      for (std::size_t s = 0; s < samples; ++s) {
+        Sample& sample = family.samples.emplace_back();
+        std::string_view sample_name;
+        std::size_t labels;
+        if (!String(sample_name) || !Count(labels, kMinLabelBytes)) {
+          return "truncated sample";
+        }
+        sample.name = sample_name;
+        sample.labels.reserve(labels);
+        for (std::size_t l = 0; l < labels; ++l) {
+          std::string_view label_name;
+          std::string_view label_value;
+          if (!String(label_name) || !String(label_value)) {
+            return "truncated label";
+          }
+          sample.labels.push_back(Label{std::string(label_name), std::string(label_value)});
+        }
+        std::uint64_t delta;
+        if (!Double(sample.value) || !Varint(delta)) {
+          return "truncated sample value";
+        }
+        prev_ts = static_cast<std::int64_t>(static_cast<std::uint64_t>(prev_ts) +
+                                            static_cast<std::uint64_t>(UnZigZag(delta)));
+        sample.timestamp_ms = prev_ts;
+      }
+    }
+    if (p_ != end_) {
+      return "trailing bytes after batch";
+    }
+    return nullptr;
+  }
+
+ private:
+  const char* p_;
+  const char* end_;
+  std::vector<std::string_view> dict_;
+};
+
+}  // namespace
+
+void EncodeBatch(const Batch& batch, std::string& out) { Encoder(out).Batch(batch); }
+
+Status DecodeBatchInto(std::string_view bytes, Batch& out) noexcept {
+  const std::size_t before = out.size();
+  try {
+    Decoder decoder(bytes);
+    if (const char* error = decoder.Batch(out); error != nullptr) {
+      out.resize(before);
+      return Error{error};
+    }
+  } catch (const std::bad_alloc&) {
+    out.resize(before);
+    return Error{"out of memory decoding batch"};
+  }
+  return Status::Ok();
+}
+
+std::size_t CountSamples(const Batch& batch) noexcept {
+  std::size_t n = 0;
+  for (const MetricFamily& family : batch) {
+    n += family.samples.size();
+  }
+  return n;
+}
+
+std::int64_t MinTimestamp(const Batch& batch) noexcept {
+  std::int64_t min = std::numeric_limits<std::int64_t>::max();
+  bool any = false;
+  for (const MetricFamily& family : batch) {
+    for (const Sample& sample : family.samples) {
+      min = std::min(min, sample.timestamp_ms);
+      any = true;
+    }
+  }
+  return any ? min : 0;
+}
+
+}  // namespace metricsd::queue

@@ -1,0 +1,399 @@
+#include "queue/shipper_queue.h"
+
+#include <algorithm>
+#include <random>
+#include <utility>
+
+#include <spdlog/spdlog.h>
+
+#include "queue/batch_codec.h"
+#include "queue/batch_split.h"
+#include "queue/data_dir.h"
+
+namespace metricsd::queue {
+namespace {
+
+// Reasons counted by the queue itself, always exported (at 0) so rate() works from the start.
+constexpr const char* kDiskCap = "disk_cap";
+constexpr const char* kMemoryCap = "memory_cap";
+constexpr const char* kCorrupt = "corrupt";
+constexpr const char* kTooLarge = "too_large";
+constexpr std::size_t kMaxDropReasons = 32;  // bounds the label's cardinality
+
+double Seconds(std::int64_t ms) { return static_cast<double>(ms) / 1000.0; }
+
+void AddSample(std::vector<MetricFamily>& families, std::string_view name, std::string_view help,
+               MetricType type, Labels labels, double value, std::int64_t timestamp_ms) {
+  auto it = std::find_if(families.begin(), families.end(),
+                         [&](const MetricFamily& f) { return f.name == name; });
+  if (it == families.end()) {
+    MetricFamily family;
+    family.name = name;
+    family.help = help;
+    family.type = type;
+    families.push_back(std::move(family));
+    it = families.end() - 1;
+  }
+  it->samples.push_back(Sample{std::string(name), std::move(labels), value, timestamp_ms});
+}
+
+}  // namespace
+
+ShipperQueueOptions MakeShipperQueueOptions(const config::ShipperOptions& shipper,
+                                            const std::string& data_dir) {
+  ShipperQueueOptions options;
+  options.name = shipper.name;
+  options.dir = data_dir.empty() ? std::string() : ShipperDataDir(data_dir, shipper.name);
+  options.queue = shipper.queue;
+  options.max_samples_per_request = shipper.max_samples_per_request;
+  return options;
+}
+
+EncodedBatch EncodeForQueue(const Batch& batch) {
+  EncodedBatch encoded;
+  const std::size_t samples = CountSamples(batch);
+  encoded.samples = static_cast<std::uint32_t>(std::min<std::size_t>(samples, UINT32_MAX));
+  encoded.min_timestamp_ms = MinTimestamp(batch);
+  encoded.payload.reserve(64 + samples * 16);
+  EncodeBatch(batch, encoded.payload);
+  return encoded;
+}
+
+ShipperQueue::ShipperQueue(ShipperQueueOptions options, std::unique_ptr<Shipper> shipper,
+                           const Clock& clock, std::function<double()> random01)
+    : options_(std::move(options)),
+      shipper_(std::move(shipper)),
+      clock_(clock),
+      policy_(options_.queue),
+      random01_(std::move(random01)),
+      started_(clock.SteadyNow()),
+      spool_(SpoolOptions{.name = options_.name,
+                          .dir = options_.dir,
+                          .max_disk_bytes = options_.queue.max_disk_bytes,
+                          .segment_bytes = options_.segment_bytes,
+                          .max_memory_samples = options_.queue.max_memory_samples,
+                          .fsync = options_.queue.fsync,
+                          .disk_retry_interval = options_.disk_retry_interval},
+             clock) {
+  if (!random01_) {
+    random01_ = [engine = std::mt19937_64(std::random_device{}()),
+                 dist = std::uniform_real_distribution<double>(0.0, 1.0)]() mutable {
+      return dist(engine);
+    };
+  }
+}
+
+ShipperQueue::~ShipperQueue() { Stop(); }
+
+void ShipperQueue::Start() {
+  if (sender_.joinable()) {
+    return;
+  }
+  sender_ = std::jthread([this](std::stop_token stop) { Run(std::move(stop)); });
+}
+
+void ShipperQueue::Stop() {
+  if (!sender_.joinable()) {
+    return;
+  }
+  sender_.request_stop();
+  sender_.join();
+}
+
+void ShipperQueue::Enqueue(const Batch& batch) noexcept {
+  try {
+    EncodedBatch encoded = EncodeForQueue(batch);
+    if (encoded.samples == 0) {
+      return;
+    }
+    spool_.Append(std::move(encoded.payload), encoded.samples, encoded.min_timestamp_ms);
+  } catch (...) {
+    CountDrop(kMemoryCap, CountSamples(batch), nullptr);
+    return;
+  }
+  Wake();
+}
+
+void ShipperQueue::Enqueue(const EncodedBatch& batch) noexcept {
+  if (batch.samples == 0) {
+    return;
+  }
+  try {
+    spool_.Append(batch.payload, batch.samples, batch.min_timestamp_ms);
+  } catch (...) {
+    CountDrop(kMemoryCap, batch.samples, nullptr);
+    return;
+  }
+  Wake();
+}
+
+void ShipperQueue::Wake() noexcept {
+  {
+    std::lock_guard lock(wake_mu_);
+    wake_ = true;
+  }
+  wake_cv_.notify_all();
+}
+
+void ShipperQueue::WaitFor(std::stop_token& stop,
+                           std::optional<std::chrono::steady_clock::time_point> deadline) {
+  std::unique_lock lock(wake_mu_);
+  if (!deadline.has_value()) {
+    wake_cv_.wait(lock, stop, [this] { return wake_; });
+  } else {
+    // The deadline is on the injected clock; wait the same span of real time (a fake clock
+    // that jumps ahead is followed by Wake()).
+    const auto left = *deadline - clock_.SteadyNow();
+    if (left > std::chrono::steady_clock::duration::zero()) {
+      wake_cv_.wait_for(lock, stop, left, [this] { return wake_; });
+    }
+  }
+  wake_ = false;
+}
+
+void ShipperQueue::CountDrop(const std::string& reason, std::uint64_t samples,
+                             const SendResult* result) {
+  std::lock_guard lock(stats_mu_);
+  std::string key = reason;
+  if (!dropped_.contains(key) && dropped_.size() >= kMaxDropReasons) {
+    key = "other";
+  }
+  dropped_[key] += samples;
+  if (result != nullptr) {
+    last_error_ms_ = clock_.WallMillis();
+    last_error_ = result->reason.empty() ? key : result->reason;
+    retry_at_.reset();
+  }
+}
+
+void ShipperQueue::Run(std::stop_token stop) {
+  const std::size_t max_samples =
+      options_.max_samples_per_request == 0 ? SIZE_MAX : options_.max_samples_per_request;
+  std::vector<SpoolRecord> records;
+  std::vector<Batch> work;  // a stack: back() is sent next
+  std::uint64_t ack_seq = 0;
+  int attempt = 0;
+  std::optional<std::chrono::steady_clock::time_point> not_before;
+
+  while (!stop.stop_requested()) {
+    if (work.empty()) {
+      if (ack_seq != 0) {
+        spool_.Ack(ack_seq);
+        ack_seq = 0;
+      }
+      records.clear();
+      if (!spool_.Read(max_samples, options_.max_request_payload_bytes, records)) {
+        WaitFor(stop, std::nullopt);
+        continue;
+      }
+      Batch merged;
+      for (const SpoolRecord& record : records) {
+        if (Status status = DecodeBatchInto(record.payload, merged); !status) {
+          spdlog::error("shipper {}: queued batch {} cannot be decoded ({}); dropped",
+                        options_.name, record.seq, status.error());
+          CountDrop(kCorrupt, record.samples, nullptr);
+        }
+      }
+      ack_seq = records.back().seq;
+      records.clear();
+      std::vector<Batch> pieces = ChunkBatch(std::move(merged), options_.max_samples_per_request);
+      for (auto it = pieces.rbegin(); it != pieces.rend(); ++it) {
+        work.push_back(std::move(*it));
+      }
+      continue;
+    }
+    if (not_before.has_value()) {
+      if (clock_.SteadyNow() < *not_before) {
+        WaitFor(stop, not_before);
+        continue;
+      }
+      not_before.reset();
+    }
+
+    Batch& piece = work.back();
+    const std::size_t samples = CountSamples(piece);
+    if (samples == 0) {
+      work.pop_back();
+      continue;
+    }
+    const SendResult result = shipper_->Send(piece);
+    ++attempt;
+    const RetryPolicy::Decision decision = policy_.Decide(result, attempt, random01_());
+    switch (decision.action) {
+      case RetryPolicy::Action::kDone: {
+        if (failures_in_a_row_ > 0) {
+          spdlog::info("shipper {}: delivering again after {} failed attempts", options_.name,
+                       failures_in_a_row_);
+        }
+        failures_in_a_row_ = 0;
+        std::lock_guard lock(stats_mu_);
+        sent_samples_ += samples;
+        ++sent_requests_;
+        last_success_ms_ = clock_.WallMillis();
+        last_success_steady_ = clock_.SteadyNow();
+        retry_at_.reset();
+        work.pop_back();
+        attempt = 0;
+        break;
+      }
+      case RetryPolicy::Action::kRetry: {
+        if (failures_in_a_row_ == 0) {
+          spdlog::warn("shipper {}: send failed ({}{}); retrying in {} ms, new data is queued",
+                       options_.name, result.reason,
+                       result.http_status > 0 ? ", HTTP " + std::to_string(result.http_status) : "",
+                       decision.delay.count());
+        }
+        ++failures_in_a_row_;
+        {
+          std::lock_guard lock(stats_mu_);
+          retried_samples_ += samples;
+          last_error_ms_ = clock_.WallMillis();
+          last_error_ = result.reason.empty() ? DropReason(result) : result.reason;
+          not_before = clock_.SteadyNow() + decision.delay;
+          retry_at_ = not_before;
+        }
+        break;
+      }
+      case RetryPolicy::Action::kDrop: {
+        if (logged_drop_reasons_.size() < kMaxDropReasons &&
+            logged_drop_reasons_.insert(decision.drop_reason).second) {
+          // One line per cause; the counter keeps the rest.
+          spdlog::warn("shipper {}: receiver rejected {} samples ({}: {}); dropped, not retried",
+                       options_.name, samples, decision.drop_reason, result.reason);
+        }
+        CountDrop(decision.drop_reason, samples, &result);
+        work.pop_back();
+        attempt = 0;
+        break;
+      }
+      case RetryPolicy::Action::kSplit: {
+        attempt = 0;
+        if (samples == 1) {
+          if (logged_drop_reasons_.insert(kTooLarge).second) {
+            spdlog::warn("shipper {}: receiver rejects even a single sample as too large; dropped",
+                         options_.name);
+          }
+          CountDrop(kTooLarge, 1, &result);
+          work.pop_back();
+          break;
+        }
+        auto [first, second] = SplitBatch(std::move(piece));
+        work.pop_back();
+        work.push_back(std::move(second));
+        work.push_back(std::move(first));
+        break;
+      }
+    }
+  }
+  if (work.empty() && ack_seq != 0) {
+    spool_.Ack(ack_seq);
+  }
+}
+
+std::vector<MetricFamily> ShipperQueue::Metrics() const {
+  std::vector<MetricFamily> families;
+  AppendMetrics(families);
+  return families;
+}
+
+void ShipperQueue::AppendMetrics(std::vector<MetricFamily>& families) const {
+  const SpoolStats spool = spool_.Stats();
+  const std::int64_t now = clock_.WallMillis();
+  const Labels shipper{{"shipper", options_.name}};
+  auto with_reason = [&](const std::string& reason) {
+    return Labels{{"reason", reason}, {"shipper", options_.name}};
+  };
+
+  std::map<std::string, std::uint64_t> dropped;
+  std::uint64_t sent = 0;
+  std::uint64_t retried = 0;
+  std::optional<std::int64_t> last_success;
+  {
+    std::lock_guard lock(stats_mu_);
+    dropped = dropped_;
+    sent = sent_samples_;
+    retried = retried_samples_;
+    last_success = last_success_ms_;
+  }
+  dropped[kDiskCap] += spool.dropped_disk_cap_samples;
+  dropped[kMemoryCap] += spool.dropped_memory_cap_samples;
+  dropped[kCorrupt] += spool.dropped_corrupt_samples;
+  dropped[kTooLarge] += 0;
+
+  AddSample(families, "metricsd_shipper_samples_sent_total",
+            "Samples delivered to the receiver (2xx).", MetricType::kCounter, shipper,
+            static_cast<double>(sent), now);
+  AddSample(families, "metricsd_shipper_samples_retried_total",
+            "Samples in requests that failed and were retried (network error, 5xx, 429).",
+            MetricType::kCounter, shipper, static_cast<double>(retried), now);
+  for (const auto& [reason, count] : dropped) {
+    AddSample(families, "metricsd_shipper_samples_dropped_total",
+              "Samples given up on, by reason: http_<status> (rejected by the receiver), "
+              "too_large, disk_cap, memory_cap, corrupt.",
+              MetricType::kCounter, with_reason(reason), static_cast<double>(count), now);
+  }
+  AddSample(families, "metricsd_shipper_queue_batches",
+            "Batches waiting to be delivered (on disk, in memory and in flight).",
+            MetricType::kGauge, shipper, static_cast<double>(spool.pending_records), now);
+  AddSample(families, "metricsd_shipper_queue_samples", "Samples waiting to be delivered.",
+            MetricType::kGauge, shipper, static_cast<double>(spool.pending_samples), now);
+  AddSample(families, "metricsd_shipper_queue_bytes", "Bytes of the on-disk queue.",
+            MetricType::kGauge, shipper, static_cast<double>(spool.disk_bytes), now);
+  AddSample(families, "metricsd_shipper_queue_memory_samples",
+            "Samples held in memory because the on-disk queue is unusable.", MetricType::kGauge,
+            shipper, static_cast<double>(spool.memory_samples), now);
+  AddSample(families, "metricsd_shipper_oldest_unsent_timestamp_seconds",
+            "Timestamp of the oldest sample not yet delivered; the current time when the queue "
+            "is empty.",
+            MetricType::kGauge, shipper, Seconds(spool.oldest_pending_timestamp_ms.value_or(now)),
+            now);
+  AddSample(families, "metricsd_shipper_last_success_timestamp_seconds",
+            "Time of the last delivered request; 0 when none yet.", MetricType::kGauge, shipper,
+            Seconds(last_success.value_or(0)), now);
+  AddSample(families, "metricsd_shipper_wal_corrupt_records_total",
+            "Corrupt or torn regions found in the on-disk queue and cut off or skipped.",
+            MetricType::kCounter, shipper, static_cast<double>(spool.corrupt_records), now);
+  AddSample(families, "metricsd_shipper_disk_buffer_ok",
+            "1 when the on-disk queue takes writes, 0 when batches are held in memory.",
+            MetricType::kGauge, shipper, spool.disk_ok ? 1.0 : 0.0, now);
+}
+
+ShipperHealth ShipperQueue::Health(std::chrono::seconds degraded_after) const {
+  const SpoolStats spool = spool_.Stats();
+  ShipperHealth health;
+  std::optional<std::chrono::steady_clock::time_point> last_success_steady;
+  {
+    std::lock_guard lock(stats_mu_);
+    health.last_success_ms = last_success_ms_;
+    health.last_error_ms = last_error_ms_;
+    health.last_error = last_error_;
+    last_success_steady = last_success_steady_;
+    if (retry_at_.has_value()) {
+      health.next_retry_in = std::max(
+          std::chrono::milliseconds(0),
+          std::chrono::duration_cast<std::chrono::milliseconds>(*retry_at_ - clock_.SteadyNow()));
+    }
+  }
+  health.pending_samples = spool.pending_samples;
+  health.disk_ok = spool.disk_ok;
+  const auto since = clock_.SteadyNow() - last_success_steady.value_or(started_);
+  if (spool.pending_samples > 0 && since > degraded_after) {
+    health.degraded = true;
+    health.reason =
+        "no delivery for " +
+        std::to_string(std::chrono::duration_cast<std::chrono::seconds>(since).count()) + "s";
+    if (!health.last_error.empty()) {
+      health.reason += " (last error: " + health.last_error + ")";
+    }
+  }
+  if (!spool.disk_ok && !options_.dir.empty()) {
+    health.degraded = true;
+    if (!health.reason.empty()) {
+      health.reason += "; ";
+    }
+    health.reason += "on-disk queue unusable: " + spool.disk_error;
+  }
+  return health;
+}
+
+}  // namespace metricsd::queue

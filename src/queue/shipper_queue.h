@@ -1,0 +1,148 @@
+// ShipperQueue: everything around one Shipper: its durable queue (Spool: Wal on disk, bounded
+// memory fallback), its own sender thread, the retry policy, and its self-metrics.
+//
+// Enqueue() is called by the collection thread; it encodes the batch and appends it to the
+// queue (one disk write, fdatasync when options.queue.fsync) and returns; it never waits for
+// the network. The sender thread takes the oldest unacknowledged batches (several small ones
+// merged up to max_samples_per_request), sends them with Shipper::Send, and applies the
+// RetryPolicy: delivered or dropped → acknowledged, retry → the same batch again after the
+// backoff (nothing newer overtakes it: strict order per shipper), 413 → halves.
+//
+// Guarantees: a batch is acknowledged only after every piece of it was delivered or dropped on
+// purpose, so after a crash or kill -9 at most the batch in flight is sent again. Everything
+// else that Enqueue returned for is on disk (see docs/queue.md for fsync and power loss).
+//
+// Thread-safety: Enqueue, Wake, Metrics, AppendMetrics and Health may be called from any
+// thread. Start and Stop from the owner only. Time comes from the injected Clock (backoff
+// deadlines, health); the sender waits on a condition variable for the remaining time, and
+// Wake() makes it look at the clock again (tests that move a fake clock call it).
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <stop_token>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "config/options.h"
+#include "core/clock.h"
+#include "core/metric.h"
+#include "queue/retry_policy.h"
+#include "queue/spool.h"
+#include "shippers/shipper.h"
+
+namespace metricsd::queue {
+
+struct ShipperQueueOptions {
+  std::string name = "default";
+  std::string dir;  // the shipper's own directory; empty: memory only (tests, no data dir)
+  config::QueueOptions queue;
+  std::size_t max_samples_per_request = 2000;         // 0: no limit
+  std::size_t max_request_payload_bytes = 32U << 20;  // cap on encoded bytes merged per request
+  std::chrono::milliseconds disk_retry_interval{std::chrono::seconds(30)};
+  std::uint64_t segment_bytes = 0;  // 0: automatic
+};
+
+// Options for one configured shipper; `data_dir` as returned by ResolveDataDir.
+ShipperQueueOptions MakeShipperQueueOptions(const config::ShipperOptions& shipper,
+                                            const std::string& data_dir);
+
+// A batch encoded once, to enqueue it to several shippers without encoding it again.
+struct EncodedBatch {
+  std::string payload;
+  std::uint32_t samples = 0;
+  std::int64_t min_timestamp_ms = 0;
+};
+EncodedBatch EncodeForQueue(const Batch& batch);
+
+struct ShipperHealth {
+  bool degraded = false;
+  std::string reason;                           // why degraded; empty otherwise
+  std::optional<std::int64_t> last_success_ms;  // wall clock
+  std::optional<std::int64_t> last_error_ms;
+  std::string last_error;
+  std::optional<std::chrono::milliseconds> next_retry_in;  // while backing off
+  std::uint64_t pending_samples = 0;
+  bool disk_ok = false;
+};
+
+class ShipperQueue {
+ public:
+  // `random01` returns uniform numbers in [0, 1) for the backoff jitter; empty: a private
+  // std::mt19937_64. It is only called from the sender thread.
+  ShipperQueue(ShipperQueueOptions options, std::unique_ptr<Shipper> shipper, const Clock& clock,
+               std::function<double()> random01 = {});
+  ShipperQueue(const ShipperQueue&) = delete;
+  ShipperQueue& operator=(const ShipperQueue&) = delete;
+  ~ShipperQueue();  // Stop()
+
+  // Starts the sender thread; batches enqueued before are kept and sent then.
+  void Start();
+  // Stops the sender and joins it. A send in flight finishes first (bounded by the shipper's
+  // timeout); what is not acknowledged stays queued on disk for the next start.
+  void Stop();
+
+  void Enqueue(const Batch& batch) noexcept;
+  void Enqueue(const EncodedBatch& batch) noexcept;
+
+  // Makes the sender re-check the clock and the queue now.
+  void Wake() noexcept;
+
+  const std::string& name() const noexcept { return options_.name; }
+
+  // Self-metrics (see docs/queue.md), stamped with the clock's wall time.
+  std::vector<MetricFamily> Metrics() const;
+  // The same, merged into `families` by family name, so several queues share one family.
+  void AppendMetrics(std::vector<MetricFamily>& families) const;
+
+  // Degraded when samples are waiting and nothing was delivered for `degraded_after` (counting
+  // from the start when nothing ever was), or when the on-disk buffer is unusable.
+  ShipperHealth Health(std::chrono::seconds degraded_after) const;
+
+  SpoolStats QueueStats() const { return spool_.Stats(); }
+
+ private:
+  void Run(std::stop_token stop);
+  // Waits until woken, stopped, or `deadline` on the injected clock passes.
+  void WaitFor(std::stop_token& stop,
+               std::optional<std::chrono::steady_clock::time_point> deadline);
+  void CountDrop(const std::string& reason, std::uint64_t samples, const SendResult* result);
+
+  const ShipperQueueOptions options_;
+  const std::unique_ptr<Shipper> shipper_;
+  const Clock& clock_;
+  const RetryPolicy policy_;
+  std::function<double()> random01_;  // sender thread only
+  const std::chrono::steady_clock::time_point started_;
+  Spool spool_;
+
+  std::mutex wake_mu_;
+  std::condition_variable_any wake_cv_;
+  bool wake_ = false;  // guarded by wake_mu_
+
+  mutable std::mutex stats_mu_;
+  std::uint64_t sent_samples_ = 0;                // guarded by stats_mu_
+  std::uint64_t sent_requests_ = 0;               // guarded by stats_mu_
+  std::uint64_t retried_samples_ = 0;             // guarded by stats_mu_
+  std::map<std::string, std::uint64_t> dropped_;  // guarded by stats_mu_; by reason
+  std::optional<std::int64_t> last_success_ms_;   // guarded by stats_mu_
+  std::optional<std::chrono::steady_clock::time_point> last_success_steady_;  // stats_mu_
+  std::optional<std::int64_t> last_error_ms_;                      // guarded by stats_mu_
+  std::string last_error_;                                         // guarded by stats_mu_
+  std::optional<std::chrono::steady_clock::time_point> retry_at_;  // guarded by stats_mu_
+
+  int failures_in_a_row_ = 0;                  // sender thread only
+  std::set<std::string> logged_drop_reasons_;  // sender thread only
+
+  std::jthread sender_;  // last member: stopped and joined before the others go
+};
+
+}  // namespace metricsd::queue

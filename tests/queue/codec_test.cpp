@@ -1,0 +1,235 @@
+#include <bit>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <random>
+
+#include <gtest/gtest.h>
+
+#include "queue/batch_codec.h"
+#include "queue/batch_split.h"
+#include "queue/crc32c.h"
+#include "test_util.h"
+
+namespace metricsd::queue {
+namespace {
+
+using testing::MakeBatch;
+using testing::Range;
+using testing::Values;
+
+constexpr std::uint64_t kStaleNaN = 0x7ff0000000000002ULL;
+
+Batch RichBatch() {
+  Batch batch;
+  MetricFamily cpu;
+  cpu.name = "node_cpu_seconds_total";
+  cpu.help = "Seconds the CPUs spent in each mode.";
+  cpu.type = MetricType::kCounter;
+  for (int c = 0; c < 4; ++c) {
+    for (const char* mode : {"idle", "user", "system"}) {
+      cpu.samples.push_back(Sample{cpu.name,
+                                   {{"cpu", std::to_string(c)}, {"mode", mode}},
+                                   1234.5 + c,
+                                   1'700'000'000'000 + c});
+    }
+  }
+  batch.push_back(cpu);
+  MetricFamily hist;
+  hist.name = "req_seconds";
+  hist.type = MetricType::kHistogram;
+  hist.samples.push_back(Sample{"req_seconds_bucket", {{"le", "+Inf"}}, 3, -5});
+  hist.samples.push_back(
+      Sample{"req_seconds_sum", {}, -0.0, std::numeric_limits<std::int64_t>::max()});
+  hist.samples.push_back(Sample{"req_seconds_count",
+                                {},
+                                std::bit_cast<double>(kStaleNaN),
+                                std::numeric_limits<std::int64_t>::min()});
+  hist.samples.push_back(Sample{"req_seconds_count",
+                                {{"x", std::string("\0\xff", 2)}},
+                                std::numeric_limits<double>::infinity(),
+                                0});
+  batch.push_back(hist);
+  batch.push_back(MetricFamily{"empty_family", "", MetricType::kGaugeHistogram, {}});
+  return batch;
+}
+
+void ExpectSameBatch(const Batch& a, const Batch& b) {
+  ASSERT_EQ(a.size(), b.size());
+  for (std::size_t f = 0; f < a.size(); ++f) {
+    EXPECT_EQ(a[f].name, b[f].name);
+    EXPECT_EQ(a[f].help, b[f].help);
+    EXPECT_EQ(a[f].type, b[f].type);
+    ASSERT_EQ(a[f].samples.size(), b[f].samples.size());
+    for (std::size_t s = 0; s < a[f].samples.size(); ++s) {
+      const Sample& x = a[f].samples[s];
+      const Sample& y = b[f].samples[s];
+      EXPECT_EQ(x.name, y.name);
+      EXPECT_EQ(x.labels, y.labels);
+      EXPECT_EQ(std::bit_cast<std::uint64_t>(x.value), std::bit_cast<std::uint64_t>(y.value));
+      EXPECT_EQ(x.timestamp_ms, y.timestamp_ms);
+    }
+  }
+}
+
+TEST(Crc32c, KnownVectors) {
+  EXPECT_EQ(Crc32c("123456789"), 0xE3069283U);
+  EXPECT_EQ(Crc32c(""), 0U);
+  const std::string zeros(32, '\0');
+  EXPECT_EQ(Crc32c(zeros), 0x8A9136AAU);  // RFC 3720 B.4
+}
+
+TEST(Crc32c, HardwareAndTableAgreeAndExtend) {
+  std::mt19937 rng(7);
+  std::string data(4099, '\0');
+  for (char& c : data) {
+    c = static_cast<char>(rng());
+  }
+  for (std::size_t len : {0UL, 1UL, 7UL, 8UL, 9UL, 63UL, 4099UL}) {
+    const std::uint32_t whole = Crc32c(0, data.data(), len);
+    EXPECT_EQ(whole, Crc32cPortable(0, data.data(), len)) << len;
+    const std::size_t half = len / 2;
+    EXPECT_EQ(whole, Crc32c(Crc32c(0, data.data(), half), data.data() + half, len - half)) << len;
+  }
+}
+
+TEST(BatchCodec, RoundTripKeepsEverythingBitExact) {
+  const Batch batch = RichBatch();
+  std::string encoded;
+  EncodeBatch(batch, encoded);
+  auto decoded = DecodeBatch(encoded);
+  ASSERT_TRUE(decoded.ok()) << decoded.error();
+  ExpectSameBatch(batch, *decoded);
+}
+
+TEST(BatchCodec, EmptyBatch) {
+  std::string encoded;
+  EncodeBatch({}, encoded);
+  auto decoded = DecodeBatch(encoded);
+  ASSERT_TRUE(decoded.ok());
+  EXPECT_TRUE(decoded->empty());
+}
+
+TEST(BatchCodec, RepeatedStringsAreStoredOnce) {
+  const Batch batch = MakeBatch(0, 1000);
+  std::string encoded;
+  EncodeBatch(batch, encoded);
+  // Per sample: name ref, label count, 4 label refs, 8-byte value, 1-byte delta ≈ 15 bytes.
+  EXPECT_LT(encoded.size(), 1000U * 17);
+  EXPECT_EQ(Values(*DecodeBatch(encoded)), Range(0, 1000));
+}
+
+TEST(BatchCodec, DecodeIntoAppendsAndKeepsOldFamiliesOnError) {
+  std::string a;
+  std::string b;
+  EncodeBatch(MakeBatch(0, 3), a);
+  EncodeBatch(MakeBatch(3, 2), b);
+  Batch merged;
+  ASSERT_TRUE(DecodeBatchInto(a, merged).ok());
+  ASSERT_TRUE(DecodeBatchInto(b, merged).ok());
+  EXPECT_EQ(Values(merged), Range(0, 5));
+  EXPECT_FALSE(DecodeBatchInto(b.substr(0, b.size() - 1), merged).ok());
+  EXPECT_EQ(Values(merged), Range(0, 5));
+}
+
+TEST(BatchCodec, EveryTruncationIsAnError) {
+  std::string encoded;
+  EncodeBatch(RichBatch(), encoded);
+  for (std::size_t len = 0; len < encoded.size(); ++len) {
+    EXPECT_FALSE(DecodeBatch(std::string_view(encoded).substr(0, len)).ok()) << len;
+  }
+  EXPECT_FALSE(DecodeBatch(encoded + "x").ok());
+}
+
+TEST(BatchCodec, BitFlipsAndGarbageNeverCrash) {
+  std::string encoded;
+  EncodeBatch(RichBatch(), encoded);
+  int errors = 0;
+  for (std::size_t bit = 0; bit < encoded.size() * 8; ++bit) {
+    std::string flipped = encoded;
+    flipped[bit / 8] = static_cast<char>(flipped[bit / 8] ^ (1 << (bit % 8)));
+    errors += DecodeBatch(flipped).ok() ? 0 : 1;
+  }
+  EXPECT_GT(errors, 0);
+  std::mt19937 rng(42);
+  for (int round = 0; round < 2000; ++round) {
+    std::string garbage(rng() % 200, '\0');
+    for (char& c : garbage) {
+      c = static_cast<char>(rng());
+    }
+    if (!garbage.empty()) {
+      garbage[0] = 1;  // get past the version byte
+    }
+    (void)DecodeBatch(garbage);
+  }
+}
+
+TEST(BatchCodec, AbsurdCountsAreRejectedBeforeAllocating) {
+  // version 1, family count 2^62.
+  const std::string huge_families("\x01\xff\xff\xff\xff\xff\xff\xff\xff\x3f", 10);
+  EXPECT_FALSE(DecodeBatch(huge_families).ok());
+  // One family "a" with 2^40 samples.
+  const std::string huge_samples(
+      "\x01\x01\x02"
+      "a"
+      "\x00\x00\x80\x80\x80\x80\x80\x20",
+      12);
+  EXPECT_FALSE(DecodeBatch(huge_samples).ok());
+  // Dictionary reference to a string that was never seen.
+  EXPECT_FALSE(DecodeBatch(std::string("\x01\x01\x09", 3)).ok());
+  // Overlong varint (11 bytes).
+  EXPECT_FALSE(
+      DecodeBatch(std::string("\x01\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\x01", 12)).ok());
+  // Bad metric type.
+  EXPECT_FALSE(DecodeBatch(std::string("\x01\x01\x02"
+                                       "a"
+                                       "\x00\x09\x00",
+                                       7))
+                   .ok());
+  EXPECT_FALSE(DecodeBatch(std::string("\x02\x00", 2)).ok());  // unknown version
+}
+
+TEST(BatchCodec, CountAndMinTimestamp) {
+  const Batch batch = RichBatch();
+  EXPECT_EQ(CountSamples(batch), 16U);
+  EXPECT_EQ(MinTimestamp(batch), std::numeric_limits<std::int64_t>::min());
+  EXPECT_EQ(MinTimestamp({}), 0);
+}
+
+TEST(BatchSplit, ChunksKeepOrderAndMetadata) {
+  Batch batch = MakeBatch(0, 5);
+  Batch second = MakeBatch(5, 4);
+  second[0].name = "other";
+  second[0].type = MetricType::kCounter;
+  batch.push_back(second[0]);
+  batch.push_back(MetricFamily{"no_samples", "", MetricType::kGauge, {}});
+  const auto pieces = ChunkBatch(batch, 3);
+  ASSERT_EQ(pieces.size(), 3U);
+  std::vector<int> all;
+  for (const Batch& piece : pieces) {
+    EXPECT_LE(CountSamples(piece), 3U);
+    for (const MetricFamily& family : piece) {
+      EXPECT_FALSE(family.samples.empty());
+      EXPECT_EQ(family.type, family.name == "other" ? MetricType::kCounter : MetricType::kGauge);
+      EXPECT_EQ(family.help, "A test gauge.");
+    }
+    for (int v : Values(piece)) {
+      all.push_back(v);
+    }
+  }
+  EXPECT_EQ(all, Range(0, 9));
+  EXPECT_EQ(ChunkBatch(batch, 0).size(), 1U);
+  EXPECT_EQ(ChunkBatch(batch, 9).size(), 1U);
+}
+
+TEST(BatchSplit, HalvesDownToOneSample) {
+  auto [a, b] = SplitBatch(MakeBatch(0, 5));
+  EXPECT_EQ(Values(a), Range(0, 3));
+  EXPECT_EQ(Values(b), Range(3, 5));
+  auto [one, none] = SplitBatch(MakeBatch(0, 1));
+  EXPECT_EQ(Values(one), Range(0, 1));
+  EXPECT_TRUE(none.empty());
+}
+
+}  // namespace
+}  // namespace metricsd::queue

@@ -1,0 +1,461 @@
+#include "queue/shipper_queue.h"
+
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <fstream>
+
+#include <future>
+
+#include <gtest/gtest.h>
+
+#include "queue/batch_codec.h"
+#include "queue/data_dir.h"
+#include "test_util.h"
+
+namespace metricsd::queue {
+namespace {
+
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+using testing::Answer;
+using testing::FakeClock;
+using testing::FakeShipper;
+using testing::MakeBatch;
+using testing::Range;
+using testing::Retry;
+using testing::TempDir;
+using testing::Values;
+using testing::WaitUntil;
+
+double MetricValue(const std::vector<MetricFamily>& families, std::string_view name,
+                   std::string_view reason = {}) {
+  for (const MetricFamily& family : families) {
+    if (family.name != name) {
+      continue;
+    }
+    for (const Sample& sample : family.samples) {
+      bool match = reason.empty();
+      for (const Label& label : sample.labels) {
+        match = match || (label.name == "reason" && label.value == reason);
+      }
+      if (match) {
+        return sample.value;
+      }
+    }
+  }
+  ADD_FAILURE() << "no metric " << name << " " << reason;
+  return -1;
+}
+
+class ShipperQueueTest : public ::testing::Test {
+ protected:
+  ShipperQueueOptions Options() {
+    ShipperQueueOptions options;
+    options.name = "test";
+    options.dir = tmp_.sub("queue");
+    options.queue.fsync = false;
+    options.queue.min_backoff = milliseconds(100);
+    options.queue.max_backoff = seconds(1);
+    options.max_samples_per_request = 1000;
+    return options;
+  }
+
+  FakeShipper& Make(ShipperQueueOptions options) {
+    queue_.reset();
+    auto shipper = std::make_unique<FakeShipper>();
+    FakeShipper& ref = *shipper;
+    queue_ = std::make_unique<ShipperQueue>(std::move(options), std::move(shipper), clock_,
+                                            [] { return 0.999; });
+    return ref;
+  }
+  FakeShipper& Make() { return Make(Options()); }
+
+  // Moves the fake clock past any backoff and lets the sender look at it.
+  void Tick(std::chrono::nanoseconds d = seconds(2)) {
+    clock_.Advance(d);
+    queue_->Wake();
+  }
+
+  TempDir tmp_;
+  FakeClock clock_;
+  std::unique_ptr<ShipperQueue> queue_;
+};
+
+TEST_F(ShipperQueueTest, DeliversInOrderAndAcknowledges) {
+  FakeShipper& shipper = Make();
+  queue_->Start();
+  for (int i = 0; i < 20; ++i) {
+    queue_->Enqueue(MakeBatch(i * 5, 5));
+  }
+  ASSERT_TRUE(WaitUntil([&] { return shipper.delivered().size() == 100; }));
+  EXPECT_EQ(shipper.delivered(), Range(0, 100));
+  ASSERT_TRUE(WaitUntil([&] { return queue_->QueueStats().pending_samples == 0; }));
+  EXPECT_EQ(MetricValue(queue_->Metrics(), "metricsd_shipper_samples_sent_total"), 100);
+  EXPECT_GT(MetricValue(queue_->Metrics(), "metricsd_shipper_last_success_timestamp_seconds"), 0);
+
+  // After a restart nothing acknowledged comes back.
+  FakeShipper& again = Make();
+  queue_->Start();
+  queue_->Enqueue(MakeBatch(100, 3));
+  ASSERT_TRUE(WaitUntil([&] { return again.delivered().size() == 3; }));
+  EXPECT_EQ(again.delivered(), Range(100, 103));
+}
+
+TEST_F(ShipperQueueTest, RetriesWithBackoffAndNothingOvertakesTheFailedBatch) {
+  ShipperQueueOptions options = Options();
+  options.max_samples_per_request = 5;
+  FakeShipper& shipper = Make(options);
+  shipper.Script(Answer(Retry(503)));
+  shipper.Script(Answer(Retry(0)));
+  queue_->Enqueue(MakeBatch(0, 5));
+  queue_->Enqueue(MakeBatch(5, 5));
+  queue_->Start();
+  ASSERT_TRUE(WaitUntil([&] { return queue_->Health(seconds(60)).next_retry_in.has_value(); }));
+  EXPECT_EQ(shipper.calls(), 1);
+  // First failure: min_backoff with jitter 0.999 → 100 ms.
+  EXPECT_EQ(*queue_->Health(seconds(60)).next_retry_in, milliseconds(100));
+  Tick(milliseconds(100));
+  ASSERT_TRUE(WaitUntil([&] { return shipper.calls() >= 2; }));
+  ASSERT_TRUE(WaitUntil([&] {
+    auto h = queue_->Health(seconds(60));
+    return h.next_retry_in.has_value() && *h.next_retry_in == milliseconds(200);
+  }));
+  Tick(milliseconds(200));
+  ASSERT_TRUE(WaitUntil([&] { return shipper.delivered().size() == 10; }));
+  EXPECT_EQ(shipper.delivered(), Range(0, 10));
+  const auto attempts = shipper.attempts();
+  ASSERT_EQ(attempts.size(), 4U);
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(Values(attempts[i]), Range(0, 5));
+  }
+  EXPECT_EQ(Values(attempts[3]), Range(5, 10));
+  EXPECT_EQ(MetricValue(queue_->Metrics(), "metricsd_shipper_samples_retried_total"), 10);
+  EXPECT_FALSE(queue_->Health(seconds(60)).next_retry_in.has_value());
+}
+
+TEST_F(ShipperQueueTest, RetryAfterReplacesTheBackoff) {
+  FakeShipper& shipper = Make();
+  shipper.Script(Answer(SendResult{SendResult::Kind::kRetry, 429, seconds(10), "slow down"}));
+  queue_->Start();
+  queue_->Enqueue(MakeBatch(0, 3));
+  ASSERT_TRUE(WaitUntil([&] { return queue_->Health(seconds(60)).next_retry_in.has_value(); }));
+  EXPECT_EQ(*queue_->Health(seconds(60)).next_retry_in, seconds(10));
+  Tick(seconds(9));
+  EXPECT_EQ(*queue_->Health(seconds(60)).next_retry_in, seconds(1));
+  Tick(seconds(1));
+  ASSERT_TRUE(WaitUntil([&] { return shipper.delivered().size() == 3; }));
+  EXPECT_EQ(shipper.calls(), 2);
+}
+
+TEST_F(ShipperQueueTest, BadRequestIsDroppedCountedAndNotRetried) {
+  ShipperQueueOptions options = Options();
+  options.max_samples_per_request = 5;
+  FakeShipper& shipper = Make(options);
+  shipper.Script(Answer(testing::Drop(400)));
+  queue_->Enqueue(MakeBatch(0, 5));
+  queue_->Enqueue(MakeBatch(5, 5));
+  queue_->Start();
+  ASSERT_TRUE(WaitUntil([&] { return shipper.delivered().size() == 5; }));
+  EXPECT_EQ(shipper.delivered(), Range(5, 10));
+  EXPECT_EQ(shipper.calls(), 2);
+  EXPECT_EQ(MetricValue(queue_->Metrics(), "metricsd_shipper_samples_dropped_total", "http_400"),
+            5);
+  EXPECT_EQ(MetricValue(queue_->Metrics(), "metricsd_shipper_samples_retried_total"), 0);
+  EXPECT_EQ(queue_->Health(seconds(60)).last_error, "bad request");
+}
+
+TEST_F(ShipperQueueTest, TooLargeSplitsInHalvesDownToOneSample) {
+  FakeShipper& shipper = Make();
+  shipper.Fallback([](const Batch& batch) {
+    const auto values = Values(batch);
+    const bool has_seven = std::find(values.begin(), values.end(), 7) != values.end();
+    if (values.size() > 2 || has_seven) {
+      return SendResult{SendResult::Kind::kTooLarge, 413, std::nullopt, "too large"};
+    }
+    return SendResult::Ok();
+  });
+  queue_->Enqueue(MakeBatch(0, 10));
+  queue_->Start();
+  std::vector<int> expected = Range(0, 10);
+  expected.erase(expected.begin() + 7);
+  ASSERT_TRUE(WaitUntil([&] { return shipper.delivered().size() == 9; }));
+  EXPECT_EQ(shipper.delivered(), expected);
+  ASSERT_TRUE(WaitUntil([&] { return queue_->QueueStats().pending_samples == 0; }));
+  EXPECT_EQ(MetricValue(queue_->Metrics(), "metricsd_shipper_samples_dropped_total", "too_large"),
+            1);
+}
+
+TEST_F(ShipperQueueTest, BacklogAfterAnOutageIsMergedAndCatchesUp) {
+  FakeShipper& shipper = Make();
+  shipper.Fallback(Answer(Retry(502)));
+  queue_->Start();
+  for (int i = 0; i < 100; ++i) {
+    queue_->Enqueue(MakeBatch(i * 10, 10));
+  }
+  ASSERT_TRUE(WaitUntil([&] { return shipper.calls() >= 1; }));
+  SpoolStats stats = queue_->QueueStats();
+  EXPECT_EQ(stats.pending_samples, 1000U);
+  EXPECT_EQ(stats.memory_samples, 0U);
+  EXPECT_GT(stats.disk_bytes, 0U);
+  shipper.Fallback(Answer(SendResult::Ok()));
+  Tick();
+  ASSERT_TRUE(WaitUntil([&] { return shipper.delivered().size() == 1000; }));
+  EXPECT_EQ(shipper.delivered(), Range(0, 1000));
+  EXPECT_LE(shipper.ok_requests(), 3);  // 100 queued batches, merged up to 1000 samples
+}
+
+TEST_F(ShipperQueueTest, LongOutageKeepsMemoryBoundedAndDiskCapped) {
+  ShipperQueueOptions options = Options();
+  options.queue.max_disk_bytes = 256 << 10;
+  options.segment_bytes = 16 << 10;
+  FakeShipper& shipper = Make(options);
+  shipper.Fallback(Answer(Retry(503)));
+  queue_->Start();
+  constexpr int kBatches = 2000;
+  constexpr int kPerBatch = 20;
+  for (int i = 0; i < kBatches; ++i) {
+    queue_->Enqueue(MakeBatch(i * kPerBatch, kPerBatch));
+  }
+  SpoolStats stats = queue_->QueueStats();
+  EXPECT_LE(stats.disk_bytes, 256U << 10);
+  EXPECT_EQ(stats.memory_samples, 0U);
+  EXPECT_EQ(stats.memory_records, 0U);
+  const double evicted =
+      MetricValue(queue_->Metrics(), "metricsd_shipper_samples_dropped_total", "disk_cap");
+  EXPECT_GT(evicted, 0);
+  EXPECT_EQ(static_cast<double>(stats.pending_samples) + evicted, kBatches * kPerBatch);
+
+  shipper.Fallback(Answer(SendResult::Ok()));
+  Tick();
+  ASSERT_TRUE(WaitUntil([&] { return queue_->QueueStats().pending_samples == 0; }));
+  const auto delivered = shipper.delivered();
+  EXPECT_EQ(static_cast<double>(delivered.size()) + evicted, kBatches * kPerBatch);
+  EXPECT_TRUE(std::is_sorted(delivered.begin(), delivered.end()));
+  EXPECT_EQ(std::adjacent_find(delivered.begin(), delivered.end()), delivered.end());
+  EXPECT_EQ(delivered.back(), kBatches * kPerBatch - 1);
+}
+
+TEST_F(ShipperQueueTest, RestartReplaysUnsentBatchesInOrderOnce) {
+  {
+    FakeShipper& down = Make();
+    down.Fallback(Answer(Retry(503)));
+    queue_->Start();
+    for (int i = 0; i < 5; ++i) {
+      queue_->Enqueue(MakeBatch(i * 5, 5));
+    }
+    ASSERT_TRUE(WaitUntil([&] { return down.calls() >= 1; }));
+    queue_.reset();
+  }
+  FakeShipper& up = Make();
+  queue_->Start();
+  ASSERT_TRUE(WaitUntil([&] { return up.delivered().size() >= 25; }));
+  ASSERT_TRUE(WaitUntil([&] { return queue_->QueueStats().pending_samples == 0; }));
+  EXPECT_EQ(up.delivered(), Range(0, 25));
+}
+
+TEST_F(ShipperQueueTest, StopDuringABlockedSendIsBoundedByTheShipperTimeout) {
+  FakeShipper& shipper = Make();
+  shipper.Block(milliseconds(200));  // the shipper's own timeout
+  shipper.Fallback(Answer(Retry(0)));
+  queue_->Start();
+  queue_->Enqueue(MakeBatch(0, 4));
+  ASSERT_TRUE(WaitUntil([&] { return shipper.in_send(); }));
+  auto stopped = std::async(std::launch::async, [&] { queue_->Stop(); });
+  ASSERT_EQ(stopped.wait_for(seconds(30)), std::future_status::ready);
+
+  // The batch was not delivered, so it is sent after the restart.
+  FakeShipper& next = Make();
+  queue_->Start();
+  ASSERT_TRUE(WaitUntil([&] { return next.delivered().size() == 4; }));
+  EXPECT_EQ(next.delivered(), Range(0, 4));
+}
+
+TEST_F(ShipperQueueTest, SendThatSucceedsDuringStopIsAcknowledged) {
+  FakeShipper& shipper = Make();
+  shipper.Block(seconds(60));
+  queue_->Start();
+  queue_->Enqueue(MakeBatch(0, 4));
+  ASSERT_TRUE(WaitUntil([&] { return shipper.in_send(); }));
+  auto stopped = std::async(std::launch::async, [&] { queue_->Stop(); });
+  shipper.Release();
+  ASSERT_EQ(stopped.wait_for(seconds(30)), std::future_status::ready);
+  EXPECT_EQ(shipper.delivered(), Range(0, 4));
+
+  FakeShipper& next = Make();
+  queue_->Start();
+  queue_->Enqueue(MakeBatch(100, 1));
+  ASSERT_TRUE(WaitUntil([&] { return next.delivered().size() == 1; }));
+  EXPECT_EQ(next.delivered(), Range(100, 101));
+}
+
+TEST_F(ShipperQueueTest, HealthDegradesOnlyWhileDataWaitsTooLong) {
+  FakeShipper& shipper = Make();
+  shipper.Fallback(Answer(Retry(500)));
+  clock_.Advance(std::chrono::hours(1));  // idle for an hour: still healthy
+  EXPECT_FALSE(queue_->Health(seconds(60)).degraded);
+  queue_->Start();
+  queue_->Enqueue(MakeBatch(0, 2));
+  ASSERT_TRUE(WaitUntil([&] { return shipper.calls() >= 1; }));
+  ShipperHealth health = queue_->Health(seconds(60));
+  EXPECT_TRUE(health.degraded);  // never delivered since the start, an hour ago
+  EXPECT_NE(health.reason.find("no delivery"), std::string::npos) << health.reason;
+  EXPECT_EQ(health.last_error, "unavailable");
+  EXPECT_TRUE(health.disk_ok);
+
+  shipper.Fallback(Answer(SendResult::Ok()));
+  Tick();
+  ASSERT_TRUE(WaitUntil([&] { return queue_->QueueStats().pending_samples == 0; }));
+  health = queue_->Health(seconds(60));
+  EXPECT_FALSE(health.degraded);
+  EXPECT_TRUE(health.last_success_ms.has_value());
+
+  shipper.Fallback(Answer(Retry(500)));
+  queue_->Enqueue(MakeBatch(2, 2));
+  ASSERT_TRUE(WaitUntil([&] { return queue_->Health(seconds(60)).next_retry_in.has_value(); }));
+  EXPECT_FALSE(queue_->Health(seconds(60)).degraded);  // failing, but only for a moment
+  clock_.Advance(seconds(61));
+  EXPECT_TRUE(queue_->Health(seconds(60)).degraded);
+}
+
+TEST_F(ShipperQueueTest, UnwritableDataDirectoryStillDeliversFromMemory) {
+  std::ofstream(tmp_.sub("blocker")) << "x";
+  ShipperQueueOptions options = Options();
+  options.dir = tmp_.sub("blocker/queue");
+  FakeShipper& shipper = Make(options);
+  queue_->Start();
+  queue_->Enqueue(MakeBatch(0, 5));
+  ASSERT_TRUE(WaitUntil([&] { return shipper.delivered().size() == 5; }));
+  const ShipperHealth health = queue_->Health(seconds(60));
+  EXPECT_FALSE(health.disk_ok);
+  EXPECT_TRUE(health.degraded);
+  EXPECT_NE(health.reason.find("on-disk queue unusable"), std::string::npos) << health.reason;
+  EXPECT_EQ(MetricValue(queue_->Metrics(), "metricsd_shipper_disk_buffer_ok"), 0);
+}
+
+TEST_F(ShipperQueueTest, MetricsOfSeveralQueuesShareFamilies) {
+  FakeClock clock;
+  ShipperQueueOptions a = Options();
+  a.name = "a";
+  a.dir = tmp_.sub("a");
+  ShipperQueueOptions b = Options();
+  b.name = "b";
+  b.dir.clear();
+  ShipperQueue qa(a, std::make_unique<FakeShipper>(), clock);
+  ShipperQueue qb(b, std::make_unique<FakeShipper>(), clock);
+  qa.Enqueue(MakeBatch(0, 3, 5000));
+  std::vector<MetricFamily> families;
+  qa.AppendMetrics(families);
+  qb.AppendMetrics(families);
+  std::set<std::string> names;
+  for (const MetricFamily& family : families) {
+    EXPECT_TRUE(names.insert(family.name).second) << family.name;
+    EXPECT_FALSE(family.help.empty());
+    for (const Sample& sample : family.samples) {
+      EXPECT_TRUE(IsValidMetricName(sample.name));
+    }
+  }
+  for (const char* name :
+       {"metricsd_shipper_samples_sent_total", "metricsd_shipper_samples_retried_total",
+        "metricsd_shipper_queue_batches", "metricsd_shipper_queue_bytes",
+        "metricsd_shipper_oldest_unsent_timestamp_seconds",
+        "metricsd_shipper_last_success_timestamp_seconds",
+        "metricsd_shipper_wal_corrupt_records_total"}) {
+    auto it = std::find_if(families.begin(), families.end(),
+                           [&](const MetricFamily& f) { return f.name == name; });
+    ASSERT_NE(it, families.end()) << name;
+    EXPECT_EQ(it->samples.size(), 2U) << name;
+    EXPECT_EQ(it->samples[0].labels, (Labels{{"shipper", "a"}}));
+    EXPECT_EQ(it->samples[1].labels, (Labels{{"shipper", "b"}}));
+  }
+  EXPECT_EQ(MetricValue(families, "metricsd_shipper_queue_batches"), 1);
+  EXPECT_EQ(MetricValue(families, "metricsd_shipper_oldest_unsent_timestamp_seconds"), 5.0);
+  EXPECT_EQ(MetricValue(families, "metricsd_shipper_samples_dropped_total", "disk_cap"), 0);
+}
+
+TEST(ShipperQueueOptionsTest, FromConfig) {
+  config::ShipperOptions shipper;
+  shipper.name = "remote/one";
+  shipper.max_samples_per_request = 500;
+  shipper.queue.max_disk_bytes = 1234;
+  const ShipperQueueOptions options = MakeShipperQueueOptions(shipper, "/data");
+  EXPECT_EQ(options.dir, "/data/remote_one");
+  EXPECT_EQ(options.max_samples_per_request, 500U);
+  EXPECT_EQ(options.queue.max_disk_bytes, 1234U);
+  EXPECT_EQ(MakeShipperQueueOptions(shipper, "").dir, "");
+}
+
+TEST(EncodeForQueue, CarriesCountAndOldestTimestamp) {
+  const EncodedBatch encoded = EncodeForQueue(MakeBatch(0, 4, 100));
+  EXPECT_EQ(encoded.samples, 4U);
+  EXPECT_EQ(encoded.min_timestamp_ms, 100);
+  EXPECT_EQ(Values(*DecodeBatch(encoded.payload)), Range(0, 4));
+}
+
+}  // namespace
+}  // namespace metricsd::queue
+
+namespace metricsd::queue {
+namespace {
+
+// A child process enqueues batches while its receiver is down and reports each Enqueue that
+// returned; it is killed with SIGKILL mid-stream. Everything reported must be replayed, in
+// order, by the next process.
+TEST(ShipperQueueKill, SigkillLosesNothingThatWasEnqueued) {
+  TempDir tmp;
+  ShipperQueueOptions options;
+  options.name = "kill";
+  options.dir = tmp.sub("queue");
+  options.queue.fsync = false;  // a killed process loses nothing even without fsync
+  options.max_samples_per_request = 100'000;
+  int fds[2];
+  ASSERT_EQ(::pipe(fds), 0);
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    ::close(fds[0]);
+    SystemClock clock;
+    auto shipper = std::make_unique<FakeShipper>();
+    shipper->Fallback(Answer(Retry(503)));
+    ShipperQueue queue(options, std::move(shipper), clock);
+    queue.Start();
+    for (int i = 0;; ++i) {
+      queue.Enqueue(MakeBatch(i * 5, 5));
+      if (::write(fds[1], &i, sizeof i) != sizeof i) {
+        ::_exit(1);
+      }
+    }
+  }
+  ::close(fds[1]);
+  int confirmed = -1;
+  int value = 0;
+  while (confirmed < 300 && ::read(fds[0], &value, sizeof value) == sizeof value) {
+    confirmed = value;
+  }
+  ::kill(child, SIGKILL);
+  int status = 0;
+  ::waitpid(child, &status, 0);
+  while (::read(fds[0], &value, sizeof value) == sizeof value) {
+    confirmed = value;
+  }
+  ::close(fds[0]);
+  ASSERT_TRUE(WIFSIGNALED(status));
+  ASSERT_GE(confirmed, 300);
+
+  SystemClock clock;
+  auto shipper = std::make_unique<FakeShipper>();
+  FakeShipper& receiver = *shipper;
+  ShipperQueue queue(options, std::move(shipper), clock);
+  const int expected = (confirmed + 1) * 5;
+  EXPECT_GE(queue.QueueStats().pending_samples, static_cast<std::uint64_t>(expected));
+  queue.Start();
+  ASSERT_TRUE(WaitUntil([&] { return queue.QueueStats().pending_samples == 0; }));
+  auto delivered = receiver.delivered();
+  ASSERT_GE(delivered.size(), static_cast<std::size_t>(expected));
+  // At most the batch being written when the kill came is extra; nothing is missing.
+  EXPECT_LE(delivered.size(), static_cast<std::size_t>(expected + 5));
+  EXPECT_EQ(delivered, Range(0, static_cast<int>(delivered.size())));
+}
+
+}  // namespace
+}  // namespace metricsd::queue

@@ -1,0 +1,340 @@
+#include "queue/wal.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "test_util.h"
+
+namespace metricsd::queue {
+namespace {
+
+using testing::TempDir;
+
+std::string Payload(std::uint64_t seq, std::size_t size = 100) {
+  std::string p(size, '\0');
+  for (std::size_t i = 0; i < size; ++i) {
+    p[i] = static_cast<char>('a' + (seq + i) % 26);
+  }
+  return p;
+}
+
+std::unique_ptr<Wal> OpenWal(const std::string& dir, std::uint64_t max_bytes = 1 << 20,
+                             std::uint64_t segment_bytes = 0) {
+  auto wal = Wal::Open(WalOptions{
+      .dir = dir, .max_bytes = max_bytes, .segment_bytes = segment_bytes, .fsync = false});
+  EXPECT_TRUE(wal.ok()) << wal.error();
+  return wal.ok() ? std::move(*wal) : nullptr;
+}
+
+void AppendRange(Wal& wal, std::uint64_t from, std::uint64_t to, std::size_t size = 100) {
+  for (std::uint64_t seq = from; seq < to; ++seq) {
+    const std::string p = Payload(seq, size);
+    ASSERT_TRUE(wal.Append({seq, 10, static_cast<std::int64_t>(seq * 1000),
+                            static_cast<std::uint32_t>(p.size())},
+                           p)
+                    .ok());
+  }
+}
+
+std::vector<std::uint64_t> ReadAll(Wal& wal) {
+  std::vector<std::uint64_t> seqs;
+  WalRecord record;
+  while (wal.ReadNext(record)) {
+    EXPECT_EQ(record.payload, Payload(record.info.seq, record.payload.size()));
+    seqs.push_back(record.info.seq);
+  }
+  return seqs;
+}
+
+std::vector<std::uint64_t> Seqs(std::uint64_t from, std::uint64_t to) {
+  std::vector<std::uint64_t> v;
+  for (std::uint64_t s = from; s < to; ++s) {
+    v.push_back(s);
+  }
+  return v;
+}
+
+std::vector<std::string> SegmentFiles(const std::string& dir) {
+  std::vector<std::string> files;
+  for (const auto& e : std::filesystem::directory_iterator(dir)) {
+    if (e.path().extension() == ".wal") {
+      files.push_back(e.path().string());
+    }
+  }
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
+void AppendBytes(const std::string& path, const std::string& bytes) {
+  std::ofstream out(path, std::ios::binary | std::ios::app);
+  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+}
+
+void Truncate(const std::string& path, std::uint64_t size) {
+  ASSERT_EQ(::truncate(path.c_str(), static_cast<off_t>(size)), 0);
+}
+
+void FlipByte(const std::string& path, std::uint64_t offset) {
+  std::fstream f(path, std::ios::binary | std::ios::in | std::ios::out);
+  f.seekg(static_cast<std::streamoff>(offset));
+  char c = 0;
+  f.read(&c, 1);
+  c = static_cast<char>(c ^ 0x10);
+  f.seekp(static_cast<std::streamoff>(offset));
+  f.write(&c, 1);
+}
+
+constexpr std::uint64_t kRecord = Wal::kRecordHeaderBytes + 100;
+constexpr std::uint64_t kHeader = Wal::kSegmentHeaderBytes;
+
+TEST(Wal, AppendReadAckAndReplayOnlyUnacked) {
+  TempDir tmp;
+  {
+    auto wal = OpenWal(tmp.path());
+    AppendRange(*wal, 1, 11);
+    EXPECT_EQ(wal->unread_records(), 10U);
+    EXPECT_EQ(wal->unread_samples(), 100U);
+    WalRecord record;
+    for (int i = 0; i < 4; ++i) {
+      ASSERT_TRUE(wal->ReadNext(record));
+    }
+    ASSERT_TRUE(wal->Ack(4).ok());
+    ASSERT_TRUE(wal->ReadNext(record));  // seq 5 read but not acked: it comes back
+    EXPECT_EQ(record.info.seq, 5U);
+    EXPECT_EQ(record.info.min_timestamp_ms, 5000);
+  }
+  auto wal = OpenWal(tmp.path());
+  EXPECT_EQ(wal->recovery().records, 6U);
+  EXPECT_EQ(wal->recovery().corrupt_regions, 0U);
+  EXPECT_EQ(wal->acked_seq(), 4U);
+  EXPECT_EQ(ReadAll(*wal), Seqs(5, 11));
+  // New records continue after the old ones.
+  AppendRange(*wal, 11, 13);
+  EXPECT_EQ(ReadAll(*wal), Seqs(11, 13));
+}
+
+TEST(Wal, PeekShowsTheNextRecordWithoutConsumingIt) {
+  TempDir tmp;
+  auto wal = OpenWal(tmp.path());
+  EXPECT_FALSE(wal->PeekNext().has_value());
+  AppendRange(*wal, 1, 3);
+  auto info = wal->PeekNext();
+  ASSERT_TRUE(info.has_value());
+  EXPECT_EQ(info->seq, 1U);
+  EXPECT_EQ(info->payload_bytes, 100U);
+  EXPECT_EQ(ReadAll(*wal), Seqs(1, 3));
+}
+
+TEST(Wal, TruncatedTailIsCutAtEveryLength) {
+  for (std::uint64_t cut : {1UL, 4UL, 31UL, 32UL, 33UL, kRecord - 1}) {
+    TempDir tmp;
+    {
+      auto wal = OpenWal(tmp.path());
+      AppendRange(*wal, 1, 6);
+    }
+    const auto files = SegmentFiles(tmp.path());
+    ASSERT_EQ(files.size(), 1U);
+    const std::uint64_t full = kHeader + 5 * kRecord;
+    Truncate(files[0], full - kRecord + cut);
+    auto wal = OpenWal(tmp.path());
+    EXPECT_EQ(wal->recovery().corrupt_regions, 1U) << cut;
+    EXPECT_EQ(wal->recovery().truncated_bytes, cut);
+    EXPECT_EQ(std::filesystem::file_size(files[0]), full - kRecord);
+    EXPECT_EQ(ReadAll(*wal), Seqs(1, 5)) << cut;
+    // Still appendable and readable after the repair.
+    AppendRange(*wal, 6, 8);
+    EXPECT_EQ(ReadAll(*wal), Seqs(6, 8));
+  }
+}
+
+TEST(Wal, BitFlipInTheLastRecordIsCut) {
+  for (std::uint64_t at : {0UL, 5UL, 9UL, 20UL, 40UL, kRecord - 1}) {
+    TempDir tmp;
+    {
+      auto wal = OpenWal(tmp.path());
+      AppendRange(*wal, 1, 6);
+    }
+    const auto file = SegmentFiles(tmp.path()).at(0);
+    FlipByte(file, kHeader + 4 * kRecord + at);
+    auto wal = OpenWal(tmp.path());
+    EXPECT_EQ(wal->corrupt_records(), 1U) << at;
+    EXPECT_EQ(ReadAll(*wal), Seqs(1, 5)) << at;
+  }
+}
+
+TEST(Wal, ZeroFilledTailIsCut) {
+  TempDir tmp;
+  {
+    auto wal = OpenWal(tmp.path());
+    AppendRange(*wal, 1, 4);
+  }
+  const auto file = SegmentFiles(tmp.path()).at(0);
+  AppendBytes(file, std::string(8192, '\0'));  // e.g. a file system that extended but lost data
+  auto wal = OpenWal(tmp.path());
+  EXPECT_EQ(wal->recovery().corrupt_regions, 1U);
+  EXPECT_EQ(wal->recovery().truncated_bytes, 8192U);
+  EXPECT_EQ(std::filesystem::file_size(file), kHeader + 3 * kRecord);
+  EXPECT_EQ(ReadAll(*wal), Seqs(1, 4));
+}
+
+TEST(Wal, CorruptRecordInTheMiddleIsSkippedAndTheRestKept) {
+  TempDir tmp;
+  {
+    auto wal = OpenWal(tmp.path());
+    AppendRange(*wal, 1, 8);
+  }
+  const auto file = SegmentFiles(tmp.path()).at(0);
+  FlipByte(file, kHeader + 2 * kRecord + 50);  // payload of seq 3
+  FlipByte(file, kHeader + 4 * kRecord + 9);   // length field of seq 5
+  auto wal = OpenWal(tmp.path());
+  EXPECT_EQ(wal->recovery().corrupt_regions, 2U);
+  EXPECT_EQ(wal->recovery().records, 5U);
+  EXPECT_EQ(ReadAll(*wal), (std::vector<std::uint64_t>{1, 2, 4, 6, 7}));
+  EXPECT_EQ(wal->corrupt_records(), 2U);  // not counted again while reading
+}
+
+TEST(Wal, CorruptionAfterOpenIsSkippedWhileReading) {
+  TempDir tmp;
+  auto wal = OpenWal(tmp.path());
+  AppendRange(*wal, 1, 5);
+  FlipByte(SegmentFiles(tmp.path()).at(0), kHeader + 1 * kRecord + 60);
+  EXPECT_EQ(ReadAll(*wal), (std::vector<std::uint64_t>{1, 3, 4}));
+  EXPECT_EQ(wal->corrupt_records(), 1U);
+}
+
+TEST(Wal, GarbageSegmentHeaderAndEmptyFilesAreDropped) {
+  TempDir tmp;
+  {
+    auto wal = OpenWal(tmp.path());
+    AppendRange(*wal, 1, 3);
+  }
+  AppendBytes(tmp.sub("00000000000000000100.wal"), "not a segment at all, really");
+  AppendBytes(tmp.sub("00000000000000000200.wal"), "");
+  AppendBytes(tmp.sub("notes.txt"), "ignored");
+  auto wal = OpenWal(tmp.path());
+  EXPECT_EQ(wal->recovery().corrupt_regions, 1U);
+  EXPECT_EQ(ReadAll(*wal), Seqs(1, 3));
+  EXPECT_FALSE(std::filesystem::exists(tmp.sub("00000000000000000100.wal")));
+  EXPECT_TRUE(std::filesystem::exists(tmp.sub("notes.txt")));
+}
+
+TEST(Wal, RotatesSegmentsAndDeletesDeliveredOnes) {
+  TempDir tmp;
+  auto wal = OpenWal(tmp.path(), 1 << 20, kHeader + 4 * kRecord);
+  AppendRange(*wal, 1, 13);  // 4 records per segment
+  EXPECT_EQ(wal->segment_count(), 3U);
+  EXPECT_EQ(SegmentFiles(tmp.path()).size(), 3U);
+  EXPECT_EQ(wal->disk_bytes(), 3 * kHeader + 12 * kRecord);
+  WalRecord record;
+  for (int i = 0; i < 9; ++i) {
+    ASSERT_TRUE(wal->ReadNext(record));
+  }
+  ASSERT_TRUE(wal->Ack(9).ok());
+  EXPECT_EQ(wal->segment_count(), 1U);
+  EXPECT_EQ(SegmentFiles(tmp.path()).size(), 1U);
+  EXPECT_EQ(wal->disk_bytes(), kHeader + 4 * kRecord);
+  EXPECT_EQ(ReadAll(*wal), Seqs(10, 13));
+}
+
+TEST(Wal, SizeCapEvictsOldestSegmentsAndCountsTheirSamples) {
+  TempDir tmp;
+  const std::uint64_t segment = kHeader + 4 * kRecord;
+  auto wal = OpenWal(tmp.path(), 3 * segment, segment);
+  AppendRange(*wal, 1, 101);
+  EXPECT_LE(wal->disk_bytes(), 3 * segment);
+  EXPECT_EQ(wal->unread_records(), 12U);
+  EXPECT_EQ(wal->evicted_samples(), 88U * 10);
+  EXPECT_EQ(wal->evicted_segments(), 22U);
+  EXPECT_EQ(ReadAll(*wal), Seqs(89, 101));
+}
+
+TEST(Wal, EvictionOfThePartlyReadSegmentCountsOnlyUnreadSamples) {
+  TempDir tmp;
+  const std::uint64_t segment = kHeader + 4 * kRecord;
+  auto wal = OpenWal(tmp.path(), 2 * segment, segment);
+  AppendRange(*wal, 1, 9);  // two full segments
+  WalRecord record;
+  ASSERT_TRUE(wal->ReadNext(record));  // seq 1 in flight
+  AppendRange(*wal, 9, 10);            // evicts segment 1..4: 3 unread records lost
+  EXPECT_EQ(wal->evicted_samples(), 30U);
+  EXPECT_EQ(ReadAll(*wal), Seqs(5, 10));
+  ASSERT_TRUE(wal->Ack(1).ok());  // acking the in-flight record of a deleted segment is fine
+}
+
+TEST(Wal, RecordLargerThanTheCapIsDroppedNotWritten) {
+  TempDir tmp;
+  auto wal = OpenWal(tmp.path(), 4096);
+  const std::string big(5000, 'x');
+  ASSERT_TRUE(wal->Append({1, 7, 0, 5000}, big).ok());
+  EXPECT_EQ(wal->evicted_samples(), 7U);
+  EXPECT_EQ(wal->unread_records(), 0U);
+}
+
+TEST(Wal, DamagedAckFileReplaysEverything) {
+  TempDir tmp;
+  {
+    auto wal = OpenWal(tmp.path());
+    AppendRange(*wal, 1, 5);
+    WalRecord record;
+    ASSERT_TRUE(wal->ReadNext(record));
+    ASSERT_TRUE(wal->Ack(1).ok());
+  }
+  AppendBytes(tmp.sub("ack"), "x");  // 17 bytes now; the checksum still matches...
+  FlipByte(tmp.sub("ack"), 9);       // ...until the seq changes
+  auto wal = OpenWal(tmp.path());
+  EXPECT_TRUE(wal->recovery().ack_file_damaged);
+  EXPECT_EQ(ReadAll(*wal), Seqs(1, 5));
+}
+
+TEST(Wal, FullyAckedSegmentsAreRemovedOnOpen) {
+  TempDir tmp;
+  {
+    auto wal = OpenWal(tmp.path());
+    AppendRange(*wal, 1, 4);
+    EXPECT_EQ(ReadAll(*wal).size(), 3U);
+    ASSERT_TRUE(wal->Ack(3).ok());
+  }
+  auto wal = OpenWal(tmp.path());
+  EXPECT_EQ(wal->segment_count(), 0U);
+  EXPECT_TRUE(SegmentFiles(tmp.path()).empty());
+  EXPECT_EQ(wal->last_seq(), 3U);
+}
+
+TEST(Wal, SecondOpenOfTheSameDirectoryIsRefused) {
+  TempDir tmp;
+  auto first = OpenWal(tmp.path());
+  auto second = Wal::Open(WalOptions{.dir = tmp.path()});
+  EXPECT_FALSE(second.ok());
+}
+
+TEST(Wal, UncreatableDirectoryIsAnErrorNotACrash) {
+  TempDir tmp;
+  AppendBytes(tmp.sub("file"), "x");
+  auto wal = Wal::Open(WalOptions{.dir = tmp.sub("file/queue")});
+  EXPECT_FALSE(wal.ok());
+}
+
+TEST(Wal, WithFsyncWorksTheSame) {
+  TempDir tmp;
+  {
+    auto wal = Wal::Open(WalOptions{.dir = tmp.path(), .fsync = true});
+    ASSERT_TRUE(wal.ok());
+    AppendRange(**wal, 1, 4);
+    WalRecord record;
+    ASSERT_TRUE((*wal)->ReadNext(record));
+    ASSERT_TRUE((*wal)->Ack(1).ok());
+  }
+  auto wal = OpenWal(tmp.path());
+  EXPECT_EQ(ReadAll(*wal), Seqs(2, 4));
+}
+
+}  // namespace
+}  // namespace metricsd::queue
