@@ -8,12 +8,14 @@
 #include <cstdio>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "agent/agent.h"
 #include "agent/logging.h"
+#include "agent/systemd_notify.h"
 #include "cli/flags.h"
 #include "config/config_loader.h"
 #include "core/version.h"
@@ -215,19 +217,45 @@ int main(int argc, char** argv) {
   server.Start();
   spdlog::info("serving /health and /metrics on {}:{}", host.empty() ? "0.0.0.0" : host, port);
   agent->Start();
+  // systemd (Type=notify): harmless when NOTIFY_SOCKET is unset.
+  metricsd::SystemdNotifier notifier;
+  notifier.Ready("serving on " + (host.empty() ? std::string("0.0.0.0") : host) + ":" +
+                 std::to_string(port));
+  // With WatchdogSec set, wake up often enough to keep the watchdog fed.
+  std::optional<std::chrono::microseconds> watchdog = notifier.WatchdogInterval();
+  timespec wake{.tv_sec = 30, .tv_nsec = 0};
+  if (watchdog) {
+    auto every = std::min<std::chrono::microseconds>(*watchdog / 4, std::chrono::seconds(30));
+    every = std::max<std::chrono::microseconds>(every, std::chrono::milliseconds(100));
+    wake.tv_sec = static_cast<time_t>(every.count() / 1'000'000);
+    wake.tv_nsec = static_cast<long>((every.count() % 1'000'000) * 1000);
+  }
 
   metricsd::config::Config running = loaded->config;
   int exit_code = 0;
   for (;;) {
-    int signal_number = 0;
-    if (sigwait(&signals, &signal_number) != 0) {
+    int signal_number = watchdog ? sigtimedwait(&signals, nullptr, &wake) : 0;
+    if (!watchdog && sigwait(&signals, &signal_number) != 0) {
+      continue;
+    }
+    if (signal_number < 0) {
+      if (errno == EAGAIN) {
+        notifier.KickWatchdog();
+      }
       continue;
     }
     if (signal_number == SIGHUP) {
       spdlog::info("SIGHUP: reloading configuration");
+      notifier.Reloading();
       auto reloaded = Load(choice, *flags);
+      if (reloaded.ok()) {
+        if (auto shippers = metricsd::ValidateShippers(reloaded->config); !shippers.ok()) {
+          reloaded = metricsd::Error{shippers.error()};
+        }
+      }
       if (!reloaded.ok()) {
         spdlog::error("reload failed, keeping the running configuration: {}", reloaded.error());
+        notifier.Ready("reload failed; running configuration kept");
         continue;
       }
       LogWarnings(*reloaded);
@@ -244,6 +272,7 @@ int main(int argc, char** argv) {
       } catch (const std::exception& e) {
         spdlog::error("reload failed, keeping the running configuration: {}", e.what());
         agent->Start();
+        notifier.Ready("reload failed; running configuration kept");
         continue;
       }
       metricsd::SetUpLogging(reloaded->config.log_level, reloaded->config.log_format);
@@ -252,9 +281,11 @@ int main(int argc, char** argv) {
       agent->Start();
       running = reloaded->config;
       spdlog::info("configuration reloaded from {}", reloaded->source);
+      notifier.Ready("configuration reloaded");
       continue;
     }
     spdlog::info("{}: shutting down", signal_number == SIGINT ? "SIGINT" : "SIGTERM");
+    notifier.Stopping();
     break;
   }
   agent->Stop();

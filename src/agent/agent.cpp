@@ -5,8 +5,8 @@
 #include <unistd.h>
 
 #include <ctime>
-#include <stdexcept>
 #include <nlohmann/json.hpp>
+#include <stdexcept>
 
 #include "agent/process_metrics.h"
 #include "collectors/cpu_collector.h"
@@ -165,9 +165,9 @@ void Agent::Ship(const std::vector<MetricFamily>& families) {
       for (Sample& sample : family.samples) {
         for (const Label& label : shipped_labels_) {
           // A label the source already set wins over a global one.
-          auto it = std::lower_bound(
-              sample.labels.begin(), sample.labels.end(), label.name,
-              [](const Label& l, const std::string& n) { return l.name < n; });
+          auto it =
+              std::lower_bound(sample.labels.begin(), sample.labels.end(), label.name,
+                               [](const Label& l, const std::string& n) { return l.name < n; });
           if (it == sample.labels.end() || it->name != label.name) {
             sample.labels.insert(it, label);
           }
