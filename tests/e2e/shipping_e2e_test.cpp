@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "support/process.h"
+#include "support/test_pki.h"
 
 namespace metricsd {
 namespace {
@@ -40,18 +41,23 @@ class Prometheus {
  public:
   Prometheus(const TempDir& dir, std::string name, int port)
       : dir_(dir), name_(std::move(name)), port_(port) {}
-  bool Start() {
+  // `web_config`: a --web.config.file (TLS); then readiness is probed over TCP only.
+  bool Start(const std::string& web_config = "") {
     std::string binary = testing::FindBinary("prometheus");
     if (binary.empty()) return false;
     std::string config = dir_.Write(name_ + ".yml", "global:\n  scrape_interval: 1h\n");
-    process_ = std::make_unique<PeerProcess>(
-        std::vector<std::string>{binary, "--config.file=" + config,
-                                 "--web.listen-address=127.0.0.1:" + std::to_string(port_),
-                                 "--storage.tsdb.path=" + dir_.path() + "/" + name_ + "-tsdb",
-                                 "--web.enable-remote-write-receiver"},
-        dir_.path() + "/" + name_ + ".log");
+    std::vector<std::string> argv{binary, "--config.file=" + config,
+                                  "--web.listen-address=127.0.0.1:" + std::to_string(port_),
+                                  "--storage.tsdb.path=" + dir_.path() + "/" + name_ + "-tsdb",
+                                  "--web.enable-remote-write-receiver"};
+    if (!web_config.empty()) argv.push_back("--web.config.file=" + web_config);
+    process_ = std::make_unique<PeerProcess>(argv, dir_.path() + "/" + name_ + ".log");
+    if (!web_config.empty()) {
+      return WaitFor([&] { return testing::TcpAccepts(port_); }, 30s);
+    }
     return WaitFor([&] { return HttpGet("127.0.0.1", port_, "/-/ready").status == 200; }, 30s);
   }
+  int port() const { return port_; }
   void Stop() { process_.reset(); }
   std::string url() const { return "http://127.0.0.1:" + std::to_string(port_) + "/api/v1/write"; }
   // Millisecond timestamps of every sample of `series` in the last `range`.
@@ -131,6 +137,60 @@ TEST(Shipping, NoSampleLostThroughOutageAndKill9) {
   std::set<long long> got = flaky.Timestamps("system_memory_total_bytes", "5m");
   EXPECT_GE(expected.size(), 35u);  // ~40 s of 1 s cycles, minus the restart
   EXPECT_EQ(got, expected) << "samples lost or invented through the outage";
+}
+
+// Certificate rotation: the client certificate files are replaced and SIGHUP makes the
+// next handshake use the new certificate (the receiver requires and verifies it).
+TEST(Shipping, ClientCertificateRotatesOnSighup) {
+  if (!Prometheus::Available()) GTEST_SKIP() << "prometheus is not installed";
+  TempDir dir;
+  testing::TestPki pki(dir.path(), "ca");
+  testing::CertFiles server = pki.Issue(
+      "server",
+      {.common_name = "localhost", .dns_names = {"localhost"}, .ip_addresses = {"127.0.0.1"}});
+  // The first client certificate has already expired: the receiver refuses it.
+  testing::CertFiles client = pki.Issue(
+      "client",
+      {.common_name = "metricsd", .client = true, .not_before = -2 * 86400s, .not_after = -86400s});
+  std::string web = dir.Write("web.yml", "tls_server_config:\n  cert_file: " + server.cert_file +
+                                             "\n  key_file: " + server.key_file +
+                                             "\n  client_auth_type: RequireAndVerifyClientCert\n"
+                                             "  client_ca_file: " +
+                                             pki.ca_file() + "\n");
+  Prometheus prometheus(dir, "mtls", testing::FreePort());
+  ASSERT_TRUE(prometheus.Start(web));
+  int port = testing::FreePort();
+  std::string config = dir.Write(
+      "c.json",
+      R"({"server":{"host":"127.0.0.1","port":)" + std::to_string(port) +
+          R"(},"collector":{"interval_seconds":1,"enable_disk":false,"enable_network":false},
+                    "data_dir":")" +
+          dir.path() + R"(/data",
+                    "shipper":{"type":"prometheus_remote_write","endpoint":"https://127.0.0.1:)" +
+          std::to_string(prometheus.port()) + R"(/api/v1/write",
+                    "tls":{"enabled":true,"ca_file":")" +
+          pki.ca_file() + R"(","cert_file":")" + client.cert_file + R"(","key_file":")" +
+          client.key_file + R"("},
+                    "queue":{"min_backoff":"100ms","max_backoff":"500ms"}}})");
+  ChildProcess daemon(METRICSD_BINARY, {"-config", config}, CleanEnv(), dir.path());
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        auto h = Health(port)["shippers"]["default"];
+        return h.is_object() && h.contains("last_error");
+      },
+      15s))
+      << daemon.Stderr();
+  EXPECT_FALSE(Health(port)["shippers"]["default"].contains("last_success"));
+
+  pki.Issue("client", {.common_name = "metricsd", .client = true});  // same file names
+  daemon.Signal(SIGHUP);
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        auto h = Health(port)["shippers"]["default"];
+        return h.is_object() && h.contains("last_success") && h["pending_samples"] == 0;
+      },
+      20s))
+      << daemon.Stderr();
 }
 
 // An in-test receiver that answers with a scripted status and counts requests.
