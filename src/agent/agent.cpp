@@ -249,8 +249,12 @@ HealthView Agent::Health() const {
   json collectors = json::object();
   for (const CollectorHealth& h : system_.Health()) {
     json c = {{"status", h.state}, {"duration_seconds", h.last_duration_seconds}};
-    if (h.last_success_ms > 0) c["last_success"] = Rfc3339(h.last_success_ms);
-    if (!h.last_error.empty()) c["error"] = h.last_error;
+    if (h.last_success_ms > 0) {
+      c["last_success"] = Rfc3339(h.last_success_ms);
+    }
+    if (!h.last_error.empty()) {
+      c["error"] = h.last_error;
+    }
     collectors[h.name] = c;
   }
   json shippers = json::object();
@@ -259,9 +263,15 @@ HealthView Agent::Health() const {
     json j = {{"status", h.degraded ? "degraded" : "ok"},
               {"pending_samples", h.pending_samples},
               {"disk_ok", h.disk_ok}};
-    if (h.last_success_ms) j["last_success"] = Rfc3339(*h.last_success_ms);
-    if (!h.last_error.empty()) j["last_error"] = h.last_error;
-    if (h.next_retry_in) j["next_retry_in_seconds"] = h.next_retry_in->count() / 1000.0;
+    if (h.last_success_ms) {
+      j["last_success"] = Rfc3339(*h.last_success_ms);
+    }
+    if (!h.last_error.empty()) {
+      j["last_error"] = h.last_error;
+    }
+    if (h.next_retry_in) {
+      j["next_retry_in_seconds"] = h.next_retry_in->count() / 1000.0;
+    }
     if (h.degraded) {
       j["reason"] = h.reason;
       reasons.push_back("shipper " + q->name() + ": " + h.reason);
@@ -275,7 +285,9 @@ HealthView Agent::Health() const {
   body["uptime_seconds"] = std::chrono::duration<double>(uptime).count();
   body["version"] = kVersion;
   body["ready"] = ready_.load();
-  if (degraded) body["reasons"] = reasons;
+  if (degraded) {
+    body["reasons"] = reasons;
+  }
   body["collectors"] = collectors;
   body["shippers"] = shippers;
   return HealthView{.ready = ready_.load(), .degraded = degraded, .json = body.dump() + "\n"};

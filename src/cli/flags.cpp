@@ -80,10 +80,18 @@ Result<Flags> ParseFlags(const std::vector<std::string>& args) {
         }
       }
       std::string name = spec->name;
-      if (name == "check-config") flags.check_config = on;
-      if (name == "once") flags.once = on;
-      if (name == "version") flags.version = on;
-      if (name == "help") flags.help = on;
+      if (name == "check-config") {
+        flags.check_config = on;
+      }
+      if (name == "once") {
+        flags.once = on;
+      }
+      if (name == "version") {
+        flags.version = on;
+      }
+      if (name == "help") {
+        flags.help = on;
+      }
       continue;
     }
     if (!value) {

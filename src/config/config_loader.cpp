@@ -80,10 +80,18 @@ std::string Lower(std::string_view text) {
 }
 
 std::optional<TlsVersion> ParseTlsVersion(std::string_view text) {
-  if (text == "TLS1.0" || text == "TLS10" || text == "1.0") return TlsVersion::kTls10;
-  if (text == "TLS1.1" || text == "TLS11" || text == "1.1") return TlsVersion::kTls11;
-  if (text == "TLS1.2" || text == "TLS12" || text == "1.2") return TlsVersion::kTls12;
-  if (text == "TLS1.3" || text == "TLS13" || text == "1.3") return TlsVersion::kTls13;
+  if (text == "TLS1.0" || text == "TLS10" || text == "1.0") {
+    return TlsVersion::kTls10;
+  }
+  if (text == "TLS1.1" || text == "TLS11" || text == "1.1") {
+    return TlsVersion::kTls11;
+  }
+  if (text == "TLS1.2" || text == "TLS12" || text == "1.2") {
+    return TlsVersion::kTls12;
+  }
+  if (text == "TLS1.3" || text == "TLS13" || text == "1.3") {
+    return TlsVersion::kTls13;
+  }
   return std::nullopt;
 }
 
@@ -317,9 +325,15 @@ void ReadAuth(ObjectReader& r, HttpAuth& auth) {
 }
 
 std::optional<ShipperType> ParseShipperType(std::string_view text) {
-  if (text == "prometheus_remote_write") return ShipperType::kPrometheusRemoteWrite;
-  if (text == "http_json") return ShipperType::kHttpJson;
-  if (text == "influx_line") return ShipperType::kInfluxLine;
+  if (text == "prometheus_remote_write") {
+    return ShipperType::kPrometheusRemoteWrite;
+  }
+  if (text == "http_json") {
+    return ShipperType::kHttpJson;
+  }
+  if (text == "influx_line") {
+    return ShipperType::kInfluxLine;
+  }
   return std::nullopt;
 }
 
@@ -344,10 +358,18 @@ void ReadShipper(ObjectReader& r, ShipperOptions& s, std::string& type_text) {
 }
 
 std::optional<ScrapeFormat> ParseScrapeFormat(std::string_view text) {
-  if (text == "auto" || text.empty()) return ScrapeFormat::kAuto;
-  if (text == "prometheus" || text == "text") return ScrapeFormat::kPrometheusText;
-  if (text == "openmetrics") return ScrapeFormat::kOpenMetrics;
-  if (text == "json") return ScrapeFormat::kJson;
+  if (text == "auto" || text.empty()) {
+    return ScrapeFormat::kAuto;
+  }
+  if (text == "prometheus" || text == "text") {
+    return ScrapeFormat::kPrometheusText;
+  }
+  if (text == "openmetrics") {
+    return ScrapeFormat::kOpenMetrics;
+  }
+  if (text == "json") {
+    return ScrapeFormat::kJson;
+  }
   return std::nullopt;
 }
 
@@ -476,10 +498,14 @@ void ReadRoot(const json& root, RawConfig& raw, Diagnostics& diag) {
 // Go's strconv.ParseBool set, as the original accepted.
 std::optional<bool> ParseBoolText(std::string_view text) {
   for (std::string_view t : {"1", "t", "T", "TRUE", "true", "True"}) {
-    if (text == t) return true;
+    if (text == t) {
+      return true;
+    }
   }
   for (std::string_view f : {"0", "f", "F", "FALSE", "false", "False"}) {
-    if (text == f) return false;
+    if (text == f) {
+      return false;
+    }
   }
   return std::nullopt;
 }
@@ -509,7 +535,9 @@ void ApplyEnvironment(RawConfig& raw, const EnvLookup& env, Diagnostics& diag) {
                           ")");
   };
   Config& c = raw.config;
-  if (auto v = get("MC_SERVER_HOST")) c.server.host = *v;
+  if (auto v = get("MC_SERVER_HOST")) {
+    c.server.host = *v;
+  }
   if (auto v = get("MC_SERVER_PORT")) {
     if (auto n = ParseIntText(*v)) {
       c.server.port = static_cast<int>(std::clamp<long long>(*n, -1, 1 << 20));
@@ -532,7 +560,9 @@ void ApplyEnvironment(RawConfig& raw, const EnvLookup& env, Diagnostics& diag) {
     raw.log_format_text = *v;
     raw.log_format_from_env = "MC_LOG_FORMAT";
   }
-  if (auto v = get("MC_DATA_DIR")) c.data_dir = *v;
+  if (auto v = get("MC_DATA_DIR")) {
+    c.data_dir = *v;
+  }
   if (auto v = get("MC_GLOBAL_LABELS")) {
     // "node=worker-1,cluster=eu1": Kubernetes can fill it from the downward API.
     std::string_view rest = *v;
@@ -568,7 +598,9 @@ void ApplyEnvironment(RawConfig& raw, const EnvLookup& env, Diagnostics& diag) {
   }
   RawShipper* target = nullptr;
   for (RawShipper& s : raw.shippers) {
-    if (s.path == "shipper") target = &s;
+    if (s.path == "shipper") {
+      target = &s;
+    }
   }
   if (target == nullptr && raw.shippers.size() == 1) {
     target = &raw.shippers.front();
@@ -587,11 +619,15 @@ void ApplyEnvironment(RawConfig& raw, const EnvLookup& env, Diagnostics& diag) {
     target->type_text = *v;
     target->type_from_env = "MC_SHIPPER_TYPE";
   }
-  if (auto v = get("MC_SHIPPER_ENDPOINT")) s.endpoint = *v;
+  if (auto v = get("MC_SHIPPER_ENDPOINT")) {
+    s.endpoint = *v;
+  }
   if (auto v = get("MC_SHIPPER_TIMEOUT")) {
     std::optional<std::chrono::nanoseconds> d = ParseDuration(*v);
     if (!d) {
-      if (auto n = ParseIntText(*v); n && *n >= 0) d = std::chrono::nanoseconds(*n);
+      if (auto n = ParseIntText(*v); n && *n >= 0) {
+        d = std::chrono::nanoseconds(*n);
+      }
     }
     if (d) {
       s.timeout = std::chrono::duration_cast<milliseconds>(*d);
@@ -618,10 +654,18 @@ void ApplyEnvironment(RawConfig& raw, const EnvLookup& env, Diagnostics& diag) {
     }
   };
   set_bool("MC_TLS_ENABLED", s.tls.enabled);
-  if (auto v = get("MC_TLS_CERT_FILE")) s.tls.cert_file = *v;
-  if (auto v = get("MC_TLS_KEY_FILE")) s.tls.key_file = *v;
-  if (auto v = get("MC_TLS_CA_FILE")) s.tls.ca_file = *v;
-  if (auto v = get("MC_TLS_SERVER_NAME")) s.tls.server_name = *v;
+  if (auto v = get("MC_TLS_CERT_FILE")) {
+    s.tls.cert_file = *v;
+  }
+  if (auto v = get("MC_TLS_KEY_FILE")) {
+    s.tls.key_file = *v;
+  }
+  if (auto v = get("MC_TLS_CA_FILE")) {
+    s.tls.ca_file = *v;
+  }
+  if (auto v = get("MC_TLS_SERVER_NAME")) {
+    s.tls.server_name = *v;
+  }
   set_version("MC_TLS_MIN_VERSION", s.tls.min_version);
   set_version("MC_TLS_MAX_VERSION", s.tls.max_version);
   set_bool("MC_TLS_INSECURE_SKIP_VERIFY", s.tls.insecure_skip_verify);
@@ -747,7 +791,9 @@ void ValidateAuth(const std::string& path, const HttpAuth& auth, Diagnostics& di
   for (const auto& [name, value] : auth.headers) {
     bool valid = !name.empty();
     for (char c : name) {
-      if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_')) valid = false;
+      if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_')) {
+        valid = false;
+      }
     }
     if (!valid) {
       diag.Error(path + ".headers." + name, "is not a valid header name");
@@ -759,7 +805,9 @@ void ValidateAuth(const std::string& path, const HttpAuth& auth, Diagnostics& di
 }
 
 bool SafeName(std::string_view name) {
-  if (name.empty()) return false;
+  if (name.empty()) {
+    return false;
+  }
   for (char c : name) {
     if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.')) {
       return false;
@@ -923,10 +971,18 @@ void Validate(RawConfig& raw, Diagnostics& diag) {
 }  // namespace
 
 std::optional<LogLevel> ParseLogLevel(std::string_view text) {
-  if (text == "debug") return LogLevel::kDebug;
-  if (text == "info") return LogLevel::kInfo;
-  if (text == "warn" || text == "warning") return LogLevel::kWarn;
-  if (text == "error") return LogLevel::kError;
+  if (text == "debug") {
+    return LogLevel::kDebug;
+  }
+  if (text == "info") {
+    return LogLevel::kInfo;
+  }
+  if (text == "warn" || text == "warning") {
+    return LogLevel::kWarn;
+  }
+  if (text == "error") {
+    return LogLevel::kError;
+  }
   return std::nullopt;
 }
 
@@ -997,7 +1053,9 @@ namespace {
 bool SecretHeader(std::string_view name) {
   std::string lower = Lower(name);
   for (std::string_view word : {"authorization", "token", "key", "secret", "password", "cookie"}) {
-    if (lower.find(word) != std::string::npos) return true;
+    if (lower.find(word) != std::string::npos) {
+      return true;
+    }
   }
   return false;
 }
@@ -1092,8 +1150,12 @@ std::string RenderEffectiveConfig(const Config& c) {
               {"labels", e.labels},
               {"max_body_bytes", e.max_body_bytes},
               {"tls", TlsJson(e.tls)}};
-    if (e.timeout) j["timeout"] = Ms(*e.timeout);
-    if (e.interval) j["interval"] = Ms(*e.interval);
+    if (e.timeout) {
+      j["timeout"] = Ms(*e.timeout);
+    }
+    if (e.interval) {
+      j["interval"] = Ms(*e.interval);
+    }
     AuthJson(e.auth, j);
     endpoints.push_back(j);
   }

@@ -10,12 +10,24 @@ namespace metricsd {
 namespace {
 
 std::optional<double> UnitNanos(std::string_view unit) {
-  if (unit == "ns") return 1.0;
-  if (unit == "us" || unit == "\xC2\xB5s" || unit == "\xCE\xBCs") return 1e3;
-  if (unit == "ms") return 1e6;
-  if (unit == "s") return 1e9;
-  if (unit == "m") return 60e9;
-  if (unit == "h") return 3600e9;
+  if (unit == "ns") {
+    return 1.0;
+  }
+  if (unit == "us" || unit == "\xC2\xB5s" || unit == "\xCE\xBCs") {
+    return 1e3;
+  }
+  if (unit == "ms") {
+    return 1e6;
+  }
+  if (unit == "s") {
+    return 1e9;
+  }
+  if (unit == "m") {
+    return 60e9;
+  }
+  if (unit == "h") {
+    return 3600e9;
+  }
   return std::nullopt;
 }
 
@@ -74,16 +86,24 @@ std::string FormatDuration(std::chrono::nanoseconds d) {
     ns = -ns;
   }
   if (ns < 1'000'000'000) {
-    if (ns % 1'000'000 == 0) return out + std::to_string(ns / 1'000'000) + "ms";
-    if (ns % 1'000 == 0) return out + std::to_string(ns / 1'000) + "us";
+    if (ns % 1'000'000 == 0) {
+      return out + std::to_string(ns / 1'000'000) + "ms";
+    }
+    if (ns % 1'000 == 0) {
+      return out + std::to_string(ns / 1'000) + "us";
+    }
     return out + std::to_string(ns) + "ns";
   }
   std::int64_t hours = ns / 3'600'000'000'000;
   ns %= 3'600'000'000'000;
   std::int64_t minutes = ns / 60'000'000'000;
   ns %= 60'000'000'000;
-  if (hours > 0) out += std::to_string(hours) + "h";
-  if (minutes > 0) out += std::to_string(minutes) + "m";
+  if (hours > 0) {
+    out += std::to_string(hours) + "h";
+  }
+  if (minutes > 0) {
+    out += std::to_string(minutes) + "m";
+  }
   if (ns > 0) {
     if (ns % 1'000'000'000 == 0) {
       out += std::to_string(ns / 1'000'000'000) + "s";

@@ -33,7 +33,7 @@ struct ServerHandlers {
 
 class HttpServer {
  public:
-  explicit HttpServer(ServerHandlers handlers);
+  explicit HttpServer(const ServerHandlers& handlers);
   ~HttpServer();
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;
