@@ -285,6 +285,7 @@ CollectResult ScrapeCollector::Collect(const CollectContext& ctx) {
   // 3. Parse what arrived.
   for (Target* t : scraping) {
     const std::string& name = t->options.name;
+    const Clock::time_point parse_started = Clock::now();
     Result<http::HttpResponse> response = t->client->FinishRequest(t->result);
     std::string error;
     t->samples = 0;
@@ -309,7 +310,9 @@ CollectResult ScrapeCollector::Collect(const CollectContext& ctx) {
       }
     }
     t->up = error.empty();
-    t->duration_seconds = Seconds(Clock::now() - started);
+    // Transfer time plus this target's own parse time: waiting for the other targets of
+    // the tick is not part of it.
+    t->duration_seconds = Seconds((t->finished - started) + (Clock::now() - parse_started));
     LogState(name, t->logged_ok, t->up, error);
   }
 
