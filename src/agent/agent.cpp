@@ -189,18 +189,23 @@ void Agent::Ship(const std::vector<MetricFamily>& families) {
   if (queues_.empty() || families.empty()) {
     return;
   }
+  if (shipped_labels_.empty()) {
+    // Nothing to add: encode the families as they are, without a copy.
+    queue::EncodedBatch encoded = queue::EncodeForQueue(families);
+    for (auto& q : queues_) {
+      q->Enqueue(encoded);
+    }
+    return;
+  }
   Batch batch = families;
-  if (!shipped_labels_.empty()) {
-    for (MetricFamily& family : batch) {
-      for (Sample& sample : family.samples) {
-        for (const Label& label : shipped_labels_) {
-          // A label the source already set wins over a global one.
-          auto it =
-              std::lower_bound(sample.labels.begin(), sample.labels.end(), label.name,
-                               [](const Label& l, const std::string& n) { return l.name < n; });
-          if (it == sample.labels.end() || it->name != label.name) {
-            sample.labels.insert(it, label);
-          }
+  for (MetricFamily& family : batch) {
+    for (Sample& sample : family.samples) {
+      for (const Label& label : shipped_labels_) {
+        // A label the source already set wins over a global one.
+        auto it = std::lower_bound(sample.labels.begin(), sample.labels.end(), label.name,
+                                   [](const Label& l, const std::string& n) { return l.name < n; });
+        if (it == sample.labels.end() || it->name != label.name) {
+          sample.labels.insert(it, label);
         }
       }
     }
