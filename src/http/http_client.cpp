@@ -297,6 +297,11 @@ Status HttpClient::PrepareRequest(const HttpRequest& request) noexcept {
     CURL* h = curl_.get();
     pending_ = HttpResponse{};
     sink_ = BodySink{&pending_, options_.max_response_body_bytes, options_.fail_on_body_cap};
+    if (last_body_size_ > 0) {
+      // Saves the reallocations (and copies) of growing a large body chunk by chunk.
+      pending_.body.reserve(
+          std::min(options_.max_response_body_bytes, last_body_size_ + last_body_size_ / 8));
+    }
     pending_headers_ = CurlSlist();
     if (!request.extra_headers.empty()) {
       // A per-request list must carry the fixed lines too: CURLOPT_HTTPHEADER is one list.
@@ -367,6 +372,7 @@ Result<HttpResponse> HttpClient::FinishRequest(CURLcode rc) noexcept {
       return Error{std::move(reason)};
     }
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &pending_.status);
+    last_body_size_ = pending_.body.size();
     return std::move(pending_);
   } catch (const std::exception& e) {
     return Error{std::string("internal error: ") + e.what()};

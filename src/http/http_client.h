@@ -119,9 +119,10 @@ class HttpClient {
   CurlSlist headers_;
   CurlEasy curl_;
   char error_buffer_[CURL_ERROR_SIZE] = {};
-  HttpResponse pending_;       // the response of the request in flight
-  BodySink sink_;              // points at pending_
-  CurlSlist pending_headers_;  // per-request header list (fixed lines + extra_headers)
+  HttpResponse pending_;            // the response of the request in flight
+  BodySink sink_;                   // points at pending_
+  CurlSlist pending_headers_;       // per-request header list (fixed lines + extra_headers)
+  std::size_t last_body_size_ = 0;  // bodies of one peer are alike: reserve as much next time
 };
 
 }  // namespace metricsd::http
