@@ -4,6 +4,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <ctime>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
@@ -18,6 +19,7 @@
 #include "collectors/network_collector.h"
 #include "collectors/pressure_collector.h"
 #include "collectors/proc_stat_source.h"
+#include "collectors/scrape_collector.h"
 #include "core/duration.h"
 #include "core/version.h"
 #include "formats/prometheus_text_writer.h"
@@ -91,6 +93,12 @@ Agent::Agent(config::Config config, HostPaths paths, ProcessInfo process)
     }
   }
   SortLabels(shipped_labels_);
+  if (!config_.endpoints.empty()) {
+    std::vector<std::unique_ptr<Collector>> scrape;
+    scrape.push_back(
+        std::make_unique<ScrapeCollector>(config_.endpoints, config_.collector.interval));
+    scrape_ = std::make_unique<CollectorRunner>(std::move(scrape));
+  }
   if (config_.shippers.empty()) {
     return;
   }
@@ -121,9 +129,20 @@ void Agent::Start() {
   system_scheduler_ = std::make_unique<Scheduler>(config_.collector.interval, timer_,
                                                   [this](Timer::TimePoint) { SystemTick(); });
   system_scheduler_->Start();
+  if (scrape_) {
+    // Per-endpoint intervals are handled inside the collector (targets not yet due are
+    // skipped), so this thread ticks at the collector interval.
+    scrape_scheduler_ = std::make_unique<Scheduler>(config_.collector.interval, timer_,
+                                                    [this](Timer::TimePoint) { ScrapeTick(); });
+    scrape_scheduler_->Start();
+  }
 }
 
 void Agent::Stop() {
+  if (scrape_scheduler_) {
+    scrape_scheduler_->Stop();
+    scrape_scheduler_.reset();
+  }
   if (system_scheduler_) {
     system_scheduler_->Stop();
     system_scheduler_.reset();
@@ -155,22 +174,38 @@ void Agent::SystemTick() {
   spdlog::debug("collection cycle: {} families in {:.6f}s", families->size(), seconds);
 }
 
+void Agent::ScrapeTick() {
+  CollectContext ctx{.steady_now = clock_.SteadyNow(), .wall_ms = clock_.WallMillis()};
+  auto families = std::make_shared<std::vector<MetricFamily>>(scrape_->RunOnce(ctx));
+  {
+    std::lock_guard lock(snapshot_mutex_);
+    scrape_snapshot_ = families;
+  }
+  Ship(*families);
+  spdlog::debug("scrape cycle: {} families", families->size());
+}
+
 void Agent::Ship(const std::vector<MetricFamily>& families) {
   if (queues_.empty() || families.empty()) {
     return;
   }
+  if (shipped_labels_.empty()) {
+    // Nothing to add: encode the families as they are, without a copy.
+    queue::EncodedBatch encoded = queue::EncodeForQueue(families);
+    for (auto& q : queues_) {
+      q->Enqueue(encoded);
+    }
+    return;
+  }
   Batch batch = families;
-  if (!shipped_labels_.empty()) {
-    for (MetricFamily& family : batch) {
-      for (Sample& sample : family.samples) {
-        for (const Label& label : shipped_labels_) {
-          // A label the source already set wins over a global one.
-          auto it =
-              std::lower_bound(sample.labels.begin(), sample.labels.end(), label.name,
-                               [](const Label& l, const std::string& n) { return l.name < n; });
-          if (it == sample.labels.end() || it->name != label.name) {
-            sample.labels.insert(it, label);
-          }
+  for (MetricFamily& family : batch) {
+    for (Sample& sample : family.samples) {
+      for (const Label& label : shipped_labels_) {
+        // A label the source already set wins over a global one.
+        auto it = std::lower_bound(sample.labels.begin(), sample.labels.end(), label.name,
+                                   [](const Label& l, const std::string& n) { return l.name < n; });
+        if (it == sample.labels.end() || it->name != label.name) {
+          sample.labels.insert(it, label);
         }
       }
     }
@@ -184,7 +219,13 @@ void Agent::Ship(const std::vector<MetricFamily>& families) {
 
 std::vector<MetricFamily> Agent::CollectOnce() {
   CollectContext ctx{.steady_now = clock_.SteadyNow(), .wall_ms = clock_.WallMillis()};
-  return system_.RunOnce(ctx);
+  std::vector<MetricFamily> families = system_.RunOnce(ctx);
+  if (scrape_) {
+    std::vector<MetricFamily> scraped = scrape_->RunOnce(ctx);
+    families.insert(families.end(), std::make_move_iterator(scraped.begin()),
+                    std::make_move_iterator(scraped.end()));
+  }
+  return families;
 }
 
 std::vector<MetricFamily> Agent::SelfMetrics(std::int64_t wall_ms) const {
@@ -204,6 +245,21 @@ std::vector<MetricFamily> Agent::SelfMetrics(std::int64_t wall_ms) const {
                     .Add(last_cycle_seconds_.load())
                     .Build());
   system_.AppendSelfMetrics(wall_ms, out);
+  if (scrape_) {
+    // Same family names as the system runner's: merge, so each family appears once.
+    std::vector<MetricFamily> more;
+    scrape_->AppendSelfMetrics(wall_ms, more);
+    for (MetricFamily& family : more) {
+      auto it = std::find_if(out.begin(), out.end(),
+                             [&](const MetricFamily& f) { return f.name == family.name; });
+      if (it == out.end()) {
+        out.push_back(std::move(family));
+      } else {
+        it->samples.insert(it->samples.end(), std::make_move_iterator(family.samples.begin()),
+                           std::make_move_iterator(family.samples.end()));
+      }
+    }
+  }
   for (const auto& q : queues_) {
     q->AppendMetrics(out);
   }
@@ -213,14 +269,19 @@ std::vector<MetricFamily> Agent::SelfMetrics(std::int64_t wall_ms) const {
 
 std::string Agent::RenderMetrics() const {
   std::shared_ptr<const std::vector<MetricFamily>> snapshot;
+  std::shared_ptr<const std::vector<MetricFamily>> scraped;
   {
     std::lock_guard lock(snapshot_mutex_);
     snapshot = system_snapshot_;
+    scraped = scrape_snapshot_;
   }
   std::string out;
   out.reserve(64 * 1024);
   if (snapshot) {
     AppendPrometheusText(*snapshot, out);
+  }
+  if (scraped) {
+    AppendPrometheusText(*scraped, out);
   }
   std::vector<MetricFamily> self = SelfMetrics(clock_.WallMillis());
   AppendPrometheusText(self, out);
@@ -247,7 +308,13 @@ HealthView Agent::Health() const {
   json body;
   std::vector<std::string> reasons;
   json collectors = json::object();
-  for (const CollectorHealth& h : system_.Health()) {
+  std::vector<CollectorHealth> collector_health = system_.Health();
+  if (scrape_) {
+    for (CollectorHealth& h : scrape_->Health()) {
+      collector_health.push_back(std::move(h));
+    }
+  }
+  for (const CollectorHealth& h : collector_health) {
     json c = {{"status", h.state}, {"duration_seconds", h.last_duration_seconds}};
     if (h.last_success_ms > 0) {
       c["last_success"] = Rfc3339(h.last_success_ms);

@@ -51,7 +51,8 @@ class Agent {
   void Start();
   void Stop();
 
-  // One synchronous cycle of every collector, for -once. Does not ship.
+  // One synchronous cycle of every collector (and one scrape of every endpoint), for -once.
+  // Does not ship.
   std::vector<MetricFamily> CollectOnce();
 
   std::string RenderMetrics() const;
@@ -60,6 +61,7 @@ class Agent {
 
  private:
   void SystemTick();
+  void ScrapeTick();
   void Ship(const std::vector<MetricFamily>& families);
   std::vector<MetricFamily> SelfMetrics(std::int64_t wall_ms) const;
 
@@ -70,12 +72,17 @@ class Agent {
   SteadyTimer timer_;
   CollectorRunner system_;
   std::unique_ptr<Scheduler> system_scheduler_;
+  // Scrape targets run on their own scheduler thread, so a slow target never delays the
+  // system collectors. Null when no endpoints are configured.
+  std::unique_ptr<CollectorRunner> scrape_;
+  std::unique_ptr<Scheduler> scrape_scheduler_;
   std::string data_dir_;
   Labels shipped_labels_;  // global_labels (+ hostname), added to every shipped sample
   std::vector<std::unique_ptr<queue::ShipperQueue>> queues_;
 
   mutable std::mutex snapshot_mutex_;
   std::shared_ptr<const std::vector<MetricFamily>> system_snapshot_;  // guarded by snapshot_mutex_
+  std::shared_ptr<const std::vector<MetricFamily>> scrape_snapshot_;  // guarded by snapshot_mutex_
   std::atomic<std::uint64_t> cycles_{0};
   std::atomic<double> last_cycle_seconds_{0};
   std::atomic<bool> ready_{false};

@@ -66,24 +66,6 @@ Result<std::string> ReadSecretFile(const std::string& path) {
 constexpr std::array<std::string_view, 5> kFramingHeaders = {"Content-Length", "Transfer-Encoding",
                                                              "Host", "Connection", "Expect"};
 
-struct WriteState {
-  HttpResponse* response;
-  std::size_t cap;
-};
-
-std::size_t OnBody(char* data, std::size_t size, std::size_t nmemb, void* user) {
-  auto* state = static_cast<WriteState*>(user);
-  std::size_t n = size * nmemb;
-  std::string& body = state->response->body;
-  std::size_t room = state->cap > body.size() ? state->cap - body.size() : 0;
-  if (n > room) {
-    state->response->body_truncated = true;
-  }
-  // Keep reading past the cap (and drop it) so the connection stays usable.
-  body.append(data, std::min(n, room));
-  return n;
-}
-
 std::size_t OnHeader(char* data, std::size_t size, std::size_t nmemb, void* user) {
   auto* response = static_cast<HttpResponse*>(user);
   std::size_t n = size * nmemb;
@@ -109,6 +91,22 @@ std::size_t OnHeader(char* data, std::size_t size, std::size_t nmemb, void* user
 }
 
 }  // namespace
+
+std::size_t HttpClient::OnBody(char* data, std::size_t size, std::size_t nmemb, void* user) {
+  auto* sink = static_cast<BodySink*>(user);
+  std::size_t n = size * nmemb;
+  std::string& body = sink->response->body;
+  std::size_t room = sink->cap > body.size() ? sink->cap - body.size() : 0;
+  if (n > room) {
+    sink->response->body_truncated = true;
+    if (sink->stop_at_cap) {
+      return 0;  // any count but n ends the transfer with CURLE_WRITE_ERROR
+    }
+  }
+  // Keep reading past the cap (and drop it) so the connection stays usable.
+  body.append(data, std::min(n, room));
+  return n;
+}
 
 Status ValidateHttpAuth(const config::HttpAuth& auth, std::string_view key_prefix,
                         std::span<const std::string_view> reserved) {
@@ -265,7 +263,13 @@ Status HttpClient::Init(std::string_view key_prefix) {
   set(CURLOPT_NOSIGNAL, 1L);
   set(CURLOPT_ERRORBUFFER, error_buffer_);
   set(CURLOPT_PROTOCOLS_STR, "http,https");
-  set(CURLOPT_FOLLOWLOCATION, 0L);
+  if (options_.max_redirects > 0) {
+    set(CURLOPT_FOLLOWLOCATION, 1L);
+    set(CURLOPT_MAXREDIRS, options_.max_redirects);
+    set(CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+  } else {
+    set(CURLOPT_FOLLOWLOCATION, 0L);
+  }
   set(CURLOPT_TCP_KEEPALIVE, 1L);
   set(CURLOPT_USERAGENT, user_agent.c_str());  // libcurl copies option strings
   set(CURLOPT_HTTPHEADER, headers_.get());
@@ -288,21 +292,26 @@ Status HttpClient::Init(std::string_view key_prefix) {
   return Status::Ok();
 }
 
-Result<HttpResponse> HttpClient::Perform(const HttpRequest& request) noexcept {
+Status HttpClient::PrepareRequest(const HttpRequest& request) noexcept {
   try {
     CURL* h = curl_.get();
-    HttpResponse response;
-    WriteState write_state{&response, options_.max_response_body_bytes};
-    CurlSlist extra;
+    pending_ = HttpResponse{};
+    sink_ = BodySink{&pending_, options_.max_response_body_bytes, options_.fail_on_body_cap};
+    if (last_body_size_ > 0) {
+      // Saves the reallocations (and copies) of growing a large body chunk by chunk.
+      pending_.body.reserve(
+          std::min(options_.max_response_body_bytes, last_body_size_ + last_body_size_ / 8));
+    }
+    pending_headers_ = CurlSlist();
     if (!request.extra_headers.empty()) {
       // A per-request list must carry the fixed lines too: CURLOPT_HTTPHEADER is one list.
       for (curl_slist* it = headers_.get(); it != nullptr; it = it->next) {
-        if (!extra.Append(it->data)) {
+        if (!pending_headers_.Append(it->data)) {
           return Error{"out of memory"};
         }
       }
       for (const std::string& line : request.extra_headers) {
-        if (!extra.Append(line)) {
+        if (!pending_headers_.Append(line)) {
           return Error{"out of memory"};
         }
       }
@@ -311,11 +320,12 @@ Result<HttpResponse> HttpClient::Perform(const HttpRequest& request) noexcept {
     long timeout_ms = std::max<long>(1, static_cast<long>(timeout.count()));
     error_buffer_[0] = '\0';
     curl_easy_setopt(h, CURLOPT_URL, request.url.c_str());
-    curl_easy_setopt(h, CURLOPT_HTTPHEADER, extra.empty() ? headers_.get() : extra.get());
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER,
+                     pending_headers_.empty() ? headers_.get() : pending_headers_.get());
     curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, timeout_ms);
     curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, std::min(timeout_ms, 10'000L));
-    curl_easy_setopt(h, CURLOPT_HEADERDATA, &response);
-    curl_easy_setopt(h, CURLOPT_WRITEDATA, &write_state);
+    curl_easy_setopt(h, CURLOPT_HEADERDATA, &pending_);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, &sink_);
     curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, static_cast<const char*>(nullptr));
     curl_easy_setopt(h, CURLOPT_NOBODY, 0L);
     if (request.method == "GET") {
@@ -333,9 +343,23 @@ Result<HttpResponse> HttpClient::Perform(const HttpRequest& request) noexcept {
         curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method.c_str());  // copied by libcurl
       }
     }
-    CURLcode rc = curl_easy_perform(h);
-    // The per-request list dies with this scope; never leave libcurl pointing at it.
+    return Status::Ok();
+  } catch (const std::exception& e) {
+    return Error{std::string("internal error: ") + e.what()};
+  }
+}
+
+Result<HttpResponse> HttpClient::FinishRequest(CURLcode rc) noexcept {
+  try {
+    CURL* h = curl_.get();
+    // The per-request list dies with the next request; never leave libcurl pointing at it.
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers_.get());
+    pending_headers_ = CurlSlist();
+    if (rc == CURLE_WRITE_ERROR && sink_.stop_at_cap && pending_.body_truncated) {
+      pending_.body.clear();
+      pending_.body.shrink_to_fit();
+      return Error{"response body larger than " + std::to_string(sink_.cap) + " bytes"};
+    }
     if (rc != CURLE_OK) {
       std::string reason = curl_easy_strerror(rc);
       if (error_buffer_[0] != '\0') {
@@ -347,11 +371,19 @@ Result<HttpResponse> HttpClient::Perform(const HttpRequest& request) noexcept {
       }
       return Error{std::move(reason)};
     }
-    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &response.status);
-    return response;
+    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &pending_.status);
+    last_body_size_ = pending_.body.size();
+    return std::move(pending_);
   } catch (const std::exception& e) {
     return Error{std::string("internal error: ") + e.what()};
   }
+}
+
+Result<HttpResponse> HttpClient::Perform(const HttpRequest& request) noexcept {
+  if (Status s = PrepareRequest(request); !s) {
+    return Error{s.error()};
+  }
+  return FinishRequest(curl_easy_perform(curl_.get()));
 }
 
 }  // namespace metricsd::http

@@ -40,6 +40,13 @@ struct HttpClientOptions {
   // More header names auth.headers may not set (e.g. Content-Encoding of an uncompressed body).
   std::vector<std::string> reserved_header_names;
   bool accept_compressed = true;  // ask for gzip/deflate/br/zstd responses and decode them
+  // Stop the transfer (an error) as soon as the decoded body exceeds max_response_body_bytes,
+  // instead of reading and dropping the rest. Scrapers use it so a huge body or a
+  // decompression bomb costs at most the cap.
+  bool fail_on_body_cap = false;
+  // Redirects followed per request (http and https only); 0: none are followed. Credentials
+  // are not sent to another host.
+  long max_redirects = 0;
 };
 
 struct HttpRequest {
@@ -81,6 +88,15 @@ class HttpClient {
   // (DNS, connect, TLS, timeout), with a short reason that names the failing stage.
   Result<HttpResponse> Perform(const HttpRequest& request) noexcept;
 
+  // The same request in two halves, for use with a curl multi handle (many transfers on one
+  // thread): PrepareRequest() configures easy() without performing it; the caller adds
+  // easy() to its multi handle, and once the multi handle reports the transfer done with
+  // `result`, FinishRequest() returns what Perform() would have. `request` (its url, body and
+  // header lines) must stay valid until FinishRequest(). One request at a time per client.
+  Status PrepareRequest(const HttpRequest& request) noexcept;
+  Result<HttpResponse> FinishRequest(CURLcode result) noexcept;
+  CURL* easy() const noexcept { return curl_.get(); }
+
   // What the last TLS handshake of this client negotiated (nullopt: none yet).
   const std::optional<TlsHandshake>& last_tls_handshake() const noexcept {
     return tls_.last_handshake();
@@ -90,11 +106,23 @@ class HttpClient {
   explicit HttpClient(HttpClientOptions options);
   Status Init(std::string_view key_prefix);
 
+  // Where the write callback puts the body of the request in flight.
+  struct BodySink {
+    HttpResponse* response = nullptr;
+    std::size_t cap = 0;
+    bool stop_at_cap = false;
+  };
+  static std::size_t OnBody(char* data, std::size_t size, std::size_t nmemb, void* user);
+
   HttpClientOptions options_;
   TlsSetup tls_;  // outlives curl_ (declared before it): libcurl points at it
   CurlSlist headers_;
   CurlEasy curl_;
   char error_buffer_[CURL_ERROR_SIZE] = {};
+  HttpResponse pending_;            // the response of the request in flight
+  BodySink sink_;                   // points at pending_
+  CurlSlist pending_headers_;       // per-request header list (fixed lines + extra_headers)
+  std::size_t last_body_size_ = 0;  // bodies of one peer are alike: reserve as much next time
 };
 
 }  // namespace metricsd::http

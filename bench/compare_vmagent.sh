@@ -1,0 +1,153 @@
+#!/usr/bin/env bash
+# Runs vmagent and metricsd side by side, each scraping the same Prometheus-text target
+# (bench/exposition_generator.h, 50,000 series by default) every second and remote-writing
+# it to one VictoriaMetrics, then prints for both the CPU seconds per million samples and
+# the peak RSS, and their ratios.
+#
+#   target: two python3 http.server instances serving the same generated file, one per
+#           scraper, so each scraper's scrape count is read from its own server's access log.
+#   samples: scrapes answered (200) x series in the body.
+#   CPU:  sum of the first field of /proc/PID/task/*/schedstat (ns on CPU, all threads),
+#         read after a warm-up and at the end.
+#   RSS:  VmHWM (peak) from /proc/PID/status at the end.
+# Targets: metricsd CPU per sample <= 1/4 of vmagent's, peak RSS <= 1/5.
+#
+# Usage: bench/compare_vmagent.sh [-s SECONDS] [-n SERIES] [-m METRICSD] [-g GEN_EXPOSITION]
+#   run from the repository root after building metricsd and gen_exposition.
+set -euo pipefail
+
+SECONDS_RUN=60
+SERIES=50000
+WARMUP=5
+METRICSD=build/src/metricsd
+GEN=build/bench/gen_exposition
+VM=${VM:-$(command -v victoria-metrics || true)}
+VMAGENT=${VMAGENT:-$(command -v vmagent || true)}
+while getopts "s:n:m:g:" opt; do
+  case $opt in
+    s) SECONDS_RUN=$OPTARG ;;
+    n) SERIES=$OPTARG ;;
+    m) METRICSD=$OPTARG ;;
+    g) GEN=$OPTARG ;;
+    *) echo "usage: $0 [-s SECONDS] [-n SERIES] [-m METRICSD] [-g GEN_EXPOSITION]" >&2; exit 2 ;;
+  esac
+done
+for bin in "$METRICSD" "$GEN" "$VM" "$VMAGENT"; do
+  if [[ -z "$bin" || ! -x "$bin" ]]; then
+    echo "missing binary: '${bin}' (build metricsd and gen_exposition; apt-get install victoria-metrics)" >&2
+    exit 2
+  fi
+done
+
+WORK=$(mktemp -d)
+PIDS=()
+cleanup() {
+  for pid in "${PIDS[@]}"; do
+    kill "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+  done
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+cpu_ns() { cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{s += $1} END {printf "%d", s}'; }
+status_kb() { awk -v k="$2:" '$1 == k {print $2}' /proc/"$1"/status; }
+wait_ready() {  # url pid
+  for _ in $(seq 1 300); do
+    if curl -fsS -o /dev/null "$1" 2>/dev/null; then return 0; fi
+    kill -0 "$2" 2>/dev/null || return 1
+    sleep 0.1
+  done
+  return 1
+}
+scrapes() { grep -c '"GET /metrics.txt HTTP/1.1" 200' "$1" || true; }
+
+mkdir -p "$WORK/www"
+"$GEN" "$SERIES" > "$WORK/www/metrics.txt"
+BODY_SERIES=$(grep -vc '^#' "$WORK/www/metrics.txt")
+echo "target: $BODY_SERIES series, $(stat -c %s "$WORK/www/metrics.txt") bytes"
+
+start_target() {  # log -> port
+  local port
+  port=$(free_port)
+  python3 -m http.server "$port" --bind 127.0.0.1 --directory "$WORK/www" > /dev/null 2> "$1" &
+  PIDS+=($!)
+  wait_ready "http://127.0.0.1:$port/metrics.txt" $! > /dev/null || { echo "target did not start" >&2; exit 1; }
+  echo "$port"
+}
+PORT_T1=$(start_target "$WORK/target_vmagent.log")
+PORT_T2=$(start_target "$WORK/target_metricsd.log")
+
+PORT_VM=$(free_port)
+"$VM" -httpListenAddr=127.0.0.1:"$PORT_VM" -storageDataPath="$WORK/vm" -retentionPeriod=1d -search.latencyOffset=0s \
+  > "$WORK/vm.log" 2>&1 &
+PIDS+=($!)
+wait_ready "http://127.0.0.1:$PORT_VM/health" $! || { echo "victoria-metrics did not start" >&2; exit 1; }
+RW="http://127.0.0.1:$PORT_VM/api/v1/write"
+
+cat > "$WORK/scrape.yml" <<YML
+scrape_configs:
+  - job_name: bench
+    scrape_interval: 1s
+    scrape_timeout: 1s
+    metrics_path: /metrics.txt
+    static_configs: [{targets: ["127.0.0.1:$PORT_T1"]}]
+YML
+PORT_VMAGENT=$(free_port)
+"$VMAGENT" -promscrape.config="$WORK/scrape.yml" -remoteWrite.url="$RW" \
+  -remoteWrite.tmpDataPath="$WORK/vmagent" -httpListenAddr=127.0.0.1:"$PORT_VMAGENT" \
+  > "$WORK/vmagent.log" 2>&1 &
+PID_VMAGENT=$!
+PIDS+=($PID_VMAGENT)
+
+PORT_MD=$(free_port)
+cat > "$WORK/metricsd.json" <<JSON
+{"server": {"host": "127.0.0.1", "port": $PORT_MD},
+ "collector": {"interval_seconds": 1, "enable_cpu": false, "enable_memory": false,
+               "enable_disk": false, "enable_network": false, "enable_gpu": false,
+               "enable_host": false, "enable_pressure": false},
+ "endpoints": [{"name": "bench", "url": "http://127.0.0.1:$PORT_T2/metrics.txt",
+                "metric_prefix": "", "timeout": "1s"}],
+ "shippers": [{"name": "vm", "type": "prometheus_remote_write", "endpoint": "$RW"}],
+ "data_dir": "$WORK/metricsd-data"}
+JSON
+"$METRICSD" -config "$WORK/metricsd.json" > "$WORK/metricsd.log" 2>&1 &
+PID_MD=$!
+PIDS+=($PID_MD)
+wait_ready "http://127.0.0.1:$PORT_MD/health" $PID_MD || { echo "metricsd did not start" >&2; tail "$WORK/metricsd.log" >&2; exit 1; }
+wait_ready "http://127.0.0.1:$PORT_VMAGENT/health" $PID_VMAGENT || { echo "vmagent did not start" >&2; exit 1; }
+
+sleep "$WARMUP"
+cpu0_va=$(cpu_ns $PID_VMAGENT); cpu0_md=$(cpu_ns $PID_MD)
+n0_va=$(scrapes "$WORK/target_vmagent.log"); n0_md=$(scrapes "$WORK/target_metricsd.log")
+sleep "$SECONDS_RUN"
+cpu1_va=$(cpu_ns $PID_VMAGENT); cpu1_md=$(cpu_ns $PID_MD)
+n1_va=$(scrapes "$WORK/target_vmagent.log"); n1_md=$(scrapes "$WORK/target_metricsd.log")
+hwm_va=$(status_kb $PID_VMAGENT VmHWM); hwm_md=$(status_kb $PID_MD VmHWM)
+
+# What arrived in VictoriaMetrics (a sanity check that both shipped).
+curl -fsS "http://127.0.0.1:$PORT_VM/internal/force_flush" > /dev/null 2>&1 || true
+sleep 2
+series_in_vm() {
+  curl -fsS --get --data-urlencode "query=count({__name__=~\"service_.*\",$1})" \
+    "http://127.0.0.1:$PORT_VM/api/v1/query" | python3 -c 'import json,sys; r=json.load(sys.stdin)["data"]["result"]; print(r[0]["value"][1] if r else 0)'
+}
+vm_va=$(series_in_vm 'job="bench"')
+vm_md=$(series_in_vm 'endpoint="bench"')
+
+awk -v s="$SECONDS_RUN" -v series="$BODY_SERIES" \
+  -v cva="$((cpu1_va - cpu0_va))" -v cmd="$((cpu1_md - cpu0_md))" \
+  -v nva="$((n1_va - n0_va))" -v nmd="$((n1_md - n0_md))" \
+  -v hva="$hwm_va" -v hmd="$hwm_md" -v vva="$vm_va" -v vmd="$vm_md" 'BEGIN {
+  sva = nva * series / 1e6; smd = nmd * series / 1e6;
+  pva = (sva > 0) ? cva / 1e9 / sva : 0; pmd = (smd > 0) ? cmd / 1e9 / smd : 0;
+  printf "window %d s, %d series per scrape\n", s, series;
+  printf "%-10s %8s %12s %14s %12s %12s\n", "", "scrapes", "cpu_s", "cpu_s/Msample", "peak_rss_MB", "series_in_vm";
+  printf "%-10s %8d %12.3f %14.3f %12.1f %12s\n", "vmagent", nva, cva / 1e9, pva, hva / 1024, vva;
+  printf "%-10s %8d %12.3f %14.3f %12.1f %12s\n", "metricsd", nmd, cmd / 1e9, pmd, hmd / 1024, vmd;
+  rc = (pmd > 0) ? pva / pmd : 0; rm = (hmd > 0) ? hva / hmd : 0;
+  printf "ratio vmagent/metricsd: cpu per sample %.2fx, peak RSS %.2fx\n", rc, rm;
+}'

@@ -1,0 +1,342 @@
+#include "collectors/scrape_collector.h"
+
+#include <curl/curl.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <optional>
+#include <utility>
+
+#include "formats/exposition_parser.h"
+#include "formats/json_app.h"
+#include "formats/scrape_format.h"
+#include "formats/target_labels.h"
+#include "http/http_client.h"
+
+namespace metricsd {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+constexpr long kMaxRedirects = 5;
+constexpr std::chrono::milliseconds kDefaultMaxTimeout{std::chrono::seconds(10)};
+
+double Seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
+
+}  // namespace
+
+struct ScrapeCollector::Multi {
+  CURLM* handle = curl_multi_init();
+  Multi() = default;
+  Multi(const Multi&) = delete;
+  Multi& operator=(const Multi&) = delete;
+  ~Multi() {
+    if (handle != nullptr) {
+      curl_multi_cleanup(handle);
+    }
+  }
+};
+
+struct ScrapeCollector::Target {
+  config::EndpointOptions options;
+  Labels extra_labels;
+  std::chrono::milliseconds timeout{0};
+  Clock::duration interval{0};
+  std::unique_ptr<http::HttpClient> client;  // null when it could not be built
+  std::string setup_error;
+  http::HttpRequest request;
+
+  // Scheduling and the transfer in flight.
+  std::optional<Clock::time_point> next_due;
+  bool in_flight = false;
+  bool done = false;
+  CURLcode result = CURLE_OK;
+  Clock::time_point finished{};
+
+  // Self-metrics, as of the last scrape.
+  bool up = false;
+  double duration_seconds = 0;
+  double samples = 0;
+  double body_bytes = 0;
+  std::uint64_t parse_errors_total = 0;
+  std::optional<bool> logged_ok;  // the state last logged; nullopt: nothing logged yet
+};
+
+std::chrono::milliseconds ScrapeCollector::EffectiveTimeout(
+    const config::EndpointOptions& endpoint, std::chrono::seconds collector_interval) {
+  if (endpoint.timeout && endpoint.timeout->count() > 0) {
+    return *endpoint.timeout;
+  }
+  std::chrono::milliseconds interval = endpoint.interval.value_or(collector_interval);
+  if (interval.count() <= 0) {
+    return kDefaultMaxTimeout;
+  }
+  return std::min(kDefaultMaxTimeout, interval);
+}
+
+ScrapeCollector::ScrapeCollector(const std::vector<config::EndpointOptions>& endpoints,
+                                 std::chrono::seconds collector_interval)
+    : multi_(std::make_unique<Multi>()) {
+  for (std::size_t i = 0; i < endpoints.size(); ++i) {
+    auto target = std::make_unique<Target>();
+    target->options = endpoints[i];
+    const config::EndpointOptions& e = target->options;
+    for (const auto& [name, value] : e.labels) {
+      target->extra_labels.push_back(Label{name, value});
+    }
+    SortLabels(target->extra_labels);
+    target->timeout = EffectiveTimeout(e, collector_interval);
+    target->interval = e.interval.value_or(collector_interval);
+    target->request.method = "GET";
+    target->request.url = e.url;
+
+    http::HttpClientOptions client;
+    client.log_name = "endpoint " + e.name;
+    client.tls = e.tls;
+    client.auth = e.auth;
+    client.timeout = target->timeout;
+    client.max_response_body_bytes = static_cast<std::size_t>(e.max_body_bytes);
+    client.fail_on_body_cap = true;
+    client.max_redirects = kMaxRedirects;
+    client.accept_compressed = true;
+    client.fixed_headers.push_back("Accept: " + std::string(kScrapeAcceptHeader));
+    // As Prometheus sends it: lets a target bound its own work.
+    char seconds[32];
+    std::snprintf(seconds, sizeof seconds, "%.3f",
+                  static_cast<double>(target->timeout.count()) / 1000.0);
+    client.fixed_headers.push_back(std::string("X-Prometheus-Scrape-Timeout-Seconds: ") + seconds);
+    auto created =
+        http::HttpClient::Create(std::move(client), "endpoints[" + std::to_string(i) + "]");
+    if (created) {
+      target->client = std::move(*created);
+    } else {
+      target->setup_error = created.error();
+      spdlog::error("scrape endpoint {}: cannot set up the HTTP client: {}", e.name,
+                    target->setup_error);
+    }
+    targets_.push_back(std::move(target));
+  }
+}
+
+ScrapeCollector::~ScrapeCollector() {
+  if (multi_ && multi_->handle != nullptr) {
+    for (auto& t : targets_) {
+      if (t->in_flight && t->client) {
+        curl_multi_remove_handle(multi_->handle, t->client->easy());
+      }
+    }
+  }
+}
+
+namespace {
+
+void LogState(const std::string& endpoint, std::optional<bool>& logged_ok, bool ok,
+              const std::string& why) {
+  if (logged_ok == ok) {
+    return;
+  }
+  if (!ok) {
+    spdlog::warn("scrape endpoint {}: failed: {}", endpoint, why);
+  } else if (logged_ok.has_value()) {
+    spdlog::info("scrape endpoint {}: recovered", endpoint);
+  }
+  logged_ok = ok;
+}
+
+// Parses one 2xx body into `out` (prefix, endpoint and extra labels applied). Returns an
+// error when the whole body was rejected.
+Status ParseBody(const config::EndpointOptions& e, const Labels& extra_labels,
+                 const http::HttpResponse& response, std::int64_t wall_ms,
+                 std::vector<MetricFamily>& out, ParseStats& stats) {
+  ScrapeFormat format = ScrapeFormat::kPrometheusText;
+  switch (e.format) {
+    case config::ScrapeFormat::kAuto:
+      format = DetectFormat(response.content_type, response.body);
+      break;
+    case config::ScrapeFormat::kPrometheusText:
+      format = ScrapeFormat::kPrometheusText;
+      break;
+    case config::ScrapeFormat::kOpenMetrics:
+      format = ScrapeFormat::kOpenMetrics;
+      break;
+    case config::ScrapeFormat::kJson:
+      format = ScrapeFormat::kJson;
+      break;
+  }
+  std::vector<MetricFamily> families;
+  std::string_view prefix = e.metric_prefix;
+  switch (format) {
+    case ScrapeFormat::kPrometheusText:
+      ParsePrometheusText(response.body, wall_ms, families, stats);
+      break;
+    case ScrapeFormat::kOpenMetrics:
+      if (Status s = ParseOpenMetrics(response.body, wall_ms, families, stats); !s) {
+        return s;
+      }
+      break;
+    case ScrapeFormat::kJson:
+      if (Status s = ParseJsonApp(response.body, prefix, wall_ms, families, stats); !s) {
+        if (stats.invalid_lines == 0) {
+          stats.invalid_lines = 1;
+        }
+        return s;
+      }
+      prefix = "";  // ParseJsonApp applied it
+      break;
+  }
+  ApplyTargetLabels(families, prefix, e.name, extra_labels);
+  out.insert(out.end(), std::make_move_iterator(families.begin()),
+             std::make_move_iterator(families.end()));
+  return Status::Ok();
+}
+
+}  // namespace
+
+CollectResult ScrapeCollector::Collect(const CollectContext& ctx) {
+  std::vector<MetricFamily> out;
+  CURLM* multi = multi_->handle;
+  const Clock::time_point started = Clock::now();
+
+  // 1. Start every due target.
+  std::vector<Target*> scraping;
+  for (auto& owned : targets_) {
+    Target& t = *owned;
+    // A quarter interval of slack: ticks jitter, and a target due "just after" this tick would
+    // otherwise wait a whole extra tick.
+    if (t.next_due && ctx.steady_now + t.interval / 4 < *t.next_due) {
+      continue;
+    }
+    t.next_due = ctx.steady_now + t.interval;
+    if (!t.client) {
+      t.up = false;
+      LogState(t.options.name, t.logged_ok, false, t.setup_error);
+      continue;
+    }
+    if (multi == nullptr) {
+      t.up = false;
+      LogState(t.options.name, t.logged_ok, false, "curl_multi_init failed");
+      continue;
+    }
+    t.done = false;
+    t.result = CURLE_OK;
+    if (Status s = t.client->PrepareRequest(t.request); !s) {
+      t.up = false;
+      LogState(t.options.name, t.logged_ok, false, s.error());
+      continue;
+    }
+    curl_easy_setopt(t.client->easy(), CURLOPT_PRIVATE, static_cast<void*>(&t));
+    if (CURLMcode mc = curl_multi_add_handle(multi, t.client->easy()); mc != CURLM_OK) {
+      (void)t.client->FinishRequest(CURLE_FAILED_INIT);
+      t.up = false;
+      LogState(t.options.name, t.logged_ok, false, curl_multi_strerror(mc));
+      continue;
+    }
+    t.in_flight = true;
+    scraping.push_back(&t);
+  }
+
+  // 2. Run all transfers on this thread until each has finished or timed out. libcurl
+  // enforces each transfer's own timeout; the loop guard only protects against a bug.
+  std::chrono::milliseconds longest{0};
+  for (Target* t : scraping) {
+    longest = std::max(longest, t->timeout);
+  }
+  const Clock::time_point guard = started + longest + std::chrono::seconds(5);
+  std::size_t remaining = scraping.size();
+  while (remaining > 0) {
+    int running = 0;
+    CURLMcode mc = curl_multi_perform(multi, &running);
+    int queued = 0;
+    while (CURLMsg* msg = curl_multi_info_read(multi, &queued)) {
+      if (msg->msg != CURLMSG_DONE) {
+        continue;
+      }
+      void* user = nullptr;
+      curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, &user);
+      auto* t = static_cast<Target*>(user);
+      CURLcode result = msg->data.result;
+      curl_multi_remove_handle(multi, msg->easy_handle);  // invalidates msg
+      if (t != nullptr && t->in_flight) {
+        t->in_flight = false;
+        t->done = true;
+        t->result = result;
+        t->finished = Clock::now();
+        --remaining;
+      }
+    }
+    if (remaining == 0) {
+      break;
+    }
+    if (mc != CURLM_OK || Clock::now() > guard) {
+      for (Target* t : scraping) {
+        if (t->in_flight) {
+          curl_multi_remove_handle(multi, t->client->easy());
+          t->in_flight = false;
+          t->done = true;
+          t->result = mc != CURLM_OK ? CURLE_FAILED_INIT : CURLE_OPERATION_TIMEDOUT;
+          t->finished = Clock::now();
+        }
+      }
+      break;
+    }
+    curl_multi_poll(multi, nullptr, 0, 100, nullptr);
+  }
+
+  // 3. Parse what arrived.
+  for (Target* t : scraping) {
+    const std::string& name = t->options.name;
+    const Clock::time_point parse_started = Clock::now();
+    Result<http::HttpResponse> response = t->client->FinishRequest(t->result);
+    std::string error;
+    t->samples = 0;
+    t->body_bytes = 0;
+    if (!response) {
+      error = response.error();
+    } else if (response->status < 200 || response->status > 299) {
+      error = "HTTP status " + std::to_string(response->status);
+      t->body_bytes = static_cast<double>(response->body.size());
+    } else {
+      t->body_bytes = static_cast<double>(response->body.size());
+      ParseStats stats;
+      Status s = ParseBody(t->options, t->extra_labels, *response, ctx.wall_ms, out, stats);
+      t->parse_errors_total += stats.invalid_lines;
+      t->samples = static_cast<double>(stats.samples);
+      if (!s) {
+        error = "parse error: " + s.error();
+        t->samples = 0;
+      } else if (stats.invalid_lines > 0) {
+        spdlog::debug("scrape endpoint {}: {} invalid lines, first: {}", name, stats.invalid_lines,
+                      stats.first_error);
+      }
+    }
+    t->up = error.empty();
+    // Transfer time plus this target's own parse time: waiting for the other targets of
+    // the tick is not part of it.
+    t->duration_seconds = Seconds((t->finished - started) + (Clock::now() - parse_started));
+    LogState(name, t->logged_ok, t->up, error);
+  }
+
+  // 4. Self-metrics of every target, scraped this tick or not.
+  auto family = [&](const char* family_name, const char* help, MetricType type, auto value) {
+    FamilyBuilder b(family_name, help, type, ctx.wall_ms);
+    for (const auto& t : targets_) {
+      b.Add(value(*t), {{"endpoint", t->options.name}});
+    }
+    out.push_back(b.Build());
+  };
+  family("metricsd_scrape_up", "1 if the last scrape of the endpoint succeeded, else 0.",
+         MetricType::kGauge, [](const Target& t) { return t.up ? 1.0 : 0.0; });
+  family("metricsd_scrape_duration_seconds", "How long the last scrape of the endpoint took.",
+         MetricType::kGauge, [](const Target& t) { return t.duration_seconds; });
+  family("metricsd_scrape_samples", "Samples taken by the last scrape of the endpoint.",
+         MetricType::kGauge, [](const Target& t) { return t.samples; });
+  family("metricsd_scrape_body_bytes", "Decoded body size of the last scrape of the endpoint.",
+         MetricType::kGauge, [](const Target& t) { return t.body_bytes; });
+  family("metricsd_scrape_parse_errors_total",
+         "Invalid lines (or rejected bodies) seen while parsing scrapes of the endpoint.",
+         MetricType::kCounter,
+         [](const Target& t) { return static_cast<double>(t.parse_errors_total); });
+  return CollectResult::Ok(std::move(out));
+}
+
+}  // namespace metricsd

@@ -1,0 +1,647 @@
+// ScrapeCollector against in-test servers on 127.0.0.1: the three formats, the target labels,
+// and hostile servers (never answering, endless body, huge body, gzip bomb, malformed lines,
+// 500, redirect loop, invalid UTF-8), plus a real prometheus-node-exporter when installed.
+#include "collectors/scrape_collector.h"
+
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <httplib.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include <atomic>
+#include <cmath>
+#include <functional>
+#include <list>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "core/clock.h"
+#include "support/curl_environment.h"
+#include "support/process.h"
+
+namespace metricsd {
+namespace {
+
+::testing::Environment* const kCurlEnv =
+    ::testing::AddGlobalTestEnvironment(new metricsd::testing::CurlEnvironment);
+
+using namespace std::chrono_literals;
+
+CollectContext Now() {
+  return CollectContext{.steady_now = std::chrono::steady_clock::now(),
+                        .wall_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                       std::chrono::system_clock::now().time_since_epoch())
+                                       .count()};
+}
+
+// A cpp-httplib server with handlers set by the test.
+class Server {
+ public:
+  Server() { port_ = server_.bind_to_any_port("127.0.0.1"); }
+  ~Server() {
+    server_.stop();
+    if (thread_.joinable()) {
+      thread_.join();
+    }
+  }
+  httplib::Server& http() { return server_; }
+  void Start() {
+    thread_ = std::thread([this] { server_.listen_after_bind(); });
+    metricsd::testing::WaitUntil([this] { return server_.is_running(); }, 10s);
+  }
+  std::string url(const std::string& path) const {
+    return "http://127.0.0.1:" + std::to_string(port_) + path;
+  }
+
+ private:
+  httplib::Server server_;
+  int port_ = 0;
+  std::thread thread_;
+};
+
+// A raw TCP server for behaviour no HTTP library produces: each connection runs `handler`
+// on its own thread until it returns or the server stops.
+class RawServer {
+ public:
+  using Handler = std::function<void(int fd, const std::atomic<bool>& stop)>;
+
+  explicit RawServer(Handler handler) : handler_(std::move(handler)) {
+    listen_fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    int one = 1;
+    ::setsockopt(listen_fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ::bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+    ::listen(listen_fd_, 16);
+    socklen_t len = sizeof addr;
+    ::getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &len);
+    port_ = ntohs(addr.sin_port);
+    accept_thread_ = std::thread([this] { AcceptLoop(); });
+  }
+  ~RawServer() {
+    stop_ = true;
+    accept_thread_.join();
+    for (std::thread& t : connections_) {
+      t.join();
+    }
+    ::close(listen_fd_);
+  }
+  std::string url(const std::string& path = "/metrics") const {
+    return "http://127.0.0.1:" + std::to_string(port_) + path;
+  }
+
+  // Reads the request head (up to the blank line); false when the peer went away.
+  static bool ReadRequest(int fd, const std::atomic<bool>& stop) {
+    std::string head;
+    char buf[4096];
+    while (!stop && head.find("\r\n\r\n") == std::string::npos) {
+      pollfd p{fd, POLLIN, 0};
+      if (::poll(&p, 1, 50) <= 0) {
+        continue;
+      }
+      ssize_t n = ::read(fd, buf, sizeof buf);
+      if (n <= 0) {
+        return false;
+      }
+      head.append(buf, static_cast<std::size_t>(n));
+    }
+    return !stop;
+  }
+  // Writes all of `data`; false when the peer closed or the server stops.
+  static bool WriteAll(int fd, std::string_view data, const std::atomic<bool>& stop) {
+    while (!data.empty() && !stop) {
+      pollfd p{fd, POLLOUT, 0};
+      if (::poll(&p, 1, 50) <= 0) {
+        continue;
+      }
+      ssize_t n = ::send(fd, data.data(), data.size(), MSG_NOSIGNAL);
+      if (n <= 0) {
+        return false;
+      }
+      data.remove_prefix(static_cast<std::size_t>(n));
+    }
+    return data.empty();
+  }
+
+ private:
+  void AcceptLoop() {
+    while (!stop_) {
+      pollfd p{listen_fd_, POLLIN, 0};
+      if (::poll(&p, 1, 50) <= 0) {
+        continue;
+      }
+      int fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
+      if (fd < 0) {
+        continue;
+      }
+      connections_.emplace_back([this, fd] {
+        handler_(fd, stop_);
+        ::close(fd);
+      });
+    }
+  }
+
+  Handler handler_;
+  int listen_fd_ = -1;
+  int port_ = 0;
+  std::atomic<bool> stop_{false};
+  std::thread accept_thread_;
+  std::list<std::thread> connections_;  // touched by the accept thread, joined after it
+};
+
+config::EndpointOptions Endpoint(const std::string& name, const std::string& url) {
+  config::EndpointOptions e;
+  e.name = name;
+  e.url = url;
+  return e;
+}
+
+const MetricFamily* Family(const CollectResult& r, std::string_view name) {
+  for (const MetricFamily& f : r.families) {
+    if (f.name == name) {
+      return &f;
+    }
+  }
+  return nullptr;
+}
+
+std::string LabelValue(const Sample& s, std::string_view name) {
+  for (const Label& l : s.labels) {
+    if (l.name == name) {
+      return l.value;
+    }
+  }
+  return "";
+}
+
+// The value of a self-metric for one endpoint; NaN when absent.
+double Self(const CollectResult& r, std::string_view family, const std::string& endpoint) {
+  if (const MetricFamily* f = Family(r, family)) {
+    for (const Sample& s : f->samples) {
+      if (LabelValue(s, "endpoint") == endpoint) {
+        return s.value;
+      }
+    }
+  }
+  return std::nan("");
+}
+
+std::size_t CountSamples(const CollectResult& r, const std::string& endpoint) {
+  std::size_t n = 0;
+  for (const MetricFamily& f : r.families) {
+    if (f.name.starts_with("metricsd_scrape_")) {
+      continue;
+    }
+    for (const Sample& s : f.samples) {
+      n += LabelValue(s, "endpoint") == endpoint ? 1 : 0;
+    }
+  }
+  return n;
+}
+
+constexpr char kPromText[] =
+    "# HELP http_requests_total Requests served.\n"
+    "# TYPE http_requests_total counter\n"
+    "http_requests_total{code=\"200\",endpoint=\"inner\"} 1027\n"
+    "http_requests_total{code=\"500\"} 3 1700000000000\n"
+    "# TYPE temperature gauge\n"
+    "temperature 21.5\n";
+
+TEST(ScrapeCollector, PrometheusTextKeepsTypesAndSetsTargetLabels) {
+  Server server;
+  std::string seen_accept;
+  server.http().Get("/metrics", [&](const httplib::Request& req, httplib::Response& res) {
+    seen_accept = req.get_header_value("Accept");
+    res.set_content(kPromText, "text/plain; version=0.0.4");
+  });
+  server.Start();
+  auto e = Endpoint("web", server.url("/metrics"));
+  e.labels = {{"team", "a"}};
+  ScrapeCollector collector({e}, 10s);
+  EXPECT_EQ(collector.name(), "scrape");
+  CollectContext ctx = Now();
+  CollectResult r = collector.Collect(ctx);
+  ASSERT_EQ(r.status, CollectStatus::kOk);
+  EXPECT_NE(seen_accept.find("application/openmetrics-text;version=1.0.0"), std::string::npos);
+
+  const MetricFamily* counter = Family(r, "app_http_requests_total");
+  ASSERT_NE(counter, nullptr);
+  EXPECT_EQ(counter->type, MetricType::kCounter);
+  EXPECT_EQ(counter->help, "Requests served.");
+  ASSERT_EQ(counter->samples.size(), 2u);
+  const Sample& first = counter->samples[0];
+  EXPECT_EQ(first.name, "app_http_requests_total");
+  EXPECT_EQ(LabelValue(first, "endpoint"), "web");
+  EXPECT_EQ(LabelValue(first, "exported_endpoint"), "inner");
+  EXPECT_EQ(LabelValue(first, "team"), "a");
+  EXPECT_EQ(first.value, 1027);
+  EXPECT_EQ(first.timestamp_ms, ctx.wall_ms);
+  EXPECT_EQ(counter->samples[1].timestamp_ms, 1700000000000);  // the body's own timestamp
+  const MetricFamily* gauge = Family(r, "app_temperature");
+  ASSERT_NE(gauge, nullptr);
+  EXPECT_EQ(gauge->type, MetricType::kGauge);
+
+  EXPECT_EQ(Self(r, "metricsd_scrape_up", "web"), 1);
+  EXPECT_EQ(Self(r, "metricsd_scrape_samples", "web"), 3);
+  EXPECT_EQ(Self(r, "metricsd_scrape_body_bytes", "web"), sizeof kPromText - 1);
+  EXPECT_EQ(Self(r, "metricsd_scrape_parse_errors_total", "web"), 0);
+  EXPECT_GT(Self(r, "metricsd_scrape_duration_seconds", "web"), 0);
+  EXPECT_EQ(Family(r, "metricsd_scrape_parse_errors_total")->type, MetricType::kCounter);
+}
+
+TEST(ScrapeCollector, OpenMetricsByContentTypeAndWholeBodyReject) {
+  Server server;
+  server.http().Get("/good", [](const httplib::Request&, httplib::Response& res) {
+    res.set_content(
+        "# TYPE jobs counter\njobs_total 5\njobs_created 1.5e9\n# TYPE up_s gauge\n"
+        "up_s 1 1700000000.5\n# EOF\n",
+        "application/openmetrics-text; version=1.0.0; charset=utf-8");
+  });
+  server.http().Get("/bad", [](const httplib::Request&, httplib::Response& res) {
+    res.set_content("# TYPE jobs counter\njobs_total 5\n",  // no # EOF
+                    "application/openmetrics-text; version=1.0.0");
+  });
+  server.Start();
+  auto good = Endpoint("good", server.url("/good"));
+  good.metric_prefix = "";
+  ScrapeCollector collector({good, Endpoint("bad", server.url("/bad"))}, 10s);
+  CollectResult r = collector.Collect(Now());
+  ASSERT_EQ(r.status, CollectStatus::kOk);
+  const MetricFamily* jobs = Family(r, "jobs");
+  ASSERT_NE(jobs, nullptr);
+  EXPECT_EQ(jobs->type, MetricType::kCounter);
+  ASSERT_EQ(jobs->samples.size(), 2u);
+  const MetricFamily* up = Family(r, "up_s");
+  ASSERT_NE(up, nullptr);
+  EXPECT_EQ(up->samples[0].timestamp_ms, 1700000000500);
+  EXPECT_EQ(Self(r, "metricsd_scrape_up", "good"), 1);
+  EXPECT_EQ(Self(r, "metricsd_scrape_up", "bad"), 0);
+  EXPECT_EQ(Self(r, "metricsd_scrape_parse_errors_total", "bad"), 1);
+  EXPECT_EQ(CountSamples(r, "bad"), 0u);
+}
+
+TEST(ScrapeCollector, NestedJsonGetsPrefixOnceAndEndpointLabel) {
+  Server server;
+  server.http().Get("/status", [](const httplib::Request&, httplib::Response& res) {
+    res.set_content(R"({"requests": 10, "db": {"up": true, "pool": {"idle": 3}}})",
+                    "application/json");
+  });
+  server.Start();
+  ScrapeCollector collector({Endpoint("api", server.url("/status"))}, 10s);
+  CollectResult r = collector.Collect(Now());
+  const MetricFamily* idle = Family(r, "app_db_pool_idle");
+  ASSERT_NE(idle, nullptr);
+  EXPECT_EQ(idle->samples[0].value, 3);
+  EXPECT_EQ(LabelValue(idle->samples[0], "endpoint"), "api");
+  ASSERT_NE(Family(r, "app_db_up"), nullptr);
+  EXPECT_EQ(Family(r, "app_db_up")->samples[0].value, 1);
+  ASSERT_NE(Family(r, "app_requests"), nullptr);
+  EXPECT_EQ(Self(r, "metricsd_scrape_samples", "api"), 3);
+}
+
+TEST(ScrapeCollector, FormatOverrideWinsOverContentType) {
+  Server server;
+  server.http().Get("/m", [](const httplib::Request&, httplib::Response& res) {
+    // Claims JSON but is text exposition.
+    res.set_content("x_total 4\n", "application/json");
+  });
+  server.Start();
+  auto e = Endpoint("o", server.url("/m"));
+  e.format = config::ScrapeFormat::kPrometheusText;
+  ScrapeCollector collector({e}, 10s);
+  CollectResult r = collector.Collect(Now());
+  ASSERT_NE(Family(r, "app_x_total"), nullptr);
+  EXPECT_EQ(Self(r, "metricsd_scrape_up", "o"), 1);
+}
+
+TEST(ScrapeCollector, MalformedLinesAreCountedAndTheRestKept) {
+  Server server;
+  server.http().Get("/m", [](const httplib::Request&, httplib::Response& res) {
+    res.set_content(
+        "good_a 1\nbad{ 2\ngood_b{x=\"y\"} 2\n"
+        "bad_utf8{v=\"\xc3\x28\"} 1\n"  // invalid UTF-8 in a label value
+        "bad_overlong{v=\"\xc0\xaf\"} 1\n"
+        "3starts_with_digit 1\ngood_c 3\n",
+        "text/plain");
+  });
+  server.Start();
+  ScrapeCollector collector({Endpoint("m", server.url("/m"))}, 10s);
+  CollectContext ctx = Now();
+  CollectResult r = collector.Collect(ctx);
+  EXPECT_EQ(Self(r, "metricsd_scrape_up", "m"), 1);
+  EXPECT_EQ(Self(r, "metricsd_scrape_samples", "m"), 3);
+  EXPECT_EQ(Self(r, "metricsd_scrape_parse_errors_total", "m"), 4);
+  EXPECT_NE(Family(r, "app_good_a"), nullptr);
+  EXPECT_NE(Family(r, "app_good_b"), nullptr);
+  EXPECT_NE(Family(r, "app_good_c"), nullptr);
+  EXPECT_EQ(Family(r, "app_bad_utf8"), nullptr);
+  // The counter accumulates across ticks.
+  ctx.steady_now += 10s;
+  r = collector.Collect(ctx);
+  EXPECT_EQ(Self(r, "metricsd_scrape_parse_errors_total", "m"), 8);
+}
+
+TEST(ScrapeCollector, Non2xxAndRedirectLoopFailAndRedirectsAreFollowed) {
+  Server server;
+  std::atomic<int> loop_hits{0};
+  server.http().Get("/500", [](const httplib::Request&, httplib::Response& res) {
+    res.status = 500;
+    res.set_content("a 1\n", "text/plain");
+  });
+  server.http().Get("/loop", [&](const httplib::Request&, httplib::Response& res) {
+    ++loop_hits;
+    res.set_redirect("/loop");
+  });
+  server.http().Get("/moved", [](const httplib::Request&, httplib::Response& res) {
+    res.set_redirect("/final");
+  });
+  server.http().Get("/final", [](const httplib::Request&, httplib::Response& res) {
+    res.set_content("moved_ok 1\n", "text/plain");
+  });
+  server.Start();
+  ScrapeCollector collector(
+      {Endpoint("e500", server.url("/500")), Endpoint("loop", server.url("/loop")),
+       Endpoint("moved", server.url("/moved"))},
+      10s);
+  CollectResult r = collector.Collect(Now());
+  EXPECT_EQ(r.status, CollectStatus::kOk);  // failing targets never fail the collector
+  EXPECT_EQ(Self(r, "metricsd_scrape_up", "e500"), 0);
+  EXPECT_EQ(CountSamples(r, "e500"), 0u);
+  EXPECT_EQ(Self(r, "metricsd_scrape_up", "loop"), 0);
+  EXPECT_LE(loop_hits.load(), 6);  // the first request and at most 5 redirects
+  EXPECT_EQ(Self(r, "metricsd_scrape_up", "moved"), 1);
+  EXPECT_NE(Family(r, "app_moved_ok"), nullptr);
+}
+
+TEST(ScrapeCollector, NeverAnsweringTargetIsCutAtItsTimeoutWithoutDelayingOthers) {
+  RawServer silent([](int fd, const std::atomic<bool>& stop) {
+    RawServer::ReadRequest(fd, stop);
+    while (!stop) {
+      std::this_thread::sleep_for(20ms);  // holds the connection, never answers
+    }
+  });
+  Server good;
+  good.http().Get("/m", [](const httplib::Request&, httplib::Response& res) {
+    res.set_content("fine 1\n", "text/plain");
+  });
+  good.Start();
+  auto slow = Endpoint("slow", silent.url());
+  slow.timeout = 1000ms;
+  ScrapeCollector collector({slow, Endpoint("good", good.url("/m"))}, 10s);
+  CollectResult r = collector.Collect(Now());
+  EXPECT_EQ(Self(r, "metricsd_scrape_up", "slow"), 0);
+  EXPECT_EQ(Self(r, "metricsd_scrape_up", "good"), 1);
+  // The good target finished on its own, before the silent one's timeout cut it.
+  EXPECT_LT(Self(r, "metricsd_scrape_duration_seconds", "good"),
+            Self(r, "metricsd_scrape_duration_seconds", "slow"));
+  EXPECT_GE(Self(r, "metricsd_scrape_duration_seconds", "slow"), 0.9);
+}
+
+TEST(ScrapeCollector, DefaultTimeoutAppliesWithoutConfiguration) {
+  config::EndpointOptions e = Endpoint("x", "http://127.0.0.1:1/");
+  EXPECT_EQ(ScrapeCollector::EffectiveTimeout(e, 60s), 10s);
+  EXPECT_EQ(ScrapeCollector::EffectiveTimeout(e, 2s), 2s);
+  e.interval = 5s;
+  EXPECT_EQ(ScrapeCollector::EffectiveTimeout(e, 60s), 5s);
+  e.timeout = 1500ms;
+  EXPECT_EQ(ScrapeCollector::EffectiveTimeout(e, 60s), 1500ms);
+}
+
+TEST(ScrapeCollector, EndlessBodyIsCutAtTheCap) {
+  RawServer endless([](int fd, const std::atomic<bool>& stop) {
+    if (!RawServer::ReadRequest(fd, stop)) {
+      return;
+    }
+    RawServer::WriteAll(fd, "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\n", stop);
+    std::string chunk;
+    for (int i = 0; i < 1000; ++i) {
+      chunk += "endless_metric{i=\"" + std::to_string(i) + "\"} 1\n";
+    }
+    while (RawServer::WriteAll(fd, chunk, stop)) {
+    }
+  });
+  auto e = Endpoint("endless", endless.url());
+  e.max_body_bytes = 1 << 20;
+  e.timeout = 20s;  // the cap, not the timeout, ends it
+  ScrapeCollector collector({e}, 60s);
+  CollectResult r = collector.Collect(Now());
+  EXPECT_EQ(Self(r, "metricsd_scrape_up", "endless"), 0);
+  EXPECT_EQ(CountSamples(r, "endless"), 0u);
+  EXPECT_LT(Self(r, "metricsd_scrape_duration_seconds", "endless"), 20);
+}
+
+TEST(ScrapeCollector, EndlessTrickleIsCutAtTheTimeout) {
+  RawServer trickle([](int fd, const std::atomic<bool>& stop) {
+    if (!RawServer::ReadRequest(fd, stop)) {
+      return;
+    }
+    RawServer::WriteAll(fd, "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\n", stop);
+    while (!stop && RawServer::WriteAll(fd, "t 1\n", stop)) {
+      std::this_thread::sleep_for(50ms);
+    }
+  });
+  auto e = Endpoint("trickle", trickle.url());
+  e.timeout = 700ms;
+  ScrapeCollector collector({e}, 60s);
+  CollectResult r = collector.Collect(Now());
+  EXPECT_EQ(Self(r, "metricsd_scrape_up", "trickle"), 0);
+  EXPECT_GE(Self(r, "metricsd_scrape_duration_seconds", "trickle"), 0.6);
+}
+
+TEST(ScrapeCollector, HugeBodyIsCutAtTheCap) {
+  Server server;
+  constexpr std::size_t kBody = 200u << 20;
+  server.http().Get("/big", [](const httplib::Request&, httplib::Response& res) {
+    res.set_content_provider(
+        kBody, "text/plain", [](std::size_t offset, std::size_t length, httplib::DataSink& sink) {
+          static const std::string line(64 * 1024, '#');  // comment lines: valid, cheap
+          std::size_t n = std::min(length, line.size());
+          (void)offset;
+          return sink.write(line.data(), n);
+        });
+  });
+  server.Start();
+  auto e = Endpoint("big", server.url("/big"));
+  e.max_body_bytes = 4 << 20;
+  ScrapeCollector collector({e}, 60s);
+  CollectResult r = collector.Collect(Now());
+  EXPECT_EQ(Self(r, "metricsd_scrape_up", "big"), 0);
+  EXPECT_EQ(CountSamples(r, "big"), 0u);
+}
+
+std::string Gzip(const std::string& data) {
+  z_stream z{};
+  deflateInit2(&z, Z_BEST_COMPRESSION, Z_DEFLATED, 31, 9, Z_DEFAULT_STRATEGY);
+  std::string out(deflateBound(&z, data.size()), '\0');
+  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
+  z.avail_in = static_cast<uInt>(data.size());
+  z.next_out = reinterpret_cast<Bytef*>(out.data());
+  z.avail_out = static_cast<uInt>(out.size());
+  deflate(&z, Z_FINISH);
+  out.resize(z.total_out);
+  deflateEnd(&z);
+  return out;
+}
+
+TEST(ScrapeCollector, GzipBombIsCutAtTheCapOnDecodedBytes) {
+  // 256 MiB of newlines compress to about 256 KiB.
+  const std::string bomb = Gzip(std::string(256u << 20, '\n'));
+  ASSERT_LT(bomb.size(), 1u << 20);
+  RawServer server([&bomb](int fd, const std::atomic<bool>& stop) {
+    if (!RawServer::ReadRequest(fd, stop)) {
+      return;
+    }
+    std::string head =
+        "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Encoding: gzip\r\n"
+        "Content-Length: " +
+        std::to_string(bomb.size()) + "\r\n\r\n";
+    RawServer::WriteAll(fd, head, stop) && RawServer::WriteAll(fd, bomb, stop);
+  });
+  auto e = Endpoint("bomb", server.url());
+  e.max_body_bytes = 8 << 20;  // larger than the compressed body, far smaller than decoded
+  ScrapeCollector collector({e}, 60s);
+  CollectResult r = collector.Collect(Now());
+  EXPECT_EQ(Self(r, "metricsd_scrape_up", "bomb"), 0);
+
+  // A small gzip body decodes and parses.
+  const std::string small = Gzip("zipped 7\n");
+  RawServer ok([&small](int fd, const std::atomic<bool>& stop) {
+    if (!RawServer::ReadRequest(fd, stop)) {
+      return;
+    }
+    std::string head =
+        "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Encoding: gzip\r\n"
+        "Content-Length: " +
+        std::to_string(small.size()) + "\r\nConnection: close\r\n\r\n";
+    RawServer::WriteAll(fd, head, stop) && RawServer::WriteAll(fd, small, stop);
+  });
+  ScrapeCollector collector2({Endpoint("zip", ok.url())}, 60s);
+  r = collector2.Collect(Now());
+  EXPECT_EQ(Self(r, "metricsd_scrape_up", "zip"), 1);
+  ASSERT_NE(Family(r, "app_zipped"), nullptr);
+  EXPECT_EQ(Family(r, "app_zipped")->samples[0].value, 7);
+}
+
+TEST(ScrapeCollector, PerEndpointIntervalSkipsTargetsNotDue) {
+  Server server;
+  std::atomic<int> hits{0};
+  server.http().Get("/m", [&](const httplib::Request&, httplib::Response& res) {
+    ++hits;
+    res.set_content("h 1\n", "text/plain");
+  });
+  server.Start();
+  auto e = Endpoint("slowpoke", server.url("/m"));
+  e.interval = 60s;
+  ScrapeCollector collector({e, Endpoint("every", server.url("/m"))}, 10s);
+  CollectContext ctx = Now();
+  CollectResult r = collector.Collect(ctx);
+  EXPECT_EQ(hits.load(), 2);
+  ctx.steady_now += 10s;
+  r = collector.Collect(ctx);
+  EXPECT_EQ(hits.load(), 3);  // only "every"
+  EXPECT_EQ(CountSamples(r, "slowpoke"), 0u);
+  EXPECT_EQ(Self(r, "metricsd_scrape_up", "slowpoke"), 1);  // self-metrics for every target
+  ctx.steady_now += 50s;
+  r = collector.Collect(ctx);
+  EXPECT_EQ(hits.load(), 5);
+}
+
+TEST(ScrapeCollector, AuthAndHeadersAreSent) {
+  Server server;
+  std::string authorization, custom;
+  server.http().Get("/m", [&](const httplib::Request& req, httplib::Response& res) {
+    authorization = req.get_header_value("Authorization");
+    custom = req.get_header_value("X-Tenant");
+    res.set_content("a 1\n", "text/plain");
+  });
+  server.Start();
+  auto e = Endpoint("auth", server.url("/m"));
+  e.auth.bearer_token = "s3cret";
+  e.auth.headers = {{"X-Tenant", "t1"}};
+  ScrapeCollector collector({e}, 10s);
+  CollectResult r = collector.Collect(Now());
+  EXPECT_EQ(Self(r, "metricsd_scrape_up", "auth"), 1);
+  EXPECT_EQ(authorization, "Bearer s3cret");
+  EXPECT_EQ(custom, "t1");
+}
+
+TEST(ScrapeCollector, ConnectionRefusedIsDownAndRecovers) {
+  int port = metricsd::testing::FreePort();
+  ScrapeCollector collector(
+      {Endpoint("later", "http://127.0.0.1:" + std::to_string(port) + "/metrics")}, 10s);
+  CollectResult r = collector.Collect(Now());
+  EXPECT_EQ(Self(r, "metricsd_scrape_up", "later"), 0);
+}
+
+// Counts the sample lines of a Prometheus text body.
+std::size_t CountSampleLines(const std::string& body) {
+  std::size_t n = 0;
+  std::size_t start = 0;
+  while (start < body.size()) {
+    std::size_t end = body.find('\n', start);
+    if (end == std::string::npos) {
+      end = body.size();
+    }
+    std::string_view line(body.data() + start, end - start);
+    if (!line.empty() && line[0] != '#') {
+      ++n;
+    }
+    start = end + 1;
+  }
+  return n;
+}
+
+TEST(ScrapeCollector, RealNodeExporter) {
+  std::string binary = metricsd::testing::FindBinary("prometheus-node-exporter");
+  if (binary.empty()) {
+    binary = metricsd::testing::FindBinary("node_exporter");
+  }
+  if (binary.empty()) {
+    GTEST_SKIP() << "prometheus-node-exporter is not installed";
+  }
+  metricsd::testing::TempDir dir;
+  int port = metricsd::testing::FreePort();
+  // A few collectors whose series set does not change between two scrapes.
+  metricsd::testing::PeerProcess node(
+      {binary, "--web.listen-address=127.0.0.1:" + std::to_string(port),
+       "--web.disable-exporter-metrics", "--collector.disable-defaults", "--collector.meminfo",
+       "--collector.loadavg", "--collector.cpu", "--collector.uname"},
+      dir.path() + "/node.log");
+  ASSERT_TRUE(metricsd::testing::WaitFor([&] { return metricsd::testing::TcpAccepts(port); }, 20s))
+      << node.LogTail();
+  metricsd::testing::HttpReply direct = metricsd::testing::HttpGet("127.0.0.1", port, "/metrics");
+  ASSERT_EQ(direct.status, 200);
+
+  auto e = Endpoint("node", "http://127.0.0.1:" + std::to_string(port) + "/metrics");
+  e.metric_prefix = "";
+  ScrapeCollector collector({e}, 10s);
+  CollectResult r = collector.Collect(Now());
+  ASSERT_EQ(Self(r, "metricsd_scrape_up", "node"), 1);
+  EXPECT_EQ(Self(r, "metricsd_scrape_parse_errors_total", "node"), 0);
+  EXPECT_EQ(CountSamples(r, "node"), CountSampleLines(direct.body));
+  EXPECT_EQ(Self(r, "metricsd_scrape_samples", "node"), CountSampleLines(direct.body));
+
+  // node_memory_MemTotal_bytes never changes: same value both ways.
+  double expected = std::nan("");
+  std::size_t at = direct.body.find("\nnode_memory_MemTotal_bytes ");
+  ASSERT_NE(at, std::string::npos);
+  expected = std::stod(direct.body.substr(at + 28, direct.body.find('\n', at + 1) - at - 28));
+  const MetricFamily* total = Family(r, "node_memory_MemTotal_bytes");
+  ASSERT_NE(total, nullptr);
+  EXPECT_EQ(total->type, MetricType::kGauge);
+  EXPECT_EQ(total->samples[0].value, expected);
+  EXPECT_EQ(LabelValue(total->samples[0], "endpoint"), "node");
+  const MetricFamily* cpu = Family(r, "node_cpu_seconds_total");
+  ASSERT_NE(cpu, nullptr);
+  EXPECT_EQ(cpu->type, MetricType::kCounter);
+}
+
+}  // namespace
+}  // namespace metricsd

@@ -1,0 +1,108 @@
+// End-to-end: the metricsd binary scrapes an in-test HTTP target configured under
+// `endpoints` and serves the scraped series, labelled with the endpoint, on /metrics; -once
+// includes one scrape.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <httplib.h>
+
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "support/process.h"
+
+namespace metricsd {
+namespace {
+
+using ::testing::HasSubstr;
+using namespace std::chrono_literals;
+using testing::ChildProcess;
+using testing::HttpGet;
+using testing::TempDir;
+using testing::WaitFor;
+
+const std::string kBinary = METRICSD_BINARY;
+
+std::map<std::string, std::optional<std::string>> CleanEnv() {
+  std::map<std::string, std::optional<std::string>> env;
+  for (const char* name :
+       {"MC_SERVER_HOST", "MC_SERVER_PORT", "MC_COLLECTOR_INTERVAL", "MC_SHIPPER_TYPE",
+        "MC_SHIPPER_ENDPOINT", "MC_LOG_LEVEL", "MC_LOG_FORMAT", "MC_TLS_ENABLED", "HOST_PROC",
+        "HOST_SYS", "HOST_ROOT", "http_proxy", "HTTP_PROXY"}) {
+    env[name] = std::nullopt;
+  }
+  env["no_proxy"] = "127.0.0.1,localhost";
+  return env;
+}
+
+class Target {
+ public:
+  Target() {
+    server_.Get("/metrics", [](const httplib::Request&, httplib::Response& res) {
+      res.set_content(
+          "# TYPE orders_total counter\norders_total{shop=\"x\"} 42\n"
+          "# TYPE queue_depth gauge\nqueue_depth 7\n",
+          "text/plain; version=0.0.4");
+    });
+    port_ = server_.bind_to_any_port("127.0.0.1");
+    thread_ = std::thread([this] { server_.listen_after_bind(); });
+    WaitFor([this] { return server_.is_running(); }, 10s);
+  }
+  ~Target() {
+    server_.stop();
+    thread_.join();
+  }
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_) + "/metrics"; }
+
+ private:
+  httplib::Server server_;
+  int port_ = 0;
+  std::thread thread_;
+};
+
+std::string Config(int port, const std::string& target_url) {
+  return R"({"server":{"host":"127.0.0.1","port":)" + std::to_string(port) +
+         R"(},"collector":{"interval_seconds":1},"endpoints":[{"name":"shop","url":")" +
+         target_url + R"(","labels":{"team":"t1"}},)" +
+         R"({"name":"dead","url":"http://127.0.0.1:1/metrics","timeout":"500ms"}]})";
+}
+
+TEST(ScrapeE2e, DaemonServesScrapedSeriesWithEndpointLabel) {
+  Target target;
+  TempDir dir;
+  int port = testing::FreePort();
+  std::string config = dir.Write("config.json", Config(port, target.url()));
+  ChildProcess daemon(kBinary, {"-config", config}, CleanEnv(), dir.path());
+  std::string metrics;
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        metrics = HttpGet("127.0.0.1", port, "/metrics").body;
+        return metrics.find("app_orders_total{") != std::string::npos;
+      },
+      20s))
+      << daemon.Stderr() << "\n"
+      << metrics;
+  EXPECT_THAT(metrics, HasSubstr("# TYPE app_orders_total counter"));
+  EXPECT_THAT(metrics, HasSubstr(R"(app_orders_total{endpoint="shop",shop="x",team="t1"} 42)"));
+  EXPECT_THAT(metrics, HasSubstr(R"(app_queue_depth{endpoint="shop",team="t1"} 7)"));
+  EXPECT_THAT(metrics, HasSubstr(R"(metricsd_scrape_up{endpoint="shop"} 1)"));
+  EXPECT_THAT(metrics, HasSubstr(R"(metricsd_scrape_up{endpoint="dead"} 0)"));
+  EXPECT_THAT(metrics, HasSubstr(R"(metricsd_collector_up{collector="scrape"} 1)"));
+  // System collectors keep running next to the scrapes.
+  EXPECT_THAT(metrics, HasSubstr("metricsd_collector_up{collector=\"memory\"}"));
+
+  auto health = nlohmann::json::parse(HttpGet("127.0.0.1", port, "/health").body);
+  EXPECT_EQ(health["collectors"]["scrape"]["status"], "ok");
+}
+
+TEST(ScrapeE2e, OnceIncludesOneScrape) {
+  Target target;
+  TempDir dir;
+  std::string config = dir.Write("config.json", Config(testing::FreePort(), target.url()));
+  ChildProcess once(kBinary, {"-once", "-config", config}, CleanEnv(), dir.path());
+  ASSERT_EQ(once.Wait(30s), 0) << once.Stderr();
+  EXPECT_THAT(once.Stdout(),
+              HasSubstr(R"(app_orders_total{endpoint="shop",shop="x",team="t1"} 42)"));
+}
+
+}  // namespace
+}  // namespace metricsd
