@@ -199,8 +199,11 @@ TEST_F(ShipperQueueTest, BacklogAfterAnOutageIsMergedAndCatchesUp) {
   EXPECT_EQ(stats.memory_samples, 0U);
   EXPECT_GT(stats.disk_bytes, 0U);
   shipper.Fallback(Answer(SendResult::Ok()));
-  Tick();
-  ASSERT_TRUE(WaitUntil([&] { return shipper.delivered().size() == 1000; }));
+  // Keep ticking: the sender may still be finishing the failed send when the clock moves.
+  ASSERT_TRUE(WaitUntil([&] {
+    Tick();
+    return shipper.delivered().size() == 1000;
+  }));
   EXPECT_EQ(shipper.delivered(), Range(0, 1000));
   EXPECT_LE(shipper.ok_requests(), 3);  // 100 queued batches, merged up to 1000 samples
 }
@@ -227,8 +230,11 @@ TEST_F(ShipperQueueTest, LongOutageKeepsMemoryBoundedAndDiskCapped) {
   EXPECT_EQ(static_cast<double>(stats.pending_samples) + evicted, kBatches * kPerBatch);
 
   shipper.Fallback(Answer(SendResult::Ok()));
-  Tick();
-  ASSERT_TRUE(WaitUntil([&] { return queue_->QueueStats().pending_samples == 0; }));
+  // Keep ticking: the sender may still be finishing the failed send when the clock moves.
+  ASSERT_TRUE(WaitUntil([&] {
+    Tick();
+    return queue_->QueueStats().pending_samples == 0;
+  }));
   const auto delivered = shipper.delivered();
   EXPECT_EQ(static_cast<double>(delivered.size()) + evicted, kBatches * kPerBatch);
   EXPECT_TRUE(std::is_sorted(delivered.begin(), delivered.end()));
@@ -305,8 +311,11 @@ TEST_F(ShipperQueueTest, HealthDegradesOnlyWhileDataWaitsTooLong) {
   EXPECT_TRUE(health.disk_ok);
 
   shipper.Fallback(Answer(SendResult::Ok()));
-  Tick();
-  ASSERT_TRUE(WaitUntil([&] { return queue_->QueueStats().pending_samples == 0; }));
+  // Keep ticking: the sender may still be finishing the failed send when the clock moves.
+  ASSERT_TRUE(WaitUntil([&] {
+    Tick();
+    return queue_->QueueStats().pending_samples == 0;
+  }));
   health = queue_->Health(seconds(60));
   EXPECT_FALSE(health.degraded);
   EXPECT_TRUE(health.last_success_ms.has_value());
