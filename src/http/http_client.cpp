@@ -143,7 +143,10 @@ Status ValidateHttpAuth(const config::HttpAuth& auth, std::string_view key_prefi
                "\"" + auth.bearer_token_file + "\" is empty");
     }
   }
-  for (const auto& [name, value] : auth.headers) {
+  for (const auto& header : auth.headers) {
+    // Named copies of the pair: lambdas cannot capture structured bindings before C++20 in clang.
+    const std::string& name = header.first;
+    const std::string& value = header.second;
     std::string key = prefix + ".headers." + name;
     if (!IsHeaderName(name)) {
       AddError(errors, key, "not a valid header name");
