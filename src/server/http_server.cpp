@@ -8,7 +8,8 @@
 
 namespace metricsd {
 
-HttpServer::HttpServer(const ServerHandlers& handlers) : server_(std::make_unique<httplib::Server>()) {
+HttpServer::HttpServer(const ServerHandlers& handlers)
+    : server_(std::make_unique<httplib::Server>()) {
   // Probes and one Prometheus: two workers are plenty and keep the footprint small.
   server_->new_task_queue = [] { return new httplib::ThreadPool(2); };
   // Only SO_REUSEADDR: the library default adds SO_REUSEPORT, which would let a second
