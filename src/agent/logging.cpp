@@ -13,41 +13,11 @@
 #include <mutex>
 #include <string>
 
+#include "formats/http_json_encoder.h"
+
 namespace metricsd {
 
 namespace {
-
-void AppendJsonString(std::string_view text, std::string& out) {
-  out += '"';
-  for (unsigned char c : text) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (c < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", c);
-          out += buf;
-        } else {
-          out += static_cast<char>(c);
-        }
-    }
-  }
-  out += '"';
-}
 
 class JsonLinesSink final : public spdlog::sinks::base_sink<std::mutex> {
  protected:
@@ -68,7 +38,8 @@ class JsonLinesSink final : public spdlog::sinks::base_sink<std::mutex> {
     auto level = spdlog::level::to_string_view(msg.level);
     line_.append(level.data(), level.size());
     line_ += "\",\"msg\":";
-    AppendJsonString(std::string_view(msg.payload.data(), msg.payload.size()), line_);
+    // Same escaping as the HTTP JSON payload: quotes, controls, invalid UTF-8 made safe.
+    formats::AppendJsonString(line_, std::string_view(msg.payload.data(), msg.payload.size()));
     line_ += "}\n";
     std::fwrite(line_.data(), 1, line_.size(), stderr);
   }
