@@ -23,6 +23,7 @@
 #include "core/duration.h"
 #include "core/version.h"
 #include "formats/prometheus_text_writer.h"
+#include "http/tls_setup.h"
 #include "queue/data_dir.h"
 #include "shippers/shipper_factory.h"
 
@@ -73,6 +74,14 @@ Status ValidateShippers(const config::Config& config) {
       MakeShipper(options, ShipperKey(options));
     } catch (const std::exception& e) {
       return Error{e.what()};
+    }
+  }
+  // Scrape targets share the TLS code: check their settings as strictly, at start-up.
+  for (std::size_t i = 0; i < config.endpoints.size(); ++i) {
+    Status tls = http::ValidateTlsOptions(config.endpoints[i].tls,
+                                          "endpoints[" + std::to_string(i) + "].tls");
+    if (!tls.ok()) {
+      return tls;
     }
   }
   return {};

@@ -31,9 +31,9 @@ struct ProcessInfo {
   std::string config_source;
 };
 
-// Builds every configured shipper once, without queues or threads, so that options only a
-// real client can check (cipher names, key/certificate pairs) are reported at start-up and
-// by -check-config. Errors name the key.
+// Builds every configured shipper once, without queues or threads, and checks every scrape
+// target's TLS settings, so that options only a real client can check (cipher names,
+// key/certificate pairs) are reported at start-up and by -check-config. Errors name the key.
 Status ValidateShippers(const config::Config& config);
 
 // Every collector metricsd has, as the config enables them. Adding a collector is one

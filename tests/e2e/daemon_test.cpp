@@ -123,6 +123,19 @@ TEST(Daemon, InvalidConfigExitsNonZeroBeforeBinding) {
   EXPECT_FALSE(Serving(port));
 }
 
+TEST(Daemon, UnknownCipherOfAScrapeTargetIsAConfigError) {
+  TempDir dir;
+  std::string config =
+      dir.Write("c.json", R"({"endpoints":[{"name":"a","url":"https://127.0.0.1:1/metrics",
+                    "tls":{"enabled":true,"cipher_suites":["TLS_BOGUS"]}}]})");
+  ChildProcess check(kBinary, {"-check-config", "-config", config}, CleanEnv(), dir.path());
+  EXPECT_EQ(check.Wait(5s), 1);
+  EXPECT_THAT(check.Stderr(), HasSubstr("endpoints[0].tls.cipher_suites[0]"));
+  ChildProcess daemon(kBinary, {"-config", config}, CleanEnv(), dir.path());
+  EXPECT_EQ(daemon.Wait(5s), 1);
+  EXPECT_THAT(daemon.Stderr(), HasSubstr("TLS_BOGUS"));
+}
+
 TEST(Daemon, UnparsableEnvironmentIsAnError) {
   TempDir dir;
   auto env = CleanEnv();
