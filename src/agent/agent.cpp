@@ -286,14 +286,15 @@ std::string Agent::RenderMetrics() const {
   }
   std::string out;
   out.reserve(64 * 1024);
+  std::vector<MetricFamily> self = SelfMetrics(clock_.WallMillis());
+  std::vector<std::span<const MetricFamily>> parts{self};
   if (snapshot) {
-    AppendPrometheusText(*snapshot, out);
+    parts.emplace_back(*snapshot);
   }
   if (scraped) {
-    AppendPrometheusText(*scraped, out);
+    parts.emplace_back(*scraped);
   }
-  std::vector<MetricFamily> self = SelfMetrics(clock_.WallMillis());
-  AppendPrometheusText(self, out);
+  AppendPrometheusText(parts, out);
   return out;
 }
 

@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
-#include <numeric>
 #include <vector>
 
 namespace metricsd {
@@ -105,16 +104,26 @@ void AppendDouble(double value, std::string& out) {
 }
 
 void AppendPrometheusText(std::span<const MetricFamily> families, std::string& out) {
-  // Group families by header name, keeping first-seen order within a name.
-  std::vector<std::size_t> order(families.size());
-  std::iota(order.begin(), order.end(), 0);
-  std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
-    return HeaderName(families[a]) < HeaderName(families[b]);
+  const std::span<const MetricFamily> parts[] = {families};
+  AppendPrometheusText(std::span<const std::span<const MetricFamily>>(parts), out);
+}
+
+void AppendPrometheusText(std::span<const std::span<const MetricFamily>> parts, std::string& out) {
+  // Group families by header name across every part, keeping first-seen order within a
+  // name: the format allows one HELP/TYPE block per name.
+  std::vector<const MetricFamily*> order;
+  for (std::span<const MetricFamily> part : parts) {
+    for (const MetricFamily& family : part) {
+      order.push_back(&family);
+    }
+  }
+  std::stable_sort(order.begin(), order.end(), [](const MetricFamily* a, const MetricFamily* b) {
+    return HeaderName(*a) < HeaderName(*b);
   });
   std::string_view previous;
   bool have_previous = false;
-  for (std::size_t index : order) {
-    const MetricFamily& family = families[index];
+  for (const MetricFamily* family_ptr : order) {
+    const MetricFamily& family = *family_ptr;
     if (family.samples.empty()) {
       continue;
     }

@@ -20,6 +20,10 @@ inline constexpr std::string_view kPrometheusTextContentType =
 // Appends to `out`; reuses its capacity.
 void AppendPrometheusText(std::span<const MetricFamily> families, std::string& out);
 
+// The same for several lists at once (e.g. system, scraped and self metrics), grouped
+// across all of them so that a name shared between lists gets one header.
+void AppendPrometheusText(std::span<const std::span<const MetricFamily>> parts, std::string& out);
+
 // Shortest round-trip decimal; "NaN", "+Inf", "-Inf" for the special values.
 void AppendDouble(double value, std::string& out);
 
