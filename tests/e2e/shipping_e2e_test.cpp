@@ -193,6 +193,52 @@ TEST(Shipping, ClientCertificateRotatesOnSighup) {
       << daemon.Stderr();
 }
 
+// Scrape a real Prometheus server's own /metrics and remote-write what was read back into it:
+// the series arrive with the endpoint label, names kept (empty prefix), values intact.
+TEST(Shipping, ScrapedPrometheusMetricsLandInPrometheus) {
+  if (!Prometheus::Available()) GTEST_SKIP() << "prometheus is not installed";
+  TempDir dir;
+  Prometheus prometheus(dir, "self", testing::FreePort());
+  ASSERT_TRUE(prometheus.Start());
+  int port = testing::FreePort();
+  std::string config = dir.Write(
+      "c.json", R"({"server":{"host":"127.0.0.1","port":)" + std::to_string(port) +
+                    R"(},"collector":{"interval_seconds":1,"enable_cpu":false,"enable_memory":false,
+                    "enable_disk":false,"enable_network":false,"enable_host":false,
+                    "enable_pressure":false},"data_dir":")" +
+                    dir.path() + R"(/data",
+                    "endpoints":[{"name":"prom","url":"http://127.0.0.1:)" +
+                    std::to_string(prometheus.port()) + R"(/metrics","metric_prefix":""}],
+                    "shipper":{"type":"prometheus_remote_write","endpoint":")" +
+                    prometheus.url() + R"("}})");
+  ChildProcess daemon(METRICSD_BINARY, {"-config", config}, CleanEnv(), dir.path());
+  httplib::Client client("127.0.0.1", prometheus.port());
+  auto query = [&](const std::string& promql) -> nlohmann::json {
+    auto res = client.Get("/api/v1/query", httplib::Params{{"query", promql}}, httplib::Headers{});
+    return res && res->status == 200 ? nlohmann::json::parse(res->body)["data"]["result"]
+                                     : nlohmann::json::array();
+  };
+  ASSERT_TRUE(
+      WaitFor([&] { return !query(R"(prometheus_build_info{endpoint="prom"})").empty(); }, 30s))
+      << daemon.Stderr();
+  auto build_info = query(R"(prometheus_build_info{endpoint="prom"})");
+  ASSERT_EQ(build_info.size(), 1u);
+  EXPECT_EQ(build_info[0]["value"][1], "1");
+  EXPECT_TRUE(build_info[0]["metric"].contains("version"));
+  // Every series of a scrape landed: at least as many as metricsd counted in one scrape.
+  std::string metrics = HttpGet("127.0.0.1", port, "/metrics").body;
+  std::string key = "\nmetricsd_scrape_samples{endpoint=\"prom\"} ";
+  std::size_t at = metrics.find(key);
+  ASSERT_NE(at, std::string::npos) << metrics;
+  double scraped = std::stod(metrics.substr(at + key.size()));
+  EXPECT_GT(scraped, 100);
+  auto count = query(R"(count({endpoint="prom"}))");
+  ASSERT_EQ(count.size(), 1u);
+  EXPECT_GE(std::stod(count[0]["value"][1].get<std::string>()), scraped);
+  // Counters stay counters: a _total series is there under its own name.
+  EXPECT_FALSE(query(R"(prometheus_http_requests_total{endpoint="prom"})").empty());
+}
+
 // An in-test receiver that answers with a scripted status and counts requests.
 class ScriptedReceiver {
  public:
