@@ -26,24 +26,13 @@ std::string ConfigJson(int port, int interval = 1, const std::string& extra = ""
 }
 
 // Environment that keeps the host's MC_* and HOST_* settings out of the test.
-std::map<std::string, std::optional<std::string>> CleanEnv() {
-  std::map<std::string, std::optional<std::string>> env;
-  for (const char* name :
-       {"MC_SERVER_HOST", "MC_SERVER_PORT", "MC_COLLECTOR_INTERVAL", "MC_SHIPPER_TYPE",
-        "MC_SHIPPER_ENDPOINT", "MC_LOG_LEVEL", "MC_LOG_FORMAT", "MC_TLS_ENABLED", "HOST_PROC",
-        "HOST_SYS", "HOST_ROOT"}) {
-    env[name] = std::nullopt;
-  }
-  return env;
-}
-
 bool Serving(int port) { return HttpGet("127.0.0.1", port, "/health").status == 200; }
 
 TEST(Daemon, ServesHealthAndMetrics) {
   TempDir dir;
   int port = testing::FreePort();
   std::string config = dir.Write("config.json", ConfigJson(port));
-  ChildProcess daemon(kBinary, {"-config", config}, CleanEnv(), dir.path());
+  ChildProcess daemon(kBinary, {"-config", config}, testing::MetricsdTestEnv(), dir.path());
   ASSERT_TRUE(WaitFor([&] { return Serving(port); }, 10s)) << daemon.Stderr();
 
   auto health = HttpGet("127.0.0.1", port, "/health");
@@ -83,7 +72,7 @@ TEST(Daemon, ReloadsOnSighupAndKeepsRunningOnABadConfig) {
   TempDir dir;
   int port = testing::FreePort();
   std::string config = dir.Write("config.json", ConfigJson(port, 1));
-  ChildProcess daemon(kBinary, {"-config", config}, CleanEnv(), dir.path());
+  ChildProcess daemon(kBinary, {"-config", config}, testing::MetricsdTestEnv(), dir.path());
   ASSERT_TRUE(WaitFor([&] { return Serving(port); }, 10s)) << daemon.Stderr();
 
   dir.Write("config.json", ConfigJson(port, 2, R"(,"global_labels":{"cluster":"eu1"})"));
@@ -114,7 +103,7 @@ TEST(Daemon, InvalidConfigExitsNonZeroBeforeBinding) {
           port, 1,
           R"(,"shipper":{"type":"prometheus_remote_write","endpoint":"http://h/","tls":{"min_version":"TLS1.9"}})"));
   auto started = std::chrono::steady_clock::now();
-  ChildProcess daemon(kBinary, {"-config", config}, CleanEnv(), dir.path());
+  ChildProcess daemon(kBinary, {"-config", config}, testing::MetricsdTestEnv(), dir.path());
   auto status = daemon.Wait(5s);
   ASSERT_TRUE(status.has_value());
   EXPECT_EQ(*status, 1);  // a normal exit with code 1, not a signal
@@ -128,17 +117,18 @@ TEST(Daemon, UnknownCipherOfAScrapeTargetIsAConfigError) {
   std::string config =
       dir.Write("c.json", R"({"endpoints":[{"name":"a","url":"https://127.0.0.1:1/metrics",
                     "tls":{"enabled":true,"cipher_suites":["TLS_BOGUS"]}}]})");
-  ChildProcess check(kBinary, {"-check-config", "-config", config}, CleanEnv(), dir.path());
+  ChildProcess check(kBinary, {"-check-config", "-config", config}, testing::MetricsdTestEnv(),
+                     dir.path());
   EXPECT_EQ(check.Wait(5s), 1);
   EXPECT_THAT(check.Stderr(), HasSubstr("endpoints[0].tls.cipher_suites[0]"));
-  ChildProcess daemon(kBinary, {"-config", config}, CleanEnv(), dir.path());
+  ChildProcess daemon(kBinary, {"-config", config}, testing::MetricsdTestEnv(), dir.path());
   EXPECT_EQ(daemon.Wait(5s), 1);
   EXPECT_THAT(daemon.Stderr(), HasSubstr("TLS_BOGUS"));
 }
 
 TEST(Daemon, UnparsableEnvironmentIsAnError) {
   TempDir dir;
-  auto env = CleanEnv();
+  auto env = testing::MetricsdTestEnv();
   env["MC_SERVER_PORT"] = "eighty";
   ChildProcess daemon(kBinary, {"-config", dir.Write("c.json", "{}")}, env, dir.path());
   EXPECT_EQ(daemon.Wait(5s), 1);
@@ -149,9 +139,9 @@ TEST(Daemon, PortInUseIsAFatalStartupError) {
   TempDir dir;
   int port = testing::FreePort();
   std::string config = dir.Write("config.json", ConfigJson(port));
-  ChildProcess first(kBinary, {"-config", config}, CleanEnv(), dir.path());
+  ChildProcess first(kBinary, {"-config", config}, testing::MetricsdTestEnv(), dir.path());
   ASSERT_TRUE(WaitFor([&] { return Serving(port); }, 10s)) << first.Stderr();
-  ChildProcess second(kBinary, {"-config", config}, CleanEnv(), dir.path());
+  ChildProcess second(kBinary, {"-config", config}, testing::MetricsdTestEnv(), dir.path());
   EXPECT_EQ(second.Wait(5s), 3);
   EXPECT_THAT(second.Stderr(), HasSubstr("cannot listen on 127.0.0.1:" + std::to_string(port)));
 }
@@ -159,7 +149,7 @@ TEST(Daemon, PortInUseIsAFatalStartupError) {
 TEST(Daemon, EmbeddedDefaultWhenNoConfigExists) {
   TempDir dir;  // empty working directory: no config.json
   int port = testing::FreePort();
-  auto env = CleanEnv();
+  auto env = testing::MetricsdTestEnv();
   env["MC_SERVER_PORT"] = std::to_string(port);
   env["MC_SERVER_HOST"] = "127.0.0.1";
   ChildProcess daemon(kBinary, {}, env, dir.path());
@@ -174,7 +164,7 @@ TEST(Daemon, ConfigJsonInWorkingDirectoryIsPickedUp) {
   TempDir dir;
   int port = testing::FreePort();
   dir.Write("config.json", ConfigJson(port));
-  ChildProcess daemon(kBinary, {}, CleanEnv(), dir.path());
+  ChildProcess daemon(kBinary, {}, testing::MetricsdTestEnv(), dir.path());
   ASSERT_TRUE(WaitFor([&] { return Serving(port); }, 10s)) << daemon.Stderr();
   EXPECT_THAT(daemon.Stderr(), HasSubstr("configuration config.json"));
 }
@@ -184,14 +174,16 @@ TEST(Cli, CheckConfigPrintsRedactedConfig) {
   std::string config = dir.Write(
       "c.json",
       R"({"shipper":{"type":"http_json","endpoint":"http://h/","basic_auth":{"username":"u","password":"hunter2"}},"colector":{}})");
-  ChildProcess check(kBinary, {"-check-config", "-config", config}, CleanEnv(), dir.path());
+  ChildProcess check(kBinary, {"-check-config", "-config", config}, testing::MetricsdTestEnv(),
+                     dir.path());
   EXPECT_EQ(check.Wait(5s), 0);
   EXPECT_THAT(check.Stdout(), HasSubstr("\"endpoint\": \"http://h/\""));
   EXPECT_THAT(check.Stdout(), Not(HasSubstr("hunter2")));
   EXPECT_THAT(check.Stderr(), HasSubstr("unknown configuration key \"colector\""));
 
   std::string bad = dir.Write("bad.json", R"({"collector":{"interval_seconds":-1}})");
-  ChildProcess check_bad(kBinary, {"--check-config", "--config=" + bad}, CleanEnv(), dir.path());
+  ChildProcess check_bad(kBinary, {"--check-config", "--config=" + bad}, testing::MetricsdTestEnv(),
+                         dir.path());
   EXPECT_EQ(check_bad.Wait(5s), 1);
   EXPECT_THAT(check_bad.Stderr(), HasSubstr("collector.interval_seconds"));
 }
@@ -199,7 +191,7 @@ TEST(Cli, CheckConfigPrintsRedactedConfig) {
 TEST(Cli, OncePrintsOneCycleAndExits) {
   TempDir dir;
   std::string config = dir.Write("c.json", "{}");
-  ChildProcess once(kBinary, {"-once", "-config", config}, CleanEnv(), dir.path());
+  ChildProcess once(kBinary, {"-once", "-config", config}, testing::MetricsdTestEnv(), dir.path());
   EXPECT_EQ(once.Wait(20s), 0) << once.Stderr();
 }
 
@@ -222,7 +214,7 @@ TEST(Logging, JsonLinesWhenConfigured) {
   TempDir dir;
   int port = testing::FreePort();
   std::string config = dir.Write("config.json", ConfigJson(port, 1, R"(,"log_format":"json")"));
-  ChildProcess daemon(kBinary, {"-config", config}, CleanEnv(), dir.path());
+  ChildProcess daemon(kBinary, {"-config", config}, testing::MetricsdTestEnv(), dir.path());
   ASSERT_TRUE(WaitFor([&] { return Serving(port); }, 10s)) << daemon.Stderr();
   std::string log = daemon.Stderr();
   std::string first_line = log.substr(0, log.find('\n'));

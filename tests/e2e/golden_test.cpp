@@ -21,12 +21,11 @@ TEST(Golden, OnceOnFixtures) {
       "c.json",
       R"({"collector":{"filesystems":{"mountpoint_include":"^/golden-excludes-every-mount$"}}})");
   std::string fixtures = METRICSD_FIXTURES_DIR;
-  testing::ChildProcess once(METRICSD_BINARY, {"-once", "-config", config},
-                             {{"HOST_PROC", fixtures + "/proc"},
-                              {"HOST_SYS", fixtures + "/sys"},
-                              {"HOST_ROOT", fixtures + "/root"},
-                              {"MC_COLLECTOR_INTERVAL", std::nullopt}},
-                             dir.path());
+  auto env = testing::MetricsdTestEnv();
+  env["HOST_PROC"] = fixtures + "/proc";
+  env["HOST_SYS"] = fixtures + "/sys";
+  env["HOST_ROOT"] = fixtures + "/root";
+  testing::ChildProcess once(METRICSD_BINARY, {"-once", "-config", config}, env, dir.path());
   ASSERT_EQ(once.Wait(20s), 0) << once.Stderr();
   std::string golden_path = std::string(METRICSD_SOURCE_DIR) + "/tests/golden/once-fixtures.txt";
   const char* update = std::getenv("UPDATE_GOLDEN");

@@ -18,9 +18,7 @@ using testing::TempDir;
 using testing::WaitFor;
 
 std::map<std::string, std::optional<std::string>> Env(const std::string& script) {
-  std::map<std::string, std::optional<std::string>> env{{"MC_SERVER_PORT", std::nullopt},
-                                                        {"MC_SHIPPER_TYPE", std::nullopt},
-                                                        {"MC_SHIPPER_ENDPOINT", std::nullopt}};
+  auto env = testing::MetricsdTestEnv();
   if (!script.empty()) env["METRICSD_FAKE_NVML_SCRIPT"] = script;
   return env;
 }

@@ -22,18 +22,6 @@ using testing::WaitFor;
 
 const std::string kBinary = METRICSD_BINARY;
 
-std::map<std::string, std::optional<std::string>> CleanEnv() {
-  std::map<std::string, std::optional<std::string>> env;
-  for (const char* name :
-       {"MC_SERVER_HOST", "MC_SERVER_PORT", "MC_COLLECTOR_INTERVAL", "MC_SHIPPER_TYPE",
-        "MC_SHIPPER_ENDPOINT", "MC_LOG_LEVEL", "MC_LOG_FORMAT", "MC_TLS_ENABLED", "HOST_PROC",
-        "HOST_SYS", "HOST_ROOT", "http_proxy", "HTTP_PROXY"}) {
-    env[name] = std::nullopt;
-  }
-  env["no_proxy"] = "127.0.0.1,localhost";
-  return env;
-}
-
 class Target {
  public:
   Target() {
@@ -71,7 +59,7 @@ TEST(ScrapeE2e, DaemonServesScrapedSeriesWithEndpointLabel) {
   TempDir dir;
   int port = testing::FreePort();
   std::string config = dir.Write("config.json", Config(port, target.url()));
-  ChildProcess daemon(kBinary, {"-config", config}, CleanEnv(), dir.path());
+  ChildProcess daemon(kBinary, {"-config", config}, testing::MetricsdTestEnv(), dir.path());
   std::string metrics;
   ASSERT_TRUE(WaitFor(
       [&] {
@@ -98,7 +86,7 @@ TEST(ScrapeE2e, OnceIncludesOneScrape) {
   Target target;
   TempDir dir;
   std::string config = dir.Write("config.json", Config(testing::FreePort(), target.url()));
-  ChildProcess once(kBinary, {"-once", "-config", config}, CleanEnv(), dir.path());
+  ChildProcess once(kBinary, {"-once", "-config", config}, testing::MetricsdTestEnv(), dir.path());
   ASSERT_EQ(once.Wait(30s), 0) << once.Stderr();
   EXPECT_THAT(once.Stdout(),
               HasSubstr(R"(app_orders_total{endpoint="shop",shop="x",team="t1"} 42)"));

@@ -24,17 +24,6 @@ using testing::PeerProcess;
 using testing::TempDir;
 using testing::WaitFor;
 
-std::map<std::string, std::optional<std::string>> CleanEnv() {
-  std::map<std::string, std::optional<std::string>> env;
-  for (const char* name :
-       {"MC_SERVER_HOST", "MC_SERVER_PORT", "MC_COLLECTOR_INTERVAL", "MC_SHIPPER_TYPE",
-        "MC_SHIPPER_ENDPOINT", "MC_LOG_LEVEL", "MC_LOG_FORMAT", "MC_TLS_ENABLED", "MC_DATA_DIR",
-        "HOST_PROC", "HOST_SYS", "HOST_ROOT"}) {
-    env[name] = std::nullopt;
-  }
-  return env;
-}
-
 // A real Prometheus accepting remote write, on a fixed port and storage directory so that
 // it can be stopped and started again.
 class Prometheus {
@@ -107,8 +96,9 @@ TEST(Shipping, NoSampleLostThroughOutageAndKill9) {
           flaky.url() + R"(","timeout":"2s","queue":{"min_backoff":"200ms","max_backoff":"1s"}},
                     {"name":"steady","type":"prometheus_remote_write","endpoint":")" +
           steady.url() + R"("}]})");
-  auto daemon = std::make_unique<ChildProcess>(
-      METRICSD_BINARY, std::vector<std::string>{"-config", config}, CleanEnv(), dir.path());
+  auto daemon =
+      std::make_unique<ChildProcess>(METRICSD_BINARY, std::vector<std::string>{"-config", config},
+                                     testing::MetricsdTestEnv(), dir.path());
   ASSERT_TRUE(WaitFor([&] { return Health(port)["ready"] == true; }, 10s)) << daemon->Stderr();
   std::this_thread::sleep_for(3s);
 
@@ -118,8 +108,9 @@ TEST(Shipping, NoSampleLostThroughOutageAndKill9) {
   EXPECT_GT(Health(port)["shippers"]["flaky"]["pending_samples"].get<long long>(), 0);
   daemon->Signal(SIGKILL);  // crash in the middle of the outage
   daemon->Wait(5s);
-  daemon = std::make_unique<ChildProcess>(
-      METRICSD_BINARY, std::vector<std::string>{"-config", config}, CleanEnv(), dir.path());
+  daemon =
+      std::make_unique<ChildProcess>(METRICSD_BINARY, std::vector<std::string>{"-config", config},
+                                     testing::MetricsdTestEnv(), dir.path());
   ASSERT_TRUE(WaitFor([&] { return Health(port)["ready"] == true; }, 10s)) << daemon->Stderr();
   std::this_thread::sleep_until(outage_started + 32s);
   ASSERT_TRUE(flaky.Start());
@@ -172,7 +163,7 @@ TEST(Shipping, ClientCertificateRotatesOnSighup) {
           pki.ca_file() + R"(","cert_file":")" + client.cert_file + R"(","key_file":")" +
           client.key_file + R"("},
                     "queue":{"min_backoff":"100ms","max_backoff":"500ms"}}})");
-  ChildProcess daemon(METRICSD_BINARY, {"-config", config}, CleanEnv(), dir.path());
+  ChildProcess daemon(METRICSD_BINARY, {"-config", config}, testing::MetricsdTestEnv(), dir.path());
   ASSERT_TRUE(WaitFor(
       [&] {
         auto h = Health(port)["shippers"]["default"];
@@ -211,7 +202,7 @@ TEST(Shipping, ScrapedPrometheusMetricsLandInPrometheus) {
                     std::to_string(prometheus.port()) + R"(/metrics","metric_prefix":""}],
                     "shipper":{"type":"prometheus_remote_write","endpoint":")" +
                     prometheus.url() + R"("}})");
-  ChildProcess daemon(METRICSD_BINARY, {"-config", config}, CleanEnv(), dir.path());
+  ChildProcess daemon(METRICSD_BINARY, {"-config", config}, testing::MetricsdTestEnv(), dir.path());
   httplib::Client client("127.0.0.1", prometheus.port());
   auto query = [&](const std::string& promql) -> nlohmann::json {
     auto res = client.Get("/api/v1/query", httplib::Params{{"query", promql}}, httplib::Headers{});
@@ -289,7 +280,7 @@ TEST(Shipping, BadRequestIsDroppedAndCountedWithoutRetryStorm) {
   int port = testing::FreePort();
   ChildProcess daemon(METRICSD_BINARY,
                       {"-config", dir.Write("c.json", ShipperConfig(dir, port, receiver.url()))},
-                      CleanEnv(), dir.path());
+                      testing::MetricsdTestEnv(), dir.path());
   ASSERT_TRUE(WaitFor([&] { return receiver.requests() >= 3; }, 15s)) << daemon.Stderr();
   std::string metrics = HttpGet("127.0.0.1", port, "/metrics").body;
   double cycles = MetricValue(metrics, "metricsd_collection_cycles_total");
@@ -308,7 +299,7 @@ TEST(Shipping, ServerErrorsAreRetriedUntilTheReceiverRecovers) {
   int port = testing::FreePort();
   ChildProcess daemon(METRICSD_BINARY,
                       {"-config", dir.Write("c.json", ShipperConfig(dir, port, receiver.url()))},
-                      CleanEnv(), dir.path());
+                      testing::MetricsdTestEnv(), dir.path());
   ASSERT_TRUE(WaitFor(
       [&] {
         std::string m = HttpGet("127.0.0.1", port, "/metrics").body;

@@ -109,6 +109,39 @@ bool ChildProcess::running() { return !Wait(std::chrono::milliseconds(0)).has_va
 std::string ChildProcess::Stdout() const { return ReadFile(stdout_path_); }
 std::string ChildProcess::Stderr() const { return ReadFile(stderr_path_); }
 
+std::map<std::string, std::optional<std::string>> MetricsdTestEnv() {
+  std::map<std::string, std::optional<std::string>> env;
+  for (const char* name : {"MC_SERVER_HOST",
+                           "MC_SERVER_PORT",
+                           "MC_COLLECTOR_INTERVAL",
+                           "MC_SHIPPER_TYPE",
+                           "MC_SHIPPER_ENDPOINT",
+                           "MC_SHIPPER_TIMEOUT",
+                           "MC_TLS_ENABLED",
+                           "MC_TLS_CA_FILE",
+                           "MC_TLS_CERT_FILE",
+                           "MC_TLS_KEY_FILE",
+                           "MC_TLS_SERVER_NAME",
+                           "MC_TLS_MIN_VERSION",
+                           "MC_TLS_MAX_VERSION",
+                           "MC_TLS_INSECURE_SKIP_VERIFY",
+                           "MC_DATA_DIR",
+                           "MC_LOG_LEVEL",
+                           "MC_LOG_FORMAT",
+                           "MC_GLOBAL_LABELS",
+                           "HOST_PROC",
+                           "HOST_SYS",
+                           "HOST_ROOT",
+                           "http_proxy",
+                           "HTTP_PROXY",
+                           "https_proxy",
+                           "HTTPS_PROXY"}) {
+    env[name] = std::nullopt;
+  }
+  env["no_proxy"] = "127.0.0.1,localhost";
+  return env;
+}
+
 bool WaitFor(const std::function<bool()>& condition, std::chrono::milliseconds timeout) {
   auto deadline = std::chrono::steady_clock::now() + timeout;
   while (std::chrono::steady_clock::now() < deadline) {

@@ -69,6 +69,11 @@ class PeerProcess {
   std::string log_file_;
 };
 
+// An environment for starting metricsd in a test: every MC_* and HOST_* variable and the
+// proxy variables removed (so the host's settings cannot leak in), loopback not proxied.
+// Pass it to ChildProcess, adding what the test needs.
+std::map<std::string, std::optional<std::string>> MetricsdTestEnv();
+
 // Polls `condition` every 20 ms until it is true or the timeout passes.
 bool WaitFor(const std::function<bool()>& condition, std::chrono::milliseconds timeout);
 
