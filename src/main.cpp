@@ -171,16 +171,14 @@ int main(int argc, char** argv) {
   metricsd::ProcessInfo process{.started = std::chrono::steady_clock::now(),
                                 .config_source = loaded->source};
   metricsd::HostPaths paths = metricsd::HostPaths::FromEnvironment();
-  if (auto shippers = metricsd::ValidateShippers(loaded->config); !shippers.ok()) {
-    spdlog::error("invalid configuration ({}): {}", loaded->source, shippers.error());
-    return kExitConfig;
-  }
-
   if (flags->once) {
     LogWarnings(*loaded);
     try {
       Agent agent(loaded->config, paths, process);
       return RunOnce(agent);
+    } catch (const metricsd::ConfigError& e) {
+      spdlog::error("invalid configuration ({}): {}", loaded->source, e.what());
+      return kExitConfig;
     } catch (const std::exception& e) {
       spdlog::error("cannot start: {}", e.what());
       return kExitStartup;
@@ -198,6 +196,9 @@ int main(int argc, char** argv) {
   std::shared_ptr<Agent> agent;
   try {
     agent = std::make_shared<Agent>(loaded->config, paths, process);
+  } catch (const metricsd::ConfigError& e) {
+    spdlog::error("invalid configuration ({}): {}", loaded->source, e.what());
+    return kExitConfig;
   } catch (const std::exception& e) {
     spdlog::error("cannot start: {}", e.what());
     return kExitStartup;
@@ -248,6 +249,7 @@ int main(int argc, char** argv) {
       spdlog::info("SIGHUP: reloading configuration");
       notifier.Reloading();
       auto reloaded = Load(choice, *flags);
+      // Checked before the running agent is stopped, so a bad file costs no collection.
       if (reloaded.ok()) {
         if (auto shippers = metricsd::ValidateShippers(reloaded->config); !shippers.ok()) {
           reloaded = metricsd::Error{shippers.error()};

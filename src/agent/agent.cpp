@@ -68,15 +68,10 @@ std::string ShipperKey(const config::ShipperOptions& options) {
 
 }  // namespace
 
-Status ValidateShippers(const config::Config& config) {
-  for (const config::ShipperOptions& options : config.shippers) {
-    try {
-      MakeShipper(options, ShipperKey(options));
-    } catch (const std::exception& e) {
-      return Error{e.what()};
-    }
-  }
-  // Scrape targets share the TLS code: check their settings as strictly, at start-up.
+namespace {
+
+// Scrape targets share the TLS code: their settings are checked as strictly, at start-up.
+Status ValidateEndpointTls(const config::Config& config) {
   for (std::size_t i = 0; i < config.endpoints.size(); ++i) {
     Status tls = http::ValidateTlsOptions(config.endpoints[i].tls,
                                           "endpoints[" + std::to_string(i) + "].tls");
@@ -85,6 +80,19 @@ Status ValidateShippers(const config::Config& config) {
     }
   }
   return {};
+}
+
+}  // namespace
+
+Status ValidateShippers(const config::Config& config) {
+  for (const config::ShipperOptions& options : config.shippers) {
+    try {
+      MakeShipper(options, ShipperKey(options));
+    } catch (const std::exception& e) {
+      return Error{e.what()};
+    }
+  }
+  return ValidateEndpointTls(config);
 }
 
 Agent::Agent(config::Config config, HostPaths paths, ProcessInfo process)
@@ -102,6 +110,9 @@ Agent::Agent(config::Config config, HostPaths paths, ProcessInfo process)
     }
   }
   SortLabels(shipped_labels_);
+  if (Status tls = ValidateEndpointTls(config_); !tls.ok()) {
+    throw ConfigError(tls.error());
+  }
   if (!config_.endpoints.empty()) {
     std::vector<std::unique_ptr<Collector>> scrape;
     scrape.push_back(
@@ -119,7 +130,7 @@ Agent::Agent(config::Config config, HostPaths paths, ProcessInfo process)
     try {
       shipper = MakeShipper(options, ShipperKey(options));
     } catch (const std::exception& e) {
-      throw std::runtime_error(e.what());
+      throw ConfigError(e.what());
     }
     queues_.push_back(std::make_unique<queue::ShipperQueue>(
         queue::MakeShipperQueueOptions(options, data_dir_), std::move(shipper), clock_));

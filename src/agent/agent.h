@@ -3,8 +3,9 @@
 // snapshot that /metrics serves. Start() begins collecting (first cycle at once) and
 // shipping; Stop() ends both, leaving unsent data in the shippers' buffers.
 //
-// The constructor throws std::runtime_error for start-up problems the config validation
-// cannot see (e.g. an unusable TLS setting); nothing has been started then.
+// The constructor throws ConfigError for settings the config validation cannot see (an
+// unusable TLS setting) and std::runtime_error for other start-up problems; nothing has
+// been started then.
 // RenderMetrics() and Health() are thread-safe (called from server threads).
 #pragma once
 
@@ -13,6 +14,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -29,6 +31,13 @@ namespace metricsd {
 struct ProcessInfo {
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
   std::string config_source;
+};
+
+// A setting only a real client could reject (a cipher name, a key that does not match its
+// certificate). Thrown by the Agent constructor; main reports it as a configuration error.
+class ConfigError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
 };
 
 // Builds every configured shipper once, without queues or threads, and checks every scrape
