@@ -24,6 +24,7 @@
 #include "core/version.h"
 #include "formats/prometheus_text_writer.h"
 #include "http/tls_setup.h"
+#include "queue/batch_codec.h"
 #include "queue/data_dir.h"
 #include "shippers/shipper_factory.h"
 
@@ -59,6 +60,51 @@ std::vector<std::unique_ptr<Collector>> BuildSystemCollectors(const config::Conf
   }
   return collectors;
 }
+
+// Encodes streamed scrape samples for the queues, adding the shippers' global labels where
+// the sample has no label of that name (as Ship() does for families).
+class Agent::ScrapeQueueSink final : public ScrapeSampleSink {
+ public:
+  explicit ScrapeQueueSink(const Labels& global) : global_(global) {}
+
+  void Add(std::string_view family, std::string_view help, MetricType type, std::string_view name,
+           std::span<const LabelView> labels, double value, std::int64_t timestamp_ms) override {
+    if (global_.empty()) {
+      writer_.Add(family, help, type, name, labels, value, timestamp_ms);
+      return;
+    }
+    merged_.clear();
+    std::size_t j = 0;
+    for (const LabelView& label : labels) {
+      while (j < global_.size() && std::string_view(global_[j].name) < label.name) {
+        merged_.push_back(LabelView{global_[j].name, global_[j].value});
+        ++j;
+      }
+      if (j < global_.size() && global_[j].name == label.name) {
+        ++j;  // the sample's own label wins
+      }
+      merged_.push_back(label);
+    }
+    for (; j < global_.size(); ++j) {
+      merged_.push_back(LabelView{global_[j].name, global_[j].value});
+    }
+    writer_.Add(family, help, type, name, merged_, value, timestamp_ms);
+  }
+
+  // What was added since the last call, encoded once for every queue.
+  queue::EncodedBatch Take() {
+    queue::EncodedBatch encoded;
+    encoded.samples = static_cast<std::uint32_t>(writer_.samples());
+    encoded.min_timestamp_ms = writer_.min_timestamp_ms();
+    encoded.payload = writer_.Finish();
+    return encoded;
+  }
+
+ private:
+  const Labels& global_;
+  queue::BatchWriter writer_;
+  std::vector<LabelView> merged_;
+};
 
 namespace {
 
@@ -114,9 +160,14 @@ Agent::Agent(config::Config config, HostPaths paths, ProcessInfo process)
     throw ConfigError(tls.error());
   }
   if (!config_.endpoints.empty()) {
+    if (!config_.shippers.empty()) {
+      scrape_sink_ = std::make_unique<ScrapeQueueSink>(shipped_labels_);
+    }
+    auto collector = std::make_unique<ScrapeCollector>(
+        config_.endpoints, config_.collector.interval, scrape_sink_.get());
+    scrape_collector_ = collector.get();
     std::vector<std::unique_ptr<Collector>> scrape;
-    scrape.push_back(
-        std::make_unique<ScrapeCollector>(config_.endpoints, config_.collector.interval));
+    scrape.push_back(std::move(collector));
     scrape_ = std::make_unique<CollectorRunner>(std::move(scrape));
   }
   if (config_.shippers.empty()) {
@@ -201,6 +252,14 @@ void Agent::ScrapeTick() {
     std::lock_guard lock(snapshot_mutex_);
     scrape_snapshot_ = families;
   }
+  if (scrape_sink_) {
+    queue::EncodedBatch streamed = scrape_sink_->Take();
+    if (streamed.samples > 0) {
+      for (auto& q : queues_) {
+        q->Enqueue(streamed);
+      }
+    }
+  }
   Ship(*families);
   spdlog::debug("scrape cycle: {} families", families->size());
 }
@@ -241,9 +300,12 @@ std::vector<MetricFamily> Agent::CollectOnce() {
   CollectContext ctx{.steady_now = clock_.SteadyNow(), .wall_ms = clock_.WallMillis()};
   std::vector<MetricFamily> families = system_.RunOnce(ctx);
   if (scrape_) {
-    std::vector<MetricFamily> scraped = scrape_->RunOnce(ctx);
-    families.insert(families.end(), std::make_move_iterator(scraped.begin()),
-                    std::make_move_iterator(scraped.end()));
+    std::vector<MetricFamily> more = scrape_->RunOnce(ctx);
+    std::vector<MetricFamily> scraped = scrape_collector_->MaterializeStored();
+    for (std::vector<MetricFamily>* part : {&scraped, &more}) {
+      families.insert(families.end(), std::make_move_iterator(part->begin()),
+                      std::make_move_iterator(part->end()));
+    }
   }
   return families;
 }
@@ -298,10 +360,16 @@ std::string Agent::RenderMetrics() const {
   std::string out;
   out.reserve(64 * 1024);
   std::vector<MetricFamily> self = SelfMetrics(clock_.WallMillis());
+  // Scraped text bodies become families only here, when someone asks.
+  std::vector<MetricFamily> stored;
+  if (scrape_collector_ != nullptr) {
+    stored = scrape_collector_->MaterializeStored();
+  }
   std::vector<std::span<const MetricFamily>> parts{self};
   if (snapshot) {
     parts.emplace_back(*snapshot);
   }
+  parts.emplace_back(stored);
   if (scraped) {
     parts.emplace_back(*scraped);
   }

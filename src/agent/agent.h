@@ -20,6 +20,7 @@
 
 #include "agent/collector_runner.h"
 #include "agent/scheduler.h"
+#include "collectors/scrape_collector.h"
 #include "config/options.h"
 #include "core/clock.h"
 #include "core/host_paths.h"
@@ -69,6 +70,8 @@ class Agent {
   const config::Config& config() const noexcept { return config_; }
 
  private:
+  class ScrapeQueueSink;
+
   void SystemTick();
   void ScrapeTick();
   void Ship(const std::vector<MetricFamily>& families);
@@ -84,6 +87,9 @@ class Agent {
   // Scrape targets run on their own scheduler thread, so a slow target never delays the
   // system collectors. Null when no endpoints are configured.
   std::unique_ptr<CollectorRunner> scrape_;
+  ScrapeCollector* scrape_collector_ = nullptr;  // owned by scrape_
+  // Text and OpenMetrics samples go straight from the parser into the queue encoding.
+  std::unique_ptr<ScrapeQueueSink> scrape_sink_;  // null without shippers
   std::unique_ptr<Scheduler> scrape_scheduler_;
   std::string data_dir_;
   Labels shipped_labels_;  // global_labels (+ hostname), added to every shipped sample

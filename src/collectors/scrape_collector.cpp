@@ -37,9 +37,17 @@ struct ScrapeCollector::Multi {
   }
 };
 
+struct ScrapeCollector::StoredBody {
+  std::string body;
+  ScrapeFormat format = ScrapeFormat::kPrometheusText;
+  std::int64_t wall_ms = 0;
+};
+
 struct ScrapeCollector::Target {
   config::EndpointOptions options;
   Labels extra_labels;
+  std::unique_ptr<TargetLabeler> labeler;
+  std::shared_ptr<const StoredBody> stored;  // guarded by stored_mutex_
   std::chrono::milliseconds timeout{0};
   Clock::duration interval{0};
   std::unique_ptr<http::HttpClient> client;  // null when it could not be built
@@ -75,8 +83,8 @@ std::chrono::milliseconds ScrapeCollector::EffectiveTimeout(
 }
 
 ScrapeCollector::ScrapeCollector(const std::vector<config::EndpointOptions>& endpoints,
-                                 std::chrono::seconds collector_interval)
-    : multi_(std::make_unique<Multi>()) {
+                                 std::chrono::seconds collector_interval, ScrapeSampleSink* sink)
+    : multi_(std::make_unique<Multi>()), sink_(sink) {
   for (std::size_t i = 0; i < endpoints.size(); ++i) {
     auto target = std::make_unique<Target>();
     target->options = endpoints[i];
@@ -85,6 +93,8 @@ ScrapeCollector::ScrapeCollector(const std::vector<config::EndpointOptions>& end
       target->extra_labels.push_back(Label{name, value});
     }
     SortLabels(target->extra_labels);
+    target->labeler =
+        std::make_unique<TargetLabeler>(e.metric_prefix, e.name, target->extra_labels);
     target->timeout = EffectiveTimeout(e, collector_interval);
     target->interval = e.interval.value_or(collector_interval);
     target->request.method = "GET";
@@ -143,50 +153,65 @@ void LogState(const std::string& endpoint, std::optional<bool>& logged_ok, bool 
   logged_ok = ok;
 }
 
-// Parses one 2xx body into `out` (prefix, endpoint and extra labels applied). Returns an
-// error when the whole body was rejected.
-Status ParseBody(const config::EndpointOptions& e, const Labels& extra_labels,
-                 const http::HttpResponse& response, std::int64_t wall_ms,
-                 std::vector<MetricFamily>& out, ParseStats& stats) {
-  ScrapeFormat format = ScrapeFormat::kPrometheusText;
+ScrapeFormat FormatOf(const config::EndpointOptions& e, const http::HttpResponse& response) {
   switch (e.format) {
     case config::ScrapeFormat::kAuto:
-      format = DetectFormat(response.content_type, response.body);
-      break;
+      return DetectFormat(response.content_type, response.body);
     case config::ScrapeFormat::kPrometheusText:
-      format = ScrapeFormat::kPrometheusText;
-      break;
+      return ScrapeFormat::kPrometheusText;
     case config::ScrapeFormat::kOpenMetrics:
-      format = ScrapeFormat::kOpenMetrics;
-      break;
+      return ScrapeFormat::kOpenMetrics;
     case config::ScrapeFormat::kJson:
-      format = ScrapeFormat::kJson;
-      break;
+      return ScrapeFormat::kJson;
   }
-  std::vector<MetricFamily> families;
-  std::string_view prefix = e.metric_prefix;
-  switch (format) {
-    case ScrapeFormat::kPrometheusText:
-      ParsePrometheusText(response.body, wall_ms, families, stats);
-      break;
-    case ScrapeFormat::kOpenMetrics:
-      if (Status s = ParseOpenMetrics(response.body, wall_ms, families, stats); !s) {
-        return s;
+  return ScrapeFormat::kPrometheusText;
+}
+
+// Counts samples only: validates an OpenMetrics body before anything is streamed, and
+// stands in for the sink when nothing is shipped.
+class NullVisitor final : public SampleVisitor {
+ public:
+  void OnSample(const FamilyView&, std::string_view, std::span<const LabelView>, double,
+                std::int64_t) override {}
+};
+
+// Applies the target's prefix and labels and hands each sample to the sink.
+class StreamingVisitor final : public SampleVisitor {
+ public:
+  StreamingVisitor(TargetLabeler& labeler, std::string_view prefix, ScrapeSampleSink& sink)
+      : labeler_(labeler), prefix_(prefix), sink_(sink) {}
+
+  void OnSample(const FamilyView& family, std::string_view name,
+                std::span<const LabelView> labels, double value,
+                std::int64_t timestamp_ms) override {
+    labeler_.Apply(name, labels);
+    std::string_view family_name = family.name;
+    if (!prefix_.empty()) {
+      if (family.name.data() != last_family_.data() || family.name.size() != last_family_.size()) {
+        last_family_ = family.name;
+        family_buffer_.assign(prefix_);
+        family_buffer_.append(family.name);
       }
-      break;
-    case ScrapeFormat::kJson:
-      if (Status s = ParseJsonApp(response.body, prefix, wall_ms, families, stats); !s) {
-        if (stats.invalid_lines == 0) {
-          stats.invalid_lines = 1;
-        }
-        return s;
-      }
-      prefix = "";  // ParseJsonApp applied it
-      break;
+      family_name = family_buffer_;
+    }
+    sink_.Add(family_name, family.help, family.type, labeler_.name(), labeler_.labels(), value,
+              timestamp_ms);
   }
-  ApplyTargetLabels(families, prefix, e.name, extra_labels);
-  out.insert(out.end(), std::make_move_iterator(families.begin()),
-             std::make_move_iterator(families.end()));
+
+ private:
+  TargetLabeler& labeler_;
+  std::string_view prefix_;
+  ScrapeSampleSink& sink_;
+  std::string_view last_family_;  // the family whose prefixed name is in family_buffer_
+  std::string family_buffer_;
+};
+
+Status ParseExposition(ScrapeFormat format, std::string_view body, std::int64_t wall_ms,
+                       SampleVisitor& visitor, ParseStats& stats) {
+  if (format == ScrapeFormat::kOpenMetrics) {
+    return ParseOpenMetrics(body, wall_ms, visitor, stats);
+  }
+  ParsePrometheusText(body, wall_ms, visitor, stats);
   return Status::Ok();
 }
 
@@ -298,7 +323,7 @@ CollectResult ScrapeCollector::Collect(const CollectContext& ctx) {
     } else {
       t->body_bytes = static_cast<double>(response->body.size());
       ParseStats stats;
-      Status s = ParseBody(t->options, t->extra_labels, *response, ctx.wall_ms, out, stats);
+      Status s = ParseResponse(*t, *response, ctx.wall_ms, out, stats);
       t->parse_errors_total += stats.invalid_lines;
       t->samples = static_cast<double>(stats.samples);
       if (!s) {
@@ -308,6 +333,10 @@ CollectResult ScrapeCollector::Collect(const CollectContext& ctx) {
         spdlog::debug("scrape endpoint {}: {} invalid lines, first: {}", name, stats.invalid_lines,
                       stats.first_error);
       }
+    }
+    if (!error.empty()) {
+      std::lock_guard lock(stored_mutex_);
+      t->stored.reset();
     }
     t->up = error.empty();
     // Transfer time plus this target's own parse time: waiting for the other targets of
@@ -337,6 +366,78 @@ CollectResult ScrapeCollector::Collect(const CollectContext& ctx) {
          MetricType::kCounter,
          [](const Target& t) { return static_cast<double>(t.parse_errors_total); });
   return CollectResult::Ok(std::move(out));
+}
+
+Status ScrapeCollector::ParseResponse(Target& t, http::HttpResponse& response,
+                                      std::int64_t wall_ms, std::vector<MetricFamily>& out,
+                                      ParseStats& stats) {
+  const config::EndpointOptions& e = t.options;
+  const ScrapeFormat format = FormatOf(e, response);
+  if (format == ScrapeFormat::kJson) {
+    std::vector<MetricFamily> families;
+    if (Status s = ParseJsonApp(response.body, e.metric_prefix, wall_ms, families, stats); !s) {
+      if (stats.invalid_lines == 0) {
+        stats.invalid_lines = 1;
+      }
+      return s;
+    }
+    ApplyTargetLabels(families, "", e.name, t.extra_labels);  // ParseJsonApp applied the prefix
+    out.insert(out.end(), std::make_move_iterator(families.begin()),
+               std::make_move_iterator(families.end()));
+    std::lock_guard lock(stored_mutex_);
+    t.stored.reset();
+    return Status::Ok();
+  }
+  // OpenMetrics is all or nothing: check the whole body before the sink sees a sample.
+  if (format == ScrapeFormat::kOpenMetrics || sink_ == nullptr) {
+    NullVisitor counter;
+    if (Status s = ParseExposition(format, response.body, wall_ms, counter, stats); !s) {
+      return s;
+    }
+  }
+  if (sink_ != nullptr) {
+    StreamingVisitor visitor(*t.labeler, e.metric_prefix, *sink_);
+    ParseStats streamed;
+    (void)ParseExposition(format, response.body, wall_ms, visitor, streamed);
+    if (format != ScrapeFormat::kOpenMetrics) {
+      stats = std::move(streamed);
+    }
+  }
+  auto stored = std::make_shared<StoredBody>();
+  stored->body = std::move(response.body);
+  stored->format = format;
+  stored->wall_ms = wall_ms;
+  std::lock_guard lock(stored_mutex_);
+  t.stored = std::move(stored);
+  return Status::Ok();
+}
+
+std::vector<MetricFamily> ScrapeCollector::MaterializeStored() const {
+  std::vector<std::shared_ptr<const StoredBody>> bodies;
+  {
+    std::lock_guard lock(stored_mutex_);
+    for (const auto& t : targets_) {
+      bodies.push_back(t->stored);
+    }
+  }
+  std::vector<MetricFamily> out;
+  for (std::size_t i = 0; i < targets_.size(); ++i) {
+    if (!bodies[i]) {
+      continue;
+    }
+    const Target& t = *targets_[i];
+    std::vector<MetricFamily> families;
+    ParseStats stats;
+    if (bodies[i]->format == ScrapeFormat::kOpenMetrics) {
+      (void)ParseOpenMetrics(bodies[i]->body, bodies[i]->wall_ms, families, stats);
+    } else {
+      ParsePrometheusText(bodies[i]->body, bodies[i]->wall_ms, families, stats);
+    }
+    ApplyTargetLabels(families, t.options.metric_prefix, t.options.name, t.extra_labels);
+    out.insert(out.end(), std::make_move_iterator(families.begin()),
+               std::make_move_iterator(families.end()));
+  }
+  return out;
 }
 
 }  // namespace metricsd

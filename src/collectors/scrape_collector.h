@@ -8,40 +8,72 @@
 // cap), at most 5 redirects, and only 2xx responses count. A slow target never delays the
 // others beyond its own timeout.
 //
+// Prometheus-text and OpenMetrics bodies are not turned into MetricFamily values on the way
+// (100k series a second would cost an allocation per label): each one is parsed once and its
+// samples, with prefix, endpoint and extra labels applied, are streamed to the
+// ScrapeSampleSink given at construction (the shippers' queue), and the body itself is kept
+// until the target's next scrape; MaterializeStored() turns the kept bodies into families
+// when someone asks (/metrics, -once). A failed scrape drops the target's kept body.
+// JSON bodies are small status documents: their families are returned by Collect().
+//
 // Targets with their own `interval` are scraped when due (checked on each Collect); a tick
-// returns the samples of the targets scraped in it and the self-metrics of every target:
+// returns the JSON samples of the targets scraped in it and the self-metrics of every target:
 //   metricsd_scrape_up, metricsd_scrape_duration_seconds, metricsd_scrape_samples,
 //   metricsd_scrape_body_bytes (gauges) and metricsd_scrape_parse_errors_total (counter),
 // each labelled {endpoint="<name>"}. Failing targets are logged once per change of state;
 // Collect() returns kOk even when targets fail.
 //
-// Thread-safety: Collect() from one thread at a time (the Collector contract).
+// Thread-safety: Collect() from one thread at a time (the Collector contract);
+// MaterializeStored() from any thread.
 #pragma once
 
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <mutex>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "collectors/collector.h"
 #include "config/options.h"
+#include "core/result.h"
 
 namespace metricsd {
+
+namespace http {
+struct HttpResponse;
+}  // namespace http
+struct ParseStats;
+
+// Receives the samples of text and OpenMetrics bodies, on the collecting thread, with their
+// final names and labels (views valid for the call only).
+class ScrapeSampleSink {
+ public:
+  virtual ~ScrapeSampleSink() = default;
+  virtual void Add(std::string_view family, std::string_view help, MetricType type,
+                   std::string_view name, std::span<const LabelView> labels, double value,
+                   std::int64_t timestamp_ms) = 0;
+};
 
 class ScrapeCollector final : public Collector {
  public:
   // Targets whose HTTP client cannot be built (e.g. an unreadable CA file) are logged as
-  // errors and reported with up=0 on every tick.
+  // errors and reported with up=0 on every tick. `sink` may be null (nothing is shipped);
+  // it must outlive the collector.
   ScrapeCollector(const std::vector<config::EndpointOptions>& endpoints,
-                  std::chrono::seconds collector_interval);
+                  std::chrono::seconds collector_interval, ScrapeSampleSink* sink = nullptr);
   ~ScrapeCollector() override;
   ScrapeCollector(const ScrapeCollector&) = delete;
   ScrapeCollector& operator=(const ScrapeCollector&) = delete;
 
   std::string_view name() const override { return "scrape"; }
   CollectResult Collect(const CollectContext& ctx) override;
+
+  // The samples of the bodies kept from each target's last successful text or OpenMetrics
+  // scrape, as families (prefix and target labels applied), in target order.
+  std::vector<MetricFamily> MaterializeStored() const;
 
   // The timeout a target gets: its own, else min(10s, its interval).
   static std::chrono::milliseconds EffectiveTimeout(const config::EndpointOptions& endpoint,
@@ -50,8 +82,18 @@ class ScrapeCollector final : public Collector {
  private:
   struct Target;
   struct Multi;
+  struct StoredBody;
+
+  // Parses one 2xx body: JSON families into `out`; text and OpenMetrics samples to the sink,
+  // the body kept as the target's stored body. Returns an error when the whole body was
+  // rejected.
+  Status ParseResponse(Target& t, http::HttpResponse& response, std::int64_t wall_ms,
+                       std::vector<MetricFamily>& out, ParseStats& stats);
+
   std::vector<std::unique_ptr<Target>> targets_;
   std::unique_ptr<Multi> multi_;
+  ScrapeSampleSink* sink_;
+  mutable std::mutex stored_mutex_;  // guards every Target::stored
 };
 
 }  // namespace metricsd

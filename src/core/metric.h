@@ -39,6 +39,12 @@ struct Label {
 // Sorted by name, names unique. Use SortLabels() after building one by hand.
 using Labels = std::vector<Label>;
 
+// A label that points at someone else's bytes (streaming paths that build no Label).
+struct LabelView {
+  std::string_view name;
+  std::string_view value;
+};
+
 struct Sample {
   std::string name;
   Labels labels;

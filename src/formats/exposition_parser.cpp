@@ -406,15 +406,19 @@ std::optional<MetricType> TypeFromWord(Mode mode, std::string_view word) noexcep
   return std::nullopt;
 }
 
-struct RawLabel {
-  std::string_view name;
-  std::string_view value;  // points into the body or into the parser's scratch buffer
-};
+// Values point into the body or into the parser's scratch buffer.
+using RawLabel = LabelView;
 
 class Parser {
  public:
-  Parser(Mode mode, std::int64_t default_timestamp_ms, std::vector<MetricFamily>& out)
-      : mode_(mode), default_timestamp_ms_(default_timestamp_ms), out_(out), first_(out.size()) {}
+  // Samples go to `visitor` when it is set, else into families appended to `out`.
+  Parser(Mode mode, std::int64_t default_timestamp_ms, std::vector<MetricFamily>& out,
+         SampleVisitor* visitor = nullptr)
+      : mode_(mode),
+        default_timestamp_ms_(default_timestamp_ms),
+        out_(out),
+        first_(out.size()),
+        visitor_(visitor) {}
 
   // Text: always true. OpenMetrics: false at the first violation (error() says why).
   bool Run(std::string_view body, ParseStats& stats) {
@@ -484,6 +488,7 @@ class Parser {
  private:
   struct FamilyState {
     std::string_view name;  // points into the body
+    std::string help;       // visitor mode only (families in `out_` hold their own)
     std::size_t out_index = 0;
     MetricType type = MetricType::kUntyped;
     bool has_type = false;
@@ -514,11 +519,13 @@ class Parser {
   std::size_t NewFamily(std::string_view name, MetricType type) {
     FamilyState state;
     state.name = name;
-    state.out_index = out_.size();
     state.type = type;
-    MetricFamily& family = out_.emplace_back();
-    family.name.assign(name);
-    family.type = type;
+    if (visitor_ == nullptr) {
+      state.out_index = out_.size();
+      MetricFamily& family = out_.emplace_back();
+      family.name.assign(name);
+      family.type = type;
+    }
     std::size_t index = families_.size();
     families_.push_back(state);
     by_name_.emplace(name, index);
@@ -684,7 +691,9 @@ class Parser {
     }
     family.has_type = true;
     family.type = *type;
-    out_[family.out_index].type = *type;
+    if (visitor_ == nullptr) {
+      out_[family.out_index].type = *type;
+    }
     return nullptr;
   }
 
@@ -719,7 +728,11 @@ class Parser {
       return "second HELP line for the family";
     }
     family.has_help = true;
-    out_[family.out_index].help = std::move(help);
+    if (visitor_ == nullptr) {
+      out_[family.out_index].help = std::move(help);
+    } else {
+      family.help = std::move(help);
+    }
     return nullptr;
   }
 
@@ -1112,6 +1125,20 @@ class Parser {
     }
     FamilyState& family = families_[index];
     family.has_samples = true;
+    if (visitor_ != nullptr) {
+      // Empty values mean "no label": compact them away in place.
+      std::size_t kept = 0;
+      for (const RawLabel& label : labels_) {
+        if (!label.value.empty()) {
+          labels_[kept++] = label;
+        }
+      }
+      labels_.resize(kept);
+      visitor_->OnSample(FamilyView{family.name, family.help, family.type}, name, labels_, value,
+                         timestamp_ms);
+      ++samples_;
+      return nullptr;
+    }
     Sample& sample = out_[family.out_index].samples.emplace_back();
     sample.name.assign(name);
     sample.value = value;
@@ -1130,6 +1157,7 @@ class Parser {
   const std::int64_t default_timestamp_ms_;
   std::vector<MetricFamily>& out_;
   const std::size_t first_;  // families before this index were there before the call
+  SampleVisitor* const visitor_;
 
   std::vector<FamilyState> families_;
   std::unordered_map<std::string_view, std::size_t> by_name_;
@@ -1143,6 +1171,23 @@ class Parser {
 };
 
 }  // namespace
+
+void ParsePrometheusText(std::string_view body, std::int64_t default_timestamp_ms,
+                         SampleVisitor& visitor, ParseStats& stats) {
+  std::vector<MetricFamily> unused;
+  Parser parser(Mode::kText, default_timestamp_ms, unused, &visitor);
+  (void)parser.Run(body, stats);
+}
+
+Status ParseOpenMetrics(std::string_view body, std::int64_t default_timestamp_ms,
+                        SampleVisitor& visitor, ParseStats& stats) {
+  std::vector<MetricFamily> unused;
+  Parser parser(Mode::kOpenMetrics, default_timestamp_ms, unused, &visitor);
+  if (parser.Run(body, stats)) {
+    return Status::Ok();
+  }
+  return Error{"invalid OpenMetrics exposition: " + parser.error()};
+}
 
 void ParsePrometheusText(std::string_view body, std::int64_t default_timestamp_ms,
                          std::vector<MetricFamily>& out, ParseStats& stats) {

@@ -28,6 +28,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -50,5 +51,32 @@ void ParsePrometheusText(std::string_view body, std::int64_t default_timestamp_m
 
 Status ParseOpenMetrics(std::string_view body, std::int64_t default_timestamp_ms,
                         std::vector<MetricFamily>& out, ParseStats& stats);
+
+// Streaming form, for paths that must not build a MetricFamily per scrape (shipping 100k
+// series a second): the same rules and the same samples, handed to a visitor one at a time
+// in body order instead of being grouped into families. Views are valid for the call only.
+struct FamilyView {
+  std::string_view name;
+  std::string_view help;  // as far as seen when the sample is visited
+  MetricType type = MetricType::kUntyped;
+};
+
+class SampleVisitor {
+ public:
+  virtual ~SampleVisitor() = default;
+  // `labels` are sorted by name, unique, without empty values.
+  virtual void OnSample(const FamilyView& family, std::string_view name,
+                        std::span<const LabelView> labels, double value,
+                        std::int64_t timestamp_ms) = 0;
+};
+
+void ParsePrometheusText(std::string_view body, std::int64_t default_timestamp_ms,
+                         SampleVisitor& visitor, ParseStats& stats);
+
+// OpenMetrics is all or nothing, but a visitor has already seen the samples before a late
+// violation (or a missing "# EOF"): when this returns an error, the caller must discard
+// what the visitor received (or validate first with a visitor that only counts).
+Status ParseOpenMetrics(std::string_view body, std::int64_t default_timestamp_ms,
+                        SampleVisitor& visitor, ParseStats& stats);
 
 }  // namespace metricsd

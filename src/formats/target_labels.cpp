@@ -13,10 +13,7 @@ Labels::iterator FindLabel(Labels& labels, std::string_view name) {
   return it != labels.end() && it->name == name ? it : labels.end();
 }
 
-}  // namespace
-
-void ApplyTargetLabels(std::span<MetricFamily> families, std::string_view prefix,
-                       std::string_view endpoint, const Labels& extra_labels) {
+Labels TargetLabelSet(std::string_view endpoint, const Labels& extra_labels) {
   Labels target;
   target.reserve(extra_labels.size() + 1);
   for (const Label& label : extra_labels) {
@@ -33,7 +30,65 @@ void ApplyTargetLabels(std::span<MetricFamily> families, std::string_view prefix
       target.erase(it);
     }
   }
+  return target;
+}
 
+// Sets the target labels on one sample's (sorted) labels; a scraped label they replace is
+// kept as exported_<name>.
+void ApplyToLabels(Labels& labels, const Labels& target, Labels& conflicts) {
+  labels.reserve(labels.size() + target.size());
+  conflicts.clear();
+  for (const Label& label : target) {
+    auto it = FindLabel(labels, label.name);
+    if (it == labels.end()) {
+      SetLabel(labels, label.name, label.value);
+    } else {
+      conflicts.push_back(Label{it->name, std::move(it->value)});
+      it->value = label.value;
+    }
+  }
+  // As Prometheus: shortest names first, each gets "exported_" until the name is free.
+  std::stable_sort(conflicts.begin(), conflicts.end(), [](const Label& a, const Label& b) {
+    return a.name.size() < b.name.size();
+  });
+  for (Label& conflict : conflicts) {
+    std::string name = std::move(conflict.name);
+    do {
+      name.insert(0, "exported_");
+    } while (FindLabel(labels, name) != labels.end());
+    SetLabel(labels, name, conflict.value);
+  }
+}
+
+// Merges two sorted label lists into `out`. Returns false at the first name they share
+// (the caller then takes the slow path).
+template <typename A, typename B>
+bool MergeSorted(std::span<const A> first, std::span<const B> second,
+                 std::vector<LabelView>& out) {
+  out.clear();
+  std::size_t i = 0;
+  std::size_t j = 0;
+  while (i < first.size() || j < second.size()) {
+    if (j == second.size() ||
+        (i < first.size() && std::string_view(first[i].name) < std::string_view(second[j].name))) {
+      out.push_back(LabelView{first[i].name, first[i].value});
+      ++i;
+    } else if (i == first.size() ||
+               std::string_view(second[j].name) < std::string_view(first[i].name)) {
+      out.push_back(LabelView{second[j].name, second[j].value});
+      ++j;
+    } else {
+      return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+void ApplyTargetLabels(std::span<MetricFamily> families, std::string_view prefix,
+                       std::string_view endpoint, const Labels& extra_labels) {
+  const Labels target = TargetLabelSet(endpoint, extra_labels);
   Labels conflicts;
   for (MetricFamily& family : families) {
     if (!prefix.empty()) {
@@ -43,29 +98,33 @@ void ApplyTargetLabels(std::span<MetricFamily> families, std::string_view prefix
       if (!prefix.empty()) {
         sample.name.insert(0, prefix);
       }
-      Labels& labels = sample.labels;
-      labels.reserve(labels.size() + target.size());
-      conflicts.clear();
-      for (const Label& label : target) {
-        auto it = FindLabel(labels, label.name);
-        if (it == labels.end()) {
-          SetLabel(labels, label.name, label.value);
-        } else {
-          conflicts.push_back(Label{it->name, std::move(it->value)});
-          it->value = label.value;
-        }
-      }
-      // As Prometheus: shortest names first, each gets "exported_" until the name is free.
-      std::stable_sort(conflicts.begin(), conflicts.end(), [](const Label& a, const Label& b) {
-        return a.name.size() < b.name.size();
-      });
-      for (Label& conflict : conflicts) {
-        std::string name = std::move(conflict.name);
-        do {
-          name.insert(0, "exported_");
-        } while (FindLabel(labels, name) != labels.end());
-        SetLabel(labels, name, conflict.value);
-      }
+      ApplyToLabels(sample.labels, target, conflicts);
+    }
+  }
+}
+
+TargetLabeler::TargetLabeler(std::string_view prefix, std::string_view endpoint,
+                             const Labels& extra_labels)
+    : prefix_(prefix), target_(TargetLabelSet(endpoint, extra_labels)) {}
+
+void TargetLabeler::Apply(std::string_view name, std::span<const LabelView> scraped) {
+  if (prefix_.empty()) {
+    name_ = name;
+  } else {
+    name_buffer_.assign(prefix_);
+    name_buffer_.append(name);
+    name_ = name_buffer_;
+  }
+  if (!MergeSorted<Label, LabelView>(target_, scraped, merged_)) {
+    // A scraped label collides with one metricsd sets: the general rules, on owned copies.
+    slow_.clear();
+    for (const LabelView& l : scraped) {
+      slow_.push_back(Label{std::string(l.name), std::string(l.value)});
+    }
+    ApplyToLabels(slow_, target_, conflicts_);
+    merged_.clear();
+    for (const Label& l : slow_) {
+      merged_.push_back(LabelView{l.name, l.value});
     }
   }
 }

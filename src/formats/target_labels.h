@@ -12,13 +12,39 @@
 #pragma once
 
 #include <span>
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/metric.h"
+#include "formats/exposition_parser.h"
 
 namespace metricsd {
 
 void ApplyTargetLabels(std::span<MetricFamily> families, std::string_view prefix,
                        std::string_view endpoint, const Labels& extra_labels);
+
+// The same rules for one sample at a time, over views, for the streaming path: no allocation
+// in the common case (no scraped label collides with one metricsd sets). Not thread-safe:
+// one per thread.
+class TargetLabeler {
+ public:
+  TargetLabeler(std::string_view prefix, std::string_view endpoint, const Labels& extra_labels);
+
+  // The final name and label set of a scraped sample; both views are valid until the next
+  // call. `scraped` must be sorted by name, unique, without empty values.
+  void Apply(std::string_view name, std::span<const LabelView> scraped);
+  std::string_view name() const noexcept { return name_; }
+  std::span<const LabelView> labels() const noexcept { return merged_; }
+
+ private:
+  std::string prefix_;
+  Labels target_;    // endpoint + extra labels, sorted, non-empty values
+  std::string name_buffer_;
+  std::string_view name_;
+  std::vector<LabelView> merged_;
+  Labels slow_;  // owns the labels of a sample with collisions
+  Labels conflicts_;
+};
 
 }  // namespace metricsd

@@ -239,6 +239,132 @@ class Decoder {
 
 void EncodeBatch(const Batch& batch, std::string& out) { Encoder(out).Batch(batch); }
 
+namespace {
+
+// Counts are written before what they count is known: a fixed five-byte varint (redundant
+// continuation bits are valid LEB128) is patched in place at the end.
+constexpr std::size_t kPaddedVarintBytes = 5;
+
+void PutPaddedVarintAt(std::string& out, std::size_t at, std::uint64_t v) {
+  for (std::size_t i = 0; i < kPaddedVarintBytes; ++i) {
+    const auto low = static_cast<std::uint8_t>(v & 0x7F);
+    out[at + i] = static_cast<char>(i + 1 < kPaddedVarintBytes ? (low | 0x80) : low);
+    v >>= 7;
+  }
+}
+
+std::uint32_t HashOf(std::string_view s) {
+  const std::size_t h = std::hash<std::string_view>{}(s);
+  return static_cast<std::uint32_t>(h ^ (h >> 32));
+}
+
+}  // namespace
+
+BatchWriter::BatchWriter() { Reset(); }
+
+void BatchWriter::Reset() {
+  out_.clear();
+  out_.push_back(static_cast<char>(kVersion));
+  out_.append(kPaddedVarintBytes, '\0');  // family count
+  slots_.assign(1024, Slot{});
+  strings_ = 0;
+  families_ = 0;
+  samples_ = 0;
+  in_family_ = false;
+  family_.clear();
+  prev_timestamp_ = 0;
+  min_timestamp_ = std::numeric_limits<std::int64_t>::max();
+}
+
+void BatchWriter::Grow() {
+  std::vector<Slot> old = std::move(slots_);
+  slots_.assign(old.size() * 2, Slot{});
+  const std::size_t mask = slots_.size() - 1;
+  for (const Slot& slot : old) {
+    if (slot.index == kEmpty) {
+      continue;
+    }
+    std::size_t i = slot.hash & mask;
+    while (slots_[i].index != kEmpty) {
+      i = (i + 1) & mask;
+    }
+    slots_[i] = slot;
+  }
+}
+
+void BatchWriter::String(std::string_view s) {
+  const std::uint32_t hash = HashOf(s);
+  const std::size_t mask = slots_.size() - 1;
+  std::size_t i = hash & mask;
+  while (slots_[i].index != kEmpty) {
+    const Slot& slot = slots_[i];
+    if (slot.hash == hash && slot.size == s.size() &&
+        std::memcmp(out_.data() + slot.offset, s.data(), s.size()) == 0) {
+      PutVarint(out_, (static_cast<std::uint64_t>(slot.index) << 1) | 1);
+      return;
+    }
+    i = (i + 1) & mask;
+  }
+  PutVarint(out_, static_cast<std::uint64_t>(s.size()) << 1);
+  slots_[i] = Slot{static_cast<std::uint32_t>(out_.size()), static_cast<std::uint32_t>(s.size()),
+                   strings_++, hash};
+  out_.append(s);
+  if (strings_ * 2 > slots_.size()) {
+    Grow();
+  }
+}
+
+void BatchWriter::CloseFamily() {
+  if (in_family_) {
+    PutPaddedVarintAt(out_, family_count_at_, family_samples_);
+    in_family_ = false;
+  }
+}
+
+void BatchWriter::Add(std::string_view family, std::string_view help, MetricType type,
+                      std::string_view name, std::span<const LabelView> labels, double value,
+                      std::int64_t timestamp_ms) {
+  if (!in_family_ || family != family_) {
+    CloseFamily();
+    family_.assign(family);
+    String(family);
+    String(help);
+    out_.push_back(static_cast<char>(type));
+    family_count_at_ = out_.size();
+    out_.append(kPaddedVarintBytes, '\0');
+    family_samples_ = 0;
+    in_family_ = true;
+    ++families_;
+  }
+  String(name);
+  PutVarint(out_, labels.size());
+  for (const LabelView& label : labels) {
+    String(label.name);
+    String(label.value);
+  }
+  std::uint64_t bits = std::bit_cast<std::uint64_t>(value);
+  if constexpr (std::endian::native == std::endian::big) {
+    bits = __builtin_bswap64(bits);
+  }
+  char raw[8];
+  std::memcpy(raw, &bits, 8);
+  out_.append(raw, 8);
+  PutVarint(out_, ZigZag(static_cast<std::int64_t>(static_cast<std::uint64_t>(timestamp_ms) -
+                                                   static_cast<std::uint64_t>(prev_timestamp_))));
+  prev_timestamp_ = timestamp_ms;
+  min_timestamp_ = std::min(min_timestamp_, timestamp_ms);
+  ++family_samples_;
+  ++samples_;
+}
+
+std::string BatchWriter::Finish() {
+  CloseFamily();
+  PutPaddedVarintAt(out_, 1, families_);
+  std::string done = std::move(out_);
+  Reset();
+  return done;
+}
+
 Status DecodeBatchInto(std::string_view bytes, Batch& out) noexcept {
   const std::size_t before = out.size();
   try {

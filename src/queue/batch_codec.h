@@ -17,8 +17,11 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <limits>
+#include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/result.h"
 #include "shippers/shipper.h"
@@ -39,6 +42,53 @@ inline Result<Batch> DecodeBatch(std::string_view bytes) noexcept {
   }
   return batch;
 }
+
+// The streaming form of EncodeBatch, for producers that hold no Batch (scraped bodies of
+// 100k series): samples are added one at a time and every string is copied into the output
+// as it is added, so the views passed in need only live for the call. Consecutive samples of
+// one family share a family entry; a family seen again later gets a second entry (decoded as
+// two families of the same name, which every consumer accepts). The output is the same
+// version-1 encoding DecodeBatch reads. Not thread-safe.
+class BatchWriter {
+ public:
+  BatchWriter();
+
+  void Add(std::string_view family, std::string_view help, MetricType type, std::string_view name,
+           std::span<const LabelView> labels, double value, std::int64_t timestamp_ms);
+
+  std::size_t samples() const noexcept { return samples_; }
+  // Smallest sample timestamp (ms); 0 while empty.
+  std::int64_t min_timestamp_ms() const noexcept { return samples_ == 0 ? 0 : min_timestamp_; }
+
+  // The finished encoding; the writer starts a new, empty batch afterwards.
+  std::string Finish();
+
+ private:
+  struct Slot {
+    std::uint32_t offset = 0;  // of the string's bytes in out_
+    std::uint32_t size = 0;
+    std::uint32_t index = kEmpty;
+    std::uint32_t hash = 0;
+  };
+  static constexpr std::uint32_t kEmpty = std::numeric_limits<std::uint32_t>::max();
+
+  void Reset();
+  void String(std::string_view s);
+  void Grow();
+  void CloseFamily();
+
+  std::string out_;
+  std::vector<Slot> slots_;  // open addressing over the strings already written
+  std::uint32_t strings_ = 0;
+  std::size_t families_ = 0;
+  std::size_t samples_ = 0;
+  std::size_t family_samples_ = 0;
+  std::size_t family_count_at_ = 0;  // offset of the current family's sample count
+  bool in_family_ = false;
+  std::string family_;  // the current family's name
+  std::int64_t prev_timestamp_ = 0;
+  std::int64_t min_timestamp_ = 0;
+};
 
 std::size_t CountSamples(const Batch& batch) noexcept;
 

@@ -12,7 +12,9 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include <algorithm>
 #include <atomic>
+#include <tuple>
 #include <cmath>
 #include <functional>
 #include <list>
@@ -163,6 +165,43 @@ config::EndpointOptions Endpoint(const std::string& name, const std::string& url
   return e;
 }
 
+// What the collector streams for shipping, flattened to samples.
+struct RecordingSink final : ScrapeSampleSink {
+  struct Entry {
+    std::string family;
+    std::string help;
+    MetricType type;
+    Sample sample;
+  };
+  void Add(std::string_view family, std::string_view help, MetricType type, std::string_view name,
+           std::span<const LabelView> labels, double value, std::int64_t timestamp_ms) override {
+    Sample sample{std::string(name), {}, value, timestamp_ms};
+    for (const LabelView& l : labels) {
+      sample.labels.push_back(Label{std::string(l.name), std::string(l.value)});
+    }
+    entries.push_back(Entry{std::string(family), std::string(help), type, std::move(sample)});
+  }
+  std::size_t CountFor(std::string_view endpoint) const {
+    std::size_t n = 0;
+    for (const Entry& e : entries) {
+      for (const Label& l : e.sample.labels) {
+        n += l.name == "endpoint" && l.value == endpoint ? 1 : 0;
+      }
+    }
+    return n;
+  }
+  std::vector<Entry> entries;
+};
+
+// One tick as /metrics sees it: the tick's own families plus the kept text bodies.
+CollectResult Scrape(ScrapeCollector& collector, const CollectContext& ctx) {
+  CollectResult r = collector.Collect(ctx);
+  for (MetricFamily& f : collector.MaterializeStored()) {
+    r.families.push_back(std::move(f));
+  }
+  return r;
+}
+
 const MetricFamily* Family(const CollectResult& r, std::string_view name) {
   for (const MetricFamily& f : r.families) {
     if (f.name == name) {
@@ -227,7 +266,7 @@ TEST(ScrapeCollector, PrometheusTextKeepsTypesAndSetsTargetLabels) {
   ScrapeCollector collector({e}, 10s);
   EXPECT_EQ(collector.name(), "scrape");
   CollectContext ctx = Now();
-  CollectResult r = collector.Collect(ctx);
+  CollectResult r = Scrape(collector, ctx);
   ASSERT_EQ(r.status, CollectStatus::kOk);
   EXPECT_NE(seen_accept.find("application/openmetrics-text;version=1.0.0"), std::string::npos);
 
@@ -272,7 +311,7 @@ TEST(ScrapeCollector, OpenMetricsByContentTypeAndWholeBodyReject) {
   auto good = Endpoint("good", server.url("/good"));
   good.metric_prefix = "";
   ScrapeCollector collector({good, Endpoint("bad", server.url("/bad"))}, 10s);
-  CollectResult r = collector.Collect(Now());
+  CollectResult r = Scrape(collector, Now());
   ASSERT_EQ(r.status, CollectStatus::kOk);
   const MetricFamily* jobs = Family(r, "jobs");
   ASSERT_NE(jobs, nullptr);
@@ -295,7 +334,7 @@ TEST(ScrapeCollector, NestedJsonGetsPrefixOnceAndEndpointLabel) {
   });
   server.Start();
   ScrapeCollector collector({Endpoint("api", server.url("/status"))}, 10s);
-  CollectResult r = collector.Collect(Now());
+  CollectResult r = Scrape(collector, Now());
   const MetricFamily* idle = Family(r, "app_db_pool_idle");
   ASSERT_NE(idle, nullptr);
   EXPECT_EQ(idle->samples[0].value, 3);
@@ -316,7 +355,7 @@ TEST(ScrapeCollector, FormatOverrideWinsOverContentType) {
   auto e = Endpoint("o", server.url("/m"));
   e.format = config::ScrapeFormat::kPrometheusText;
   ScrapeCollector collector({e}, 10s);
-  CollectResult r = collector.Collect(Now());
+  CollectResult r = Scrape(collector, Now());
   ASSERT_NE(Family(r, "app_x_total"), nullptr);
   EXPECT_EQ(Self(r, "metricsd_scrape_up", "o"), 1);
 }
@@ -334,7 +373,7 @@ TEST(ScrapeCollector, MalformedLinesAreCountedAndTheRestKept) {
   server.Start();
   ScrapeCollector collector({Endpoint("m", server.url("/m"))}, 10s);
   CollectContext ctx = Now();
-  CollectResult r = collector.Collect(ctx);
+  CollectResult r = Scrape(collector, ctx);
   EXPECT_EQ(Self(r, "metricsd_scrape_up", "m"), 1);
   EXPECT_EQ(Self(r, "metricsd_scrape_samples", "m"), 3);
   EXPECT_EQ(Self(r, "metricsd_scrape_parse_errors_total", "m"), 4);
@@ -344,7 +383,7 @@ TEST(ScrapeCollector, MalformedLinesAreCountedAndTheRestKept) {
   EXPECT_EQ(Family(r, "app_bad_utf8"), nullptr);
   // The counter accumulates across ticks.
   ctx.steady_now += 10s;
-  r = collector.Collect(ctx);
+  r = Scrape(collector, ctx);
   EXPECT_EQ(Self(r, "metricsd_scrape_parse_errors_total", "m"), 8);
 }
 
@@ -370,7 +409,7 @@ TEST(ScrapeCollector, Non2xxAndRedirectLoopFailAndRedirectsAreFollowed) {
       {Endpoint("e500", server.url("/500")), Endpoint("loop", server.url("/loop")),
        Endpoint("moved", server.url("/moved"))},
       10s);
-  CollectResult r = collector.Collect(Now());
+  CollectResult r = Scrape(collector, Now());
   EXPECT_EQ(r.status, CollectStatus::kOk);  // failing targets never fail the collector
   EXPECT_EQ(Self(r, "metricsd_scrape_up", "e500"), 0);
   EXPECT_EQ(CountSamples(r, "e500"), 0u);
@@ -395,7 +434,7 @@ TEST(ScrapeCollector, NeverAnsweringTargetIsCutAtItsTimeoutWithoutDelayingOthers
   auto slow = Endpoint("slow", silent.url());
   slow.timeout = 1000ms;
   ScrapeCollector collector({slow, Endpoint("good", good.url("/m"))}, 10s);
-  CollectResult r = collector.Collect(Now());
+  CollectResult r = Scrape(collector, Now());
   EXPECT_EQ(Self(r, "metricsd_scrape_up", "slow"), 0);
   EXPECT_EQ(Self(r, "metricsd_scrape_up", "good"), 1);
   // The good target finished on its own, before the silent one's timeout cut it.
@@ -431,7 +470,7 @@ TEST(ScrapeCollector, EndlessBodyIsCutAtTheCap) {
   e.max_body_bytes = 1 << 20;
   e.timeout = 20s;  // the cap, not the timeout, ends it
   ScrapeCollector collector({e}, 60s);
-  CollectResult r = collector.Collect(Now());
+  CollectResult r = Scrape(collector, Now());
   EXPECT_EQ(Self(r, "metricsd_scrape_up", "endless"), 0);
   EXPECT_EQ(CountSamples(r, "endless"), 0u);
   EXPECT_LT(Self(r, "metricsd_scrape_duration_seconds", "endless"), 20);
@@ -450,7 +489,7 @@ TEST(ScrapeCollector, EndlessTrickleIsCutAtTheTimeout) {
   auto e = Endpoint("trickle", trickle.url());
   e.timeout = 700ms;
   ScrapeCollector collector({e}, 60s);
-  CollectResult r = collector.Collect(Now());
+  CollectResult r = Scrape(collector, Now());
   EXPECT_EQ(Self(r, "metricsd_scrape_up", "trickle"), 0);
   EXPECT_GE(Self(r, "metricsd_scrape_duration_seconds", "trickle"), 0.6);
 }
@@ -471,7 +510,7 @@ TEST(ScrapeCollector, HugeBodyIsCutAtTheCap) {
   auto e = Endpoint("big", server.url("/big"));
   e.max_body_bytes = 4 << 20;
   ScrapeCollector collector({e}, 60s);
-  CollectResult r = collector.Collect(Now());
+  CollectResult r = Scrape(collector, Now());
   EXPECT_EQ(Self(r, "metricsd_scrape_up", "big"), 0);
   EXPECT_EQ(CountSamples(r, "big"), 0u);
 }
@@ -507,7 +546,7 @@ TEST(ScrapeCollector, GzipBombIsCutAtTheCapOnDecodedBytes) {
   auto e = Endpoint("bomb", server.url());
   e.max_body_bytes = 8 << 20;  // larger than the compressed body, far smaller than decoded
   ScrapeCollector collector({e}, 60s);
-  CollectResult r = collector.Collect(Now());
+  CollectResult r = Scrape(collector, Now());
   EXPECT_EQ(Self(r, "metricsd_scrape_up", "bomb"), 0);
 
   // A small gzip body decodes and parses.
@@ -523,7 +562,7 @@ TEST(ScrapeCollector, GzipBombIsCutAtTheCapOnDecodedBytes) {
     RawServer::WriteAll(fd, head, stop) && RawServer::WriteAll(fd, small, stop);
   });
   ScrapeCollector collector2({Endpoint("zip", ok.url())}, 60s);
-  r = collector2.Collect(Now());
+  r = Scrape(collector2, Now());
   EXPECT_EQ(Self(r, "metricsd_scrape_up", "zip"), 1);
   ASSERT_NE(Family(r, "app_zipped"), nullptr);
   EXPECT_EQ(Family(r, "app_zipped")->samples[0].value, 7);
@@ -539,17 +578,22 @@ TEST(ScrapeCollector, PerEndpointIntervalSkipsTargetsNotDue) {
   server.Start();
   auto e = Endpoint("slowpoke", server.url("/m"));
   e.interval = 60s;
-  ScrapeCollector collector({e, Endpoint("every", server.url("/m"))}, 10s);
+  RecordingSink sink;
+  ScrapeCollector collector({e, Endpoint("every", server.url("/m"))}, 10s, &sink);
   CollectContext ctx = Now();
-  CollectResult r = collector.Collect(ctx);
+  CollectResult r = Scrape(collector, ctx);
   EXPECT_EQ(hits.load(), 2);
+  EXPECT_EQ(sink.CountFor("slowpoke"), 1u);
   ctx.steady_now += 10s;
-  r = collector.Collect(ctx);
+  r = Scrape(collector, ctx);
   EXPECT_EQ(hits.load(), 3);  // only "every"
-  EXPECT_EQ(CountSamples(r, "slowpoke"), 0u);
+  // Shipped once, when scraped; /metrics keeps showing its last scrape until the next one.
+  EXPECT_EQ(sink.CountFor("slowpoke"), 1u);
+  EXPECT_EQ(sink.CountFor("every"), 2u);
+  EXPECT_EQ(CountSamples(r, "slowpoke"), 1u);
   EXPECT_EQ(Self(r, "metricsd_scrape_up", "slowpoke"), 1);  // self-metrics for every target
   ctx.steady_now += 50s;
-  r = collector.Collect(ctx);
+  r = Scrape(collector, ctx);
   EXPECT_EQ(hits.load(), 5);
 }
 
@@ -566,7 +610,7 @@ TEST(ScrapeCollector, AuthAndHeadersAreSent) {
   e.auth.bearer_token = "s3cret";
   e.auth.headers = {{"X-Tenant", "t1"}};
   ScrapeCollector collector({e}, 10s);
-  CollectResult r = collector.Collect(Now());
+  CollectResult r = Scrape(collector, Now());
   EXPECT_EQ(Self(r, "metricsd_scrape_up", "auth"), 1);
   EXPECT_EQ(authorization, "Bearer s3cret");
   EXPECT_EQ(custom, "t1");
@@ -576,7 +620,7 @@ TEST(ScrapeCollector, ConnectionRefusedIsDownAndRecovers) {
   int port = metricsd::testing::FreePort();
   ScrapeCollector collector(
       {Endpoint("later", "http://127.0.0.1:" + std::to_string(port) + "/metrics")}, 10s);
-  CollectResult r = collector.Collect(Now());
+  CollectResult r = Scrape(collector, Now());
   EXPECT_EQ(Self(r, "metricsd_scrape_up", "later"), 0);
 }
 
@@ -622,7 +666,7 @@ TEST(ScrapeCollector, RealNodeExporter) {
   auto e = Endpoint("node", "http://127.0.0.1:" + std::to_string(port) + "/metrics");
   e.metric_prefix = "";
   ScrapeCollector collector({e}, 10s);
-  CollectResult r = collector.Collect(Now());
+  CollectResult r = Scrape(collector, Now());
   ASSERT_EQ(Self(r, "metricsd_scrape_up", "node"), 1);
   EXPECT_EQ(Self(r, "metricsd_scrape_parse_errors_total", "node"), 0);
   EXPECT_EQ(CountSamples(r, "node"), CountSampleLines(direct.body));
@@ -641,6 +685,94 @@ TEST(ScrapeCollector, RealNodeExporter) {
   const MetricFamily* cpu = Family(r, "node_cpu_seconds_total");
   ASSERT_NE(cpu, nullptr);
   EXPECT_EQ(cpu->type, MetricType::kCounter);
+}
+
+}  // namespace
+}  // namespace metricsd
+
+namespace metricsd {
+namespace {
+
+std::vector<Sample> Sorted(std::vector<Sample> samples) {
+  std::sort(samples.begin(), samples.end(), [](const Sample& a, const Sample& b) {
+    return std::tie(a.name, a.labels, a.value) < std::tie(b.name, b.labels, b.value);
+  });
+  return samples;
+}
+
+TEST(ScrapeCollector, StreamedSamplesAreExactlyWhatMetricsShows) {
+  Server server;
+  server.http().Get("/m", [&](const httplib::Request&, httplib::Response& res) {
+    res.set_content(
+        "# HELP rpc_seconds RPC latency.\n"
+        "# TYPE rpc_seconds histogram\n"
+        "rpc_seconds_bucket{le=\"0.1\",endpoint=\"theirs\"} 3\n"
+        "rpc_seconds_bucket{le=\"+Inf\",endpoint=\"theirs\",exported_endpoint=\"x\"} 5\n"
+        "rpc_seconds_sum 1.5\n"
+        "rpc_seconds_count 5\n"
+        "other{path=\"a\\\\b\\\"c\\nd\",empty=\"\",team=\"theirs\"} 2 1700000000000\n"
+        "rpc_seconds_sum{method=\"late\"} 9\n",
+        "text/plain; version=0.0.4");
+  });
+  server.Start();
+  auto e = Endpoint("mine", server.url("/m"));
+  e.labels = {{"team", "core"}};
+  RecordingSink sink;
+  ScrapeCollector collector({e}, 10s, &sink);
+  CollectResult r = Scrape(collector, Now());
+  ASSERT_EQ(Self(r, "metricsd_scrape_up", "mine"), 1);
+
+  std::vector<Sample> shown;
+  for (const MetricFamily& f : r.families) {
+    if (!f.name.starts_with("metricsd_")) {
+      shown.insert(shown.end(), f.samples.begin(), f.samples.end());
+    }
+  }
+  std::vector<Sample> streamed;
+  for (const RecordingSink::Entry& entry : sink.entries) {
+    streamed.push_back(entry.sample);
+    EXPECT_TRUE(entry.sample.name.starts_with(entry.family)) << entry.sample.name;
+    if (entry.family == "app_rpc_seconds") {
+      EXPECT_EQ(entry.type, MetricType::kHistogram);
+      EXPECT_EQ(entry.help, "RPC latency.");
+    }
+  }
+  ASSERT_EQ(shown.size(), 6u);
+  EXPECT_EQ(Sorted(streamed), Sorted(shown));
+  // The rules themselves (prefix, exported_ renames, escapes, empty values dropped).
+  bool found = false;
+  for (const Sample& s : streamed) {
+    if (s.name == "app_rpc_seconds_bucket" && LabelValue(s, "le") == "+Inf") {
+      found = true;
+      EXPECT_EQ(LabelValue(s, "endpoint"), "mine");
+      // exported_endpoint is taken by the target's own label: one more prefix.
+      EXPECT_EQ(LabelValue(s, "exported_endpoint"), "x");
+      EXPECT_EQ(LabelValue(s, "exported_exported_endpoint"), "theirs");
+      EXPECT_EQ(LabelValue(s, "team"), "core");
+    }
+    if (s.name == "app_other") {
+      EXPECT_EQ(LabelValue(s, "path"), "a\\b\"c\nd");
+      EXPECT_EQ(LabelValue(s, "exported_team"), "theirs");
+      EXPECT_EQ(s.timestamp_ms, 1700000000000);
+      EXPECT_EQ(s.labels.size(), 4u);  // endpoint, exported_team, path, team
+    }
+  }
+  EXPECT_TRUE(found);
+}
+
+TEST(ScrapeCollector, RejectedOpenMetricsBodyStreamsNothing) {
+  Server server;
+  server.http().Get("/m", [&](const httplib::Request&, httplib::Response& res) {
+    res.set_content("# TYPE a counter\na_total 1\na_total 2\n",  // no # EOF
+                    "application/openmetrics-text; version=1.0.0");
+  });
+  server.Start();
+  RecordingSink sink;
+  ScrapeCollector collector({Endpoint("om", server.url("/m"))}, 10s, &sink);
+  CollectResult r = Scrape(collector, Now());
+  EXPECT_EQ(Self(r, "metricsd_scrape_up", "om"), 0);
+  EXPECT_TRUE(sink.entries.empty());
+  EXPECT_EQ(CountSamples(r, "om"), 0u);
 }
 
 }  // namespace

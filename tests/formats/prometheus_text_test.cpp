@@ -1,7 +1,9 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <tuple>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -417,6 +419,101 @@ TEST(PrometheusText, BinaryGarbageNeverCrashes) {
   }
   Parsed p = Text(garbage);
   EXPECT_GT(p.stats.invalid_lines, 0u);
+}
+
+}  // namespace
+}  // namespace metricsd
+
+namespace metricsd {
+namespace {
+
+// The streaming form must see exactly the samples the family form builds.
+struct Flat {
+  std::string family;
+  std::string help;
+  MetricType type;
+  Sample sample;
+  friend bool operator==(const Flat&, const Flat&) = default;
+};
+
+std::vector<Flat> FlattenSorted(const std::vector<MetricFamily>& families) {
+  std::vector<Flat> out;
+  for (const MetricFamily& f : families) {
+    for (const Sample& s : f.samples) {
+      out.push_back(Flat{f.name, f.help, f.type, s});
+    }
+  }
+  std::sort(out.begin(), out.end(), [](const Flat& a, const Flat& b) {
+    return std::tie(a.sample.name, a.sample.labels, a.sample.value) <
+           std::tie(b.sample.name, b.sample.labels, b.sample.value);
+  });
+  return out;
+}
+
+struct Collecting final : SampleVisitor {
+  void OnSample(const FamilyView& family, std::string_view name, std::span<const LabelView> labels,
+                double value, std::int64_t timestamp_ms) override {
+    MetricFamily& f = families.emplace_back();
+    f.name = family.name;
+    f.help = family.help;
+    f.type = family.type;
+    Sample& s = f.samples.emplace_back();
+    s.name = name;
+    for (const LabelView& l : labels) {
+      s.labels.push_back(Label{std::string(l.name), std::string(l.value)});
+    }
+    s.value = value;
+    s.timestamp_ms = timestamp_ms;
+  }
+  std::vector<MetricFamily> families;
+};
+
+TEST(PrometheusText, VisitorSeesExactlyTheSamplesOfTheFamilyForm) {
+  const std::string bodies[] = {
+      std::string(kSpecExample),
+      "a{x=\"1\",y=\"\"} 1\nb 2\na{x=\"2\"} 3\n# HELP a Late help.\n",
+      "# TYPE h histogram\nh_bucket{le=\"1\"} 1\nh_bucket{le=\"+Inf\"} 2\nh_sum 3\nh_count 2\n"
+      "bad line here\nh_count{z=\"q\\\"\\\\\"} 4 1234\n",
+  };
+  for (const std::string& body : bodies) {
+    std::vector<MetricFamily> families;
+    ParseStats family_stats;
+    ParsePrometheusText(body, kNow, families, family_stats);
+    Collecting visitor;
+    ParseStats visitor_stats;
+    ParsePrometheusText(body, kNow, visitor, visitor_stats);
+    EXPECT_EQ(visitor_stats.samples, family_stats.samples);
+    EXPECT_EQ(visitor_stats.invalid_lines, family_stats.invalid_lines);
+    std::vector<Flat> expected = FlattenSorted(families);
+    std::vector<Flat> seen = FlattenSorted(visitor.families);
+    // Help is "as far as seen": a HELP after the samples only reaches the family form.
+    for (Flat& f : expected) {
+      if (f.family == "a") {
+        f.help.clear();
+      }
+    }
+    EXPECT_EQ(seen, expected) << body;
+  }
+}
+
+TEST(OpenMetrics, VisitorSeesTheSamplesAndTheSameVerdict) {
+  const std::string good =
+      "# TYPE c counter\n# HELP c Things.\nc_total{a=\"b\"} 1 1.5\nc_created 2\n"
+      "# TYPE g gauge\ng 3 # {trace_id=\"x\"} 1\n# EOF\n";
+  std::vector<MetricFamily> families;
+  ParseStats stats;
+  ASSERT_TRUE(ParseOpenMetrics(good, kNow, families, stats).ok());
+  Collecting visitor;
+  ParseStats visitor_stats;
+  ASSERT_TRUE(ParseOpenMetrics(good, kNow, visitor, visitor_stats).ok());
+  EXPECT_EQ(FlattenSorted(visitor.families), FlattenSorted(families));
+  EXPECT_EQ(visitor_stats.samples, 3U);
+
+  Collecting rejected;
+  ParseStats rejected_stats;
+  EXPECT_FALSE(ParseOpenMetrics("c_total 1\n", kNow, rejected, rejected_stats).ok());
+  EXPECT_EQ(rejected_stats.samples, 0U);
+  EXPECT_EQ(rejected_stats.invalid_lines, 1U);
 }
 
 }  // namespace
