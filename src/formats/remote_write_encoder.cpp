@@ -49,11 +49,12 @@ constexpr std::size_t BytesFieldSize(std::size_t len) noexcept { return 1 + Vari
 
 }  // namespace
 
-void RemoteWriteEncoder::BuildLabels(const Sample& sample, EncodeStats& stats) {
+template <typename L>
+void RemoteWriteEncoder::BuildLabels(std::string_view name, std::span<const L> in,
+                                     EncodeStats& stats) {
   labels_.clear();
-  std::string_view name = sample.name;
   if (!IsValidMetricName(name)) {
-    name_scratch_.assign(sample.name);
+    name_scratch_.assign(name);
     SanitizeMetricName(name_scratch_);
     name = name_scratch_;
     ++stats.metric_names_sanitized;
@@ -61,16 +62,15 @@ void RemoteWriteEncoder::BuildLabels(const Sample& sample, EncodeStats& stats) {
 
   // Fast path: the model promises sorted, unique labels; check the rest of the rules
   // without copying anything.
-  const Labels& in = sample.labels;
   bool fast = true;
   for (std::size_t i = 0; i < in.size() && fast; ++i) {
-    const Label& l = in[i];
+    const L& l = in[i];
     fast = !l.value.empty() && l.name != kNameLabel && IsValidLabelName(l.name) &&
            (i == 0 || in[i - 1].name < l.name);
   }
   if (fast) {
     bool name_placed = false;
-    for (const Label& l : in) {
+    for (const L& l : in) {
       if (!name_placed && kNameLabel < std::string_view(l.name)) {
         labels_.push_back({kNameLabel, name});
         name_placed = true;
@@ -89,7 +89,7 @@ void RemoteWriteEncoder::BuildLabels(const Sample& sample, EncodeStats& stats) {
   }
   order_.clear();
   for (std::size_t i = 0; i < in.size(); ++i) {
-    const Label& l = in[i];
+    const L& l = in[i];
     if (l.value.empty()) {
       ++stats.empty_labels_dropped;
       continue;
@@ -131,17 +131,20 @@ void RemoteWriteEncoder::BuildLabels(const Sample& sample, EncodeStats& stats) {
   }
 }
 
-void RemoteWriteEncoder::AppendSeries(const Sample& sample, EncodeStats& stats) {
-  BuildLabels(sample, stats);
+template <typename L>
+void RemoteWriteEncoder::AppendSeries(std::string_view name, std::span<const L> labels,
+                                      double value, std::int64_t timestamp_ms,
+                                      EncodeStats& stats) {
+  BuildLabels(name, labels, stats);
 
-  std::uint64_t value_bits = std::bit_cast<std::uint64_t>(sample.value);
-  if (std::isnan(sample.value) && value_bits != kStaleNaNBits) {
+  std::uint64_t value_bits = std::bit_cast<std::uint64_t>(value);
+  if (std::isnan(value) && value_bits != kStaleNaNBits) {
     if (value_bits != kNormalNaNBits) {
       ++stats.nan_values_normalized;
     }
     value_bits = kNormalNaNBits;
   }
-  const auto timestamp = static_cast<std::uint64_t>(sample.timestamp_ms);
+  const auto timestamp = static_cast<std::uint64_t>(timestamp_ms);
 
   std::size_t labels_size = 0;
   for (const LabelView& l : labels_) {
@@ -178,8 +181,24 @@ void RemoteWriteEncoder::Encode(std::span<const SampleRef> samples, std::string&
                                 EncodeStats& stats) {
   proto_.clear();
   for (const SampleRef& ref : samples) {
-    AppendSeries(*ref.sample, stats);
+    const Sample& s = *ref.sample;
+    AppendSeries(s.name, std::span<const Label>(s.labels), s.value, s.timestamp_ms, stats);
   }
+  Compress(out);
+}
+
+void RemoteWriteEncoder::EncodeViews(const SampleRange& samples, std::string& out,
+                                EncodeStats& stats) {
+  proto_.clear();
+  const SampleViews& views = *samples.views;
+  for (std::size_t i = samples.begin; i < samples.end; ++i) {
+    const SampleViews::Entry& e = views.samples[i];
+    AppendSeries(e.name, views.LabelsOf(e), e.value, e.timestamp_ms, stats);
+  }
+  Compress(out);
+}
+
+void RemoteWriteEncoder::Compress(std::string& out) {
   out.resize(snappy::MaxCompressedLength(proto_.size()));
   std::size_t compressed = 0;
   snappy::RawCompress(proto_.data(), proto_.size(), out.data(), &compressed);

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "core/metric.h"
+#include "core/sample_views.h"
 #include "formats/sample_ref.h"
 
 namespace metricsd::formats {
@@ -32,19 +33,21 @@ class RemoteWriteEncoder {
   // Encodes `samples` as one WriteRequest; `out` receives the snappy-compressed body
   // (replaced). Stats are added to `stats`.
   void Encode(std::span<const SampleRef> samples, std::string& out, EncodeStats& stats);
+  // The same from the queue's views, without building a Sample.
+  void EncodeViews(const SampleRange& samples, std::string& out, EncodeStats& stats);
 
   // The uncompressed protobuf of the last Encode() (valid until the next call).
   std::string_view last_protobuf() const noexcept { return proto_; }
 
  private:
-  struct LabelView {
-    std::string_view name;
-    std::string_view value;
-  };
-
-  // Fills labels_ with the final, sorted label set of `sample` (including __name__).
-  void BuildLabels(const Sample& sample, EncodeStats& stats);
-  void AppendSeries(const Sample& sample, EncodeStats& stats);
+  // Fills labels_ with the final, sorted label set of a sample (including __name__).
+  // L is Label or LabelView.
+  template <typename L>
+  void BuildLabels(std::string_view name, std::span<const L> in, EncodeStats& stats);
+  template <typename L>
+  void AppendSeries(std::string_view name, std::span<const L> labels, double value,
+                    std::int64_t timestamp_ms, EncodeStats& stats);
+  void Compress(std::string& out);
 
   std::string proto_;               // reused protobuf buffer
   std::vector<LabelView> labels_;   // reused per series

@@ -229,6 +229,63 @@ class Decoder {
     return nullptr;
   }
 
+  // The same walk, appending views into the input instead of owned copies.
+  const char* Views(SampleViews& out) {
+    std::uint8_t version;
+    if (!Byte(version) || version != kVersion) {
+      return "unknown batch encoding version";
+    }
+    std::size_t families;
+    if (!Count(families, kMinFamilyBytes)) {
+      return "bad family count";
+    }
+    std::int64_t prev_ts = 0;
+    for (std::size_t f = 0; f < families; ++f) {
+      SampleViews::Family family;
+      std::uint8_t type;
+      std::size_t samples;
+      if (!String(family.name) || !String(family.help)) {
+        return "truncated family header";
+      }
+      if (!Byte(type) || type > kMaxType) {
+        return "bad metric type";
+      }
+      if (!Count(samples, kMinSampleBytes)) {
+        return "bad sample count";
+      }
+      family.type = static_cast<MetricType>(type);
+      const auto family_index = static_cast<std::uint32_t>(out.families.size());
+      out.families.push_back(family);
+      for (std::size_t s = 0; s < samples; ++s) {
+        SampleViews::Entry& sample = out.samples.emplace_back();
+        sample.family = family_index;
+        std::size_t labels;
+        if (!String(sample.name) || !Count(labels, kMinLabelBytes)) {
+          return "truncated sample";
+        }
+        sample.first_label = out.labels.size();
+        sample.label_count = static_cast<std::uint32_t>(labels);
+        for (std::size_t l = 0; l < labels; ++l) {
+          LabelView& label = out.labels.emplace_back();
+          if (!String(label.name) || !String(label.value)) {
+            return "truncated label";
+          }
+        }
+        std::uint64_t delta;
+        if (!Double(sample.value) || !Varint(delta)) {
+          return "truncated sample value";
+        }
+        prev_ts = static_cast<std::int64_t>(static_cast<std::uint64_t>(prev_ts) +
+                                            static_cast<std::uint64_t>(UnZigZag(delta)));
+        sample.timestamp_ms = prev_ts;
+      }
+    }
+    if (p_ != end_) {
+      return "trailing bytes after batch";
+    }
+    return nullptr;
+  }
+
  private:
   const char* p_;
   const char* end_;
@@ -376,6 +433,26 @@ Status DecodeBatchInto(std::string_view bytes, Batch& out) noexcept {
   } catch (const std::bad_alloc&) {
     out.resize(before);
     return Error{"out of memory decoding batch"};
+  }
+  return Status::Ok();
+}
+
+Status DecodeBatchViews(std::string_view bytes, SampleViews& out) noexcept {
+  const std::size_t families = out.families.size();
+  const std::size_t samples = out.samples.size();
+  const std::size_t labels = out.labels.size();
+  const char* error = nullptr;
+  try {
+    Decoder decoder(bytes);
+    error = decoder.Views(out);
+  } catch (const std::bad_alloc&) {
+    error = "out of memory decoding batch";
+  }
+  if (error != nullptr) {
+    out.families.resize(families);
+    out.samples.resize(samples);
+    out.labels.resize(labels);
+    return Error{error};
   }
   return Status::Ok();
 }

@@ -35,6 +35,11 @@ void EncodeBatch(const Batch& batch, std::string& out);
 // merged into one request). On error `out` keeps what it had before the call.
 Status DecodeBatchInto(std::string_view bytes, Batch& out) noexcept;
 
+// Decodes one encoded batch into views that point into `bytes` (which must outlive them),
+// appended to `out`. On error `out` keeps what it had before the call. No string is copied:
+// the sender's path from the on-disk queue to the wire.
+Status DecodeBatchViews(std::string_view bytes, SampleViews& out) noexcept;
+
 inline Result<Batch> DecodeBatch(std::string_view bytes) noexcept {
   Batch batch;
   if (Status status = DecodeBatchInto(bytes, batch); !status) {

@@ -7,7 +7,6 @@
 #include <spdlog/spdlog.h>
 
 #include "queue/batch_codec.h"
-#include "queue/batch_split.h"
 #include "queue/data_dir.h"
 
 namespace metricsd::queue {
@@ -169,8 +168,15 @@ void ShipperQueue::CountDrop(const std::string& reason, std::uint64_t samples,
 void ShipperQueue::Run(std::stop_token stop) {
   const std::size_t max_samples =
       options_.max_samples_per_request == 0 ? SIZE_MAX : options_.max_samples_per_request;
+  // The records being sent and their samples decoded as views into them; `work` holds
+  // ranges of those samples, a stack whose back() is sent next.
   std::vector<SpoolRecord> records;
-  std::vector<Batch> work;  // a stack: back() is sent next
+  SampleViews views;
+  struct Piece {
+    std::size_t begin;
+    std::size_t end;
+  };
+  std::vector<Piece> work;
   std::uint64_t ack_seq = 0;
   int attempt = 0;
   std::optional<std::chrono::steady_clock::time_point> not_before;
@@ -181,24 +187,27 @@ void ShipperQueue::Run(std::stop_token stop) {
         spool_.Ack(ack_seq);
         ack_seq = 0;
       }
+      views.clear();
       records.clear();
       if (!spool_.Read(max_samples, options_.max_request_payload_bytes, records)) {
         WaitFor(stop, std::nullopt);
         continue;
       }
-      Batch merged;
       for (const SpoolRecord& record : records) {
-        if (Status status = DecodeBatchInto(record.payload, merged); !status) {
+        if (Status status = DecodeBatchViews(record.payload, views); !status) {
           spdlog::error("shipper {}: queued batch {} cannot be decoded ({}); dropped",
                         options_.name, record.seq, status.error());
           CountDrop(kCorrupt, record.samples, nullptr);
         }
       }
       ack_seq = records.back().seq;
-      records.clear();
-      std::vector<Batch> pieces = ChunkBatch(std::move(merged), options_.max_samples_per_request);
-      for (auto it = pieces.rbegin(); it != pieces.rend(); ++it) {
-        work.push_back(std::move(*it));
+      // Requests of at most max_samples samples, first ones on top of the stack.
+      const std::size_t total = views.samples.size();
+      const std::size_t chunk = options_.max_samples_per_request == 0 ? total : max_samples;
+      for (std::size_t end = total; end > 0;) {
+        const std::size_t begin = end > chunk ? ((end - 1) / chunk) * chunk : 0;
+        work.push_back(Piece{begin, end});
+        end = begin;
       }
       continue;
     }
@@ -210,13 +219,13 @@ void ShipperQueue::Run(std::stop_token stop) {
       not_before.reset();
     }
 
-    Batch& piece = work.back();
-    const std::size_t samples = CountSamples(piece);
+    const Piece piece = work.back();
+    const std::size_t samples = piece.end - piece.begin;
     if (samples == 0) {
       work.pop_back();
       continue;
     }
-    const SendResult result = shipper_->Send(piece);
+    const SendResult result = shipper_->SendRange(SampleRange{&views, piece.begin, piece.end});
     ++attempt;
     const RetryPolicy::Decision decision = policy_.Decide(result, attempt, random01_());
     switch (decision.action) {
@@ -277,10 +286,11 @@ void ShipperQueue::Run(std::stop_token stop) {
           work.pop_back();
           break;
         }
-        auto [first, second] = SplitBatch(std::move(piece));
+        // Halves, the first holding ceil(n/2); it goes out first.
+        const std::size_t middle = piece.begin + (samples + 1) / 2;
         work.pop_back();
-        work.push_back(std::move(second));
-        work.push_back(std::move(first));
+        work.push_back(Piece{middle, piece.end});
+        work.push_back(Piece{piece.begin, middle});
         break;
       }
     }

@@ -80,58 +80,79 @@ formats::EncodeStats HttpShipper::encode_stats() const {
   return stats_;
 }
 
+template <typename Encode>
+SendResult HttpShipper::SendChunks(std::size_t total, Encode&& encode) {
+  const std::size_t requests = (total + max_samples_per_request_ - 1) / max_samples_per_request_;
+  std::optional<SendResult> first_drop;
+  std::size_t dropped_requests = 0;
+  int last_status = 0;
+  http::HttpRequest request;
+  request.url = endpoint_;
+  for (std::size_t i = 0; i < requests; ++i) {
+    const std::size_t begin = i * max_samples_per_request_;
+    const std::size_t end = std::min(total, begin + max_samples_per_request_);
+    formats::EncodeStats stats;
+    encode(begin, end, body_, stats);
+    request.body = body_;
+    {
+      std::lock_guard lock(stats_mutex_);
+      stats_ += stats;
+    }
+    if (stats.samples_written == 0) {
+      continue;  // nothing the format can carry (e.g. only NaN for JSON)
+    }
+    SendResult verdict =
+        ClassifyHttpResult(client_->Perform(request), std::chrono::system_clock::now());
+    if (verdict.kind == SendResult::Kind::kOk) {
+      last_status = verdict.http_status;
+      continue;
+    }
+    if (requests > 1) {
+      verdict.reason +=
+          " (request " + std::to_string(i + 1) + " of " + std::to_string(requests) + ")";
+    }
+    if (verdict.kind == SendResult::Kind::kDrop) {
+      ++dropped_requests;
+      if (!first_drop) {
+        first_drop = std::move(verdict);
+      }
+      continue;
+    }
+    return verdict;
+  }
+  if (first_drop) {
+    if (requests > 1) {
+      first_drop->reason += "; " + std::to_string(dropped_requests) + " of " +
+                            std::to_string(requests) + " requests rejected";
+    }
+    return *std::move(first_drop);
+  }
+  return SendResult::Ok(last_status);
+}
+
 SendResult HttpShipper::Send(const Batch& batch) noexcept {
   try {
     formats::FlattenFamilies(batch, refs_);
-    const std::size_t total = refs_.size();
-    const std::size_t requests = (total + max_samples_per_request_ - 1) / max_samples_per_request_;
-    std::optional<SendResult> first_drop;
-    std::size_t dropped_requests = 0;
-    int last_status = 0;
-    for (std::size_t i = 0; i < requests; ++i) {
-      std::span<const formats::SampleRef> chunk(refs_);
-      chunk =
-          chunk.subspan(i * max_samples_per_request_,
-                        std::min(max_samples_per_request_, total - i * max_samples_per_request_));
-      formats::EncodeStats stats;
-      EncodeRequest(chunk, body_, stats);
-      {
-        std::lock_guard lock(stats_mutex_);
-        stats_ += stats;
-      }
-      if (stats.samples_written == 0) {
-        continue;  // nothing the format can carry (e.g. only NaN for JSON)
-      }
-      http::HttpRequest request;
-      request.url = endpoint_;
-      request.body = body_;
-      SendResult verdict =
-          ClassifyHttpResult(client_->Perform(request), std::chrono::system_clock::now());
-      if (verdict.kind == SendResult::Kind::kOk) {
-        last_status = verdict.http_status;
-        continue;
-      }
-      if (requests > 1) {
-        verdict.reason +=
-            " (request " + std::to_string(i + 1) + " of " + std::to_string(requests) + ")";
-      }
-      if (verdict.kind == SendResult::Kind::kDrop) {
-        ++dropped_requests;
-        if (!first_drop) {
-          first_drop = std::move(verdict);
-        }
-        continue;
-      }
-      return verdict;
+    return SendChunks(refs_.size(), [this](std::size_t begin, std::size_t end, std::string& body,
+                                           formats::EncodeStats& stats) {
+      EncodeRequest(std::span<const formats::SampleRef>(refs_).subspan(begin, end - begin), body,
+                    stats);
+    });
+  } catch (const std::exception& e) {
+    return SendResult{SendResult::Kind::kRetry, 0, std::nullopt,
+                      std::string("internal error: ") + e.what()};
+  }
+}
+
+SendResult HttpShipper::SendRange(const SampleRange& range) noexcept {
+  try {
+    if (!encodes_views()) {
+      return Shipper::SendRange(range);
     }
-    if (first_drop) {
-      if (requests > 1) {
-        first_drop->reason += "; " + std::to_string(dropped_requests) + " of " +
-                              std::to_string(requests) + " requests rejected";
-      }
-      return *std::move(first_drop);
-    }
-    return SendResult::Ok(last_status);
+    return SendChunks(range.size(), [&](std::size_t begin, std::size_t end, std::string& body,
+                                        formats::EncodeStats& stats) {
+      EncodeViews(SampleRange{range.views, range.begin + begin, range.begin + end}, body, stats);
+    });
   } catch (const std::exception& e) {
     return SendResult{SendResult::Kind::kRetry, 0, std::nullopt,
                       std::string("internal error: ") + e.what()};

@@ -42,6 +42,8 @@ class HttpShipper : public Shipper {
  public:
   std::string_view name() const override { return name_; }
   SendResult Send(const Batch& batch) noexcept override;
+  // Encodes straight from the views when the format can (EncodeViews), else as Send().
+  SendResult SendRange(const SampleRange& range) noexcept override;
 
   // Totals over every Send(): what the encoder wrote, changed and left out.
   formats::EncodeStats encode_stats() const;
@@ -54,8 +56,19 @@ class HttpShipper : public Shipper {
   // Replaces `body` with the request body for `samples`.
   virtual void EncodeRequest(std::span<const formats::SampleRef> samples, std::string& body,
                              formats::EncodeStats& stats) = 0;
+  // Formats that can encode straight from the queue's views say so and implement
+  // EncodeViews (replaces `body` with the request body for `samples`); for the others a
+  // range is turned into a Batch first.
+  virtual bool encodes_views() const noexcept { return false; }
+  virtual void EncodeViews(const SampleRange& /*samples*/, std::string& /*body*/,
+                           formats::EncodeStats& /*stats*/) {}
 
  private:
+  // Cuts `total` samples into requests, encodes each with `encode(begin, end, body, stats)`,
+  // sends them and combines the verdicts (see the header comment).
+  template <typename Encode>
+  SendResult SendChunks(std::size_t total, Encode&& encode);
+
   std::string name_;
   std::string endpoint_;
   std::size_t max_samples_per_request_;

@@ -25,6 +25,11 @@ class RemoteWriteShipper final : public HttpShipper {
                      formats::EncodeStats& stats) override {
     encoder_.Encode(samples, body, stats);
   }
+  bool encodes_views() const noexcept override { return true; }
+  void EncodeViews(const SampleRange& samples, std::string& body,
+                   formats::EncodeStats& stats) override {
+    encoder_.EncodeViews(samples, body, stats);
+  }
 
   formats::RemoteWriteEncoder encoder_;
 };

@@ -7,12 +7,14 @@
 #pragma once
 
 #include <chrono>
+#include <exception>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "core/metric.h"
+#include "core/sample_views.h"
 
 namespace metricsd {
 
@@ -39,6 +41,19 @@ class Shipper {
   virtual ~Shipper() = default;
   virtual std::string_view name() const = 0;  // the configured shipper name
   virtual SendResult Send(const Batch& batch) noexcept = 0;
+
+  // What the queue calls. Shippers that can encode straight from views override it; the
+  // default builds a Batch of the range and calls Send().
+  virtual SendResult SendRange(const SampleRange& range) noexcept {
+    Batch batch;
+    try {
+      batch = range.views->ToBatch(range.begin, range.end);
+    } catch (const std::exception& e) {
+      return SendResult{SendResult::Kind::kRetry, 0, std::nullopt,
+                        std::string("internal error: ") + e.what()};
+    }
+    return Send(batch);
+  }
 };
 
 }  // namespace metricsd

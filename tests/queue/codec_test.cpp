@@ -177,6 +177,32 @@ TEST(BatchWriter, ManyStringsAndInterleavedFamilies) {
   EXPECT_LT(again.Finish().size(), reference.size() + 64);
 }
 
+TEST(BatchCodec, ViewsDecodeTheSameSamplesWithoutCopying) {
+  const Batch batch = RichBatch();
+  std::string encoded;
+  EncodeBatch(batch, encoded);
+  SampleViews views;
+  ASSERT_TRUE(DecodeBatchViews(encoded, views).ok());
+  ASSERT_EQ(views.samples.size(), CountSamples(batch));
+  Batch empty_dropped = batch;
+  empty_dropped.pop_back();  // views carry samples; a family without any leaves no trace
+  ExpectSameBatch(empty_dropped, views.ToBatch(0, views.samples.size()));
+  for (const SampleViews::Entry& e : views.samples) {
+    EXPECT_GE(e.name.data(), encoded.data());
+    EXPECT_LT(e.name.data(), encoded.data() + encoded.size());
+  }
+  // Appends; a bad record leaves what was there.
+  ASSERT_TRUE(DecodeBatchViews(encoded, views).ok());
+  EXPECT_EQ(views.samples.size(), 2 * CountSamples(batch));
+  for (std::size_t cut = 0; cut < encoded.size(); ++cut) {
+    SampleViews partial = views;
+    EXPECT_FALSE(DecodeBatchViews(std::string_view(encoded).substr(0, cut), partial).ok());
+    EXPECT_EQ(partial.samples.size(), views.samples.size());
+    EXPECT_EQ(partial.labels.size(), views.labels.size());
+    EXPECT_EQ(partial.families.size(), views.families.size());
+  }
+}
+
 TEST(BatchCodec, DecodeIntoAppendsAndKeepsOldFamiliesOnError) {
   std::string a;
   std::string b;
