@@ -181,9 +181,8 @@ class StreamingVisitor final : public SampleVisitor {
   StreamingVisitor(TargetLabeler& labeler, std::string_view prefix, ScrapeSampleSink& sink)
       : labeler_(labeler), prefix_(prefix), sink_(sink) {}
 
-  void OnSample(const FamilyView& family, std::string_view name,
-                std::span<const LabelView> labels, double value,
-                std::int64_t timestamp_ms) override {
+  void OnSample(const FamilyView& family, std::string_view name, std::span<const LabelView> labels,
+                double value, std::int64_t timestamp_ms) override {
     labeler_.Apply(name, labels);
     std::string_view family_name = family.name;
     if (!prefix_.empty()) {
@@ -368,9 +367,8 @@ CollectResult ScrapeCollector::Collect(const CollectContext& ctx) {
   return CollectResult::Ok(std::move(out));
 }
 
-Status ScrapeCollector::ParseResponse(Target& t, http::HttpResponse& response,
-                                      std::int64_t wall_ms, std::vector<MetricFamily>& out,
-                                      ParseStats& stats) {
+Status ScrapeCollector::ParseResponse(Target& t, http::HttpResponse& response, std::int64_t wall_ms,
+                                      std::vector<MetricFamily>& out, ParseStats& stats) {
   const config::EndpointOptions& e = t.options;
   const ScrapeFormat format = FormatOf(e, response);
   if (format == ScrapeFormat::kJson) {

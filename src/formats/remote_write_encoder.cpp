@@ -133,8 +133,7 @@ void RemoteWriteEncoder::BuildLabels(std::string_view name, std::span<const L> i
 
 template <typename L>
 void RemoteWriteEncoder::AppendSeries(std::string_view name, std::span<const L> labels,
-                                      double value, std::int64_t timestamp_ms,
-                                      EncodeStats& stats) {
+                                      double value, std::int64_t timestamp_ms, EncodeStats& stats) {
   BuildLabels(name, labels, stats);
 
   std::uint64_t value_bits = std::bit_cast<std::uint64_t>(value);
@@ -188,7 +187,7 @@ void RemoteWriteEncoder::Encode(std::span<const SampleRef> samples, std::string&
 }
 
 void RemoteWriteEncoder::EncodeViews(const SampleRange& samples, std::string& out,
-                                EncodeStats& stats) {
+                                     EncodeStats& stats) {
   proto_.clear();
   const SampleViews& views = *samples.views;
   for (std::size_t i = samples.begin; i < samples.end; ++i) {

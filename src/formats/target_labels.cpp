@@ -48,9 +48,8 @@ void ApplyToLabels(Labels& labels, const Labels& target, Labels& conflicts) {
     }
   }
   // As Prometheus: shortest names first, each gets "exported_" until the name is free.
-  std::stable_sort(conflicts.begin(), conflicts.end(), [](const Label& a, const Label& b) {
-    return a.name.size() < b.name.size();
-  });
+  std::stable_sort(conflicts.begin(), conflicts.end(),
+                   [](const Label& a, const Label& b) { return a.name.size() < b.name.size(); });
   for (Label& conflict : conflicts) {
     std::string name = std::move(conflict.name);
     do {
@@ -63,8 +62,7 @@ void ApplyToLabels(Labels& labels, const Labels& target, Labels& conflicts) {
 // Merges two sorted label lists into `out`. Returns false at the first name they share
 // (the caller then takes the slow path).
 template <typename A, typename B>
-bool MergeSorted(std::span<const A> first, std::span<const B> second,
-                 std::vector<LabelView>& out) {
+bool MergeSorted(std::span<const A> first, std::span<const B> second, std::vector<LabelView>& out) {
   out.clear();
   std::size_t i = 0;
   std::size_t j = 0;

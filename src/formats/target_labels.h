@@ -39,7 +39,7 @@ class TargetLabeler {
 
  private:
   std::string prefix_;
-  Labels target_;    // endpoint + extra labels, sorted, non-empty values
+  Labels target_;  // endpoint + extra labels, sorted, non-empty values
   std::string name_buffer_;
   std::string_view name_;
   std::vector<LabelView> merged_;

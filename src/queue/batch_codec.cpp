@@ -18,15 +18,14 @@ constexpr std::size_t kMinFamilyBytes = 4;   // name, help, type, sample_count
 constexpr std::size_t kMinSampleBytes = 11;  // name, label_count, 8-byte value, timestamp
 constexpr std::size_t kMinLabelBytes = 2;
 
-void PutVarint(std::string& out, std::uint64_t v) {
-  char buf[10];
-  std::size_t n = 0;
+// push_back, not append: most varints here are one to three bytes, and an inlined
+// push_back is cheaper than append's call per byte run.
+inline void PutVarint(std::string& out, std::uint64_t v) {
   while (v >= 0x80) {
-    buf[n++] = static_cast<char>((v & 0x7F) | 0x80);
+    out.push_back(static_cast<char>((v & 0x7F) | 0x80));
     v >>= 7;
   }
-  buf[n++] = static_cast<char>(v);
-  out.append(buf, n);
+  out.push_back(static_cast<char>(v));
 }
 
 std::uint64_t ZigZag(std::int64_t v) {
@@ -301,6 +300,8 @@ namespace {
 // Counts are written before what they count is known: a fixed five-byte varint (redundant
 // continuation bits are valid LEB128) is patched in place at the end.
 constexpr std::size_t kPaddedVarintBytes = 5;
+// BatchWriter's positions for the family name and help (sample strings use 0..2*labels).
+constexpr std::size_t kFamilyPosition = 64;
 
 void PutPaddedVarintAt(std::string& out, std::size_t at, std::uint64_t v) {
   for (std::size_t i = 0; i < kPaddedVarintBytes; ++i) {
@@ -324,6 +325,7 @@ void BatchWriter::Reset() {
   out_.push_back(static_cast<char>(kVersion));
   out_.append(kPaddedVarintBytes, '\0');  // family count
   slots_.assign(1024, Slot{});
+  recent_.assign(kFamilyPosition + 2, Slot{});
   strings_ = 0;
   families_ = 0;
   samples_ = 0;
@@ -349,7 +351,17 @@ void BatchWriter::Grow() {
   }
 }
 
-void BatchWriter::String(std::string_view s) {
+void BatchWriter::String(std::string_view s, std::size_t position) {
+  if (position < recent_.size()) {
+    const Slot& last = recent_[position];
+    if (last.index != kEmpty && last.size == s.size() &&
+        std::memcmp(out_.data() + last.offset, s.data(), s.size()) == 0) {
+      PutVarint(out_, (static_cast<std::uint64_t>(last.index) << 1) | 1);
+      return;
+    }
+  } else {
+    recent_.resize(position + 1);
+  }
   const std::uint32_t hash = HashOf(s);
   const std::size_t mask = slots_.size() - 1;
   std::size_t i = hash & mask;
@@ -358,6 +370,7 @@ void BatchWriter::String(std::string_view s) {
     if (slot.hash == hash && slot.size == s.size() &&
         std::memcmp(out_.data() + slot.offset, s.data(), s.size()) == 0) {
       PutVarint(out_, (static_cast<std::uint64_t>(slot.index) << 1) | 1);
+      recent_[position] = slot;
       return;
     }
     i = (i + 1) & mask;
@@ -365,6 +378,7 @@ void BatchWriter::String(std::string_view s) {
   PutVarint(out_, static_cast<std::uint64_t>(s.size()) << 1);
   slots_[i] = Slot{static_cast<std::uint32_t>(out_.size()), static_cast<std::uint32_t>(s.size()),
                    strings_++, hash};
+  recent_[position] = slots_[i];
   out_.append(s);
   if (strings_ * 2 > slots_.size()) {
     Grow();
@@ -384,8 +398,9 @@ void BatchWriter::Add(std::string_view family, std::string_view help, MetricType
   if (!in_family_ || family != family_) {
     CloseFamily();
     family_.assign(family);
-    String(family);
-    String(help);
+    // Family strings get their own positions, after any sample's.
+    String(family, kFamilyPosition);
+    String(help, kFamilyPosition + 1);
     out_.push_back(static_cast<char>(type));
     family_count_at_ = out_.size();
     out_.append(kPaddedVarintBytes, '\0');
@@ -393,11 +408,11 @@ void BatchWriter::Add(std::string_view family, std::string_view help, MetricType
     in_family_ = true;
     ++families_;
   }
-  String(name);
+  String(name, 0);
   PutVarint(out_, labels.size());
-  for (const LabelView& label : labels) {
-    String(label.name);
-    String(label.value);
+  for (std::size_t i = 0; i < labels.size(); ++i) {
+    String(labels[i].name, 1 + 2 * i);
+    String(labels[i].value, 2 + 2 * i);
   }
   std::uint64_t bits = std::bit_cast<std::uint64_t>(value);
   if constexpr (std::endian::native == std::endian::big) {

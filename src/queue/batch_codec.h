@@ -78,12 +78,16 @@ class BatchWriter {
   static constexpr std::uint32_t kEmpty = std::numeric_limits<std::uint32_t>::max();
 
   void Reset();
-  void String(std::string_view s);
+  // Writes `s` as a dictionary reference or a new string. `position` is where it sits in a
+  // sample (0: name, then label name/value pairs): most strings equal the previous sample's
+  // at the same position, which is checked before hashing.
+  void String(std::string_view s, std::size_t position);
   void Grow();
   void CloseFamily();
 
   std::string out_;
-  std::vector<Slot> slots_;  // open addressing over the strings already written
+  std::vector<Slot> slots_;   // open addressing over the strings already written
+  std::vector<Slot> recent_;  // by position in a sample: the previous sample's strings
   std::uint32_t strings_ = 0;
   std::size_t families_ = 0;
   std::size_t samples_ = 0;

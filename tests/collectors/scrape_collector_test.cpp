@@ -14,13 +14,13 @@
 
 #include <algorithm>
 #include <atomic>
-#include <tuple>
 #include <cmath>
 #include <functional>
 #include <list>
 #include <mutex>
 #include <string>
 #include <thread>
+#include <tuple>
 #include <vector>
 
 #include "core/clock.h"

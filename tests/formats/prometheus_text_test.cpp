@@ -3,10 +3,10 @@
 
 #include <algorithm>
 #include <cmath>
-#include <tuple>
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "formats/exposition_parser.h"

@@ -219,8 +219,12 @@ namespace {
 TEST(RemoteWriteEncoder, ViewsProduceTheSameBytesAsSamples) {
   MetricFamily messy{"app_req.rate-1", "", MetricType::kGauge, {}};
   messy.samples.push_back({"app_req.rate-1",
-                           {{"zeta", "1"}, {"bad-name", "x"}, {"empty", ""}, {"alpha", "a"},
-                            {"__name__", "other"}, {"alpha", "b"}},
+                           {{"zeta", "1"},
+                            {"bad-name", "x"},
+                            {"empty", ""},
+                            {"alpha", "a"},
+                            {"__name__", "other"},
+                            {"alpha", "b"}},
                            3.25,
                            42});
   MetricFamily clean{"http_requests_total", "Requests.", MetricType::kCounter, {}};

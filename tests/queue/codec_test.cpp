@@ -160,7 +160,8 @@ TEST(BatchWriter, ManyStringsAndInterleavedFamilies) {
   for (const char* name : {"a", "b", "a"}) {
     MetricFamily family{name, std::string("help of ") + name, MetricType::kGauge, {}};
     for (int i = 0; i < 3000; ++i) {
-      family.samples.push_back(Sample{name, {{"id", std::to_string(i)}, {"zone", "z"}}, 1.0 * i, i});
+      family.samples.push_back(
+          Sample{name, {{"id", std::to_string(i)}, {"zone", "z"}}, 1.0 * i, i});
     }
     batch.push_back(std::move(family));
   }

@@ -1,0 +1,116 @@
+// The scrape-to-remote-write path a 50,000-series target takes every interval, stage by stage,
+// as the daemon runs it (no MetricFamily is built on the way):
+//   BM_ParseOnly           the text parser with a visitor that does nothing (the parser floor);
+//   BM_ScrapeToQueue       parse + prefix/endpoint/extra labels + queue encoding (BatchWriter),
+//                          what the scrape thread does per body;
+//   BM_QueueToRemoteWrite  decode the queued record into views + remote-write protobuf + snappy
+//                          in requests of 2,000 samples, what the sender thread does.
+// items_per_second is samples per second; the sum of the last two is the agent's CPU per
+// sample, apart from HTTP and the WAL write.
+#include <benchmark/benchmark.h>
+
+#include <string>
+
+#include "core/sample_views.h"
+#include "exposition_generator.h"
+#include "formats/exposition_parser.h"
+#include "formats/remote_write_encoder.h"
+#include "formats/target_labels.h"
+#include "queue/batch_codec.h"
+
+namespace metricsd {
+namespace {
+
+constexpr std::size_t kSeries = 50000;
+constexpr std::size_t kSamplesPerRequest = 2000;
+
+const std::string& Body() {
+  static const std::string body = bench::GenerateExposition(kSeries, false);
+  return body;
+}
+
+struct NullVisitor final : SampleVisitor {
+  void OnSample(const FamilyView&, std::string_view, std::span<const LabelView>, double,
+                std::int64_t) override {
+    ++samples;
+  }
+  std::size_t samples = 0;
+};
+
+struct QueueVisitor final : SampleVisitor {
+  QueueVisitor() : labeler("", "bench", Labels{{"team", "infra"}}) {}
+  void OnSample(const FamilyView& family, std::string_view name, std::span<const LabelView> labels,
+                double value, std::int64_t timestamp_ms) override {
+    labeler.Apply(name, labels);
+    writer.Add(family.name, family.help, family.type, labeler.name(), labeler.labels(), value,
+               timestamp_ms);
+  }
+  TargetLabeler labeler;
+  queue::BatchWriter writer;
+};
+
+void BM_ParseOnly(benchmark::State& state) {
+  std::size_t samples = 0;
+  for (auto _ : state) {
+    NullVisitor visitor;
+    ParseStats stats;
+    ParsePrometheusText(Body(), 1'700'000'000'000, visitor, stats);
+    samples = visitor.samples;
+  }
+  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * Body().size()));
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * samples));
+}
+BENCHMARK(BM_ParseOnly)->Unit(benchmark::kMillisecond);
+
+void BM_ScrapeToQueue(benchmark::State& state) {
+  QueueVisitor visitor;
+  std::size_t samples = 0;
+  std::size_t bytes = 0;
+  for (auto _ : state) {
+    ParseStats stats;
+    ParsePrometheusText(Body(), 1'700'000'000'000, visitor, stats);
+    samples = visitor.writer.samples();
+    std::string encoded = visitor.writer.Finish();
+    bytes = encoded.size();
+    benchmark::DoNotOptimize(encoded.data());
+  }
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * samples));
+  state.counters["queue_bytes_per_sample"] =
+      static_cast<double>(bytes) / static_cast<double>(samples);
+}
+BENCHMARK(BM_ScrapeToQueue)->Unit(benchmark::kMillisecond);
+
+void BM_QueueToRemoteWrite(benchmark::State& state) {
+  QueueVisitor visitor;
+  ParseStats stats;
+  ParsePrometheusText(Body(), 1'700'000'000'000, visitor, stats);
+  const std::string record = visitor.writer.Finish();
+  SampleViews views;
+  formats::RemoteWriteEncoder encoder;
+  std::string body;
+  std::size_t wire_bytes = 0;
+  for (auto _ : state) {
+    views.clear();
+    if (!queue::DecodeBatchViews(record, views).ok()) {
+      state.SkipWithError("decode failed");
+      break;
+    }
+    wire_bytes = 0;
+    for (std::size_t begin = 0; begin < views.samples.size(); begin += kSamplesPerRequest) {
+      const std::size_t end = std::min(views.samples.size(), begin + kSamplesPerRequest);
+      formats::EncodeStats encode_stats;
+      encoder.EncodeViews(SampleRange{&views, begin, end}, body, encode_stats);
+      wire_bytes += body.size();
+    }
+    benchmark::DoNotOptimize(body.data());
+  }
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * views.samples.size()));
+  state.counters["wire_bytes_per_sample"] =
+      static_cast<double>(wire_bytes) / static_cast<double>(views.samples.size());
+}
+BENCHMARK(BM_QueueToRemoteWrite)->Unit(benchmark::kMillisecond);
+
+}  // namespace
+}  // namespace metricsd
+
+BENCHMARK_MAIN();
