@@ -198,6 +198,7 @@ TEST(Shipping, ScrapedPrometheusMetricsLandInPrometheus) {
                     "enable_disk":false,"enable_network":false,"enable_host":false,
                     "enable_pressure":false},"data_dir":")" +
                     dir.path() + R"(/data",
+                    "global_labels":{"cluster":"eu1","version":"global"},
                     "endpoints":[{"name":"prom","url":"http://127.0.0.1:)" +
                     std::to_string(prometheus.port()) + R"(/metrics","metric_prefix":""}],
                     "shipper":{"type":"prometheus_remote_write","endpoint":")" +
@@ -215,7 +216,10 @@ TEST(Shipping, ScrapedPrometheusMetricsLandInPrometheus) {
   auto build_info = query(R"(prometheus_build_info{endpoint="prom"})");
   ASSERT_EQ(build_info.size(), 1u);
   EXPECT_EQ(build_info[0]["value"][1], "1");
-  EXPECT_TRUE(build_info[0]["metric"].contains("version"));
+  // Global labels reach scraped series; a label the target set wins over a global one.
+  EXPECT_EQ(build_info[0]["metric"]["cluster"], "eu1");
+  ASSERT_TRUE(build_info[0]["metric"].contains("version"));
+  EXPECT_NE(build_info[0]["metric"]["version"], "global");
   // Every series of a scrape landed: at least as many as metricsd counted in one scrape.
   std::string metrics = HttpGet("127.0.0.1", port, "/metrics").body;
   std::string key = "\nmetricsd_scrape_samples{endpoint=\"prom\"} ";
