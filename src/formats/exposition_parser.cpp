@@ -1,5 +1,7 @@
 #include "formats/exposition_parser.h"
 
+#include "core/bytes.h"
+
 #include <algorithm>
 #include <array>
 #include <charconv>
@@ -165,6 +167,14 @@ bool ParseTextValue(std::string_view t, double& out) noexcept {
     if (!hex_start || !FromCharsAll(t, v, std::chars_format::hex)) {
       return false;
     }
+  } else if (t.size() <= 15 && std::all_of(t.begin(), t.end(), IsDigit)) {
+    // Counters are mostly plain integers: up to 15 digits are exact in a double, so this is
+    // the value from_chars would give, without its general-purpose machinery.
+    std::uint64_t n = 0;
+    for (char d : t) {
+      n = n * 10 + static_cast<std::uint64_t>(d - '0');
+    }
+    v = static_cast<double>(n);
   } else {
     if (!(IsDigit(c) || c == '.') || !FromCharsAll(t, v, std::chars_format::general)) {
       return false;
@@ -1091,16 +1101,16 @@ class Parser {
   }
 
   const char* AddSample(std::string_view name, double value, std::int64_t timestamp_ms) {
-    auto by_name = [](const RawLabel& a, const RawLabel& b) { return a.name < b.name; };
+    auto by_name = [](const RawLabel& a, const RawLabel& b) { return LessBytes(a.name, b.name); };
     if (!std::is_sorted(labels_.begin(), labels_.end(), by_name)) {
       std::sort(labels_.begin(), labels_.end(), by_name);
     }
     std::size_t non_empty = 0;
     for (std::size_t i = 0; i < labels_.size(); ++i) {
-      if (i > 0 && labels_[i].name == labels_[i - 1].name) {
+      if (i > 0 && SameBytes(labels_[i].name, labels_[i - 1].name)) {
         return "duplicate label name";
       }
-      if (labels_[i].name == "__name__") {
+      if (SameBytes(labels_[i].name, "__name__")) {
         return "reserved label name __name__";
       }
       non_empty += labels_[i].value.empty() ? 0 : 1;

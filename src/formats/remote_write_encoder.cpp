@@ -53,20 +53,41 @@ template <typename L>
 void RemoteWriteEncoder::BuildLabels(std::string_view name, std::span<const L> in,
                                      EncodeStats& stats) {
   labels_.clear();
-  if (!IsValidMetricName(name)) {
-    name_scratch_.assign(name);
-    SanitizeMetricName(name_scratch_);
-    name = name_scratch_;
-    ++stats.metric_names_sanitized;
+  // Within one Encode call every string is alive, so the same address and size means the
+  // same bytes: names checked on an earlier sample need no second check (views decoded
+  // from the queue point every repeat of a string at one place).
+  const bool name_checked = name.data() == valid_name_.data() && name.size() == valid_name_.size();
+  if (!name_checked) {
+    if (IsValidMetricName(name)) {
+      valid_name_ = name;
+    } else {
+      name_scratch_.assign(name);
+      SanitizeMetricName(name_scratch_);
+      name = name_scratch_;
+      ++stats.metric_names_sanitized;
+    }
   }
 
   // Fast path: the model promises sorted, unique labels; check the rest of the rules
   // without copying anything.
+  bool names_checked = in.size() == valid_label_names_.size();
+  for (std::size_t i = 0; i < in.size() && names_checked; ++i) {
+    const std::string_view n = in[i].name;
+    names_checked =
+        n.data() == valid_label_names_[i].data() && n.size() == valid_label_names_[i].size();
+  }
   bool fast = true;
   for (std::size_t i = 0; i < in.size() && fast; ++i) {
     const L& l = in[i];
-    fast = !l.value.empty() && l.name != kNameLabel && IsValidLabelName(l.name) &&
-           (i == 0 || in[i - 1].name < l.name);
+    fast =
+        !l.value.empty() && (names_checked || (l.name != kNameLabel && IsValidLabelName(l.name) &&
+                                               (i == 0 || in[i - 1].name < l.name)));
+  }
+  if (fast && !names_checked) {
+    valid_label_names_.clear();
+    for (const L& l : in) {
+      valid_label_names_.push_back(l.name);
+    }
   }
   if (fast) {
     bool name_placed = false;
@@ -179,6 +200,7 @@ void RemoteWriteEncoder::AppendSeries(std::string_view name, std::span<const L> 
 void RemoteWriteEncoder::Encode(std::span<const SampleRef> samples, std::string& out,
                                 EncodeStats& stats) {
   proto_.clear();
+  ForgetCheckedNames();
   for (const SampleRef& ref : samples) {
     const Sample& s = *ref.sample;
     AppendSeries(s.name, std::span<const Label>(s.labels), s.value, s.timestamp_ms, stats);
@@ -189,6 +211,7 @@ void RemoteWriteEncoder::Encode(std::span<const SampleRef> samples, std::string&
 void RemoteWriteEncoder::EncodeViews(const SampleRange& samples, std::string& out,
                                      EncodeStats& stats) {
   proto_.clear();
+  ForgetCheckedNames();
   const SampleViews& views = *samples.views;
   for (std::size_t i = samples.begin; i < samples.end; ++i) {
     const SampleViews::Entry& e = views.samples[i];

@@ -48,12 +48,19 @@ class RemoteWriteEncoder {
   void AppendSeries(std::string_view name, std::span<const L> labels, double value,
                     std::int64_t timestamp_ms, EncodeStats& stats);
   void Compress(std::string& out);
+  // The checked-names memory below is only valid within one Encode call.
+  void ForgetCheckedNames() noexcept {
+    valid_name_ = {};
+    valid_label_names_.clear();
+  }
 
-  std::string proto_;               // reused protobuf buffer
-  std::vector<LabelView> labels_;   // reused per series
-  std::vector<Label> scratch_;      // owns rewritten labels on the slow path
-  std::vector<std::size_t> order_;  // slow path: sort permutation
-  std::string name_scratch_;        // a sanitised metric name
+  std::string proto_;                                // reused protobuf buffer
+  std::vector<LabelView> labels_;                    // reused per series
+  std::vector<Label> scratch_;                       // owns rewritten labels on the slow path
+  std::vector<std::size_t> order_;                   // slow path: sort permutation
+  std::string name_scratch_;                         // a sanitised metric name
+  std::string_view valid_name_;                      // the last metric name found valid (this call)
+  std::vector<std::string_view> valid_label_names_;  // label names of the last clean sample
 };
 
 }  // namespace metricsd::formats

@@ -1,5 +1,7 @@
 #include "formats/target_labels.h"
 
+#include "core/bytes.h"
+
 #include <algorithm>
 #include <string>
 #include <utility>
@@ -67,12 +69,10 @@ bool MergeSorted(std::span<const A> first, std::span<const B> second, std::vecto
   std::size_t i = 0;
   std::size_t j = 0;
   while (i < first.size() || j < second.size()) {
-    if (j == second.size() ||
-        (i < first.size() && std::string_view(first[i].name) < std::string_view(second[j].name))) {
+    if (j == second.size() || (i < first.size() && LessBytes(first[i].name, second[j].name))) {
       out.push_back(LabelView{first[i].name, first[i].value});
       ++i;
-    } else if (i == first.size() ||
-               std::string_view(second[j].name) < std::string_view(first[i].name)) {
+    } else if (i == first.size() || LessBytes(second[j].name, first[i].name)) {
       out.push_back(LabelView{second[j].name, second[j].value});
       ++j;
     } else {

@@ -1,5 +1,7 @@
 #include "queue/batch_codec.h"
 
+#include "core/bytes.h"
+
 #include <algorithm>
 #include <bit>
 #include <cstring>
@@ -303,16 +305,8 @@ constexpr std::size_t kPaddedVarintBytes = 5;
 // BatchWriter's positions for the family name and help (sample strings use 0..2*labels).
 constexpr std::size_t kFamilyPosition = 64;
 
-void PutPaddedVarintAt(std::string& out, std::size_t at, std::uint64_t v) {
-  for (std::size_t i = 0; i < kPaddedVarintBytes; ++i) {
-    const auto low = static_cast<std::uint8_t>(v & 0x7F);
-    out[at + i] = static_cast<char>(i + 1 < kPaddedVarintBytes ? (low | 0x80) : low);
-    v >>= 7;
-  }
-}
-
 std::uint32_t HashOf(std::string_view s) {
-  const std::size_t h = std::hash<std::string_view>{}(s);
+  const std::uint64_t h = HashBytes(s);
   return static_cast<std::uint32_t>(h ^ (h >> 32));
 }
 
@@ -320,10 +314,46 @@ std::uint32_t HashOf(std::string_view s) {
 
 BatchWriter::BatchWriter() { Reset(); }
 
+namespace {
+
+inline char* PutVarintRaw(char* p, std::uint64_t v) noexcept {
+  while (v >= 0x80) {
+    *p++ = static_cast<char>((v & 0x7F) | 0x80);
+    v >>= 7;
+  }
+  *p++ = static_cast<char>(v);
+  return p;
+}
+
+inline char* PutPaddedVarintRaw(char* p, std::uint64_t v) noexcept {
+  for (std::size_t i = 0; i < kPaddedVarintBytes; ++i) {
+    const auto low = static_cast<std::uint8_t>(v & 0x7F);
+    *p++ = static_cast<char>(i + 1 < kPaddedVarintBytes ? (low | 0x80) : low);
+    v >>= 7;
+  }
+  return p;
+}
+
+}  // namespace
+
+char* BatchWriter::Grow(std::size_t n) {
+  {
+    const std::size_t capacity = std::max<std::size_t>({64 * 1024, 2 * capacity_, size_ + n});
+    auto grown = std::make_unique_for_overwrite<char[]>(capacity);
+    if (size_ > 0) {
+      std::memcpy(grown.get(), buffer_.get(), size_);
+    }
+    buffer_ = std::move(grown);
+    capacity_ = capacity;
+  }
+  return buffer_.get() + size_;
+}
+
 void BatchWriter::Reset() {
-  out_.clear();
-  out_.push_back(static_cast<char>(kVersion));
-  out_.append(kPaddedVarintBytes, '\0');  // family count
+  size_ = 0;
+  char* p = Reserve(1 + kPaddedVarintBytes);
+  *p++ = static_cast<char>(kVersion);
+  size_ = static_cast<std::size_t>(PutPaddedVarintRaw(p, 0) - buffer_.get());  // family count
   slots_.assign(1024, Slot{});
   recent_.assign(kFamilyPosition + 2, Slot{});
   strings_ = 0;
@@ -335,7 +365,7 @@ void BatchWriter::Reset() {
   min_timestamp_ = std::numeric_limits<std::int64_t>::max();
 }
 
-void BatchWriter::Grow() {
+void BatchWriter::GrowSlots() {
   std::vector<Slot> old = std::move(slots_);
   slots_.assign(old.size() * 2, Slot{});
   const std::size_t mask = slots_.size() - 1;
@@ -352,11 +382,12 @@ void BatchWriter::Grow() {
 }
 
 void BatchWriter::String(std::string_view s, std::size_t position) {
+  char* p = Reserve(10 + s.size());
   if (position < recent_.size()) {
     const Slot& last = recent_[position];
-    if (last.index != kEmpty && last.size == s.size() &&
-        std::memcmp(out_.data() + last.offset, s.data(), s.size()) == 0) {
-      PutVarint(out_, (static_cast<std::uint64_t>(last.index) << 1) | 1);
+    if (last.index != kEmpty && SameBytes(Written(last.offset, last.size), s)) {
+      size_ = static_cast<std::size_t>(
+          PutVarintRaw(p, (static_cast<std::uint64_t>(last.index) << 1) | 1) - buffer_.get());
       return;
     }
   } else {
@@ -367,27 +398,29 @@ void BatchWriter::String(std::string_view s, std::size_t position) {
   std::size_t i = hash & mask;
   while (slots_[i].index != kEmpty) {
     const Slot& slot = slots_[i];
-    if (slot.hash == hash && slot.size == s.size() &&
-        std::memcmp(out_.data() + slot.offset, s.data(), s.size()) == 0) {
-      PutVarint(out_, (static_cast<std::uint64_t>(slot.index) << 1) | 1);
+    if (slot.hash == hash && SameBytes(Written(slot.offset, slot.size), s)) {
+      size_ = static_cast<std::size_t>(
+          PutVarintRaw(p, (static_cast<std::uint64_t>(slot.index) << 1) | 1) - buffer_.get());
       recent_[position] = slot;
       return;
     }
     i = (i + 1) & mask;
   }
-  PutVarint(out_, static_cast<std::uint64_t>(s.size()) << 1);
-  slots_[i] = Slot{static_cast<std::uint32_t>(out_.size()), static_cast<std::uint32_t>(s.size()),
+  p = PutVarintRaw(p, static_cast<std::uint64_t>(s.size()) << 1);
+  const auto offset = static_cast<std::size_t>(p - buffer_.get());
+  std::memcpy(p, s.data(), s.size());
+  size_ = offset + s.size();
+  slots_[i] = Slot{static_cast<std::uint32_t>(offset), static_cast<std::uint32_t>(s.size()),
                    strings_++, hash};
   recent_[position] = slots_[i];
-  out_.append(s);
   if (strings_ * 2 > slots_.size()) {
-    Grow();
+    GrowSlots();
   }
 }
 
 void BatchWriter::CloseFamily() {
   if (in_family_) {
-    PutPaddedVarintAt(out_, family_count_at_, family_samples_);
+    PutPaddedVarintRaw(buffer_.get() + family_count_at_, family_samples_);
     in_family_ = false;
   }
 }
@@ -395,21 +428,22 @@ void BatchWriter::CloseFamily() {
 void BatchWriter::Add(std::string_view family, std::string_view help, MetricType type,
                       std::string_view name, std::span<const LabelView> labels, double value,
                       std::int64_t timestamp_ms) {
-  if (!in_family_ || family != family_) {
+  if (!in_family_ || !SameBytes(family, family_)) {
     CloseFamily();
     family_.assign(family);
     // Family strings get their own positions, after any sample's.
     String(family, kFamilyPosition);
     String(help, kFamilyPosition + 1);
-    out_.push_back(static_cast<char>(type));
-    family_count_at_ = out_.size();
-    out_.append(kPaddedVarintBytes, '\0');
+    char* p = Reserve(1 + kPaddedVarintBytes);
+    *p++ = static_cast<char>(type);
+    family_count_at_ = static_cast<std::size_t>(p - buffer_.get());
+    size_ = family_count_at_ + kPaddedVarintBytes;  // patched by CloseFamily
     family_samples_ = 0;
     in_family_ = true;
     ++families_;
   }
   String(name, 0);
-  PutVarint(out_, labels.size());
+  size_ = static_cast<std::size_t>(PutVarintRaw(Reserve(10), labels.size()) - buffer_.get());
   for (std::size_t i = 0; i < labels.size(); ++i) {
     String(labels[i].name, 1 + 2 * i);
     String(labels[i].value, 2 + 2 * i);
@@ -418,11 +452,12 @@ void BatchWriter::Add(std::string_view family, std::string_view help, MetricType
   if constexpr (std::endian::native == std::endian::big) {
     bits = __builtin_bswap64(bits);
   }
-  char raw[8];
-  std::memcpy(raw, &bits, 8);
-  out_.append(raw, 8);
-  PutVarint(out_, ZigZag(static_cast<std::int64_t>(static_cast<std::uint64_t>(timestamp_ms) -
-                                                   static_cast<std::uint64_t>(prev_timestamp_))));
+  char* p = Reserve(8 + 10);
+  std::memcpy(p, &bits, 8);
+  p = PutVarintRaw(p + 8,
+                   ZigZag(static_cast<std::int64_t>(static_cast<std::uint64_t>(timestamp_ms) -
+                                                    static_cast<std::uint64_t>(prev_timestamp_))));
+  size_ = static_cast<std::size_t>(p - buffer_.get());
   prev_timestamp_ = timestamp_ms;
   min_timestamp_ = std::min(min_timestamp_, timestamp_ms);
   ++family_samples_;
@@ -431,8 +466,8 @@ void BatchWriter::Add(std::string_view family, std::string_view help, MetricType
 
 std::string BatchWriter::Finish() {
   CloseFamily();
-  PutPaddedVarintAt(out_, 1, families_);
-  std::string done = std::move(out_);
+  PutPaddedVarintRaw(buffer_.get() + 1, families_);
+  std::string done(buffer_.get(), size_);
   Reset();
   return done;
 }

@@ -18,6 +18,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <limits>
+#include <memory>
 #include <span>
 #include <string>
 #include <string_view>
@@ -82,10 +83,19 @@ class BatchWriter {
   // sample (0: name, then label name/value pairs): most strings equal the previous sample's
   // at the same position, which is checked before hashing.
   void String(std::string_view s, std::size_t position);
-  void Grow();
+  void GrowSlots();
   void CloseFamily();
+  // Room for `n` more bytes; returns where they go. Bytes are written through raw pointers:
+  // std::string's per-byte bookkeeping costs more than the encoding itself here.
+  char* Reserve(std::size_t n) { return capacity_ - size_ >= n ? buffer_.get() + size_ : Grow(n); }
+  char* Grow(std::size_t n);
+  std::string_view Written(std::size_t offset, std::size_t size) const noexcept {
+    return {buffer_.get() + offset, size};
+  }
 
-  std::string out_;
+  std::unique_ptr<char[]> buffer_;
+  std::size_t size_ = 0;
+  std::size_t capacity_ = 0;
   std::vector<Slot> slots_;   // open addressing over the strings already written
   std::vector<Slot> recent_;  // by position in a sample: the previous sample's strings
   std::uint32_t strings_ = 0;
