@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <charconv>
 #include <cmath>
 #include <cstring>
@@ -120,6 +121,43 @@ bool IsValidUtf8(std::string_view s) noexcept {
     p += n + 1;
   }
   return true;
+}
+
+// The position of the first '"' or '\\' at or after `pos` (s.size() when there is none),
+// eight bytes at a time. `seen` gets the OR of every byte before it, folded into one byte, so
+// the caller knows whether any had the high bit set (non-ASCII).
+std::size_t FindQuoteOrBackslash(std::string_view s, std::size_t pos, std::uint64_t& seen) noexcept {
+  constexpr std::uint64_t kOnes = 0x0101010101010101ULL;
+  constexpr std::uint64_t kHighs = 0x8080808080808080ULL;
+  std::uint64_t high = 0;
+  while (pos + 8 <= s.size()) {
+    std::uint64_t word;
+    std::memcpy(&word, s.data() + pos, sizeof word);
+    const std::uint64_t quote = word ^ (kOnes * static_cast<unsigned char>('"'));
+    const std::uint64_t slash = word ^ (kOnes * static_cast<unsigned char>('\\'));
+    // The lowest flagged byte of this classic zero-byte test is always a true match.
+    const std::uint64_t hit =
+        ((quote - kOnes) & ~quote & kHighs) | ((slash - kOnes) & ~slash & kHighs);
+    if (hit != 0) {
+      const int byte = std::countr_zero(hit) / 8;
+      if constexpr (std::endian::native == std::endian::little) {
+        high |= byte == 0 ? 0 : word & (~std::uint64_t{0} >> (64 - 8 * byte));
+      } else {
+        high |= word;  // conservative: may send an ASCII value through full validation
+      }
+      pos += static_cast<std::size_t>(byte);
+      seen |= (high & kHighs) != 0 ? 0x80 : 0;
+      return pos;
+    }
+    high |= word;
+    pos += 8;
+  }
+  while (pos < s.size() && s[pos] != '"' && s[pos] != '\\') {
+    high |= static_cast<unsigned char>(s[pos]);
+    ++pos;
+  }
+  seen |= (high & kHighs) != 0 ? 0x80 : 0;
+  return pos;
 }
 
 std::size_t CountCodePoints(std::string_view s) noexcept {
@@ -806,15 +844,16 @@ class Parser {
       }
       ++pos;
       std::size_t value_start = pos;
-      while (pos < size && line[pos] != '"' && line[pos] != '\\') {
-        ++pos;
-      }
+      std::uint64_t seen_bytes = 0;
+      pos = FindQuoteOrBackslash(line, pos, seen_bytes);
       if (pos >= size) {
         return "unterminated label value";
       }
       std::string_view value;
+      bool ascii = false;
       if (line[pos] == '"') {
         value = line.substr(value_start, pos - value_start);
+        ascii = (seen_bytes & 0x80) == 0;  // no byte with the high bit: valid UTF-8 already
         ++pos;
       } else {
         // Escapes: unescape into scratch_, reserved by the caller to the line's size so the
@@ -857,7 +896,7 @@ class Parser {
         }
         value = std::string_view(scratch_).substr(offset);
       }
-      if (!IsValidUtf8(value)) {
+      if (!ascii && !IsValidUtf8(value)) {
         return "label value is not valid UTF-8";
       }
       labels.push_back(RawLabel{name, value});

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <bit>
 #include <cmath>
+#include <cstring>
 
 namespace metricsd::formats {
 namespace {
@@ -38,11 +39,29 @@ inline char* PutVarint(char* p, std::uint64_t v) noexcept {
   return p;
 }
 
+// The caller reserves kSlack bytes past the message, so strings up to 16 bytes (most label
+// names and values) are copied with two possibly overlapping 8-byte moves, not a memcpy call.
+constexpr std::size_t kSlack = 16;
+
 inline char* PutBytesField(char* p, char tag, std::string_view bytes) noexcept {
   *p++ = tag;
   p = PutVarint(p, bytes.size());
-  std::copy(bytes.begin(), bytes.end(), p);
-  return p + bytes.size();
+  const std::size_t n = bytes.size();
+  const char* s = bytes.data();
+  if (n >= 8 && n <= 16) {
+    std::memcpy(p, s, 8);
+    std::memcpy(p + n - 8, s + n - 8, 8);
+  } else if (n >= 4 && n < 8) {
+    std::memcpy(p, s, 4);
+    std::memcpy(p + n - 4, s + n - 4, 4);
+  } else if (n < 4) {
+    for (std::size_t i = 0; i < n; ++i) {
+      p[i] = s[i];
+    }
+  } else {
+    std::memcpy(p, s, n);
+  }
+  return p + n;
 }
 
 constexpr std::size_t BytesFieldSize(std::size_t len) noexcept { return 1 + VarintSize(len) + len; }
@@ -175,9 +194,8 @@ void RemoteWriteEncoder::AppendSeries(std::string_view name, std::span<const L> 
   const std::size_t series_size = labels_size + BytesFieldSize(sample_inner);
   const std::size_t total = BytesFieldSize(series_size);
 
-  const std::size_t start = proto_.size();
-  proto_.resize(start + total);
-  char* p = proto_.data() + start;
+  char* p = proto_.Reserve(total + kSlack);
+  char* const end = p + total;
   *p++ = kTagTimeSeries;
   p = PutVarint(p, series_size);
   for (const LabelView& l : labels_) {
@@ -194,6 +212,7 @@ void RemoteWriteEncoder::AppendSeries(std::string_view name, std::span<const L> 
   }
   *p++ = kTagTimestamp;
   PutVarint(p, timestamp);
+  proto_.Commit(end);
   ++stats.samples_written;
 }
 
@@ -221,10 +240,12 @@ void RemoteWriteEncoder::EncodeViews(const SampleRange& samples, std::string& ou
 }
 
 void RemoteWriteEncoder::Compress(std::string& out) {
-  out.resize(snappy::MaxCompressedLength(proto_.size()));
+  // Into a reused buffer first: sizing `out` for the worst case would zero-fill it.
+  compressed_.clear();
+  char* dest = compressed_.Reserve(snappy::MaxCompressedLength(proto_.size()));
   std::size_t compressed = 0;
-  snappy::RawCompress(proto_.data(), proto_.size(), out.data(), &compressed);
-  out.resize(compressed);
+  snappy::RawCompress(proto_.data(), proto_.size(), dest, &compressed);
+  out.assign(dest, compressed);
 }
 
 }  // namespace metricsd::formats

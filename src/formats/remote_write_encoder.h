@@ -17,6 +17,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/byte_buffer.h"
 #include "core/metric.h"
 #include "core/sample_views.h"
 #include "formats/sample_ref.h"
@@ -37,7 +38,7 @@ class RemoteWriteEncoder {
   void EncodeViews(const SampleRange& samples, std::string& out, EncodeStats& stats);
 
   // The uncompressed protobuf of the last Encode() (valid until the next call).
-  std::string_view last_protobuf() const noexcept { return proto_; }
+  std::string_view last_protobuf() const noexcept { return proto_.view(); }
 
  private:
   // Fills labels_ with the final, sorted label set of a sample (including __name__).
@@ -54,7 +55,8 @@ class RemoteWriteEncoder {
     valid_label_names_.clear();
   }
 
-  std::string proto_;                                // reused protobuf buffer
+  ByteBuffer proto_;                                 // reused protobuf buffer
+  ByteBuffer compressed_;                            // reused snappy output
   std::vector<LabelView> labels_;                    // reused per series
   std::vector<Label> scratch_;                       // owns rewritten labels on the slow path
   std::vector<std::size_t> order_;                   // slow path: sort permutation
