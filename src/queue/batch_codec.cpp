@@ -230,62 +230,56 @@ class Decoder {
     return nullptr;
   }
 
-  // The same walk, appending views into the input instead of owned copies.
-  const char* Views(SampleViews& out) {
+  // Steps of the view walk, for BatchViewReader.
+  const char* Header(std::size_t& families) {
     std::uint8_t version;
     if (!Byte(version) || version != kVersion) {
       return "unknown batch encoding version";
     }
-    std::size_t families;
     if (!Count(families, kMinFamilyBytes)) {
       return "bad family count";
     }
-    std::int64_t prev_ts = 0;
-    for (std::size_t f = 0; f < families; ++f) {
-      SampleViews::Family family;
-      std::uint8_t type;
-      std::size_t samples;
-      if (!String(family.name) || !String(family.help)) {
-        return "truncated family header";
-      }
-      if (!Byte(type) || type > kMaxType) {
-        return "bad metric type";
-      }
-      if (!Count(samples, kMinSampleBytes)) {
-        return "bad sample count";
-      }
-      family.type = static_cast<MetricType>(type);
-      const auto family_index = static_cast<std::uint32_t>(out.families.size());
-      out.families.push_back(family);
-      for (std::size_t s = 0; s < samples; ++s) {
-        SampleViews::Entry& sample = out.samples.emplace_back();
-        sample.family = family_index;
-        std::size_t labels;
-        if (!String(sample.name) || !Count(labels, kMinLabelBytes)) {
-          return "truncated sample";
-        }
-        sample.first_label = out.labels.size();
-        sample.label_count = static_cast<std::uint32_t>(labels);
-        for (std::size_t l = 0; l < labels; ++l) {
-          LabelView& label = out.labels.emplace_back();
-          if (!String(label.name) || !String(label.value)) {
-            return "truncated label";
-          }
-        }
-        std::uint64_t delta;
-        if (!Double(sample.value) || !Varint(delta)) {
-          return "truncated sample value";
-        }
-        prev_ts = static_cast<std::int64_t>(static_cast<std::uint64_t>(prev_ts) +
-                                            static_cast<std::uint64_t>(UnZigZag(delta)));
-        sample.timestamp_ms = prev_ts;
-      }
-    }
-    if (p_ != end_) {
-      return "trailing bytes after batch";
-    }
     return nullptr;
   }
+  const char* FamilyHeader(SampleViews::Family& family, std::size_t& samples) {
+    std::uint8_t type;
+    if (!String(family.name) || !String(family.help)) {
+      return "truncated family header";
+    }
+    if (!Byte(type) || type > kMaxType) {
+      return "bad metric type";
+    }
+    if (!Count(samples, kMinSampleBytes)) {
+      return "bad sample count";
+    }
+    family.type = static_cast<MetricType>(type);
+    return nullptr;
+  }
+  const char* SampleView(std::uint32_t family, std::int64_t& prev_ts, SampleViews& out) {
+    SampleViews::Entry& sample = out.samples.emplace_back();
+    sample.family = family;
+    std::size_t labels;
+    if (!String(sample.name) || !Count(labels, kMinLabelBytes)) {
+      return "truncated sample";
+    }
+    sample.first_label = out.labels.size();
+    sample.label_count = static_cast<std::uint32_t>(labels);
+    for (std::size_t l = 0; l < labels; ++l) {
+      LabelView& label = out.labels.emplace_back();
+      if (!String(label.name) || !String(label.value)) {
+        return "truncated label";
+      }
+    }
+    std::uint64_t delta;
+    if (!Double(sample.value) || !Varint(delta)) {
+      return "truncated sample value";
+    }
+    prev_ts = static_cast<std::int64_t>(static_cast<std::uint64_t>(prev_ts) +
+                                        static_cast<std::uint64_t>(UnZigZag(delta)));
+    sample.timestamp_ms = prev_ts;
+    return nullptr;
+  }
+  bool AtEnd() const { return p_ == end_; }
 
  private:
   const char* p_;
@@ -487,24 +481,100 @@ Status DecodeBatchInto(std::string_view bytes, Batch& out) noexcept {
   return Status::Ok();
 }
 
-Status DecodeBatchViews(std::string_view bytes, SampleViews& out) noexcept {
+struct BatchViewReader::State {
+  explicit State(std::string_view bytes) : decoder(bytes) {}
+  Decoder decoder;
+  bool started = false;
+  bool done = false;
+  std::size_t families_left = 0;
+  std::size_t samples_left = 0;  // in the current family
+  std::uint32_t family = 0;      // its index in the caller's SampleViews
+  bool family_placed = false;    // whether it is in the caller's current SampleViews
+  SampleViews::Family family_view;
+  std::int64_t prev_ts = 0;
+};
+
+BatchViewReader::BatchViewReader(std::string_view bytes) : state_(std::make_unique<State>(bytes)) {}
+
+BatchViewReader::~BatchViewReader() = default;
+
+Result<bool> BatchViewReader::Next(std::size_t max_samples, SampleViews& out) {
+  State& st = *state_;
+  if (st.done) {
+    return false;
+  }
   const std::size_t families = out.families.size();
   const std::size_t samples = out.samples.size();
   const std::size_t labels = out.labels.size();
-  const char* error = nullptr;
-  try {
-    Decoder decoder(bytes);
-    error = decoder.Views(out);
-  } catch (const std::bad_alloc&) {
-    error = "out of memory decoding batch";
-  }
-  if (error != nullptr) {
+  auto fail = [&](const char* error) -> Result<bool> {
     out.families.resize(families);
     out.samples.resize(samples);
     out.labels.resize(labels);
+    st.done = true;
     return Error{error};
+  };
+  try {
+    if (!st.started) {
+      st.started = true;
+      if (const char* error = st.decoder.Header(st.families_left)) {
+        return fail(error);
+      }
+    }
+    // The caller may have cleared `out` since the last call: the current family is placed
+    // again when its next sample is read.
+    st.family_placed = st.family_placed && st.family < out.families.size() &&
+                       out.families[st.family].name.data() == st.family_view.name.data();
+    std::size_t added = 0;
+    while (added < max_samples) {
+      if (st.samples_left == 0) {
+        if (st.families_left == 0) {
+          if (!st.decoder.AtEnd()) {
+            return fail("trailing bytes after batch");
+          }
+          st.done = true;
+          break;
+        }
+        --st.families_left;
+        if (const char* error = st.decoder.FamilyHeader(st.family_view, st.samples_left)) {
+          return fail(error);
+        }
+        st.family_placed = false;
+        continue;
+      }
+      if (!st.family_placed) {
+        st.family = static_cast<std::uint32_t>(out.families.size());
+        out.families.push_back(st.family_view);
+        st.family_placed = true;
+      }
+      if (const char* error = st.decoder.SampleView(st.family, st.prev_ts, out)) {
+        return fail(error);
+      }
+      --st.samples_left;
+      ++added;
+    }
+    samples_read_ += added;
+    return added > 0 || !st.done;
+  } catch (const std::bad_alloc&) {
+    return fail("out of memory decoding batch");
   }
-  return Status::Ok();
+}
+
+Status DecodeBatchViews(std::string_view bytes, SampleViews& out) noexcept {
+  try {
+    BatchViewReader reader(bytes);
+    while (true) {
+      // One call reads everything; a second one only confirms the end.
+      Result<bool> more = reader.Next(std::numeric_limits<std::size_t>::max(), out);
+      if (!more) {
+        return Error{more.error()};
+      }
+      if (!*more) {
+        return Status::Ok();
+      }
+    }
+  } catch (const std::bad_alloc&) {
+    return Error{"out of memory decoding batch"};
+  }
 }
 
 std::size_t CountSamples(const Batch& batch) noexcept {

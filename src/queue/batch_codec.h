@@ -41,6 +41,28 @@ Status DecodeBatchInto(std::string_view bytes, Batch& out) noexcept;
 // the sender's path from the on-disk queue to the wire.
 Status DecodeBatchViews(std::string_view bytes, SampleViews& out) noexcept;
 
+// Reads one encoded batch a piece at a time, as views into `bytes` (which must outlive them
+// and the reader): each Next() appends at most `max_samples` further samples to `out`, so a
+// 100k-sample record never needs views for all of its samples at once. Untrusted input as
+// for DecodeBatch: every read is checked.
+class BatchViewReader {
+ public:
+  explicit BatchViewReader(std::string_view bytes);
+  BatchViewReader(const BatchViewReader&) = delete;
+  BatchViewReader& operator=(const BatchViewReader&) = delete;
+  ~BatchViewReader();
+
+  // true: samples were appended or the batch continues; false: the batch is done (nothing
+  // appended). An error leaves `out` as it was; the reader is then done.
+  Result<bool> Next(std::size_t max_samples, SampleViews& out);
+  std::size_t samples_read() const noexcept { return samples_read_; }
+
+ private:
+  struct State;
+  std::unique_ptr<State> state_;
+  std::size_t samples_read_ = 0;
+};
+
 inline Result<Batch> DecodeBatch(std::string_view bytes) noexcept {
   Batch batch;
   if (Status status = DecodeBatchInto(bytes, batch); !status) {

@@ -168,9 +168,15 @@ void ShipperQueue::CountDrop(const std::string& reason, std::uint64_t samples,
 void ShipperQueue::Run(std::stop_token stop) {
   const std::size_t max_samples =
       options_.max_samples_per_request == 0 ? SIZE_MAX : options_.max_samples_per_request;
-  // The records being sent and their samples decoded as views into them; `work` holds
-  // ranges of those samples, a stack whose back() is sent next.
+  // The records being sent (one Read() of the spool), read a request at a time: `views`
+  // holds the samples of the current request (at most max_samples, possibly from several
+  // small records), as views into `records`; `work` holds ranges of them, a stack whose
+  // back() is sent next (413 halves). The records are acknowledged when all are sent.
   std::vector<SpoolRecord> records;
+  std::size_t next_record = 0;
+  std::optional<BatchViewReader> reader;
+  std::uint64_t reading_seq = 0;
+  std::uint32_t reading_samples = 0;
   SampleViews views;
   struct Piece {
     std::size_t begin;
@@ -183,32 +189,46 @@ void ShipperQueue::Run(std::stop_token stop) {
 
   while (!stop.stop_requested()) {
     if (work.empty()) {
+      views.clear();
+      while (views.samples.size() < max_samples) {
+        if (!reader) {
+          if (next_record == records.size()) {
+            break;
+          }
+          reader.emplace(records[next_record].payload);
+          reading_seq = records[next_record].seq;
+          reading_samples = records[next_record].samples;
+          ++next_record;
+        }
+        Result<bool> more = reader->Next(max_samples - views.samples.size(), views);
+        if (!more) {
+          spdlog::error(
+              "shipper {}: queued batch {} cannot be decoded ({}); the rest of it is "
+              "dropped",
+              options_.name, reading_seq, more.error());
+          const std::size_t read = reader->samples_read();
+          CountDrop(kCorrupt, reading_samples > read ? reading_samples - read : 0, nullptr);
+          reader.reset();
+        } else if (!*more) {
+          reader.reset();
+        }
+      }
+      if (!views.samples.empty()) {
+        work.push_back(Piece{0, views.samples.size()});
+        continue;
+      }
+      // Everything read so far is sent: acknowledge it and read on.
       if (ack_seq != 0) {
         spool_.Ack(ack_seq);
         ack_seq = 0;
       }
-      views.clear();
       records.clear();
+      next_record = 0;
       if (!spool_.Read(max_samples, options_.max_request_payload_bytes, records)) {
         WaitFor(stop, std::nullopt);
         continue;
       }
-      for (const SpoolRecord& record : records) {
-        if (Status status = DecodeBatchViews(record.payload, views); !status) {
-          spdlog::error("shipper {}: queued batch {} cannot be decoded ({}); dropped",
-                        options_.name, record.seq, status.error());
-          CountDrop(kCorrupt, record.samples, nullptr);
-        }
-      }
       ack_seq = records.back().seq;
-      // Requests of at most max_samples samples, first ones on top of the stack.
-      const std::size_t total = views.samples.size();
-      const std::size_t chunk = options_.max_samples_per_request == 0 ? total : max_samples;
-      for (std::size_t end = total; end > 0;) {
-        const std::size_t begin = end > chunk ? ((end - 1) / chunk) * chunk : 0;
-        work.push_back(Piece{begin, end});
-        end = begin;
-      }
       continue;
     }
     if (not_before.has_value()) {

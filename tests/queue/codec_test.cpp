@@ -204,6 +204,67 @@ TEST(BatchCodec, ViewsDecodeTheSameSamplesWithoutCopying) {
   }
 }
 
+TEST(BatchViewReader, PiecesOfAnySizeAddUpToTheBatch) {
+  Batch batch = RichBatch();
+  for (const Batch& more : {MakeBatch(0, 700), MakeBatch(700, 5)}) {
+    batch.insert(batch.end(), more.begin(), more.end());
+  }
+  std::string encoded;
+  EncodeBatch(batch, encoded);
+  Batch expected = *DecodeBatch(encoded);
+  std::erase_if(expected, [](const MetricFamily& f) { return f.samples.empty(); });
+  for (std::size_t piece : {1, 2, 3, 7, 100, 1000, 100000}) {
+    BatchViewReader reader(encoded);
+    Batch pieces;
+    for (int guard = 0; guard < 100000; ++guard) {
+      SampleViews views;  // a fresh one per piece, as the sender does
+      auto more = reader.Next(piece, views);
+      ASSERT_TRUE(more.ok()) << more.error();
+      EXPECT_LE(views.samples.size(), piece);
+      // One family per sample, so that pieces compare without regard to where they were cut.
+      for (std::size_t i = 0; i < views.samples.size(); ++i) {
+        Batch one = views.ToBatch(i, i + 1);
+        pieces.insert(pieces.end(), one.begin(), one.end());
+      }
+      if (!*more) {
+        break;
+      }
+    }
+    EXPECT_EQ(reader.samples_read(), CountSamples(expected));
+    Batch singles;
+    for (const MetricFamily& f : expected) {
+      for (const Sample& sample : f.samples) {
+        singles.push_back(MetricFamily{f.name, f.help, f.type, {sample}});
+      }
+    }
+    ExpectSameBatch(singles, pieces);
+  }
+}
+
+TEST(BatchViewReader, CorruptionStopsTheReaderAndKeepsWhatWasThere) {
+  std::string encoded;
+  EncodeBatch(MakeBatch(0, 50), encoded);
+  encoded.resize(encoded.size() - 3);  // the last sample is cut short
+  BatchViewReader reader(encoded);
+  SampleViews views;
+  std::size_t good = 0;
+  while (true) {
+    const std::size_t before = views.samples.size();
+    auto more = reader.Next(4, views);
+    if (!more.ok()) {
+      EXPECT_EQ(views.samples.size(), before);
+      break;
+    }
+    ASSERT_TRUE(*more) << "a truncated batch must not end cleanly";
+    good = views.samples.size();
+  }
+  EXPECT_GT(good, 0U);
+  EXPECT_LT(good, 50U);
+  auto after = reader.Next(4, views);
+  ASSERT_TRUE(after.ok());
+  EXPECT_FALSE(*after);
+}
+
 TEST(BatchCodec, DecodeIntoAppendsAndKeepsOldFamiliesOnError) {
   std::string a;
   std::string b;
