@@ -1,14 +1,45 @@
 // Prometheus text parser: arbitrary bytes must never crash, leak or break output invariants;
 // the output then goes through the scrape post-processing and format detection.
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
+#include <tuple>
 #include <vector>
 
 #include "formats/exposition_parser.h"
 #include "formats/scrape_format.h"
 #include "formats/target_labels.h"
 #include "fuzz_checks.h"
+
+namespace {
+
+// The streaming path (visitor + TargetLabeler), kept as samples for comparison.
+struct Streamed final : metricsd::SampleVisitor {
+  Streamed() : labeler("app_", "target", metricsd::Labels{{"endpoint", "x"}, {"zone", "a"}}) {}
+  void OnSample(const metricsd::FamilyView&, std::string_view name,
+                std::span<const metricsd::LabelView> labels, double value,
+                std::int64_t timestamp_ms) override {
+    labeler.Apply(name, labels);
+    metricsd::Sample& s = samples.emplace_back();
+    s.name = labeler.name();
+    for (const metricsd::LabelView& l : labeler.labels()) {
+      s.labels.push_back(metricsd::Label{std::string(l.name), std::string(l.value)});
+    }
+    s.value = value;
+    s.timestamp_ms = timestamp_ms;
+  }
+  metricsd::TargetLabeler labeler;
+  std::vector<metricsd::Sample> samples;
+};
+
+void SortSamples(std::vector<metricsd::Sample>& samples) {
+  std::sort(samples.begin(), samples.end(), [](const auto& a, const auto& b) {
+    return std::tie(a.name, a.labels, a.timestamp_ms) < std::tie(b.name, b.labels, b.timestamp_ms);
+  });
+}
+
+}  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   using namespace metricsd;
@@ -35,6 +66,23 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       }
       fuzz::Check(has_endpoint);
     }
+  }
+  // The streaming path sees exactly the same samples, with the same final labels.
+  Streamed streamed;
+  ParseStats streamed_stats;
+  ParsePrometheusText(body, 1000, streamed, streamed_stats);
+  fuzz::Check(streamed_stats.samples == stats.samples);
+  fuzz::Check(streamed_stats.invalid_lines == stats.invalid_lines);
+  std::vector<Sample> materialized;
+  for (std::size_t i = 1; i < out.size(); ++i) {
+    materialized.insert(materialized.end(), out[i].samples.begin(), out[i].samples.end());
+  }
+  SortSamples(materialized);
+  SortSamples(streamed.samples);
+  fuzz::Check(materialized.size() == streamed.samples.size());
+  for (std::size_t i = 0; i < materialized.size(); ++i) {
+    fuzz::Check(materialized[i].name == streamed.samples[i].name &&
+                materialized[i].labels == streamed.samples[i].labels);
   }
   (void)DetectFormat(body.substr(0, std::min<std::size_t>(body.size(), 40)), body);
   return 0;
