@@ -1000,8 +1000,18 @@ class Parser {
       scratch_.reserve(line.size());
     }
     scratch_.clear();
-    std::size_t pos = ScanMetricName(line, 0);
+    // Consecutive samples mostly share their name: when this line starts with the previous
+    // sample's (valid) name and the name ends there, the scan would stop at the same place.
+    std::size_t pos = 0;
+    const std::size_t last = last_name_.size();
+    if (last > 0 && line.size() > last && SameBytes(line.substr(0, last), last_name_) &&
+        !kChars.metric_char[U(line[last])]) {
+      pos = last;
+    } else {
+      pos = ScanMetricName(line, 0);
+    }
     std::string_view name = line.substr(0, pos);
+    last_name_ = name;
     if (name.empty()) {
       return "invalid metric name";
     }
@@ -1215,6 +1225,7 @@ class Parser {
 
   std::string error_;
   std::string scratch_;
+  std::string_view last_name_;  // the previous sample line's name (points into the body)
   std::vector<RawLabel> labels_;
   std::vector<RawLabel> exemplar_labels_;
 };
