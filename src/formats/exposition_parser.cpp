@@ -126,7 +126,8 @@ bool IsValidUtf8(std::string_view s) noexcept {
 // The position of the first '"' or '\\' at or after `pos` (s.size() when there is none),
 // eight bytes at a time. `seen` gets the OR of every byte before it, folded into one byte, so
 // the caller knows whether any had the high bit set (non-ASCII).
-std::size_t FindQuoteOrBackslash(std::string_view s, std::size_t pos, std::uint64_t& seen) noexcept {
+std::size_t FindQuoteOrBackslash(std::string_view s, std::size_t pos,
+                                 std::uint64_t& seen) noexcept {
   constexpr std::uint64_t kOnes = 0x0101010101010101ULL;
   constexpr std::uint64_t kHighs = 0x8080808080808080ULL;
   std::uint64_t high = 0;

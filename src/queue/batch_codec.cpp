@@ -349,7 +349,7 @@ void BatchWriter::Reset() {
   *p++ = static_cast<char>(kVersion);
   size_ = static_cast<std::size_t>(PutPaddedVarintRaw(p, 0) - buffer_.get());  // family count
   slots_.assign(1024, Slot{});
-  recent_.assign(kFamilyPosition + 2, Slot{});
+  recent_.assign(kFamilyPosition + 2, Recent{});
   strings_ = 0;
   families_ = 0;
   samples_ = 0;
@@ -377,15 +377,16 @@ void BatchWriter::GrowSlots() {
 
 void BatchWriter::String(std::string_view s, std::size_t position) {
   char* p = Reserve(10 + s.size());
-  if (position < recent_.size()) {
-    const Slot& last = recent_[position];
+  if (position >= recent_.size()) {
+    recent_.resize(position + 1);
+  }
+  Recent& recent = recent_[position];
+  for (const Slot& last : recent.slots) {
     if (last.index != kEmpty && SameBytes(Written(last.offset, last.size), s)) {
       size_ = static_cast<std::size_t>(
           PutVarintRaw(p, (static_cast<std::uint64_t>(last.index) << 1) | 1) - buffer_.get());
       return;
     }
-  } else {
-    recent_.resize(position + 1);
   }
   const std::uint32_t hash = HashOf(s);
   const std::size_t mask = slots_.size() - 1;
@@ -395,7 +396,7 @@ void BatchWriter::String(std::string_view s, std::size_t position) {
     if (slot.hash == hash && SameBytes(Written(slot.offset, slot.size), s)) {
       size_ = static_cast<std::size_t>(
           PutVarintRaw(p, (static_cast<std::uint64_t>(slot.index) << 1) | 1) - buffer_.get());
-      recent_[position] = slot;
+      recent.Remember(slot);
       return;
     }
     i = (i + 1) & mask;
@@ -406,7 +407,7 @@ void BatchWriter::String(std::string_view s, std::size_t position) {
   size_ = offset + s.size();
   slots_[i] = Slot{static_cast<std::uint32_t>(offset), static_cast<std::uint32_t>(s.size()),
                    strings_++, hash};
-  recent_[position] = slots_[i];
+  recent.Remember(slots_[i]);
   if (strings_ * 2 > slots_.size()) {
     GrowSlots();
   }

@@ -118,8 +118,19 @@ class BatchWriter {
   std::unique_ptr<char[]> buffer_;
   std::size_t size_ = 0;
   std::size_t capacity_ = 0;
-  std::vector<Slot> slots_;   // open addressing over the strings already written
-  std::vector<Slot> recent_;  // by position in a sample: the previous sample's strings
+  std::vector<Slot> slots_;  // open addressing over the strings already written
+  // By position in a sample: the last few distinct strings seen there (label values often
+  // cycle through a handful: methods, status codes), checked before hashing.
+  struct Recent {
+    static constexpr std::size_t kSize = 4;
+    Slot slots[kSize];
+    std::uint8_t next = 0;
+    void Remember(const Slot& slot) noexcept {
+      slots[next] = slot;
+      next = static_cast<std::uint8_t>((next + 1) % kSize);
+    }
+  };
+  std::vector<Recent> recent_;
   std::uint32_t strings_ = 0;
   std::size_t families_ = 0;
   std::size_t samples_ = 0;
