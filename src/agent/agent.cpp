@@ -197,14 +197,15 @@ void Agent::Start() {
   for (auto& q : queues_) {
     q->Start();
   }
-  system_scheduler_ = std::make_unique<Scheduler>(config_.collector.interval, timer_,
-                                                  [this](Timer::TimePoint) { SystemTick(); });
+  system_scheduler_ = std::make_unique<Scheduler>(
+      config_.collector.interval, timer_, [this](Timer::TimePoint) { SystemTick(); }, "md-collect");
   system_scheduler_->Start();
   if (scrape_) {
     // Per-endpoint intervals are handled inside the collector (targets not yet due are
     // skipped), so this thread ticks at the collector interval.
-    scrape_scheduler_ = std::make_unique<Scheduler>(config_.collector.interval, timer_,
-                                                    [this](Timer::TimePoint) { ScrapeTick(); });
+    scrape_scheduler_ = std::make_unique<Scheduler>(
+        config_.collector.interval, timer_, [this](Timer::TimePoint) { ScrapeTick(); },
+        "md-scrape");
     scrape_scheduler_->Start();
   }
 }

@@ -1,5 +1,7 @@
 #include "agent/scheduler.h"
 
+#include "core/thread_name.h"
+
 namespace metricsd {
 
 bool SteadyTimer::WaitUntil(TimePoint deadline, std::stop_token stop) {
@@ -27,7 +29,10 @@ void Scheduler::Run(std::stop_token stop) {
 }
 
 void Scheduler::Start() {
-  thread_ = std::jthread([this](std::stop_token stop) { Run(stop); });
+  thread_ = std::jthread([this](std::stop_token stop) {
+    SetCurrentThreadName(thread_name_);
+    Run(stop);
+  });
 }
 
 void Scheduler::Stop() {

@@ -12,6 +12,7 @@
 #include <functional>
 #include <mutex>
 #include <stop_token>
+#include <string>
 #include <thread>
 
 namespace metricsd {
@@ -39,8 +40,13 @@ class Scheduler {
  public:
   using Tick = std::function<void(Timer::TimePoint scheduled)>;
 
-  Scheduler(std::chrono::nanoseconds interval, Timer& timer, Tick tick)
-      : interval_(interval), timer_(timer), tick_(std::move(tick)) {}
+  // `thread_name` names the thread Start() creates (see core/thread_name.h).
+  Scheduler(std::chrono::nanoseconds interval, Timer& timer, Tick tick,
+            std::string thread_name = "metricsd-tick")
+      : interval_(interval),
+        timer_(timer),
+        tick_(std::move(tick)),
+        thread_name_(std::move(thread_name)) {}
   ~Scheduler() { Stop(); }
   Scheduler(const Scheduler&) = delete;
   Scheduler& operator=(const Scheduler&) = delete;
@@ -55,6 +61,7 @@ class Scheduler {
   std::chrono::nanoseconds interval_;
   Timer& timer_;
   Tick tick_;
+  std::string thread_name_;
   std::jthread thread_;
 };
 

@@ -6,6 +6,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "core/thread_name.h"
 #include "queue/batch_codec.h"
 #include "queue/data_dir.h"
 
@@ -88,7 +89,10 @@ void ShipperQueue::Start() {
   if (sender_.joinable()) {
     return;
   }
-  sender_ = std::jthread([this](std::stop_token stop) { Run(std::move(stop)); });
+  sender_ = std::jthread([this](std::stop_token stop) {
+    SetCurrentThreadName("md-ship-" + options_.name);
+    Run(std::move(stop));
+  });
 }
 
 void ShipperQueue::Stop() {
