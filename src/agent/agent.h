@@ -20,7 +20,7 @@
 
 #include "agent/collector_runner.h"
 #include "agent/scheduler.h"
-#include "collectors/scrape_collector.h"
+#include "collectors/scrape_source.h"
 #include "config/options.h"
 #include "core/clock.h"
 #include "core/host_paths.h"
@@ -87,7 +87,7 @@ class Agent {
   // Scrape targets run on their own scheduler thread, so a slow target never delays the
   // system collectors. Null when no endpoints are configured.
   std::unique_ptr<CollectorRunner> scrape_;
-  ScrapeCollector* scrape_collector_ = nullptr;  // owned by scrape_
+  ScrapeSource* scrape_collector_ = nullptr;  // owned by scrape_
   // Text and OpenMetrics samples go straight from the parser into the queue encoding.
   std::unique_ptr<ScrapeQueueSink> scrape_sink_;  // null without shippers
   std::unique_ptr<Scheduler> scrape_scheduler_;

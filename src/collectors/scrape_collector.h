@@ -36,7 +36,7 @@
 #include <string_view>
 #include <vector>
 
-#include "collectors/collector.h"
+#include "collectors/scrape_source.h"
 #include "config/options.h"
 #include "core/result.h"
 
@@ -47,17 +47,7 @@ struct HttpResponse;
 }  // namespace http
 struct ParseStats;
 
-// Receives the samples of text and OpenMetrics bodies, on the collecting thread, with their
-// final names and labels (views valid for the call only).
-class ScrapeSampleSink {
- public:
-  virtual ~ScrapeSampleSink() = default;
-  virtual void Add(std::string_view family, std::string_view help, MetricType type,
-                   std::string_view name, std::span<const LabelView> labels, double value,
-                   std::int64_t timestamp_ms) = 0;
-};
-
-class ScrapeCollector final : public Collector {
+class ScrapeCollector final : public ScrapeSource {
  public:
   // Targets whose HTTP client cannot be built (e.g. an unreadable CA file) are logged as
   // errors and reported with up=0 on every tick. `sink` may be null (nothing is shipped);
@@ -73,7 +63,7 @@ class ScrapeCollector final : public Collector {
 
   // The samples of the bodies kept from each target's last successful text or OpenMetrics
   // scrape, as families (prefix and target labels applied), in target order.
-  std::vector<MetricFamily> MaterializeStored() const;
+  std::vector<MetricFamily> MaterializeStored() const override;
 
   // The timeout a target gets: its own, else min(10s, its interval).
   static std::chrono::milliseconds EffectiveTimeout(const config::EndpointOptions& endpoint,

@@ -1,0 +1,33 @@
+// What the agent needs from a scrape collector beyond the Collector contract, as an
+// interface: where streamed samples go (ScrapeSampleSink) and the families of the bodies it
+// keeps (MaterializeStored), so the agent does not depend on how scraping is implemented.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string_view>
+#include <vector>
+
+#include "collectors/collector.h"
+#include "core/metric.h"
+
+namespace metricsd {
+
+// Receives the samples of text and OpenMetrics bodies, on the collecting thread, with their
+// final names and labels (views valid for the call only).
+class ScrapeSampleSink {
+ public:
+  virtual ~ScrapeSampleSink() = default;
+  virtual void Add(std::string_view family, std::string_view help, MetricType type,
+                   std::string_view name, std::span<const LabelView> labels, double value,
+                   std::int64_t timestamp_ms) = 0;
+};
+
+class ScrapeSource : public Collector {
+ public:
+  // The samples of the bodies kept from each target's last successful text or OpenMetrics
+  // scrape, as families (prefix and target labels applied), in target order. Thread-safe.
+  virtual std::vector<MetricFamily> MaterializeStored() const = 0;
+};
+
+}  // namespace metricsd
