@@ -31,11 +31,35 @@ constexpr int kExitConfig = 1;
 constexpr int kExitUsage = 2;
 constexpr int kExitStartup = 3;
 
-// curl_global_init once for the whole process, before any thread starts.
+// Whether a configuration talks to the network (shippers or scrape endpoints).
+bool NeedsNetwork(const metricsd::config::Config& config) {
+  return !config.shippers.empty() || !config.endpoints.empty();
+}
+
+// curl_global_init once for the whole process, on the main thread before any agent thread
+// starts, and only once a configuration needs it: initialising libcurl loads OpenSSL's
+// configuration, providers and tables, megabytes of resident memory that a pull-only
+// metricsd never uses. A reload that adds the first shipper initialises it then.
 class CurlGlobal {
  public:
-  CurlGlobal() { curl_global_init(CURL_GLOBAL_DEFAULT); }
-  ~CurlGlobal() { curl_global_cleanup(); }
+  CurlGlobal() = default;
+  CurlGlobal(const CurlGlobal&) = delete;
+  CurlGlobal& operator=(const CurlGlobal&) = delete;
+  ~CurlGlobal() {
+    if (initialised_) {
+      curl_global_cleanup();
+    }
+  }
+
+  void InitFor(const metricsd::config::Config& config) {
+    if (!initialised_ && NeedsNetwork(config)) {
+      curl_global_init(CURL_GLOBAL_DEFAULT);
+      initialised_ = true;
+    }
+  }
+
+ private:
+  bool initialised_ = false;
 };
 
 struct ConfigChoice {
@@ -153,6 +177,7 @@ int main(int argc, char** argv) {
   }
 
   CurlGlobal curl_global;
+  curl_global.InitFor(loaded->config);
   if (flags->check_config) {
     for (const std::string& w : loaded->warnings) {
       std::fprintf(stderr, "warning: %s\n", w.c_str());
@@ -251,6 +276,7 @@ int main(int argc, char** argv) {
       auto reloaded = Load(choice, *flags);
       // Checked before the running agent is stopped, so a bad file costs no collection.
       if (reloaded.ok()) {
+        curl_global.InitFor(reloaded->config);
         if (auto shippers = metricsd::ValidateShippers(reloaded->config); !shippers.ok()) {
           reloaded = metricsd::Error{shippers.error()};
         }
