@@ -22,7 +22,7 @@ PACKAGES=(
 RUNTIME_PACKAGES=(
   build-essential cmake ninja-build pkg-config ca-certificates
   libcurl4-openssl-dev libssl-dev nlohmann-json3-dev libsnappy-dev zlib1g-dev
-  libcpp-httplib-dev libspdlog-dev libfmt-dev
+  libspdlog-dev libfmt-dev
 )
 
 as_root() {
