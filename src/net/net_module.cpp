@@ -1,6 +1,7 @@
 #include "net/net_module.h"
 
 #include <dlfcn.h>
+#include <spdlog/spdlog.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -16,6 +17,12 @@ namespace {
 std::string DlError() {
   const char* text = ::dlerror();
   return text != nullptr ? std::string(text) : std::string("unknown dlopen error");
+}
+
+// The module's log lines, into whatever logger is the default at the time.
+void LogFromModule(int level, const char* message, std::size_t length) {
+  spdlog::default_logger_raw()->log(static_cast<spdlog::level::level_enum>(level),
+                                    std::string_view(message, length));
 }
 
 struct DlClose {
@@ -50,7 +57,7 @@ Result<std::shared_ptr<const NetApi>> LoadNetModule(const std::string& path) {
     return Error{"the network module " + path + " has no " + kNetModuleEntry +
                  " entry point: not a metricsd module"};
   }
-  std::unique_ptr<NetApi> api(entry(kVersion, __VERSION__));
+  std::unique_ptr<NetApi> api(entry(kVersion, __VERSION__, &LogFromModule));
   if (!api) {
     return Error{"the network module " + path + " is from another metricsd build (this is " +
                  kVersion + "); install the binary and its module together"};

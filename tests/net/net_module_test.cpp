@@ -1,6 +1,8 @@
 #include "net/net_module.h"
 
 #include <gtest/gtest.h>
+#include <spdlog/sinks/ringbuffer_sink.h>
+#include <spdlog/spdlog.h>
 
 #include <string>
 
@@ -36,6 +38,24 @@ TEST(NetModule, ShipperErrorsComeBackAsValuesNamingTheKey) {
   ASSERT_FALSE(shipper.ok());
   EXPECT_NE(shipper.error().find("shipper.tls.cipher_suites[0]"), std::string::npos)
       << shipper.error();
+}
+
+TEST(NetModule, LogLinesGoToTheLoadersCurrentLogger) {
+  ASSERT_TRUE(Module());
+  auto previous = spdlog::default_logger();
+  auto sink = std::make_shared<spdlog::sinks::ringbuffer_sink_mt>(16);
+  auto logger = std::make_shared<spdlog::logger>("test", sink);
+  logger->set_level(spdlog::level::info);
+  spdlog::set_default_logger(logger);
+  config::ShipperOptions options{.name = "plain", .endpoint = "http://127.0.0.1:9/write"};
+  options.tls.enabled = true;  // over http://: the factory warns
+  auto shipper = Module()->MakeShipper(options, "shippers[plain]");
+  spdlog::set_default_logger(previous);
+  ASSERT_TRUE(shipper.ok()) << shipper.error();
+  std::vector<std::string> lines = sink->last_formatted();
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_NE(lines[0].find("[warning]"), std::string::npos) << lines[0];
+  EXPECT_NE(lines[0].find("TLS is not used"), std::string::npos) << lines[0];
 }
 
 TEST(NetModule, BuildsTheScrapeCollector) {

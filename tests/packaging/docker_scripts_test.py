@@ -94,6 +94,8 @@ def needed_packages(binary):
     for soname in sonames:
         if SANITIZER_LIBS.match(soname):
             continue
+        if soname.startswith("ld-linux"):
+            continue  # the dynamic loader itself (libc6); ldd prints no "=>" for it
         path = paths.get(soname)
         if not path:
             fail(f"ldd cannot resolve {soname}")
