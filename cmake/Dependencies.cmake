@@ -6,11 +6,20 @@ find_package(OpenSSL 3 REQUIRED)
 find_package(nlohmann_json 3 REQUIRED)
 find_package(Snappy REQUIRED)
 find_package(ZLIB REQUIRED)
-find_package(fmt REQUIRED)
-find_package(spdlog REQUIRED)
-pkg_check_modules(HTTPLIB REQUIRED IMPORTED_TARGET cpp-httplib)
-pkg_check_modules(SYSTEMD IMPORTED_TARGET libsystemd)
+# spdlog and fmt header-only, under the usual target name: their shared libraries link
+# libstdc++.so, and the daemon links libstdc++ statically (src/CMakeLists.txt) because only
+# the pages it touches then count towards its resident memory. The network module gets its
+# own copy and forwards its log lines to the daemon's logger (src/net/net_module_entry.cpp).
+find_path(SPDLOG_INCLUDE_DIR spdlog/spdlog.h REQUIRED)
+find_path(FMT_INCLUDE_DIR fmt/format.h REQUIRED)
+add_library(spdlog::spdlog INTERFACE IMPORTED)
+set_target_properties(spdlog::spdlog PROPERTIES
+  INTERFACE_INCLUDE_DIRECTORIES "${SPDLOG_INCLUDE_DIR};${FMT_INCLUDE_DIR}"
+  INTERFACE_COMPILE_DEFINITIONS "SPDLOG_FMT_EXTERNAL;FMT_HEADER_ONLY=1"
+  INTERFACE_LINK_LIBRARIES Threads::Threads)
 if(METRICSD_BUILD_TESTS)
+  # Tests only: fake receivers and scrape targets, and an independent client for the server.
+  pkg_check_modules(HTTPLIB REQUIRED IMPORTED_TARGET cpp-httplib)
   find_package(GTest REQUIRED)
   find_package(Protobuf REQUIRED)
 endif()

@@ -1,6 +1,7 @@
 # Debian package: `cpack -G DEB` in the build directory (see docs/deployment.md).
 #
-# The binary is the default install component (`cmake --install` puts it in <prefix>/bin). The
+# The binary and its network module are the default install component (`cmake --install` puts
+# them in <prefix>/bin and <prefix>/lib/metricsd, where the binary looks for the module). The
 # unit, the default configuration and the documentation are the "package" component, excluded
 # from a plain `cmake --install` because their paths are absolute (/etc, /lib/systemd): a
 # developer's `sudo cmake --install build` must not drop a unit that points at /usr/bin.

@@ -14,7 +14,7 @@ JOBS=${JOBS:-$(nproc)}
 PACKAGES=(
   build-essential cmake ninja-build pkg-config ccache git ca-certificates curl openssl
   libcurl4-openssl-dev libssl-dev nlohmann-json3-dev libsnappy-dev zlib1g-dev
-  libcpp-httplib-dev libspdlog-dev libfmt-dev libsystemd-dev
+  libcpp-httplib-dev libspdlog-dev libfmt-dev
   libgtest-dev libgmock-dev libbenchmark-dev libprotobuf-dev protobuf-compiler
   clang libclang-rt-14-dev python3 python3-yaml
   prometheus prometheus-node-exporter victoria-metrics systemd
@@ -22,7 +22,7 @@ PACKAGES=(
 RUNTIME_PACKAGES=(
   build-essential cmake ninja-build pkg-config ca-certificates
   libcurl4-openssl-dev libssl-dev nlohmann-json3-dev libsnappy-dev zlib1g-dev
-  libcpp-httplib-dev libspdlog-dev libfmt-dev libsystemd-dev
+  libspdlog-dev libfmt-dev
 )
 
 as_root() {

@@ -1,5 +1,4 @@
 // metricsd entry point: flags, configuration, signals, and the agent's lifetime.
-#include <curl/curl.h>
 #include <signal.h>
 #include <spdlog/spdlog.h>
 #include <unistd.h>
@@ -20,6 +19,7 @@
 #include "config/config_loader.h"
 #include "core/version.h"
 #include "formats/prometheus_text_writer.h"
+#include "net/net_module.h"
 #include "server/http_server.h"
 
 namespace {
@@ -31,11 +31,27 @@ constexpr int kExitConfig = 1;
 constexpr int kExitUsage = 2;
 constexpr int kExitStartup = 3;
 
-// curl_global_init once for the whole process, before any thread starts.
-class CurlGlobal {
+// The network module (shippers, scrapes: libcurl and OpenSSL), loaded the first time a
+// configuration needs it, on the main thread before the agent starts threads, and kept for
+// the process's life. A pull-only metricsd never loads it, which saves megabytes of
+// resident memory; a reload that adds the first shipper loads it then.
+class NetStack {
  public:
-  CurlGlobal() { curl_global_init(CURL_GLOBAL_DEFAULT); }
-  ~CurlGlobal() { curl_global_cleanup(); }
+  metricsd::Status LoadFor(const metricsd::config::Config& config) {
+    if (net_ || !metricsd::NeedsNetwork(config)) {
+      return {};
+    }
+    auto loaded = metricsd::LoadNetModule();
+    if (!loaded.ok()) {
+      return metricsd::Error{loaded.error()};
+    }
+    net_ = std::move(*loaded);
+    return {};
+  }
+  const std::shared_ptr<const metricsd::NetApi>& get() const noexcept { return net_; }
+
+ private:
+  std::shared_ptr<const metricsd::NetApi> net_;
 };
 
 struct ConfigChoice {
@@ -152,12 +168,17 @@ int main(int argc, char** argv) {
     spdlog::warn("ignoring unexpected arguments starting with \"{}\"", flags->positional.front());
   }
 
-  CurlGlobal curl_global;
+  NetStack net;
+  if (auto loaded_net = net.LoadFor(loaded->config); !loaded_net.ok()) {
+    spdlog::error("cannot start: {}", loaded_net.error());
+    return kExitStartup;
+  }
   if (flags->check_config) {
     for (const std::string& w : loaded->warnings) {
       std::fprintf(stderr, "warning: %s\n", w.c_str());
     }
-    if (auto shippers = metricsd::ValidateShippers(loaded->config); !shippers.ok()) {
+    if (auto shippers = metricsd::ValidateShippers(loaded->config, net.get().get());
+        !shippers.ok()) {
       std::fprintf(stderr, "metricsd: invalid configuration (%s):\n  %s\n", loaded->source.c_str(),
                    shippers.error().c_str());
       return kExitConfig;
@@ -174,7 +195,7 @@ int main(int argc, char** argv) {
   if (flags->once) {
     LogWarnings(*loaded);
     try {
-      Agent agent(loaded->config, paths, process);
+      Agent agent(loaded->config, paths, process, net.get());
       return RunOnce(agent);
     } catch (const metricsd::ConfigError& e) {
       spdlog::error("invalid configuration ({}): {}", loaded->source, e.what());
@@ -195,7 +216,7 @@ int main(int argc, char** argv) {
   AgentSlot slot;
   std::shared_ptr<Agent> agent;
   try {
-    agent = std::make_shared<Agent>(loaded->config, paths, process);
+    agent = std::make_shared<Agent>(loaded->config, paths, process, net.get());
   } catch (const metricsd::ConfigError& e) {
     spdlog::error("invalid configuration ({}): {}", loaded->source, e.what());
     return kExitConfig;
@@ -251,7 +272,10 @@ int main(int argc, char** argv) {
       auto reloaded = Load(choice, *flags);
       // Checked before the running agent is stopped, so a bad file costs no collection.
       if (reloaded.ok()) {
-        if (auto shippers = metricsd::ValidateShippers(reloaded->config); !shippers.ok()) {
+        if (auto loaded_net = net.LoadFor(reloaded->config); !loaded_net.ok()) {
+          reloaded = metricsd::Error{loaded_net.error()};
+        } else if (auto shippers = metricsd::ValidateShippers(reloaded->config, net.get().get());
+                   !shippers.ok()) {
           reloaded = metricsd::Error{shippers.error()};
         }
       }
@@ -270,7 +294,7 @@ int main(int argc, char** argv) {
       agent->Stop();
       std::shared_ptr<Agent> next;
       try {
-        next = std::make_shared<Agent>(reloaded->config, paths, process);
+        next = std::make_shared<Agent>(reloaded->config, paths, process, net.get());
       } catch (const std::exception& e) {
         spdlog::error("reload failed, keeping the running configuration: {}", e.what());
         agent->Start();

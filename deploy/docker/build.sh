@@ -26,7 +26,7 @@ if [ ! -f "$BUILD_DIR/CMakeCache.txt" ]; then
   cmake -S "$SRC" -B "$BUILD_DIR" "$@" -DCMAKE_BUILD_TYPE=Release \
     -DMETRICSD_BUILD_TESTS=OFF -DMETRICSD_BUILD_BENCH=OFF
 fi
-cmake --build "$BUILD_DIR" --target metricsd -j "${JOBS:-$(nproc)}"
+cmake --build "$BUILD_DIR" --target metricsd metricsd-net -j "${JOBS:-$(nproc)}"
 # The default install component is the binary alone; --strip drops the symbol tables.
 cmake --install "$BUILD_DIR" --prefix "$PREFIX" --strip
 "$PREFIX/bin/metricsd" -version

@@ -1,6 +1,8 @@
 #!/bin/sh
 # Lays out metricsd's runtime file tree under DEST, as the container image holds it:
 #   DEST/usr/bin/metricsd          from PREFIX/bin/metricsd (see build.sh)
+#   DEST/usr/lib/metricsd/metricsd-net.so  the network module (shippers, scrapes), loaded by
+#                                  metricsd only when the configuration needs it
 #   DEST/etc/metricsd/config.json  deploy/config/config.json (pull mode, the embedded defaults)
 #   DEST/etc/metricsd/certs/       where TLS files are mounted
 #   DEST/var/lib/metricsd/         data_dir: shippers buffer unsent data here, owned by metricsd
@@ -21,6 +23,7 @@ PREFIX=$2
 ID=10001
 
 install -D -m 0755 "$PREFIX/bin/metricsd" "$DEST/usr/bin/metricsd"
+install -D -m 0644 "$PREFIX/lib/metricsd/metricsd-net.so" "$DEST/usr/lib/metricsd/metricsd-net.so"
 install -D -m 0644 "$HERE/../config/config.json" "$DEST/etc/metricsd/config.json"
 install -d -m 0755 "$DEST/etc/metricsd/certs"
 install -d -m 0750 "$DEST/var/lib/metricsd"

@@ -19,14 +19,11 @@
 #include "collectors/network_collector.h"
 #include "collectors/pressure_collector.h"
 #include "collectors/proc_stat_source.h"
-#include "collectors/scrape_collector.h"
 #include "core/duration.h"
 #include "core/version.h"
 #include "formats/prometheus_text_writer.h"
-#include "http/tls_setup.h"
 #include "queue/batch_codec.h"
 #include "queue/data_dir.h"
-#include "shippers/shipper_factory.h"
 
 namespace metricsd {
 
@@ -117,10 +114,10 @@ std::string ShipperKey(const config::ShipperOptions& options) {
 namespace {
 
 // Scrape targets share the TLS code: their settings are checked as strictly, at start-up.
-Status ValidateEndpointTls(const config::Config& config) {
+Status ValidateEndpointTls(const config::Config& config, const NetApi& net) {
   for (std::size_t i = 0; i < config.endpoints.size(); ++i) {
-    Status tls = http::ValidateTlsOptions(config.endpoints[i].tls,
-                                          "endpoints[" + std::to_string(i) + "].tls");
+    Status tls =
+        net.ValidateTlsOptions(config.endpoints[i].tls, "endpoints[" + std::to_string(i) + "].tls");
     if (!tls.ok()) {
       return tls;
     }
@@ -130,22 +127,35 @@ Status ValidateEndpointTls(const config::Config& config) {
 
 }  // namespace
 
-Status ValidateShippers(const config::Config& config) {
-  for (const config::ShipperOptions& options : config.shippers) {
-    try {
-      MakeShipper(options, ShipperKey(options));
-    } catch (const std::exception& e) {
-      return Error{e.what()};
-    }
-  }
-  return ValidateEndpointTls(config);
+bool NeedsNetwork(const config::Config& config) {
+  return !config.shippers.empty() || !config.endpoints.empty();
 }
 
-Agent::Agent(config::Config config, HostPaths paths, ProcessInfo process)
+Status ValidateShippers(const config::Config& config, const NetApi* net) {
+  if (!NeedsNetwork(config)) {
+    return {};
+  }
+  if (net == nullptr) {
+    return Error{"shippers and scrape endpoints need the network module, which is not loaded"};
+  }
+  for (const config::ShipperOptions& options : config.shippers) {
+    if (auto shipper = net->MakeShipper(options, ShipperKey(options)); !shipper.ok()) {
+      return Error{shipper.error()};
+    }
+  }
+  return ValidateEndpointTls(config, *net);
+}
+
+Agent::Agent(config::Config config, HostPaths paths, ProcessInfo process,
+             std::shared_ptr<const NetApi> net)
     : config_(std::move(config)),
       paths_(std::move(paths)),
       process_(std::move(process)),
+      net_(std::move(net)),
       system_(BuildSystemCollectors(config_, paths_)) {
+  if (NeedsNetwork(config_) && !net_) {
+    throw std::invalid_argument("shippers and scrape endpoints need a NetApi");
+  }
   for (const auto& [name, value] : config_.global_labels) {
     shipped_labels_.push_back(Label{name, value});
   }
@@ -156,14 +166,14 @@ Agent::Agent(config::Config config, HostPaths paths, ProcessInfo process)
     }
   }
   SortLabels(shipped_labels_);
-  if (Status tls = ValidateEndpointTls(config_); !tls.ok()) {
-    throw ConfigError(tls.error());
-  }
   if (!config_.endpoints.empty()) {
+    if (Status tls = ValidateEndpointTls(config_, *net_); !tls.ok()) {
+      throw ConfigError(tls.error());
+    }
     if (!config_.shippers.empty()) {
       scrape_sink_ = std::make_unique<ScrapeQueueSink>(shipped_labels_);
     }
-    auto collector = std::make_unique<ScrapeCollector>(
+    std::unique_ptr<ScrapeSource> collector = net_->MakeScrapeCollector(
         config_.endpoints, config_.collector.interval, scrape_sink_.get());
     scrape_collector_ = collector.get();
     std::vector<std::unique_ptr<Collector>> scrape;
@@ -177,14 +187,12 @@ Agent::Agent(config::Config config, HostPaths paths, ProcessInfo process)
       process_.config_source == "embedded default" ? "" : process_.config_source;
   data_dir_ = queue::ResolveDataDir(config_.data_dir, config_path);
   for (const config::ShipperOptions& options : config_.shippers) {
-    std::unique_ptr<Shipper> shipper;
-    try {
-      shipper = MakeShipper(options, ShipperKey(options));
-    } catch (const std::exception& e) {
-      throw ConfigError(e.what());
+    auto shipper = net_->MakeShipper(options, ShipperKey(options));
+    if (!shipper.ok()) {
+      throw ConfigError(shipper.error());
     }
     queues_.push_back(std::make_unique<queue::ShipperQueue>(
-        queue::MakeShipperQueueOptions(options, data_dir_), std::move(shipper), clock_));
+        queue::MakeShipperQueueOptions(options, data_dir_), std::move(*shipper), clock_));
   }
 }
 

@@ -24,6 +24,7 @@
 #include "config/options.h"
 #include "core/clock.h"
 #include "core/host_paths.h"
+#include "net/net_api.h"
 #include "queue/shipper_queue.h"
 #include "server/http_server.h"
 
@@ -41,10 +42,15 @@ class ConfigError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// Whether a configuration talks to the network (shippers or scrape endpoints), and so needs
+// a NetApi (net/net_module.h loads it).
+bool NeedsNetwork(const config::Config& config);
+
 // Builds every configured shipper once, without queues or threads, and checks every scrape
 // target's TLS settings, so that options only a real client can check (cipher names,
 // key/certificate pairs) are reported at start-up and by -check-config. Errors name the key.
-Status ValidateShippers(const config::Config& config);
+// net may be null only when !NeedsNetwork(config).
+Status ValidateShippers(const config::Config& config, const NetApi* net);
 
 // Every collector metricsd has, as the config enables them. Adding a collector is one
 // line here.
@@ -53,7 +59,10 @@ std::vector<std::unique_ptr<Collector>> BuildSystemCollectors(const config::Conf
 
 class Agent {
  public:
-  Agent(config::Config config, HostPaths paths, ProcessInfo process);
+  // net builds the shippers and the scrape collector; it may be null only when
+  // !NeedsNetwork(config) (else std::invalid_argument). The agent keeps it alive.
+  Agent(config::Config config, HostPaths paths, ProcessInfo process,
+        std::shared_ptr<const NetApi> net = nullptr);
   ~Agent();
   Agent(const Agent&) = delete;
   Agent& operator=(const Agent&) = delete;
@@ -80,6 +89,8 @@ class Agent {
   config::Config config_;
   HostPaths paths_;
   ProcessInfo process_;
+  // Declared before scrape_ and queues_: what it made is destroyed before it.
+  std::shared_ptr<const NetApi> net_;
   SystemClock clock_;
   SteadyTimer timer_;
   CollectorRunner system_;

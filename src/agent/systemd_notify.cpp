@@ -1,13 +1,18 @@
 #include "agent/systemd_notify.h"
 
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <time.h>
+#include <unistd.h>
 
+#include <cerrno>
+#include <charconv>
+#include <cstddef>
 #include <cstdint>
+#include <cstdlib>
 #include <string>
 
-#ifdef METRICSD_HAVE_SYSTEMD
-#include <systemd/sd-daemon.h>
-#endif
+#include "core/unique_fd.h"
 
 namespace metricsd {
 
@@ -25,24 +30,58 @@ std::string OneLine(std::string_view text) {
   return out;
 }
 
+// A whole decimal number, nothing else (environment values are untrusted text).
+template <typename T>
+std::optional<T> ParseNumber(const char* text) {
+  if (text == nullptr || *text == '\0') {
+    return std::nullopt;
+  }
+  std::string_view s(text);
+  T value{};
+  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), value);
+  if (ec != std::errc() || end != s.data() + s.size()) {
+    return std::nullopt;
+  }
+  return value;
+}
+
+// sockaddr_un for NOTIFY_SOCKET: an absolute path, or "@name" for the abstract namespace
+// (a leading NUL byte; the name is not NUL-terminated, so the length is exact).
+bool NotifyAddress(std::string_view name, sockaddr_un& addr, socklen_t& length) {
+  addr = {};
+  addr.sun_family = AF_UNIX;
+  if (name.size() < 2 || name.size() > sizeof(addr.sun_path) ||
+      (name.front() != '/' && name.front() != '@')) {
+    return false;
+  }
+  if (name.front() == '/' && name.size() == sizeof(addr.sun_path)) {
+    return false;  // no room for the terminating NUL
+  }
+  name.copy(addr.sun_path, name.size());
+  if (name.front() == '@') {
+    addr.sun_path[0] = '\0';
+  }
+  length = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + name.size() +
+                                  (name.front() == '/' ? 1 : 0));
+  return true;
+}
+
 }  // namespace
 
 SystemdNotifier::SystemdNotifier() {
-#ifdef METRICSD_HAVE_SYSTEMD
-  std::uint64_t usec = 0;
-  // > 0 only when WATCHDOG_USEC is set and WATCHDOG_PID (if set) names this process.
-  if (sd_watchdog_enabled(0, &usec) > 0 && usec > 0) {
-    watchdog_ = std::chrono::microseconds(usec);
+  // As sd_watchdog_enabled(3): WATCHDOG_USEC > 0, and WATCHDOG_PID (when set) names this
+  // process, so a child that inherited the environment does not kick in its parent's name.
+  auto usec = ParseNumber<std::uint64_t>(std::getenv("WATCHDOG_USEC"));
+  if (!usec || *usec == 0) {
+    return;
   }
-#endif
-}
-
-bool SystemdNotifier::Supported() {
-#ifdef METRICSD_HAVE_SYSTEMD
-  return true;
-#else
-  return false;
-#endif
+  if (const char* pid_text = std::getenv("WATCHDOG_PID"); pid_text != nullptr) {
+    auto pid = ParseNumber<pid_t>(pid_text);
+    if (!pid || *pid != ::getpid()) {
+      return;
+    }
+  }
+  watchdog_ = std::chrono::microseconds(*usec);
 }
 
 bool SystemdNotifier::Ready(std::string_view status) {
@@ -69,14 +108,26 @@ bool SystemdNotifier::KickWatchdog() {
 }
 
 bool SystemdNotifier::Send(std::string_view message) {
-#ifdef METRICSD_HAVE_SYSTEMD
-  // sd_notify needs a NUL-terminated string; 0: keep NOTIFY_SOCKET for later messages.
-  std::string text(message);
-  return sd_notify(0, text.c_str()) > 0;
-#else
-  (void)message;
-  return false;
-#endif
+  const char* socket_name = std::getenv("NOTIFY_SOCKET");
+  if (socket_name == nullptr) {
+    return false;
+  }
+  sockaddr_un addr{};
+  socklen_t length = 0;
+  if (!NotifyAddress(socket_name, addr, length)) {
+    return false;
+  }
+  UniqueFd fd(::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+  if (!fd.valid()) {
+    return false;
+  }
+  // One datagram per message; MSG_NOSIGNAL: a vanished systemd must not raise SIGPIPE.
+  ssize_t sent;
+  do {
+    sent = ::sendto(fd.get(), message.data(), message.size(), MSG_NOSIGNAL,
+                    reinterpret_cast<const sockaddr*>(&addr), length);
+  } while (sent < 0 && errno == EINTR);
+  return sent == static_cast<ssize_t>(message.size());
 }
 
 }  // namespace metricsd

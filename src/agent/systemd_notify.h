@@ -2,10 +2,12 @@
 // Type=notify unit: READY once serving, RELOADING/READY around a SIGHUP reload, STOPPING on
 // shutdown, STATUS lines for `systemctl status`, and the watchdog keep-alive.
 //
-// Every call is harmless when NOTIFY_SOCKET is unset (not started by systemd, or in a
-// container) and when metricsd was built without libsystemd: it then sends nothing and
-// returns false. Each call opens its own datagram socket inside libsystemd, so the object holds
-// no resources and may be used from any thread. Nothing here throws.
+// The protocol is one unix datagram per message to $NOTIFY_SOCKET (a path, or "@name" for the
+// abstract namespace), so it is spoken here directly rather than through libsystemd, whose
+// dependency chain would cost resident memory in every process. Every call is harmless when
+// NOTIFY_SOCKET is unset (not started by systemd, or in a container) or unreachable: it then
+// sends nothing and returns false. Each call opens its own datagram socket, so the object
+// holds no resources and may be used from any thread. Nothing here throws.
 #pragma once
 
 #include <chrono>
@@ -18,9 +20,6 @@ class SystemdNotifier {
  public:
   // Reads WATCHDOG_USEC/WATCHDOG_PID once; NOTIFY_SOCKET is looked up on every send.
   SystemdNotifier();
-
-  // Whether this build can talk to systemd at all (built with libsystemd).
-  static bool Supported();
 
   // READY=1 with a STATUS line: start-up finished (server bound, agent running), or a reload
   // finished. Each returns true when the message was handed to systemd.

@@ -1,22 +1,23 @@
-// The small HTTP server: GET/HEAD /health (JSON status), GET/HEAD /ready (503 until the
-// first collection and while degraded) and GET/HEAD /metrics (Prometheus text), 404 for
-// anything else. Content comes from callbacks so the server knows nothing of the agent.
+// The small HTTP/1.1 server: GET/HEAD /health (JSON status), GET/HEAD /ready (503 until the
+// first collection and while degraded) and GET/HEAD /metrics (Prometheus text), 405 with
+// "Allow: GET, HEAD" for other methods on those paths, 404 for anything else. Content comes
+// from callbacks so the server knows nothing of the agent.
 //
 // Bind() is separate from Start() so that a port that cannot be bound is a start-up
-// error reported before anything is collected or shipped. Two worker threads: the
-// server is for probes and one Prometheus, not for traffic. Thread-safe callbacks required.
+// error reported before anything is collected or shipped. One thread serves every
+// connection with poll(): the server is for probes and one Prometheus, not for traffic, and
+// a thread per connection would cost stacks and malloc arenas. Limits: 64 connections, 8 KiB
+// of request header, 64 KiB of (ignored) request body, 5 s to send a request or take a
+// response, 5 s idle keep-alive. Responses of 1 KiB or more are gzipped for clients that
+// accept it. The callbacks run on the server thread and must be thread-safe.
 #pragma once
 
 #include <functional>
-#include <memory>
 #include <string>
 #include <thread>
 
 #include "core/result.h"
-
-namespace httplib {
-class Server;
-}
+#include "core/unique_fd.h"
 
 namespace metricsd {
 
@@ -42,12 +43,16 @@ class HttpServer {
   Status Bind(const std::string& host, int port);
   int port() const noexcept { return port_; }
 
-  // Serves on a background thread until Stop().
+  // Serves on a background thread until Stop(), which closes every connection.
   void Start();
   void Stop();
 
  private:
-  std::unique_ptr<httplib::Server> server_;
+  void Serve();
+
+  ServerHandlers handlers_;
+  UniqueFd listen_fd_;
+  UniqueFd wake_fd_;  // eventfd: Stop() wakes the server thread
   std::thread thread_;
   int port_ = 0;
 };

@@ -8,6 +8,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstddef>
 #include <cstdint>
 #include <cstdlib>
 #include <filesystem>
@@ -32,9 +33,6 @@ std::uint64_t MonotonicMicros() {
 class SystemdNotifyTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (!SystemdNotifier::Supported()) {
-      GTEST_SKIP() << "built without libsystemd: the notifier is a no-op";
-    }
     // sun_path holds 108 bytes: stay under /tmp rather than a possibly long TMPDIR.
     std::string pattern = "/tmp/metricsd-notify-XXXXXX";
     ASSERT_NE(::mkdtemp(pattern.data()), nullptr);
@@ -160,6 +158,48 @@ TEST(SystemdNotifyWithoutSocket, EveryCallIsAHarmlessNoOp) {
   EXPECT_FALSE(notifier.Status("status"));
   EXPECT_FALSE(notifier.Stopping());
   EXPECT_FALSE(notifier.KickWatchdog());
+}
+
+TEST(SystemdNotifyAbstractSocket, AtNameIsTheAbstractNamespace) {
+  // NOTIFY_SOCKET=@name: a leading NUL byte in sun_path and no terminating one.
+  std::string name = "metricsd-notify-test-" + std::to_string(::getpid());
+  UniqueFd fd(::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+  ASSERT_TRUE(fd.valid());
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  name.copy(addr.sun_path + 1, name.size());
+  auto length = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + 1 + name.size());
+  ASSERT_EQ(::bind(fd.get(), reinterpret_cast<const sockaddr*>(&addr), length), 0);
+  ::setenv("NOTIFY_SOCKET", ("@" + name).c_str(), 1);
+  SystemdNotifier notifier;
+  EXPECT_TRUE(notifier.Stopping());
+  ::unsetenv("NOTIFY_SOCKET");
+  pollfd p{.fd = fd.get(), .events = POLLIN, .revents = 0};
+  ASSERT_EQ(::poll(&p, 1, 5000), 1);
+  char buf[64];
+  ssize_t n = ::recv(fd.get(), buf, sizeof(buf), 0);
+  ASSERT_GT(n, 0);
+  EXPECT_EQ(std::string(buf, static_cast<std::size_t>(n)), "STOPPING=1");
+}
+
+TEST(SystemdNotifyWithoutSocket, MalformedSocketNamesSendNothing) {
+  for (const char* name : {"", "relative/notify", "@", "/"}) {
+    ::setenv("NOTIFY_SOCKET", name, 1);
+    SystemdNotifier notifier;
+    EXPECT_FALSE(notifier.Ready("ready")) << "NOTIFY_SOCKET=" << name;
+  }
+  ::setenv("NOTIFY_SOCKET", ("/" + std::string(200, 'x')).c_str(), 1);
+  EXPECT_FALSE(SystemdNotifier().Stopping()) << "a path longer than sun_path";
+  ::unsetenv("NOTIFY_SOCKET");
+}
+
+TEST(SystemdNotifyWithoutSocket, MalformedWatchdogUsecIsNoWatchdog) {
+  for (const char* usec : {"", "0", "12x", "-5", "99999999999999999999999"}) {
+    ::setenv("WATCHDOG_USEC", usec, 1);
+    ::unsetenv("WATCHDOG_PID");
+    EXPECT_FALSE(SystemdNotifier().WatchdogInterval()) << "WATCHDOG_USEC=" << usec;
+  }
+  ::unsetenv("WATCHDOG_USEC");
 }
 
 TEST(SystemdNotifyWithoutSocket, UnreachableSocketIsNotAnError) {

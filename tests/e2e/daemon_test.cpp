@@ -3,6 +3,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <nlohmann/json.hpp>
 
 #include "support/process.h"
@@ -110,6 +111,28 @@ TEST(Daemon, InvalidConfigExitsNonZeroBeforeBinding) {
   EXPECT_LT(std::chrono::steady_clock::now() - started, 5s);
   EXPECT_THAT(daemon.Stderr(), HasSubstr("shipper.tls.min_version"));
   EXPECT_FALSE(Serving(port));
+}
+
+TEST(Daemon, NetworkModuleIsLoadedOnlyWhenNeededAndItsAbsenceIsNamed) {
+  // A copy of the binary without metricsd-net.so beside it or in ../lib/metricsd.
+  TempDir dir;
+  std::filesystem::create_directories(dir.path() + "/bin");
+  std::string binary = dir.path() + "/bin/metricsd";
+  std::filesystem::copy_file(kBinary, binary);
+  std::string pull = dir.Write("pull.json", ConfigJson(testing::FreePort()));
+  ChildProcess pull_check(binary, {"-check-config", "-config", pull}, testing::MetricsdTestEnv(),
+                          dir.path());
+  EXPECT_EQ(pull_check.Wait(5s), 0) << pull_check.Stderr();
+
+  std::string shipping = dir.Write(
+      "shipping.json",
+      ConfigJson(testing::FreePort(), 1,
+                 R"(,"shipper":{"type":"prometheus_remote_write","endpoint":"http://h/"})"));
+  ChildProcess check(binary, {"-check-config", "-config", shipping}, testing::MetricsdTestEnv(),
+                     dir.path());
+  EXPECT_EQ(check.Wait(5s), 3);
+  EXPECT_THAT(check.Stderr(), HasSubstr(dir.path() + "/lib/metricsd/metricsd-net.so"));
+  EXPECT_THAT(check.Stderr(), HasSubstr(dir.path() + "/bin/metricsd-net.so"));
 }
 
 TEST(Daemon, UnknownCipherOfAScrapeTargetIsAConfigError) {

@@ -68,7 +68,8 @@ step "dpkg -i"
 touch "$MARKER"
 DEBIAN_FRONTEND=noninteractive dpkg -i "$DEB"
 installed || fail "dpkg does not list metricsd as installed"
-for f in /usr/bin/metricsd /lib/systemd/system/metricsd.service /etc/metricsd/config.json; do
+for f in /usr/bin/metricsd /usr/lib/metricsd/metricsd-net.so /lib/systemd/system/metricsd.service \
+         /etc/metricsd/config.json; do
   [ -f "$f" ] || fail "$f is missing after install"
 done
 dpkg-query -W -f='${Conffiles}\n' metricsd | grep -q "/etc/metricsd/config.json" ||
@@ -97,6 +98,15 @@ step "installed binary checks the installed configuration (as metricsd)"
   -config /etc/metricsd/config.json) >"$WORK/check.out" 2>"$WORK/check.err" ||
   { cat "$WORK/check.err"; fail "-check-config rejected the installed configuration"; }
 grep -q '"interval_seconds"' "$WORK/check.out" || fail "-check-config printed no configuration"
+
+step "installed binary loads its network module for a shipping configuration (as metricsd)"
+printf '%s' '{"shipper":{"type":"prometheus_remote_write","endpoint":"http://127.0.0.1:9/w"}}' \
+  >"$WORK/shipping.json"
+chmod 0644 "$WORK/shipping.json"
+chmod 0755 "$WORK"
+(cd /var/lib/metricsd && as_metricsd /usr/bin/metricsd -check-config -config "$WORK/shipping.json") \
+  >"$WORK/check.out" 2>"$WORK/check.err" ||
+  { cat "$WORK/check.err"; fail "-check-config of a shipping configuration failed"; }
 
 step "installed binary serves with the installed configuration (as metricsd)"
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')

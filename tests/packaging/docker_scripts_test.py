@@ -94,6 +94,8 @@ def needed_packages(binary):
     for soname in sonames:
         if SANITIZER_LIBS.match(soname):
             continue
+        if soname.startswith("ld-linux"):
+            continue  # the dynamic loader itself (libc6); ldd prints no "=>" for it
         path = paths.get(soname)
         if not path:
             fail(f"ldd cannot resolve {soname}")
@@ -180,7 +182,16 @@ def main():
         if users != [f"{IMAGE_ID}:{IMAGE_ID}"]:
             fail(f"the runtime stage must say USER {IMAGE_ID}:{IMAGE_ID}, says {users}")
 
+        module = os.path.join(prefix, "lib", "metricsd", "metricsd-net.so")
+        image_module = os.path.join(rootfs, "usr/lib/metricsd/metricsd-net.so")
+        if not os.path.isfile(image_module):
+            fail("rootfs.sh did not install the network module /usr/lib/metricsd/metricsd-net.so")
+
+        # The binary's libraries and the network module's (libcurl, OpenSSL), which it loads
+        # when the configuration ships or scrapes.
         packages = needed_packages(binary)
+        if packages is not None:
+            packages.update(needed_packages(module))
         if packages is None:
             print("note: no dpkg/readelf here; the runtime library list is not checked")
         else:
@@ -202,6 +213,12 @@ def main():
             fail(f"ENTRYPOINT/CMD do not run /usr/bin/metricsd -config "
                  f"/etc/metricsd/config.json: {entrypoint + cmd}")
         run([image_binary, "-check-config", "-config", image_config], capture_output=True)
+        # A configuration with a shipper makes the image's binary load its network module.
+        shipping_config = os.path.join(work, "shipping.json")
+        with open(shipping_config, "w") as f:
+            json.dump({"shipper": {"type": "prometheus_remote_write",
+                                   "endpoint": "http://127.0.0.1:9/api/v1/write"}}, f)
+        run([image_binary, "-check-config", "-config", shipping_config], capture_output=True)
 
         healthcheck = [a for k, a in stage if k == "HEALTHCHECK"][-1]
         probe = healthcheck.split(" CMD ", 1)[1]

@@ -1,0 +1,264 @@
+#include "server/http_server.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <httplib.h>
+
+#include <atomic>
+#include <string>
+
+#include "core/unique_fd.h"
+
+namespace metricsd {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+using ::testing::StartsWith;
+
+UniqueFd Connect(int port) {
+  UniqueFd fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<std::uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::connect(fd.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof addr) != 0) {
+    return UniqueFd();
+  }
+  return fd;
+}
+
+// Sends raw bytes and reads until the server closes the connection (or 10 s pass).
+std::string Exchange(int port, const std::string& request) {
+  UniqueFd fd = Connect(port);
+  if (!fd.valid()) {
+    return "";
+  }
+  ::send(fd.get(), request.data(), request.size(), MSG_NOSIGNAL);
+  std::string reply;
+  char buf[4096];
+  for (;;) {
+    pollfd p{.fd = fd.get(), .events = POLLIN, .revents = 0};
+    if (::poll(&p, 1, 10000) != 1) {
+      break;
+    }
+    ssize_t n = ::recv(fd.get(), buf, sizeof buf, 0);
+    if (n <= 0) {
+      break;
+    }
+    reply.append(buf, static_cast<std::size_t>(n));
+  }
+  return reply;
+}
+
+class HttpServerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    server_ = std::make_unique<HttpServer>(ServerHandlers{
+        .render_metrics = [this] { return metrics_; },
+        .health = [this] { return HealthView{.ready = ready_.load(), .json = "{\"status\":1}"}; },
+    });
+    ASSERT_TRUE(server_->Bind("127.0.0.1", 0).ok());
+    ASSERT_GT(server_->port(), 0);
+    server_->Start();
+  }
+  void TearDown() override { server_->Stop(); }
+
+  httplib::Client Client() {
+    httplib::Client client("127.0.0.1", server_->port());
+    client.set_read_timeout(10, 0);
+    return client;
+  }
+
+  std::string metrics_ = "# TYPE up gauge\nup 1\n";
+  std::atomic<bool> ready_{false};
+  std::unique_ptr<HttpServer> server_;
+};
+
+TEST_F(HttpServerTest, ServesMetricsWithThePrometheusContentType) {
+  auto client = Client();
+  auto res = client.Get("/metrics");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200);
+  EXPECT_EQ(res->body, metrics_);
+  EXPECT_EQ(res->get_header_value("Content-Type"), "text/plain; version=0.0.4; charset=utf-8");
+}
+
+TEST_F(HttpServerTest, QueryStringsAreIgnored) {
+  auto client = Client();
+  auto res = client.Get("/metrics?name[]=up");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200);
+}
+
+TEST_F(HttpServerTest, HeadHasTheLengthButNoBody) {
+  std::string reply =
+      Exchange(server_->port(), "HEAD /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  EXPECT_THAT(reply, StartsWith("HTTP/1.1 200 OK\r\n"));
+  EXPECT_THAT(reply, HasSubstr("Content-Length: " + std::to_string(metrics_.size()) + "\r\n"));
+  EXPECT_TRUE(reply.ends_with("\r\n\r\n")) << reply;
+}
+
+TEST_F(HttpServerTest, ReadyFollowsTheHealthView) {
+  auto client = Client();
+  auto res = client.Get("/ready");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 503);
+  ready_ = true;
+  res = client.Get("/ready");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200);
+  EXPECT_EQ(res->get_header_value("Content-Type"), "application/json");
+  res = client.Get("/health");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200);
+  EXPECT_EQ(res->body, "{\"status\":1}");
+}
+
+TEST_F(HttpServerTest, OtherMethodsAre405AndOtherPaths404) {
+  auto client = Client();
+  auto post = client.Post("/health", "x", "text/plain");
+  ASSERT_TRUE(post);
+  EXPECT_EQ(post->status, 405);
+  EXPECT_EQ(post->get_header_value("Allow"), "GET, HEAD");
+  auto missing = client.Get("/nope");
+  ASSERT_TRUE(missing);
+  EXPECT_EQ(missing->status, 404);
+  EXPECT_EQ(missing->body, "not found\n");
+  auto del = client.Delete("/elsewhere");
+  ASSERT_TRUE(del);
+  EXPECT_EQ(del->status, 404);
+}
+
+TEST_F(HttpServerTest, LargeBodiesAreGzippedForClientsThatAcceptIt) {
+  metrics_.clear();
+  for (int i = 0; i < 2000; ++i) {
+    metrics_ += "metric_" + std::to_string(i) + "{label=\"value\"} " + std::to_string(i) + "\n";
+  }
+  std::string raw = Exchange(server_->port(),
+                             "GET /metrics HTTP/1.1\r\nHost: x\r\nAccept-Encoding: gzip, br\r\n"
+                             "Connection: close\r\n\r\n");
+  EXPECT_THAT(raw, HasSubstr("Content-Encoding: gzip\r\n"));
+  EXPECT_LT(raw.size(), metrics_.size() / 4);
+
+  auto client = Client();
+  client.set_decompress(true);
+  auto res = client.Get("/metrics", {{"Accept-Encoding", "gzip"}});
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->body, metrics_);
+
+  std::string plain =
+      Exchange(server_->port(), "GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  EXPECT_THAT(plain, Not(HasSubstr("Content-Encoding")));
+  EXPECT_TRUE(plain.ends_with(metrics_));
+  std::string refused = Exchange(server_->port(),
+                                 "GET /metrics HTTP/1.1\r\nHost: x\r\nAccept-Encoding: gzip;q=0\r\n"
+                                 "Connection: close\r\n\r\n");
+  EXPECT_THAT(refused, Not(HasSubstr("Content-Encoding")));
+}
+
+TEST_F(HttpServerTest, KeepAliveServesPipelinedRequestsInOrder) {
+  std::string reply = Exchange(server_->port(),
+                               "GET /health HTTP/1.1\r\nHost: x\r\n\r\n"
+                               "GET /nope HTTP/1.1\r\nHost: x\r\n\r\n"
+                               "GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  std::size_t first = reply.find("HTTP/1.1 200");
+  std::size_t second = reply.find("HTTP/1.1 404");
+  std::size_t third = reply.find("HTTP/1.1 200", first + 1);
+  ASSERT_NE(first, std::string::npos) << reply;
+  ASSERT_NE(second, std::string::npos) << reply;
+  ASSERT_NE(third, std::string::npos) << reply;
+  EXPECT_LT(first, second);
+  EXPECT_LT(second, third);
+  EXPECT_TRUE(reply.ends_with(metrics_));
+}
+
+TEST_F(HttpServerTest, Http10ClosesAfterTheResponse) {
+  std::string reply = Exchange(server_->port(), "GET /health HTTP/1.0\r\n\r\n");
+  EXPECT_THAT(reply, StartsWith("HTTP/1.1 200 OK\r\n"));
+  EXPECT_THAT(reply, HasSubstr("Connection: close\r\n"));
+}
+
+TEST_F(HttpServerTest, MalformedAndOversizedRequestsAreRefused) {
+  EXPECT_THAT(Exchange(server_->port(), "NONSENSE\r\n\r\n"), StartsWith("HTTP/1.1 400 "));
+  EXPECT_THAT(Exchange(server_->port(), "GET /health SPDY/9\r\n\r\n"), StartsWith("HTTP/1.1 400 "));
+  EXPECT_THAT(Exchange(server_->port(), "GET /health HTTP/1.1\r\nNoColon\r\n\r\n"),
+              StartsWith("HTTP/1.1 400 "));
+  EXPECT_THAT(Exchange(server_->port(), "GET /health HTTP/1.1\r\nX: " + std::string(9000, 'a')),
+              StartsWith("HTTP/1.1 431 "));
+  EXPECT_THAT(
+      Exchange(server_->port(), "POST /health HTTP/1.1\r\nContent-Length: 10000000\r\n\r\n"),
+      StartsWith("HTTP/1.1 413 "));
+  EXPECT_THAT(
+      Exchange(server_->port(), "POST /health HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"),
+      StartsWith("HTTP/1.1 501 "));
+  // The server still answers afterwards.
+  auto client = Client();
+  auto res = client.Get("/health");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200);
+}
+
+TEST_F(HttpServerTest, AnIdleClientDoesNotBlockOthers) {
+  UniqueFd idle = Connect(server_->port());
+  ASSERT_TRUE(idle.valid());
+  ::send(idle.get(), "GET /hea", 8, MSG_NOSIGNAL);  // a request that never completes
+  auto client = Client();
+  auto res = client.Get("/health");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200);
+}
+
+TEST_F(HttpServerTest, StopClosesOpenConnections) {
+  UniqueFd idle = Connect(server_->port());
+  ASSERT_TRUE(idle.valid());
+  auto client = Client();
+  ASSERT_TRUE(client.Get("/health"));  // the server has accepted `idle` by now
+  server_->Stop();
+  char c;
+  pollfd p{.fd = idle.get(), .events = POLLIN, .revents = 0};
+  ASSERT_EQ(::poll(&p, 1, 10000), 1);
+  EXPECT_EQ(::recv(idle.get(), &c, 1, 0), 0);  // EOF
+}
+
+TEST(HttpServerBind, APortInUseIsAnErrorNamingTheAddress) {
+  HttpServer first(ServerHandlers{});
+  ASSERT_TRUE(first.Bind("127.0.0.1", 0).ok());
+  HttpServer second(ServerHandlers{});
+  Status bound = second.Bind("127.0.0.1", first.port());
+  ASSERT_FALSE(bound.ok());
+  EXPECT_THAT(bound.error(),
+              HasSubstr("cannot listen on 127.0.0.1:" + std::to_string(first.port())));
+  EXPECT_THAT(bound.error(), HasSubstr("in use"));
+}
+
+TEST(HttpServerBind, UnresolvableHostIsAnError) {
+  HttpServer server(ServerHandlers{});
+  Status bound = server.Bind("no-such-host.invalid", 0);
+  ASSERT_FALSE(bound.ok());
+  EXPECT_THAT(bound.error(), HasSubstr("no-such-host.invalid"));
+}
+
+TEST(HttpServerBind, Ipv6LoopbackWhereAvailable) {
+  HttpServer server(ServerHandlers{.render_metrics = [] { return std::string("up 1\n"); },
+                                   .health = [] { return HealthView{}; }});
+  Status bound = server.Bind("::1", 0);
+  if (!bound.ok()) {
+    GTEST_SKIP() << "no IPv6 loopback here: " << bound.error();
+  }
+  server.Start();
+  httplib::Client client("::1", server.port());
+  auto res = client.Get("/metrics");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->body, "up 1\n");
+  server.Stop();
+}
+
+}  // namespace
+}  // namespace metricsd
