@@ -1,5 +1,7 @@
 #include "server/http_server.h"
 
+#include "server/request_head.h"
+
 #include <netdb.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -27,45 +29,9 @@ using Clock = std::chrono::steady_clock;
 
 constexpr auto kTimeout = std::chrono::seconds(5);  // read, write and keep-alive idle
 constexpr std::size_t kMaxHeaderBytes = 8 * 1024;
-constexpr std::size_t kMaxBodyBytes = 64 * 1024;  // requests have no use for a body
 constexpr std::size_t kMaxConnections = 64;
 // Bodies smaller than this go out as they are: gzip would save little and cost a deflate state.
 constexpr std::size_t kMinGzipBytes = 1024;
-
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return (x | 0x20) == (y | 0x20);
-         });
-}
-
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) {
-    s.remove_prefix(1);
-  }
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) {
-    s.remove_suffix(1);
-  }
-  return s;
-}
-
-// Whether a comma-separated header value lists `token` (q=0 means refused).
-bool ListsToken(std::string_view value, std::string_view token) {
-  while (!value.empty()) {
-    std::size_t comma = value.find(',');
-    std::string_view item = Trim(value.substr(0, comma));
-    value = comma == std::string_view::npos ? std::string_view() : value.substr(comma + 1);
-    std::size_t semi = item.find(';');
-    if (!EqualsIgnoreCase(Trim(item.substr(0, semi)), token)) {
-      continue;
-    }
-    if (semi == std::string_view::npos) {
-      return true;
-    }
-    std::string_view params = Trim(item.substr(semi + 1));
-    return !(params.starts_with("q=0") && params.find_first_not_of("q=0.") == std::string::npos);
-  }
-  return false;
-}
 
 // gzip (RFC 1952) of `in`, or nullopt if zlib fails.
 std::optional<std::string> Gzip(std::string_view in) {
@@ -88,12 +54,7 @@ std::optional<std::string> Gzip(std::string_view in) {
   return out;
 }
 
-struct Request {
-  std::string_view method;
-  std::string_view path;  // without the query string
-  bool keep_alive = true;
-  bool accepts_gzip = false;
-};
+using Request = RequestHead;
 
 struct Response {
   int status = 200;
@@ -217,65 +178,13 @@ bool HandleBuffered(Connection& c, const ServerHandlers& handlers, Clock::time_p
   }
   std::string_view head(c.in.data(), end);
   std::size_t consumed = end + 4;
-  Request req;
-  std::optional<Response> error;
-
-  std::size_t line_end = head.find("\r\n");
-  std::string_view line = head.substr(0, line_end);
-  std::string_view headers =
-      line_end == std::string_view::npos ? std::string_view() : head.substr(line_end + 2);
-  std::size_t sp1 = line.find(' ');
-  std::size_t sp2 = sp1 == std::string_view::npos ? sp1 : line.find(' ', sp1 + 1);
-  std::string_view version;
-  if (sp2 == std::string_view::npos || line.find(' ', sp2 + 1) != std::string_view::npos) {
-    error = Plain(400, "bad request\n");
-  } else {
-    req.method = line.substr(0, sp1);
-    std::string_view target = line.substr(sp1 + 1, sp2 - sp1 - 1);
-    req.path = target.substr(0, target.find('?'));
-    version = line.substr(sp2 + 1);
-    if (version == "HTTP/1.0") {
-      req.keep_alive = false;
-    } else if (version != "HTTP/1.1") {
-      error = Plain(400, "bad request\n");
-    }
-  }
-  std::size_t content_length = 0;
-  while (!error && !headers.empty()) {
-    std::size_t eol = headers.find("\r\n");
-    std::string_view field = headers.substr(0, eol);
-    headers = eol == std::string_view::npos ? std::string_view() : headers.substr(eol + 2);
-    std::size_t colon = field.find(':');
-    if (colon == std::string_view::npos) {
-      error = Plain(400, "bad request\n");
-      break;
-    }
-    std::string_view name = field.substr(0, colon);
-    std::string_view value = Trim(field.substr(colon + 1));
-    if (EqualsIgnoreCase(name, "Connection")) {
-      if (ListsToken(value, "close")) {
-        req.keep_alive = false;
-      } else if (ListsToken(value, "keep-alive")) {
-        req.keep_alive = true;
-      }
-    } else if (EqualsIgnoreCase(name, "Accept-Encoding")) {
-      req.accepts_gzip = req.accepts_gzip || ListsToken(value, "gzip");
-    } else if (EqualsIgnoreCase(name, "Content-Length")) {
-      auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), content_length);
-      if (ec != std::errc() || ptr != value.data() + value.size()) {
-        error = Plain(400, "bad request\n");
-      } else if (content_length > kMaxBodyBytes) {
-        error = Plain(413, "payload too large\n");
-      }
-    } else if (EqualsIgnoreCase(name, "Transfer-Encoding")) {
-      // No endpoint takes a body: answer and close rather than parse chunks.
-      error = Plain(501, "request bodies are not supported\n");
-    }
-  }
-  if (error) {
-    Queue(c, req, std::move(*error), now);
+  auto parsed = ParseRequestHead(head);
+  if (const auto* error = std::get_if<RequestError>(&parsed)) {
+    Queue(c, Request{}, Plain(error->status, std::string(error->message)), now);
     return true;
   }
+  const Request& req = std::get<RequestHead>(parsed);
+  const std::size_t content_length = req.content_length;
   if (c.in.size() < consumed + content_length) {
     return true;  // the body (ignored) is still arriving
   }
