@@ -7,6 +7,14 @@ namespace metricsd::procfs {
 namespace {
 
 bool ParseLine(std::string_view rest, bool averages, PressureLine& out) {
+  if (!averages) {
+    // The kernel prints total= last: take it without walking the averages.
+    constexpr std::string_view kTotal = " total=";
+    const std::size_t at = rest.rfind(kTotal);
+    if (at != std::string_view::npos && ParseU64(rest.substr(at + kTotal.size()), out.total_us)) {
+      return true;
+    }
+  }
   bool has_total = false;
   for (std::string_view field = NextField(rest); !field.empty(); field = NextField(rest)) {
     const std::size_t eq = field.find('=');
