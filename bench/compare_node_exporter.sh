@@ -1,20 +1,26 @@
 #!/usr/bin/env bash
 # Runs prometheus-node-exporter (collectors cpu, meminfo, diskstats, netdev, filesystem,
-# loadavg) and metricsd side by side on this machine and prints, for both, the CPU time per
-# collection and the resident memory, and their ratios.
+# loadavg) and metricsd side by side on this machine and prints the CPU time per collection
+# and the resident memory of both, and their ratios. Both are measured the same way:
 #
 #   CPU:  sum of the first field of /proc/PID/task/*/schedstat (ns on CPU, all threads),
-#         read before and after the measured work; no sampling.
-#   node_exporter: one collection = one scrape of /metrics (N scrapes, after warm-up).
-#   metricsd: one collection = one cycle, counted by its self-metric
-#         metricsd_collection_cycles_total on /metrics (the unlabelled series, or the
-#         largest one if it carries labels), with interval_seconds=1.
-#         When bench_system is built, its process-CPU time per full system cycle is printed
-#         too (a figure that does not depend on wall time or on the scheduler's ticks).
+#         read before and after a window; no sampling.
+#   Cold, once per second (the way both run in production), in one run:
+#     node_exporter: one collection = one scrape of /metrics, one scrape per second.
+#     metricsd:      one collection = one cycle at interval_seconds=1, counted by its
+#                    self-metric metricsd_collection_cycles_total (read outside the window).
+#     Window A: node_exporter scraped, metricsd not scraped (its collection alone).
+#     Window B: both scraped once per second: metricsd's cost of a cycle plus one /metrics
+#               scrape, the pull-mode equivalent of one node_exporter scrape.
+#   Hot, back to back (caches warm, no sleeping between collections):
+#     node_exporter scraped N times in a row, beside bench_system's BM_SystemCycle (process
+#     CPU time of one full system cycle in a loop, no scrape), when bench_system is built.
 #   RSS:  VmRSS (and VmHWM) from /proc/PID/status at the end.
 # Targets: metricsd CPU per cycle <= 1/20 of node_exporter's, RSS <= 1/4.
 #
-# Usage: bench/compare_node_exporter.sh [-n SCRAPES] [-s SECONDS] [-m METRICSD] [-b BENCH]
+# Usage: bench/compare_node_exporter.sh [-s SECONDS] [-n SCRAPES] [-m METRICSD] [-b BENCH]
+#   -s  length of each once-per-second window (default 30; the run takes about 2*s + 15 s)
+#   -n  back-to-back scrapes of node_exporter for the hot figure (default 200)
 #   run from the repository root after building (metricsd and, optionally, bench_system).
 set -euo pipefail
 
@@ -29,87 +35,131 @@ while getopts "n:s:m:b:" opt; do
     s) SECONDS_RUN=$OPTARG ;;
     m) METRICSD=$OPTARG ;;
     b) BENCH=$OPTARG ;;
-    *) echo "usage: $0 [-n SCRAPES] [-s SECONDS] [-m METRICSD] [-b BENCH]" >&2; exit 2 ;;
+    *) echo "usage: $0 [-s SECONDS] [-n SCRAPES] [-m METRICSD] [-b BENCH]" >&2; exit 2 ;;
   esac
 done
 
 # shellcheck source=bench/lib.sh
 source "$(dirname "$0")/lib.sh"
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.1f", a / b; else print "n/a" }'; }
+us() { awk -v ns="$1" -v n="$2" 'BEGIN { printf "%.0f", ns / n / 1000 }'; }
+get() { curl -fsS --max-time 5 -o /dev/null "$1"; }
 
-ne_cpu_per=""
-ne_rss=""
-if [[ -n "$NODE_EXPORTER" ]]; then
-  port=$(free_port)
-  "$NODE_EXPORTER" --web.listen-address=127.0.0.1:"$port" --collector.disable-defaults \
-    --collector.cpu --collector.meminfo --collector.diskstats --collector.netdev \
-    --collector.filesystem --collector.loadavg --web.disable-exporter-metrics \
-    >"$WORK/node_exporter.log" 2>&1 &
-  ne_pid=$!
-  PIDS+=("$ne_pid")
-  wait_ready "http://127.0.0.1:$port/metrics" "$ne_pid" || { echo "node_exporter did not start" >&2; exit 1; }
-  for _ in $(seq 1 10); do curl -fsS -o /dev/null "http://127.0.0.1:$port/metrics"; done
-  series=$(curl -fsS "http://127.0.0.1:$port/metrics" | grep -vc '^#')
-  c0=$(cpu_ns "$ne_pid")
-  for _ in $(seq 1 "$SCRAPES"); do curl -fsS -o /dev/null "http://127.0.0.1:$port/metrics"; done
-  c1=$(cpu_ns "$ne_pid")
-  ne_cpu_per=$(( (c1 - c0) / SCRAPES ))
-  ne_rss=$(status_kb "$ne_pid" VmRSS)
-  ne_hwm=$(status_kb "$ne_pid" VmHWM)
-  printf 'node_exporter: %d scrapes, %d series, CPU %d us/scrape, RSS %d KiB (peak %d KiB)\n' \
-    "$SCRAPES" "$series" $((ne_cpu_per / 1000)) "$ne_rss" "$ne_hwm"
-else
-  echo "node_exporter: not installed (apt-get install prometheus-node-exporter); skipped"
+if [[ -z "$NODE_EXPORTER" ]]; then
+  echo "node_exporter: not installed (apt-get install prometheus-node-exporter)" >&2
+  exit 1
+fi
+if [[ ! -x "$METRICSD" ]]; then
+  echo "metricsd: $METRICSD not built" >&2
+  exit 1
 fi
 
-md_cpu_per=""
-md_rss=""
-if [[ -x "$METRICSD" ]]; then
-  port=$(free_port)
-  printf '{"server":{"host":"127.0.0.1","port":%d},"collector":{"interval_seconds":1}}\n' \
-    "$port" >"$WORK/config.json"
-  "$METRICSD" -config "$WORK/config.json" >"$WORK/metricsd.log" 2>&1 &
-  md_pid=$!
-  PIDS+=("$md_pid")
-  cycles() {
-    curl -fsS "http://127.0.0.1:$port/metrics" |
-      awk '$1 == "metricsd_collection_cycles_total" {plain = $NF; seen = 1}
-           $1 ~ /^metricsd_collection_cycles_total\{/ {if ($NF > max) max = $NF}
-           END {printf "%d", seen ? plain : max}'
-  }
-  if wait_ready "http://127.0.0.1:$port/metrics" "$md_pid"; then
-    sleep 2  # let the first cycles and start-up work pass
-    n0=$(cycles)
-    c0=$(cpu_ns "$md_pid")
-    sleep "$SECONDS_RUN"
-    c1=$(cpu_ns "$md_pid")
-    n1=$(cycles)
-    series=$(curl -fsS "http://127.0.0.1:$port/metrics" | grep -vc '^#')
-    if (( n1 > n0 )); then
-      md_cpu_per=$(( (c1 - c0) / (n1 - n0) ))
-      md_rss=$(status_kb "$md_pid" VmRSS)
-      md_hwm=$(status_kb "$md_pid" VmHWM)
-      printf 'metricsd:      %d cycles, %d series, CPU %d us/cycle, RSS %d KiB (peak %d KiB)\n' \
-        $((n1 - n0)) "$series" $((md_cpu_per / 1000)) "$md_rss" "$md_hwm"
-    else
-      echo "metricsd: no metricsd_collection_cycles_total progress on /metrics; skipped"
+ne_port=$(free_port)
+"$NODE_EXPORTER" --web.listen-address=127.0.0.1:"$ne_port" --collector.disable-defaults \
+  --collector.cpu --collector.meminfo --collector.diskstats --collector.netdev \
+  --collector.filesystem --collector.loadavg --web.disable-exporter-metrics \
+  >"$WORK/node_exporter.log" 2>&1 &
+ne_pid=$!
+PIDS+=("$ne_pid")
+ne_url="http://127.0.0.1:$ne_port/metrics"
+
+md_port=$(free_port)
+printf '{"server":{"host":"127.0.0.1","port":%d},"collector":{"interval_seconds":1}}\n' \
+  "$md_port" >"$WORK/config.json"
+"$METRICSD" -config "$WORK/config.json" >"$WORK/metricsd.log" 2>&1 &
+md_pid=$!
+PIDS+=("$md_pid")
+md_url="http://127.0.0.1:$md_port/metrics"
+
+wait_ready "$ne_url" "$ne_pid" || { echo "node_exporter did not start" >&2; exit 1; }
+wait_ready "$md_url" "$md_pid" || {
+  echo "metricsd did not serve /metrics" >&2
+  tail -5 "$WORK/metricsd.log" >&2 || true
+  exit 1
+}
+
+cycles() {
+  curl -fsS --max-time 5 "$md_url" |
+    awk '$1 == "metricsd_collection_cycles_total" {plain = $NF; seen = 1}
+         $1 ~ /^metricsd_collection_cycles_total\{/ {if ($NF > max) max = $NF}
+         END {printf "%d", seen ? plain : max}'
+}
+
+# One window of SECONDS_RUN seconds: node_exporter scraped once per second, metricsd too when
+# $1 is "scrape-metricsd". Sets ne_cpu, ne_n, md_cpu, md_n (CPU in ns, collections).
+window() {
+  local n0 c0_ne c0_md start
+  n0=$(cycles)
+  c0_ne=$(cpu_ns "$ne_pid")
+  c0_md=$(cpu_ns "$md_pid")
+  start=$(date +%s.%N)
+  ne_n=0
+  for ((i = 1; i <= SECONDS_RUN; i++)); do
+    get "$ne_url"
+    ne_n=$((ne_n + 1))
+    if [[ "$1" == scrape-metricsd ]]; then
+      get "$md_url"
     fi
-  else
-    echo "metricsd: did not serve /metrics (see $METRICSD -config); skipped"
-    tail -5 "$WORK/metricsd.log" >&2 || true
-  fi
-else
-  echo "metricsd: $METRICSD not built; skipped"
-fi
+    # Keep to a one-second grid whatever the scrapes took.
+    sleep "$(awk -v s="$start" -v i="$i" -v now="$(date +%s.%N)" \
+      'BEGIN { d = s + i - now; printf "%.3f", (d > 0 ? d : 0) }')"
+  done
+  ne_cpu=$(($(cpu_ns "$ne_pid") - c0_ne))
+  md_cpu=$(($(cpu_ns "$md_pid") - c0_md))
+  md_n=$(($(cycles) - n0))
+}
 
+# Warm-up: first collections, start-up work, node_exporter's first scrapes.
+for _ in 1 2 3; do get "$ne_url"; done
+sleep 3
+ne_series=$(curl -fsS --max-time 5 "$ne_url" | grep -vc '^#')
+md_series=$(curl -fsS --max-time 5 "$md_url" | grep -vc '^#')
+
+window collect-only
+ne_a=$(us "$ne_cpu" "$ne_n")
+md_a=$(us "$md_cpu" "$md_n")
+ne_a_n=$ne_n
+md_a_n=$md_n
+window scrape-metricsd
+ne_b=$(us "$ne_cpu" "$ne_n")
+md_b=$(us "$md_cpu" "$md_n")
+md_b_n=$md_n
+
+echo "Once per second for ${SECONDS_RUN} s per window, side by side (CPU of all threads, schedstat):"
+printf '  node_exporter: %4d scrapes,  %5d series, CPU %5d us/scrape (window A), %d us/scrape (window B)\n' \
+  "$ne_a_n" "$ne_series" "$ne_a" "$ne_b"
+printf '  metricsd:      %4d cycles,   %5d series, CPU %5d us/cycle, collection only (window A)\n' \
+  "$md_a_n" "$md_series" "$md_a"
+printf '  metricsd:      %4d cycles + one /metrics scrape each, CPU %5d us/cycle (window B, pull-mode equivalent)\n' \
+  "$md_b_n" "$md_b"
+echo "  CPU ratio node_exporter / metricsd: $(ratio "$ne_a" "$md_a")x collection only," \
+  "$(ratio "$ne_b" "$md_b")x with a scrape per cycle (target >= 20x)"
+
+# Hot: back to back.
+c0=$(cpu_ns "$ne_pid")
+for ((i = 0; i < SCRAPES; i++)); do get "$ne_url"; done
+ne_hot=$(us $(($(cpu_ns "$ne_pid") - c0)) "$SCRAPES")
+echo "Back to back (hot caches):"
+printf '  node_exporter: %4d scrapes in a row, CPU %5d us/scrape\n' "$SCRAPES" "$ne_hot"
 if [[ -x "$BENCH" ]]; then
-  # Process CPU time per full system-collector cycle, independent of wall time.
-  line=$("$BENCH" --benchmark_filter='BM_SystemCycle' --benchmark_min_time=1 2>/dev/null |
-    awk '/^BM_SystemCycle/ {print $4, $5}')
-  echo "bench_system:  CPU $line per full system cycle (process time, all threads)"
+  # Process CPU time per full system cycle; the unit column is converted to microseconds.
+  md_hot=$("$BENCH" --benchmark_filter='^BM_SystemCycle/' --benchmark_min_time=1 2>/dev/null |
+    awk '/^BM_SystemCycle\// {
+           v = $4; u = $5
+           if (u == "ns") v /= 1000; else if (u == "ms") v *= 1000; else if (u == "s") v *= 1e6
+           printf "%.1f", v }')
+  printf '  bench_system:  BM_SystemCycle, CPU %5s us per full system cycle (in process, no scrape)\n' \
+    "$md_hot"
+  echo "  CPU ratio node_exporter / metricsd (hot): $(ratio "$ne_hot" "$md_hot")x"
+else
+  echo "  bench_system:  $BENCH not built; no hot figure for metricsd"
 fi
 
-if [[ -n "$ne_cpu_per" && -n "$md_cpu_per" ]]; then
-  echo "CPU per collection: node_exporter / metricsd = $(ratio "$ne_cpu_per" "$md_cpu_per")x (target >= 20x)"
-  echo "RSS:                node_exporter / metricsd = $(ratio "$ne_rss" "$md_rss")x (target >= 4x)"
-fi
+ne_rss=$(status_kb "$ne_pid" VmRSS)
+ne_hwm=$(status_kb "$ne_pid" VmHWM)
+md_rss=$(status_kb "$md_pid" VmRSS)
+md_hwm=$(status_kb "$md_pid" VmHWM)
+echo "Memory at the end:"
+printf '  node_exporter: RSS %6d KiB (peak %d KiB)\n' "$ne_rss" "$ne_hwm"
+printf '  metricsd:      RSS %6d KiB (peak %d KiB)\n' "$md_rss" "$md_hwm"
+echo "  RSS ratio node_exporter / metricsd: $(ratio "$ne_rss" "$md_rss")x (target >= 4x)"

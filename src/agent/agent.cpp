@@ -8,6 +8,7 @@
 #include <ctime>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
+#include <utility>
 
 #include "agent/process_metrics.h"
 #include "collectors/cpu_collector.h"
@@ -236,7 +237,18 @@ void Agent::Stop() {
 void Agent::SystemTick() {
   auto started = std::chrono::steady_clock::now();
   CollectContext ctx{.steady_now = clock_.SteadyNow(), .wall_ms = clock_.WallMillis()};
-  auto families = std::make_shared<std::vector<MetricFamily>>(system_.RunOnce(ctx));
+  // Reuse the spare buffer when the only reference left is ours: readers get references only
+  // from system_snapshot_, which no longer points into it, so none can appear meanwhile. The
+  // fence pairs with the release of the last reader's reference (use_count() is a relaxed
+  // load), so that reader's accesses happen before our writes.
+  std::shared_ptr<CollectorRunner::Output> output = std::move(system_spare_);
+  if (output && output.use_count() == 1) {
+    std::atomic_thread_fence(std::memory_order_acquire);
+  } else {
+    output = std::make_shared<CollectorRunner::Output>();
+  }
+  system_.RunOnce(ctx, *output);
+  const std::vector<MetricFamily>* families = &output->families;
   double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   last_cycle_seconds_.store(seconds);
@@ -245,10 +257,13 @@ void Agent::SystemTick() {
     spdlog::warn("collection took {:.3f}s, more than 80% of the {}s interval", seconds,
                  config_.collector.interval.count());
   }
+  std::shared_ptr<const std::vector<MetricFamily>> snapshot(output, families);
   {
     std::lock_guard lock(snapshot_mutex_);
-    system_snapshot_ = families;
+    system_snapshot_.swap(snapshot);
   }
+  snapshot.reset();  // the previous snapshot; readers may still hold it
+  system_spare_ = std::exchange(system_published_, std::move(output));
   ready_.store(true);
   Ship(*families);
   spdlog::debug("collection cycle: {} families in {:.6f}s", families->size(), seconds);

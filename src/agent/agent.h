@@ -106,7 +106,12 @@ class Agent {
   Labels shipped_labels_;  // global_labels (+ hostname), added to every shipped sample
   std::vector<std::unique_ptr<queue::ShipperQueue>> queues_;
 
+  // The system cycle double-buffers: a cycle is written into the storage of the cycle before
+  // the published one when no reader holds that any more (see SystemTick).
+  std::shared_ptr<CollectorRunner::Output> system_published_;  // SystemTick's thread only
+  std::shared_ptr<CollectorRunner::Output> system_spare_;      // SystemTick's thread only
   mutable std::mutex snapshot_mutex_;
+  // An alias of system_published_'s families.
   std::shared_ptr<const std::vector<MetricFamily>> system_snapshot_;  // guarded by snapshot_mutex_
   std::shared_ptr<const std::vector<MetricFamily>> scrape_snapshot_;  // guarded by snapshot_mutex_
   std::atomic<std::uint64_t> cycles_{0};

@@ -15,16 +15,43 @@ CollectorRunner::CollectorRunner(std::vector<std::unique_ptr<Collector>> collect
 }
 
 std::vector<MetricFamily> CollectorRunner::RunOnce(const CollectContext& ctx) {
-  std::vector<MetricFamily> all;
+  Output output;
+  RunOnce(ctx, output);
+  return std::move(output.families);
+}
+
+void CollectorRunner::RunOnce(const CollectContext& ctx, Output& output) {
+  // Hand each collector back the families it wrote into this storage last time.
+  std::size_t total = 0;
+  for (std::size_t count : output.counts) {
+    total += count;
+  }
+  const bool reusable = output.counts.size() == entries_.size() && total == output.families.size();
+  auto next = output.families.begin();
+  for (std::size_t i = 0; i < entries_.size(); ++i) {
+    std::vector<MetricFamily>& families = entries_[i].result.families;
+    families.clear();
+    if (reusable) {
+      const auto end = next + static_cast<std::ptrdiff_t>(output.counts[i]);
+      families.insert(families.end(), std::make_move_iterator(next), std::make_move_iterator(end));
+      next = end;
+    }
+  }
+  output.families.clear();
+  output.counts.assign(entries_.size(), 0);
+
   for (std::size_t i = 0; i < entries_.size(); ++i) {
     Entry& entry = entries_[i];
     if (entry.disabled) {
+      entry.result.families.clear();
       continue;
     }
     auto started = std::chrono::steady_clock::now();
-    CollectResult result;
+    CollectResult& result = entry.result;
+    result.status = CollectStatus::kOk;
+    result.message.clear();
     try {
-      result = entry.collector->Collect(ctx);
+      entry.collector->CollectInto(ctx, result);
     } catch (const std::exception& e) {
       result = CollectResult::Transient(std::string("exception: ") + e.what());
     } catch (...) {
@@ -69,11 +96,11 @@ std::vector<MetricFamily> CollectorRunner::RunOnce(const CollectContext& ctx) {
         h.last_error = result.message;
       }
     }
-    for (MetricFamily& family : result.families) {
-      all.push_back(std::move(family));
-    }
+    output.counts[i] = result.families.size();
+    output.families.insert(output.families.end(), std::make_move_iterator(result.families.begin()),
+                           std::make_move_iterator(result.families.end()));
+    result.families.clear();
   }
-  return all;
 }
 
 std::vector<CollectorHealth> CollectorRunner::Health() const {

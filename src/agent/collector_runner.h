@@ -4,6 +4,10 @@
 // once at info level); transient failures are logged once per change of state.
 // RunOnce() is called from one thread at a time; Health() and AppendSelfMetrics() may
 // be called concurrently from the server's threads.
+//
+// A cycle can be written into the storage of an earlier one (Output): each collector gets
+// back the families it wrote there and may overwrite them in place (Collector::CollectInto),
+// so a steady cycle allocates next to nothing.
 #pragma once
 
 #include <cstdint>
@@ -27,9 +31,18 @@ struct CollectorHealth {
 
 class CollectorRunner {
  public:
+  // One cycle's families, with what a later cycle needs to reuse their storage.
+  struct Output {
+    std::vector<MetricFamily> families;  // every collector's, in collector order
+    std::vector<std::size_t> counts;     // how many of them each collector wrote
+  };
+
   explicit CollectorRunner(std::vector<std::unique_ptr<Collector>> collectors);
 
   std::vector<MetricFamily> RunOnce(const CollectContext& ctx);
+  // Replaces `output` with this cycle's families, reusing its storage. `output` must be empty
+  // or an earlier RunOnce() output of this runner that nobody else reads any more.
+  void RunOnce(const CollectContext& ctx, Output& output);
 
   std::vector<CollectorHealth> Health() const;
   void AppendSelfMetrics(std::int64_t wall_ms, std::vector<MetricFamily>& out) const;
@@ -40,6 +53,7 @@ class CollectorRunner {
     std::unique_ptr<Collector> collector;
     bool disabled = false;
     bool failing = false;
+    CollectResult result;  // this tick's; its vector's capacity is kept between ticks
   };
   std::vector<Entry> entries_;  // touched by RunOnce's thread only
   mutable std::mutex mutex_;

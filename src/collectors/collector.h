@@ -7,6 +7,11 @@
 //   kNotApplicable the source does not exist here (no NVML, no PSI): disable quietly.
 // Collectors keep their own state between ticks (previous counters for rates, open
 // files) and never sleep inside Collect().
+//
+// CollectInto() is the same with storage handed back: the families this collector returned
+// on an earlier tick, which nobody reads any more. Collectors that override it write the new
+// tick over them (see FamilyWriter), so that a tick whose series did not change allocates
+// nothing; the default just calls Collect().
 #pragma once
 
 #include <chrono>
@@ -48,6 +53,11 @@ class Collector {
   // Stable short name ("cpu", "memory", "gpu", "scrape") used in logs and self-metrics.
   virtual std::string_view name() const = 0;
   virtual CollectResult Collect(const CollectContext& ctx) = 0;
+  // On entry `result` is {kOk, no message, families from an earlier tick of this collector
+  // or none}; on return it holds what Collect() would have returned.
+  virtual void CollectInto(const CollectContext& ctx, CollectResult& result) {
+    result = Collect(ctx);
+  }
 };
 
 }  // namespace metricsd

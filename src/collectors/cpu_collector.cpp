@@ -73,11 +73,19 @@ void CpuCollector::SyncCores() {
 }
 
 CollectResult CpuCollector::Collect(const CollectContext& ctx) {
+  CollectResult result;
+  CollectInto(ctx, result);
+  return result;
+}
+
+void CpuCollector::CollectInto(const CollectContext& ctx, CollectResult& result) {
   if (Status status = source_->Get(ctx.steady_now, stat_); !status.ok()) {
-    return CollectResult::Transient(status.error());
+    result = CollectResult::Transient(status.error());
+    return;
   }
   if (!stat_.has_total && stat_.cpus.empty()) {
-    return CollectResult::Transient("/proc/stat: no cpu lines");
+    result = CollectResult::Transient("/proc/stat: no cpu lines");
+    return;
   }
   SyncCores();
 
@@ -89,48 +97,45 @@ CollectResult CpuCollector::Collect(const CollectContext& ctx) {
       has_total_baseline_ = true;
     }
   }
-
-  const std::int64_t ts = ctx.wall_ms;
-  FamilyBuilder count("system_cpu_count", "Number of online logical CPUs.", MetricType::kGauge, ts);
-  count.Add(static_cast<double>(stat_.cpus.size()));
-
-  FamilyBuilder total("system_cpu_usage_total_percent",
-                      "Busy share of all CPUs since the previous collection, in percent "
-                      "(from the aggregate cpu line of /proc/stat).",
-                      MetricType::kGauge, ts);
-  if (total_percent_ >= 0) {
-    total.Add(total_percent_);
+  // Per-core percentages first: the family is written after the count and the total.
+  for (std::size_t i = 0; i < cores_.size(); ++i) {
+    UpdatePercent(stat_.cpus[i].times, cores_[i].previous, cores_[i].percent);
   }
 
-  FamilyBuilder per_core("system_cpu_usage_percent",
-                         "Busy share of one CPU since the previous collection, in percent; "
-                         "core is the kernel's CPU number.",
-                         MetricType::kGauge, ts);
-  FamilyBuilder seconds("system_cpu_seconds_total",
-                        "Time each CPU spent in each mode since boot, in seconds (user and "
-                        "nice include guest time).",
-                        MetricType::kCounter, ts);
-  for (std::size_t i = 0; i < cores_.size(); ++i) {
-    Core& core = cores_[i];
-    const procfs::CpuTimes& now = stat_.cpus[i].times;
-    UpdatePercent(now, core.previous, core.percent);
+  FamilyWriter out(result.families, ctx.wall_ms);
+  out.Family("system_cpu_count", "Number of online logical CPUs.", MetricType::kGauge)
+      .Add(static_cast<double>(stat_.cpus.size()));
+
+  out.Family("system_cpu_usage_total_percent",
+             "Busy share of all CPUs since the previous collection, in percent "
+             "(from the aggregate cpu line of /proc/stat).",
+             MetricType::kGauge);
+  if (total_percent_ >= 0) {
+    out.Add(total_percent_);
+  }
+
+  out.Family("system_cpu_usage_percent",
+             "Busy share of one CPU since the previous collection, in percent; "
+             "core is the kernel's CPU number.",
+             MetricType::kGauge);
+  for (const Core& core : cores_) {
     if (core.percent >= 0) {
-      per_core.Add(core.percent, core.core_labels);
+      out.Add(core.percent, core.core_labels);
     }
+  }
+
+  out.Family("system_cpu_seconds_total",
+             "Time each CPU spent in each mode since boot, in seconds (user and "
+             "nice include guest time).",
+             MetricType::kCounter);
+  for (std::size_t i = 0; i < cores_.size(); ++i) {
+    const procfs::CpuTimes& now = stat_.cpus[i].times;
     for (std::size_t m = 0; m < procfs::kCpuModes.size(); ++m) {
       const std::uint64_t ticks = now.*procfs::kCpuModes[m].second;
-      seconds.Add(static_cast<double>(ticks) / ticks_per_second_, core.mode_labels[m]);
+      out.Add(static_cast<double>(ticks) / ticks_per_second_, cores_[i].mode_labels[m]);
     }
   }
-
-  std::vector<MetricFamily> families;
-  families.reserve(4);
-  for (FamilyBuilder* builder : {&count, &total, &per_core, &seconds}) {
-    if (!builder->empty()) {
-      families.push_back(builder->Build());
-    }
-  }
-  return CollectResult::Ok(std::move(families));
+  out.Finish();
 }
 
 }  // namespace metricsd

@@ -29,6 +29,7 @@ class CpuCollector final : public Collector {
 
   std::string_view name() const override { return "cpu"; }
   CollectResult Collect(const CollectContext& ctx) override;
+  void CollectInto(const CollectContext& ctx, CollectResult& result) override;
 
  private:
   struct Core {

@@ -3,8 +3,9 @@
 //
 // The device filter (config collector.disk_io: include/exclude regular expressions; by
 // default partitions, loop, ram, zram, floppy and optical devices are left out so that sums
-// over devices do not double count) runs only when the list of devices in the file changes;
-// every other tick compares names and reuses the label sets built then.
+// over devices do not double count) runs once per device name: every tick compares the names
+// with the last tick's and reuses the decisions and label sets; the counters of devices left
+// out are not even parsed.
 // Not thread-safe (one Collect() at a time).
 #pragma once
 
@@ -28,20 +29,16 @@ class DiskIoCollector final : public Collector {
 
   std::string_view name() const override { return "diskio"; }
   CollectResult Collect(const CollectContext& ctx) override;
+  void CollectInto(const CollectContext& ctx, CollectResult& result) override;
 
  private:
-  struct Device {
-    std::string name;
-    bool included = false;
-    Labels labels;  // {device="sda"}
-  };
-
-  void Rediscover();
-
   NameFilter filter_;
   procfs::ProcFile diskstats_file_;
-  std::vector<procfs::DiskstatsLine> lines_;  // parse target, views into the file buffer
-  std::vector<Device> devices_;               // one per line of lines_, same order
+  std::vector<std::string_view> names_;     // this tick's devices, views into the file buffer
+  std::vector<std::string_view> counters_;  // their counters' text, not parsed yet
+  std::vector<procfs::DiskStats> stats_;    // parsed counters of the reported devices
+  std::vector<std::size_t> reported_;       // their indices in devices_
+  std::vector<FilteredName> devices_;       // one per entry of names_, same order
 };
 
 }  // namespace metricsd

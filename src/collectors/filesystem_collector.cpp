@@ -378,8 +378,15 @@ void FilesystemCollector::RunBatch() {
 }
 
 CollectResult FilesystemCollector::Collect(const CollectContext& ctx) {
+  CollectResult result;
+  CollectInto(ctx, result);
+  return result;
+}
+
+void FilesystemCollector::CollectInto(const CollectContext& ctx, CollectResult& result) {
   if (Status status = RefreshMounts(); !status.ok()) {
-    return CollectResult::Transient(status.error());
+    result = CollectResult::Transient(status.error());
+    return;
   }
 
   outcomes_.assign(mounts_.size(), Outcome{});
@@ -422,51 +429,44 @@ CollectResult FilesystemCollector::Collect(const CollectContext& ctx) {
     }
   }
 
-  const std::int64_t ts = ctx.wall_ms;
-  FamilyBuilder total("system_disk_total_bytes", "Size of the filesystem, in bytes.",
-                      MetricType::kGauge, ts);
-  FamilyBuilder used("system_disk_used_bytes", "Space in use on the filesystem, in bytes.",
-                     MetricType::kGauge, ts);
-  FamilyBuilder free("system_disk_free_bytes",
-                     "Space available to unprivileged users on the filesystem, in bytes.",
-                     MetricType::kGauge, ts);
-  FamilyBuilder percent("system_disk_usage_percent",
-                        "Used space as a percentage of used + available (as df shows it).",
-                        MetricType::kGauge, ts);
-  FamilyBuilder inodes("system_disk_inodes_total", "Inodes on the filesystem.", MetricType::kGauge,
-                       ts);
-  FamilyBuilder inodes_free("system_disk_inodes_free", "Free inodes on the filesystem.",
-                            MetricType::kGauge, ts);
-  for (std::size_t i = 0; i < mounts_.size(); ++i) {
-    if (!outcomes_[i].ok) {
-      continue;
+  // One family at a time, over the mounts that answered.
+  const auto family = [&](FamilyWriter& out, std::string_view name, std::string_view help,
+                          auto value) {
+    out.Family(name, help, MetricType::kGauge);
+    for (std::size_t i = 0; i < mounts_.size(); ++i) {
+      if (outcomes_[i].ok) {
+        out.Add(value(outcomes_[i].stat), mounts_[i].labels);
+      }
     }
-    const FsStat& s = outcomes_[i].stat;
-    const Labels& labels = mounts_[i].labels;
-    const double bsize = static_cast<double>(s.block_size);
+  };
+  const auto used_bytes = [](const FsStat& s) {
     const std::uint64_t used_blocks = s.blocks > s.blocks_free ? s.blocks - s.blocks_free : 0;
-    const double used_bytes = static_cast<double>(used_blocks) * bsize;
-    const double free_bytes = static_cast<double>(s.blocks_available) * bsize;
-    total.Add(static_cast<double>(s.blocks) * bsize, labels);
-    used.Add(used_bytes, labels);
-    free.Add(free_bytes, labels);
-    percent.Add(used_bytes + free_bytes > 0 ? 100.0 * used_bytes / (used_bytes + free_bytes) : 0.0,
-                labels);
-    inodes.Add(static_cast<double>(s.files), labels);
-    inodes_free.Add(static_cast<double>(s.files_free), labels);
-  }
-  std::vector<MetricFamily> families;
-  if (!total.empty()) {
-    families.reserve(6);
-    for (FamilyBuilder* b : {&total, &used, &free, &percent, &inodes, &inodes_free}) {
-      families.push_back(b->Build());
-    }
-  }
-  CollectResult result = CollectResult::Ok(std::move(families));
+    return static_cast<double>(used_blocks) * static_cast<double>(s.block_size);
+  };
+  const auto free_bytes = [](const FsStat& s) {
+    return static_cast<double>(s.blocks_available) * static_cast<double>(s.block_size);
+  };
+  FamilyWriter out(result.families, ctx.wall_ms);
+  family(out, "system_disk_total_bytes", "Size of the filesystem, in bytes.", [](const FsStat& s) {
+    return static_cast<double>(s.blocks) * static_cast<double>(s.block_size);
+  });
+  family(out, "system_disk_used_bytes", "Space in use on the filesystem, in bytes.", used_bytes);
+  family(out, "system_disk_free_bytes",
+         "Space available to unprivileged users on the filesystem, in bytes.", free_bytes);
+  family(out, "system_disk_usage_percent",
+         "Used space as a percentage of used + available (as df shows it).", [&](const FsStat& s) {
+           const double used = used_bytes(s);
+           const double avail = free_bytes(s);
+           return used + avail > 0 ? 100.0 * used / (used + avail) : 0.0;
+         });
+  family(out, "system_disk_inodes_total", "Inodes on the filesystem.",
+         [](const FsStat& s) { return static_cast<double>(s.files); });
+  family(out, "system_disk_inodes_free", "Free inodes on the filesystem.",
+         [](const FsStat& s) { return static_cast<double>(s.files_free); });
+  out.Finish();
   if (!stuck_now.empty()) {
     result.message = std::to_string(stuck_now.size()) + " mount(s) stuck in statfs";
   }
-  return result;
 }
 
 }  // namespace metricsd

@@ -76,6 +76,7 @@ class FilesystemCollector final : public Collector {
 
   std::string_view name() const override { return "filesystem"; }
   CollectResult Collect(const CollectContext& ctx) override;
+  void CollectInto(const CollectContext& ctx, CollectResult& result) override;
 
   // Mountpoints whose statfs passed its deadline and has not returned yet.
   std::vector<std::string> StuckMountpoints() const;

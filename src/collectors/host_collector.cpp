@@ -11,11 +11,6 @@ namespace metricsd {
 
 namespace {
 
-MetricFamily Make(const char* name, const char* help, MetricType type, double value,
-                  std::int64_t ts) {
-  return FamilyBuilder(name, help, type, ts).Add(value).Build();
-}
-
 void AddFailure(std::string& message, const std::string& why) {
   if (!message.empty()) {
     message += "; ";
@@ -35,16 +30,26 @@ HostCollector::HostCollector(const HostPaths& paths, std::shared_ptr<ProcStatSou
       pids_(paths.proc) {}
 
 CollectResult HostCollector::Collect(const CollectContext& ctx) {
-  const std::int64_t ts = ctx.wall_ms;
-  std::vector<MetricFamily> families;
-  families.reserve(11);
-  std::string failures;
+  CollectResult result;
+  CollectInto(ctx, result);
+  return result;
+}
+
+void HostCollector::CollectInto(const CollectContext& ctx, CollectResult& result) {
+  FamilyWriter out(result.families, ctx.wall_ms);
+  std::string& failures = result.message;
+  bool any = false;
+  const auto write = [&](std::string_view name, std::string_view help, MetricType type,
+                         double value) {
+    out.Family(name, help, type).Add(value);
+    any = true;
+  };
 
   if (auto text = uptime_file_.Read(); text.ok()) {
     procfs::Uptime uptime;
     if (procfs::ParseUptime(*text, uptime)) {
-      families.push_back(Make("system_uptime_seconds", "Time since boot, in seconds.",
-                              MetricType::kGauge, uptime.uptime_seconds, ts));
+      write("system_uptime_seconds", "Time since boot, in seconds.", MetricType::kGauge,
+            uptime.uptime_seconds);
     } else {
       AddFailure(failures, uptime_file_.path() + ": unparsable");
     }
@@ -54,18 +59,17 @@ CollectResult HostCollector::Collect(const CollectContext& ctx) {
 
   if (Status status = source_->Get(ctx.steady_now, stat_); status.ok()) {
     if (stat_.has_boot_time) {
-      families.push_back(Make("system_boot_time_seconds",
-                              "Boot time, in seconds since the Unix epoch (btime).",
-                              MetricType::kGauge, static_cast<double>(stat_.boot_time), ts));
+      write("system_boot_time_seconds", "Boot time, in seconds since the Unix epoch (btime).",
+            MetricType::kGauge, static_cast<double>(stat_.boot_time));
     }
-    families.push_back(Make("system_procs_running", "Threads runnable or running on a CPU.",
-                            MetricType::kGauge, static_cast<double>(stat_.procs_running), ts));
-    families.push_back(Make("system_procs_blocked", "Threads blocked waiting for I/O.",
-                            MetricType::kGauge, static_cast<double>(stat_.procs_blocked), ts));
-    families.push_back(Make("system_forks_total", "Processes and threads created since boot.",
-                            MetricType::kCounter, static_cast<double>(stat_.forks), ts));
-    families.push_back(Make("system_context_switches_total", "Context switches since boot.",
-                            MetricType::kCounter, static_cast<double>(stat_.context_switches), ts));
+    write("system_procs_running", "Threads runnable or running on a CPU.", MetricType::kGauge,
+          static_cast<double>(stat_.procs_running));
+    write("system_procs_blocked", "Threads blocked waiting for I/O.", MetricType::kGauge,
+          static_cast<double>(stat_.procs_blocked));
+    write("system_forks_total", "Processes and threads created since boot.", MetricType::kCounter,
+          static_cast<double>(stat_.forks));
+    write("system_context_switches_total", "Context switches since boot.", MetricType::kCounter,
+          static_cast<double>(stat_.context_switches));
   } else {
     AddFailure(failures, status.error());
   }
@@ -73,12 +77,9 @@ CollectResult HostCollector::Collect(const CollectContext& ctx) {
   if (auto text = loadavg_file_.Read(); text.ok()) {
     procfs::LoadAvg load;
     if (procfs::ParseLoadAvg(*text, load)) {
-      families.push_back(
-          Make("system_load_1", "Load average over 1 minute.", MetricType::kGauge, load.load1, ts));
-      families.push_back(Make("system_load_5", "Load average over 5 minutes.", MetricType::kGauge,
-                              load.load5, ts));
-      families.push_back(Make("system_load_15", "Load average over 15 minutes.", MetricType::kGauge,
-                              load.load15, ts));
+      write("system_load_1", "Load average over 1 minute.", MetricType::kGauge, load.load1);
+      write("system_load_5", "Load average over 5 minutes.", MetricType::kGauge, load.load5);
+      write("system_load_15", "Load average over 15 minutes.", MetricType::kGauge, load.load15);
     } else {
       AddFailure(failures, loadavg_file_.path() + ": unparsable");
     }
@@ -87,18 +88,16 @@ CollectResult HostCollector::Collect(const CollectContext& ctx) {
   }
 
   if (auto count = pids_.Count(); count.ok()) {
-    families.push_back(Make("system_procs_total", "Processes (not threads) that exist now.",
-                            MetricType::kGauge, static_cast<double>(*count), ts));
+    write("system_procs_total", "Processes (not threads) that exist now.", MetricType::kGauge,
+          static_cast<double>(*count));
   } else {
     AddFailure(failures, count.error());
   }
+  out.Finish();
 
-  if (families.empty()) {
-    return CollectResult::Transient(std::move(failures));
+  if (!any) {
+    result.status = CollectStatus::kTransient;
   }
-  CollectResult result = CollectResult::Ok(std::move(families));
-  result.message = std::move(failures);
-  return result;
 }
 
 }  // namespace metricsd

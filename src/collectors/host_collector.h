@@ -27,6 +27,7 @@ class HostCollector final : public Collector {
 
   std::string_view name() const override { return "host"; }
   CollectResult Collect(const CollectContext& ctx) override;
+  void CollectInto(const CollectContext& ctx, CollectResult& result) override;
 
  private:
   procfs::ProcFile uptime_file_;

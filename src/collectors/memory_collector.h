@@ -19,6 +19,7 @@ class MemoryCollector final : public Collector {
 
   std::string_view name() const override { return "memory"; }
   CollectResult Collect(const CollectContext& ctx) override;
+  void CollectInto(const CollectContext& ctx, CollectResult& result) override;
 
  private:
   procfs::ProcFile meminfo_file_;

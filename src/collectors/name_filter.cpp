@@ -1,5 +1,8 @@
 #include "collectors/name_filter.h"
 
+#include <algorithm>
+#include <utility>
+
 namespace metricsd {
 
 namespace {
@@ -21,6 +24,49 @@ bool NameFilter::Matches(std::string_view name) const {
     return false;
   }
   return !(exclude_ && std::regex_search(begin, end, *exclude_));
+}
+
+bool SameNames(const std::vector<FilteredName>& list, std::span<const std::string_view> names) {
+  if (list.size() != names.size()) {
+    return false;
+  }
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    if (list[i].name != names[i]) {
+      return false;
+    }
+  }
+  return true;
+}
+
+void UpdateFilteredNames(std::vector<FilteredName>& list, std::span<const std::string_view> names,
+                         const NameFilter& filter, std::string_view label_name) {
+  std::vector<FilteredName> next;
+  next.reserve(names.size());
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    const std::string_view name = names[i];
+    // Lists keep their order when a name comes or goes: look from the same position on
+    // first, then before it.
+    const auto same = [name](const FilteredName& entry) { return entry.name == name; };
+    const auto from = list.begin() + static_cast<std::ptrdiff_t>(std::min(i, list.size()));
+    auto it = std::find_if(from, list.end(), same);
+    if (it == list.end()) {
+      it = std::find_if(list.begin(), from, same);
+      if (it == from) {
+        it = list.end();
+      }
+    }
+    if (it != list.end()) {
+      next.push_back(std::move(*it));
+      it->name.clear();  // moved from; never matches a real name again
+      continue;
+    }
+    FilteredName entry{std::string(name), filter.Matches(name), {}};
+    if (entry.included) {
+      entry.labels = {{std::string(label_name), entry.name}};
+    }
+    next.push_back(std::move(entry));
+  }
+  list = std::move(next);
 }
 
 }  // namespace metricsd

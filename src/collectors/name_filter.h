@@ -10,8 +10,12 @@
 
 #include <optional>
 #include <regex>
+#include <span>
 #include <string>
 #include <string_view>
+#include <vector>
+
+#include "core/metric.h"
 
 namespace metricsd {
 
@@ -25,5 +29,22 @@ class NameFilter {
   std::optional<std::regex> include_;
   std::optional<std::regex> exclude_;
 };
+
+// One name of a list the kernel prints (a block device, a network interface), with the
+// filter's decision about it and the label set its samples carry.
+struct FilteredName {
+  std::string name;
+  bool included = false;
+  Labels labels;  // {<label>="<name>"} when included, else empty
+};
+
+// True when `list` holds exactly `names`, in order.
+bool SameNames(const std::vector<FilteredName>& list, std::span<const std::string_view> names);
+
+// Makes `list` hold `names` in order. Entries of names that were already in the list are
+// kept (decision and labels), so the filter's regular expressions run only for new names;
+// names that left are forgotten.
+void UpdateFilteredNames(std::vector<FilteredName>& list, std::span<const std::string_view> names,
+                         const NameFilter& filter, std::string_view label_name);
 
 }  // namespace metricsd

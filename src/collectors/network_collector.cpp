@@ -10,81 +10,64 @@ NetworkCollector::NetworkCollector(const HostPaths& paths, const config::Network
     : filter_(options.interface_include, options.interface_exclude),
       net_dev_file_(paths.Proc("net/dev"), 4 * 1024) {}
 
-void NetworkCollector::Rediscover() {
-  interfaces_.clear();
-  interfaces_.reserve(lines_.size());
-  for (const procfs::NetDevLine& line : lines_) {
-    Interface itf;
-    itf.name = std::string(line.name);
-    itf.included = filter_.Matches(line.name);
-    if (itf.included) {
-      itf.labels = {{"interface", itf.name}};
-    }
-    interfaces_.push_back(std::move(itf));
-  }
+CollectResult NetworkCollector::Collect(const CollectContext& ctx) {
+  CollectResult result;
+  CollectInto(ctx, result);
+  return result;
 }
 
-CollectResult NetworkCollector::Collect(const CollectContext& ctx) {
+void NetworkCollector::CollectInto(const CollectContext& ctx, CollectResult& result) {
   auto text = net_dev_file_.Read();
   if (!text.ok()) {
-    return CollectResult::Transient(text.error());
+    result = CollectResult::Transient(text.error());
+    return;
   }
-  lines_.clear();
+  names_.clear();
+  counters_.clear();
   std::string_view rest = *text;
   while (!rest.empty()) {
     procfs::NetDevLine line;
-    if (procfs::ParseNetDevLine(procfs::NextLine(rest), line)) {
-      lines_.push_back(line);
+    std::string_view counters;
+    if (procfs::SplitNetDevLine(procfs::NextLine(rest), line, counters)) {
+      names_.push_back(line.name);
+      counters_.push_back(counters);
     }
   }
-  bool same = lines_.size() == interfaces_.size();
-  for (std::size_t i = 0; same && i < lines_.size(); ++i) {
-    same = lines_[i].name == interfaces_[i].name;
-  }
-  if (!same) {
-    Rediscover();
+  if (!SameNames(interfaces_, names_)) {
+    UpdateFilteredNames(interfaces_, names_, filter_, "interface");
   }
 
-  const std::int64_t ts = ctx.wall_ms;
-  const auto counter = [ts](const char* name, const char* help) {
-    return FamilyBuilder(name, help, MetricType::kCounter, ts);
-  };
-  FamilyBuilder bytes_sent = counter("system_network_bytes_sent_total", "Bytes transmitted.");
-  FamilyBuilder bytes_recv = counter("system_network_bytes_recv_total", "Bytes received.");
-  FamilyBuilder packets_sent = counter("system_network_packets_sent_total", "Packets transmitted.");
-  FamilyBuilder packets_recv = counter("system_network_packets_recv_total", "Packets received.");
-  FamilyBuilder errors_in = counter("system_network_errors_in_total", "Receive errors.");
-  FamilyBuilder errors_out = counter("system_network_errors_out_total", "Transmit errors.");
-  FamilyBuilder drop_in =
-      counter("system_network_drop_in_total", "Received packets dropped by the host.");
-  FamilyBuilder drop_out =
-      counter("system_network_drop_out_total", "Packets dropped on the way out.");
-  for (std::size_t i = 0; i < lines_.size(); ++i) {
-    const Interface& itf = interfaces_[i];
-    if (!itf.included) {
-      continue;
+  // Parse only the interfaces that are reported; a malformed line is left out.
+  stats_.clear();
+  reported_.clear();
+  for (std::size_t i = 0; i < interfaces_.size(); ++i) {
+    procfs::NetDevLine line;
+    if (interfaces_[i].included && procfs::ParseNetDevCounters(counters_[i], line)) {
+      stats_.push_back(line.stats);
+      reported_.push_back(i);
     }
-    const procfs::NetDevStats& s = lines_[i].stats;
-    const auto d = [](std::uint64_t v) { return static_cast<double>(v); };
-    bytes_sent.Add(d(s.tx_bytes), itf.labels);
-    bytes_recv.Add(d(s.rx_bytes), itf.labels);
-    packets_sent.Add(d(s.tx_packets), itf.labels);
-    packets_recv.Add(d(s.rx_packets), itf.labels);
-    errors_in.Add(d(s.rx_errors), itf.labels);
-    errors_out.Add(d(s.tx_errors), itf.labels);
-    drop_in.Add(d(s.rx_dropped), itf.labels);
-    drop_out.Add(d(s.tx_dropped), itf.labels);
   }
-  std::vector<MetricFamily> families;
-  if (bytes_sent.empty()) {
-    return CollectResult::Ok(std::move(families));
-  }
-  families.reserve(8);
-  for (FamilyBuilder* b : {&bytes_sent, &bytes_recv, &packets_sent, &packets_recv, &errors_in,
-                           &errors_out, &drop_in, &drop_out}) {
-    families.push_back(b->Build());
-  }
-  return CollectResult::Ok(std::move(families));
+
+  FamilyWriter out(result.families, ctx.wall_ms);
+  const auto counter = [&](std::string_view name, std::string_view help,
+                           std::uint64_t procfs::NetDevStats::*field) {
+    out.Family(name, help, MetricType::kCounter);
+    for (std::size_t i = 0; i < stats_.size(); ++i) {
+      out.Add(static_cast<double>(stats_[i].*field), interfaces_[reported_[i]].labels);
+    }
+  };
+  using procfs::NetDevStats;
+  counter("system_network_bytes_sent_total", "Bytes transmitted.", &NetDevStats::tx_bytes);
+  counter("system_network_bytes_recv_total", "Bytes received.", &NetDevStats::rx_bytes);
+  counter("system_network_packets_sent_total", "Packets transmitted.", &NetDevStats::tx_packets);
+  counter("system_network_packets_recv_total", "Packets received.", &NetDevStats::rx_packets);
+  counter("system_network_errors_in_total", "Receive errors.", &NetDevStats::rx_errors);
+  counter("system_network_errors_out_total", "Transmit errors.", &NetDevStats::tx_errors);
+  counter("system_network_drop_in_total", "Received packets dropped by the host.",
+          &NetDevStats::rx_dropped);
+  counter("system_network_drop_out_total", "Packets dropped on the way out.",
+          &NetDevStats::tx_dropped);
+  out.Finish();
 }
 
 }  // namespace metricsd

@@ -2,8 +2,9 @@
 // namespace of the process reading HOST_PROC/net/dev), labelled interface="<name>".
 //
 // The interface filter (config collector.network: include/exclude regular expressions)
-// runs only when the list of interfaces changes; every other tick compares names and
-// reuses the label sets built then. Not thread-safe (one Collect() at a time).
+// runs once per interface name: every tick compares the names with the last tick's and
+// reuses the decisions and label sets; the counters of interfaces left out are not parsed.
+// Not thread-safe (one Collect() at a time).
 #pragma once
 
 #include <string>
@@ -26,20 +27,16 @@ class NetworkCollector final : public Collector {
 
   std::string_view name() const override { return "network"; }
   CollectResult Collect(const CollectContext& ctx) override;
+  void CollectInto(const CollectContext& ctx, CollectResult& result) override;
 
  private:
-  struct Interface {
-    std::string name;
-    bool included = false;
-    Labels labels;  // {interface="eth0"}
-  };
-
-  void Rediscover();
-
   NameFilter filter_;
   procfs::ProcFile net_dev_file_;
-  std::vector<procfs::NetDevLine> lines_;  // parse target, views into the file buffer
-  std::vector<Interface> interfaces_;      // one per line of lines_, same order
+  std::vector<std::string_view> names_;     // this tick's interfaces, views into the file buffer
+  std::vector<std::string_view> counters_;  // their counters' text, not parsed yet
+  std::vector<procfs::NetDevStats> stats_;  // parsed counters of the reported interfaces
+  std::vector<std::size_t> reported_;       // their indices in interfaces_
+  std::vector<FilteredName> interfaces_;    // one per entry of names_, same order
 };
 
 }  // namespace metricsd

@@ -46,10 +46,16 @@ PressureCollector::PressureCollector(const HostPaths& paths) {
 }
 
 CollectResult PressureCollector::Collect(const CollectContext& ctx) {
-  std::vector<MetricFamily> families;
-  families.reserve(resources_.size() * 2);
-  std::string failures;
+  CollectResult result;
+  CollectInto(ctx, result);
+  return result;
+}
+
+void PressureCollector::CollectInto(const CollectContext& ctx, CollectResult& result) {
+  FamilyWriter out(result.families, ctx.wall_ms);
+  std::string& failures = result.message;
   bool any_present = false;
+  bool any_written = false;
   for (Resource& r : resources_) {
     if (r.gone) {
       continue;
@@ -66,30 +72,27 @@ CollectResult PressureCollector::Collect(const CollectContext& ctx) {
     }
     any_present = true;
     procfs::Pressure p;
-    if (!procfs::ParsePressure(*text, p)) {
+    if (!procfs::ParsePressureTotals(*text, p)) {
       failures += (failures.empty() ? "" : "; ") + r.file.path() + ": unparsable";
       continue;
     }
     if (p.has_some) {
-      families.push_back(FamilyBuilder(r.some_name, r.some_help, MetricType::kCounter, ctx.wall_ms)
-                             .Add(static_cast<double>(p.some.total_us) / 1e6)
-                             .Build());
+      out.Family(r.some_name, r.some_help, MetricType::kCounter)
+          .Add(static_cast<double>(p.some.total_us) / 1e6);
+      any_written = true;
     }
     if (p.has_full) {
-      families.push_back(FamilyBuilder(r.full_name, r.full_help, MetricType::kCounter, ctx.wall_ms)
-                             .Add(static_cast<double>(p.full.total_us) / 1e6)
-                             .Build());
+      out.Family(r.full_name, r.full_help, MetricType::kCounter)
+          .Add(static_cast<double>(p.full.total_us) / 1e6);
+      any_written = true;
     }
   }
+  out.Finish();
   if (!any_present) {
-    return CollectResult::NotApplicable("no pressure stall information (PSI) in this kernel");
+    result = CollectResult::NotApplicable("no pressure stall information (PSI) in this kernel");
+  } else if (!any_written) {
+    result.status = CollectStatus::kTransient;
   }
-  if (families.empty()) {
-    return CollectResult::Transient(std::move(failures));
-  }
-  CollectResult result = CollectResult::Ok(std::move(families));
-  result.message = std::move(failures);
-  return result;
 }
 
 }  // namespace metricsd

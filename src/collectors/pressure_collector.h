@@ -22,6 +22,7 @@ class PressureCollector final : public Collector {
 
   std::string_view name() const override { return "pressure"; }
   CollectResult Collect(const CollectContext& ctx) override;
+  void CollectInto(const CollectContext& ctx, CollectResult& result) override;
 
  private:
   struct Resource {

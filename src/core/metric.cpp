@@ -94,6 +94,83 @@ bool Sanitize(std::string& name) {
 
 }  // namespace
 
+FamilyWriter& FamilyWriter::Family(std::string_view name, std::string_view help, MetricType type) {
+  EndFamily();
+  if (written_ == families_.size()) {
+    families_.push_back(MetricFamily{std::string(name), std::string(help), type, {}});
+  } else if (families_[written_].name != name) {
+    // A family that is missing this tick (or new) shifts the rest: look for this one further
+    // on before writing over the slot.
+    auto it = std::find_if(families_.begin() + static_cast<std::ptrdiff_t>(written_) + 1,
+                           families_.end(), [&](const MetricFamily& f) { return f.name == name; });
+    if (it != families_.end()) {
+      std::swap(*it, families_[written_]);
+    } else {
+      MetricFamily& slot = families_[written_];
+      slot.name = name;
+      for (Sample& sample : slot.samples) {
+        sample.name = name;
+      }
+    }
+  }
+  MetricFamily& family = families_[written_];
+  if (family.help != help) {
+    family.help = help;
+  }
+  family.type = type;
+  open_ = true;
+  samples_ = 0;
+  return *this;
+}
+
+Sample& FamilyWriter::NextSample() {
+  MetricFamily& family = families_[written_];
+  if (samples_ == family.samples.size()) {
+    family.samples.push_back(Sample{family.name, {}, 0, 0});
+  }
+  Sample& sample = family.samples[samples_++];
+  sample.timestamp_ms = timestamp_ms_;
+  return sample;
+}
+
+FamilyWriter& FamilyWriter::Add(double value) {
+  Sample& sample = NextSample();
+  sample.labels.clear();
+  sample.value = value;
+  return *this;
+}
+
+FamilyWriter& FamilyWriter::Add(double value, const Labels& labels) {
+  Sample& sample = NextSample();
+  if (sample.labels != labels) {
+    sample.labels = labels;
+  }
+  sample.value = value;
+  return *this;
+}
+
+void FamilyWriter::EndFamily() {
+  if (!open_) {
+    return;
+  }
+  open_ = false;
+  MetricFamily& family = families_[written_];
+  if (samples_ == 0) {
+    return;  // no samples: the slot is written over by the next family, or dropped
+  }
+  family.samples.resize(samples_);
+  ++written_;
+}
+
+void FamilyWriter::Finish() {
+  if (finished_) {
+    return;
+  }
+  finished_ = true;
+  EndFamily();
+  families_.resize(written_);
+}
+
 bool IsValidMetricName(std::string_view name) noexcept { return IsValidName<true>(name); }
 bool IsValidLabelName(std::string_view name) noexcept { return IsValidName<false>(name); }
 bool SanitizeMetricName(std::string& name) { return Sanitize<true>(name); }

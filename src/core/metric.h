@@ -103,4 +103,44 @@ class FamilyBuilder {
   std::int64_t timestamp_ms_;
 };
 
+// Writes a collector's families into storage that an earlier tick's FamilyWriter filled,
+// reusing its strings and vectors: when the families and their series are the same as in
+// that tick (the usual case), only values and timestamps are written and nothing is
+// allocated. Families are matched by name (a family that moved is found further on; one
+// that is new is written over the slot); samples by position, their labels compared.
+// A family that gets no samples is left out, and whatever the earlier tick left beyond the
+// last family written is removed by Finish() (or the destructor).
+//
+// `families` must be empty or hold only what a FamilyWriter wrote (every sample named after
+// its family); nobody else may read it while the writer exists. Not thread-safe.
+class FamilyWriter {
+ public:
+  FamilyWriter(std::vector<MetricFamily>& families, std::int64_t timestamp_ms) noexcept
+      : families_(families), timestamp_ms_(timestamp_ms) {}
+  ~FamilyWriter() { Finish(); }
+  FamilyWriter(const FamilyWriter&) = delete;
+  FamilyWriter& operator=(const FamilyWriter&) = delete;
+
+  // Ends the family being written and starts the next one.
+  FamilyWriter& Family(std::string_view name, std::string_view help, MetricType type);
+  // One sample of the current family (Family() must have been called). Labels must be
+  // sorted by name.
+  FamilyWriter& Add(double value);
+  FamilyWriter& Add(double value, const Labels& labels);
+  // Ends the last family and drops what is left of the earlier content. Nothing may be
+  // written after it; the writer no longer touches `families` (calling it again is a no-op).
+  void Finish();
+
+ private:
+  void EndFamily();
+  Sample& NextSample();
+
+  std::vector<MetricFamily>& families_;
+  std::int64_t timestamp_ms_;
+  std::size_t written_ = 0;  // families_[0, written_) are this tick's, finished
+  bool open_ = false;        // families_[written_] is being written
+  std::size_t samples_ = 0;  // samples written into the open family
+  bool finished_ = false;
+};
+
 }  // namespace metricsd

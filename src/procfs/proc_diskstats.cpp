@@ -26,28 +26,33 @@ DiskStats operator-(const DiskStats& now, const DiskStats& before) noexcept {
   return d;
 }
 
-bool ParseDiskstatsLine(std::string_view line, DiskstatsLine& out) noexcept {
+bool SplitDiskstatsLine(std::string_view line, DiskstatsLine& out,
+                        std::string_view& counters) noexcept {
   out = DiskstatsLine{};
   if (!ParseU32(NextField(line), out.major) || !ParseU32(NextField(line), out.minor)) {
     return false;
   }
   out.name = NextField(line);
-  if (out.name.empty()) {
-    return false;
-  }
+  counters = line;
+  return !out.name.empty();
+}
+
+bool ParseDiskstatsCounters(std::string_view counters, DiskstatsLine& out) noexcept {
   std::uint64_t values[17] = {};
   int count = 0;
   for (; count < 17; ++count) {
-    std::string_view token = NextField(line);
-    if (token.empty()) {
+    SkipBlanks(counters);
+    if (counters.empty()) {
       break;
     }
-    if (!ParseU64(token, values[count])) {
+    if (!NextU64(counters, values[count])) {
       return false;
     }
   }
+  // Counters beyond the 17 known ones (a newer kernel's) are ignored.
   out.field_count = count + 3;
   DiskStats& s = out.stats;
+  s = DiskStats{};
   if (count == 4) {
     // 2.6 kernels before 2.6.25 printed partitions with four counters.
     s.reads_completed = values[0];
@@ -77,6 +82,11 @@ bool ParseDiskstatsLine(std::string_view line, DiskstatsLine& out) noexcept {
   s.flushes_completed = values[15];
   s.flush_time_ms = values[16];
   return true;
+}
+
+bool ParseDiskstatsLine(std::string_view line, DiskstatsLine& out) noexcept {
+  std::string_view counters;
+  return SplitDiskstatsLine(line, out, counters) && ParseDiskstatsCounters(counters, out);
 }
 
 }  // namespace metricsd::procfs

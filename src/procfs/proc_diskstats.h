@@ -49,4 +49,14 @@ struct DiskstatsLine {
 // Returns false for a line that is not a diskstats record (blank, malformed).
 bool ParseDiskstatsLine(std::string_view line, DiskstatsLine& out) noexcept;
 
+// ParseDiskstatsLine in two steps, so that a reader can skip the devices it does not report
+// before parsing their counters:
+// SplitDiskstatsLine reads major, minor and name into `out` (stats left zero) and returns
+// the rest of the line in `counters`; false when the line is not a record.
+bool SplitDiskstatsLine(std::string_view line, DiskstatsLine& out,
+                        std::string_view& counters) noexcept;
+// Parses the counters of a split line into `out.stats` and sets `out.field_count`; false
+// when they are malformed (then `out.stats` is unspecified).
+bool ParseDiskstatsCounters(std::string_view counters, DiskstatsLine& out) noexcept;
+
 }  // namespace metricsd::procfs

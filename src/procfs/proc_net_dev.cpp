@@ -23,7 +23,7 @@ NetDevStats operator-(const NetDevStats& now, const NetDevStats& before) noexcep
   return d;
 }
 
-bool ParseNetDevLine(std::string_view line, NetDevLine& out) noexcept {
+bool SplitNetDevLine(std::string_view line, NetDevLine& out, std::string_view& counters) noexcept {
   out = NetDevLine{};
   // Interface names cannot contain ':'; large counters may follow it with no blank.
   const std::size_t colon = line.find(':');
@@ -39,13 +39,22 @@ bool ParseNetDevLine(std::string_view line, NetDevLine& out) noexcept {
     return false;
   }
   out.name = name;
-  std::string_view rest = line.substr(colon + 1);
+  counters = line.substr(colon + 1);
+  return true;
+}
+
+bool ParseNetDevCounters(std::string_view counters, NetDevLine& out) noexcept {
   for (auto column : kColumns) {
-    if (!NextU64(rest, out.stats.*column)) {
+    if (!NextU64(counters, out.stats.*column)) {
       return false;
     }
   }
   return true;
+}
+
+bool ParseNetDevLine(std::string_view line, NetDevLine& out) noexcept {
+  std::string_view counters;
+  return SplitNetDevLine(line, out, counters) && ParseNetDevCounters(counters, out);
 }
 
 }  // namespace metricsd::procfs

@@ -38,4 +38,11 @@ struct NetDevLine {
 // Returns false for the two header lines and anything malformed.
 bool ParseNetDevLine(std::string_view line, NetDevLine& out) noexcept;
 
+// ParseNetDevLine in two steps, so that a reader can skip the interfaces it does not report
+// before parsing their counters: SplitNetDevLine sets `out.name` (stats left zero) and
+// returns the text after the colon in `counters`; false for a line that names no interface.
+bool SplitNetDevLine(std::string_view line, NetDevLine& out, std::string_view& counters) noexcept;
+// Parses the 16 counters of a split line into `out.stats`; false when they are malformed.
+bool ParseNetDevCounters(std::string_view counters, NetDevLine& out) noexcept;
+
 }  // namespace metricsd::procfs

@@ -27,4 +27,8 @@ struct Pressure {
 // Returns false when neither line could be read.
 bool ParsePressure(std::string_view text, Pressure& out) noexcept;
 
+// The same for readers that need only the cumulative totals: the averages are left 0 and not
+// parsed (decimal fractions cost more to parse than the rest of the file).
+bool ParsePressureTotals(std::string_view text, Pressure& out) noexcept;
+
 }  // namespace metricsd::procfs

@@ -35,11 +35,11 @@ bool ParseCpuTimes(std::string_view rest, CpuTimes& t) {
   t = CpuTimes{};
   int parsed = 0;
   for (std::uint64_t* field : fields) {
-    std::string_view token = NextField(rest);
-    if (token.empty()) {
+    SkipBlanks(rest);
+    if (rest.empty()) {
       break;
     }
-    if (!ParseU64(token, *field)) {
+    if (!NextU64(rest, *field)) {
       return false;
     }
     ++parsed;

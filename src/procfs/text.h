@@ -60,8 +60,34 @@ inline bool ParseDouble(std::string_view text, double& out) noexcept {
   return ec == std::errc() && ptr == end && !text.empty();
 }
 
+// The next blank-separated field, which must be a decimal unsigned integer (as
+// ParseU64(NextField(text))), scanned once: the hot loop of every counter file.
 inline bool NextU64(std::string_view& text, std::uint64_t& out) noexcept {
-  return ParseU64(NextField(text), out);
+  constexpr std::uint64_t kMax = ~std::uint64_t{0};
+  constexpr std::size_t kSafeDigits = 19;  // any 19-digit number fits in 64 bits
+  SkipBlanks(text);
+  const auto digit_at = [&text](std::size_t i) {
+    return static_cast<unsigned>(static_cast<unsigned char>(text[i])) - '0';
+  };
+  std::uint64_t value = 0;
+  std::size_t i = 0;
+  for (; i < text.size() && i < kSafeDigits && digit_at(i) <= 9; ++i) {
+    value = value * 10 + digit_at(i);
+  }
+  if (i == kSafeDigits && i < text.size() && digit_at(i) <= 9) {
+    const unsigned digit = digit_at(i);
+    if (value > kMax / 10 || (value == kMax / 10 && digit > kMax % 10)) {
+      return false;
+    }
+    value = value * 10 + digit;
+    ++i;
+  }
+  if (i == 0 || (i < text.size() && !IsBlank(text[i]))) {
+    return false;  // no digits, a 21st digit, or a field that goes on with something else
+  }
+  text.remove_prefix(i);
+  out = value;
+  return true;
 }
 
 // Subtraction of two cumulative counters that treats a decrease (a wrap, a reset, a kernel

@@ -91,5 +91,84 @@ TEST(CollectorRunner, TransientRecoversAndCountsFailures) {
   EXPECT_TRUE(found_up);
 }
 
+// Writes `families` families named <name>_<i> with FamilyWriter, and remembers what it got
+// back to write over.
+class RecyclingCollector final : public Collector {
+ public:
+  RecyclingCollector(std::string name, int families) : name_(std::move(name)), count_(families) {}
+  std::string_view name() const override { return name_; }
+  CollectResult Collect(const CollectContext& ctx) override {
+    CollectResult result;
+    CollectInto(ctx, result);
+    return result;
+  }
+  void CollectInto(const CollectContext& ctx, CollectResult& result) override {
+    handed_back.clear();
+    for (const MetricFamily& family : result.families) {
+      handed_back.push_back(family.name);
+    }
+    FamilyWriter out(result.families, ctx.wall_ms);
+    for (int i = 0; i < count_; ++i) {
+      out.Family(name_ + "_" + std::to_string(i), "h", MetricType::kGauge)
+          .Add(static_cast<double>(ctx.wall_ms));
+    }
+  }
+  std::vector<std::string> handed_back;
+
+ private:
+  std::string name_;
+  int count_;
+};
+
+TEST(CollectorRunner, EachCollectorGetsBackTheFamiliesItWrote) {
+  auto a = std::make_unique<RecyclingCollector>("a", 2);
+  auto flaky = std::make_unique<ScriptedCollector>(
+      "flaky", std::vector{CollectStatus::kOk, CollectStatus::kTransient, CollectStatus::kOk});
+  auto b = std::make_unique<RecyclingCollector>("b", 1);
+  RecyclingCollector* a_ptr = a.get();
+  RecyclingCollector* b_ptr = b.get();
+  std::vector<std::unique_ptr<Collector>> list;
+  list.push_back(std::move(a));
+  list.push_back(std::move(flaky));
+  list.push_back(std::move(b));
+  CollectorRunner runner(std::move(list));
+
+  CollectorRunner::Output output;
+  runner.RunOnce({.wall_ms = 1}, output);
+  EXPECT_TRUE(a_ptr->handed_back.empty());
+  ASSERT_EQ(output.families.size(), 4u);  // a_0, a_1, flaky_value, b_0
+  const Sample* a1_storage = output.families[1].samples.data();
+
+  runner.RunOnce({.wall_ms = 2}, output);  // flaky fails: no families from it
+  EXPECT_EQ(a_ptr->handed_back, (std::vector<std::string>{"a_0", "a_1"}));
+  EXPECT_EQ(b_ptr->handed_back, (std::vector<std::string>{"b_0"}));
+  ASSERT_EQ(output.families.size(), 3u);
+  EXPECT_EQ(output.families[1].name, "a_1");
+  EXPECT_EQ(output.families[1].samples.data(), a1_storage);  // written in place
+  EXPECT_EQ(output.families[1].samples[0].value, 2);
+  EXPECT_EQ(output.families[2].name, "b_0");
+
+  runner.RunOnce({.wall_ms = 3}, output);
+  EXPECT_EQ(b_ptr->handed_back, (std::vector<std::string>{"b_0"}));
+  ASSERT_EQ(output.families.size(), 4u);
+  EXPECT_EQ(output.families[2].name, "flaky_value");
+  EXPECT_EQ(output.families[3].samples[0].value, 3);
+}
+
+TEST(CollectorRunner, StorageOfAnotherShapeIsNotHandedOut) {
+  auto a = std::make_unique<RecyclingCollector>("a", 1);
+  RecyclingCollector* a_ptr = a.get();
+  std::vector<std::unique_ptr<Collector>> list;
+  list.push_back(std::move(a));
+  CollectorRunner runner(std::move(list));
+  CollectorRunner::Output output;
+  output.families.push_back(FamilyBuilder("other", "h", MetricType::kGauge, 0).Add(1).Build());
+  runner.RunOnce({.wall_ms = 1}, output);
+  EXPECT_TRUE(a_ptr->handed_back.empty());
+  ASSERT_EQ(output.families.size(), 1u);
+  EXPECT_EQ(output.families[0].name, "a_0");
+  EXPECT_EQ(output.counts, (std::vector<std::size_t>{1}));
+}
+
 }  // namespace
 }  // namespace metricsd

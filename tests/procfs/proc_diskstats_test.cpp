@@ -66,6 +66,35 @@ TEST(ProcDiskstats, RejectsMalformedLines) {
   EXPECT_FALSE(ParseDiskstatsLine("   8   0 sda 1 2 3 4 5 6 7 8 9 10 -11", line));
 }
 
+TEST(ProcDiskstats, SplitThenParseIsParseDiskstatsLine) {
+  for (std::string_view text :
+       {"   8       0 sda 1000 10 80000 500 2000 20 160000 1500 2 3000 4000 5 0 40 1 7 8",
+        "   8    1 sda1 35486 38030 7 96"}) {
+    DiskstatsLine whole;
+    ASSERT_TRUE(ParseDiskstatsLine(text, whole));
+    DiskstatsLine split;
+    std::string_view counters;
+    ASSERT_TRUE(SplitDiskstatsLine(text, split, counters));
+    EXPECT_EQ(split.major, whole.major);
+    EXPECT_EQ(split.minor, whole.minor);
+    EXPECT_EQ(split.name, whole.name);
+    EXPECT_EQ(split.stats, DiskStats{});
+    ASSERT_TRUE(ParseDiskstatsCounters(counters, split));
+    EXPECT_EQ(split.field_count, whole.field_count);
+    EXPECT_EQ(split.stats, whole.stats);
+  }
+}
+
+TEST(ProcDiskstats, SplitNeedsOnlyTheNameCountersAreCheckedLater) {
+  DiskstatsLine line;
+  std::string_view counters;
+  ASSERT_TRUE(SplitDiskstatsLine("   7   0 loop0 1 2 x", line, counters));
+  EXPECT_EQ(line.name, "loop0");
+  EXPECT_FALSE(ParseDiskstatsCounters(counters, line));
+  EXPECT_FALSE(SplitDiskstatsLine("   8   0", line, counters));
+  EXPECT_FALSE(SplitDiskstatsLine("   x   0 sda 1 2 3 4", line, counters));
+}
+
 TEST(ProcDiskstats, DifferenceOfCountersKeepsTheInFlightGauge) {
   DiskStats before{.reads_completed = 10, .sectors_read = 100, .ios_in_progress = 4};
   DiskStats now{.reads_completed = 15, .sectors_read = 90, .ios_in_progress = 1};

@@ -162,5 +162,62 @@ TEST(Text, LinesAndFields) {
   EXPECT_EQ(CounterDelta(5, 7), 0u);
 }
 
+TEST(Text, NextU64AcceptsWhatParseU64OfTheNextFieldAccepts) {
+  std::string_view text = "  0 18446744073709551615\t42";
+  std::uint64_t v = 1;
+  ASSERT_TRUE(NextU64(text, v));
+  EXPECT_EQ(v, 0u);
+  ASSERT_TRUE(NextU64(text, v));
+  EXPECT_EQ(v, 18446744073709551615u);
+  ASSERT_TRUE(NextU64(text, v));
+  EXPECT_EQ(v, 42u);
+  EXPECT_TRUE(text.empty());
+  EXPECT_FALSE(NextU64(text, v));  // no field left
+
+  for (std::string_view bad :
+       {"18446744073709551616", "99999999999999999999999", "12x", "-1", "+1", "x", "", "   "}) {
+    std::string_view rest = bad;
+    std::uint64_t out = 7;
+    EXPECT_FALSE(NextU64(rest, out)) << bad;
+    EXPECT_EQ(out, 7u) << bad;
+  }
+}
+
+TEST(ProcPressure, TotalsOnlyLeavesTheAveragesOut) {
+  Pressure p;
+  ASSERT_TRUE(
+      ParsePressureTotals("some avg10=2.23 avg60=0.69 avg300=0.57 total=4684082\n"
+                          "full avg10=0.00 avg60=0.01 avg300=0.00 total=17\n",
+                          p));
+  ASSERT_TRUE(p.has_some);
+  ASSERT_TRUE(p.has_full);
+  EXPECT_EQ(p.some.total_us, 4684082u);
+  EXPECT_EQ(p.full.total_us, 17u);
+  EXPECT_EQ(p.some.avg10, 0);
+  Pressure bad;
+  EXPECT_FALSE(ParsePressureTotals("some avg10=0.00\n", bad));
+}
+
+TEST(ProcNetDev, SplitThenParseIsParseNetDevLine) {
+  const std::string_view text =
+      "  eth0: 75126004    1453    1    2    3     4          5         6"
+      "     61639     799    7    8    9    10      11         12";
+  NetDevLine whole;
+  ASSERT_TRUE(ParseNetDevLine(text, whole));
+  NetDevLine split;
+  std::string_view counters;
+  ASSERT_TRUE(SplitNetDevLine(text, split, counters));
+  EXPECT_EQ(split.name, "eth0");
+  EXPECT_EQ(split.stats, NetDevStats{});
+  ASSERT_TRUE(ParseNetDevCounters(counters, split));
+  EXPECT_EQ(split.stats, whole.stats);
+
+  // A line that splits but whose counters are malformed.
+  ASSERT_TRUE(SplitNetDevLine("  lo: 1 2 3", split, counters));
+  EXPECT_EQ(split.name, "lo");
+  EXPECT_FALSE(ParseNetDevCounters(counters, split));
+  EXPECT_FALSE(SplitNetDevLine(" face |bytes    packets errs", split, counters));
+}
+
 }  // namespace
 }  // namespace metricsd::procfs
