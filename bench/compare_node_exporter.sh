@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs prometheus-node-exporter (collectors cpu, meminfo, diskstats, netdev, filesystem,
-# loadavg) and metricsd side by side on this machine and prints the CPU time per collection
+# loadavg) and metricsd (the same: cpu, memory, disk, network, host) side by side on this machine and prints the CPU time per collection
 # and the resident memory of both, and their ratios. Both are measured the same way:
 #
 #   CPU:  sum of the first field of /proc/PID/task/*/schedstat (ns on CPU, all threads),
@@ -64,8 +64,10 @@ PIDS+=("$ne_pid")
 ne_url="http://127.0.0.1:$ne_port/metrics"
 
 md_port=$(free_port)
-printf '{"server":{"host":"127.0.0.1","port":%d},"collector":{"interval_seconds":1}}\n' \
-  "$md_port" >"$WORK/config.json"
+# The same collectors as node_exporter's above: cpu, memory, disk (filesystems and disk I/O),
+# network and host (load); pressure (PSI) has no node_exporter counterpart in this run.
+printf '{"server":{"host":"127.0.0.1","port":%d},"collector":{"interval_seconds":1,%s}}\n' \
+  "$md_port" '"enable_pressure":false,"enable_gpu":false' >"$WORK/config.json"
 "$METRICSD" -config "$WORK/config.json" >"$WORK/metricsd.log" 2>&1 &
 md_pid=$!
 PIDS+=("$md_pid")
