@@ -348,7 +348,13 @@ void BatchWriter::Reset() {
   char* p = Reserve(1 + kPaddedVarintBytes);
   *p++ = static_cast<char>(kVersion);
   size_ = static_cast<std::size_t>(PutPaddedVarintRaw(p, 0) - buffer_.get());  // family count
-  slots_.assign(1024, Slot{});
+  // Sized for as many strings as the previous batch had (scrapes of one target repeat), so
+  // the table is not rebuilt several times while it fills.
+  std::size_t slots = 1024;
+  while (slots < 2 * static_cast<std::size_t>(strings_) + 2) {
+    slots *= 2;
+  }
+  slots_.assign(slots, Slot{});
   recent_.assign(kFamilyPosition + 2, Recent{});
   strings_ = 0;
   families_ = 0;
