@@ -117,6 +117,13 @@ sleep 3
 ne_series=$(curl -fsS --max-time 5 "$ne_url" | grep -vc '^#')
 md_series=$(curl -fsS --max-time 5 "$md_url" | grep -vc '^#')
 
+# The cold floor runs beside window A: the same system calls alone, once per second.
+FLOOR=$(dirname "$METRICSD")/../bench/cold_floor
+floor_out="$WORK/floor.txt"
+if [[ -x "$FLOOR" ]]; then
+  "$FLOOR" "$SECONDS_RUN" >"$floor_out" 2>&1 &
+  PIDS+=($!)
+fi
 window collect-only
 ne_a=$(us "$ne_cpu" "$ne_n")
 md_a=$(us "$md_cpu" "$md_n")
@@ -136,6 +143,13 @@ printf '  metricsd:      %4d cycles + one /metrics scrape each, CPU %5d us/cycle
   "$md_b_n" "$md_b"
 echo "  CPU ratio node_exporter / metricsd: $(ratio "$ne_a" "$md_a")x collection only," \
   "$(ratio "$ne_b" "$md_b")x with a scrape per cycle (target >= 20x)"
+if [[ -x "$FLOOR" ]]; then
+  wait "${PIDS[-1]}" 2>/dev/null || true
+  floor=$(awk '/cold floor/ {print $3}' "$floor_out")
+  printf '  floor:         the same system calls alone (bench/cold_floor, window A): %s us/cycle;' \
+    "${floor:-?}"
+  echo " node_exporter / floor = $(ratio "$ne_a" "${floor:-0}")x"
+fi
 
 # Hot: back to back.
 c0=$(cpu_ns "$ne_pid")
