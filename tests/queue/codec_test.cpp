@@ -7,7 +7,6 @@
 #include <gtest/gtest.h>
 
 #include "queue/batch_codec.h"
-#include "queue/batch_split.h"
 #include "queue/crc32c.h"
 #include "test_util.h"
 
@@ -342,40 +341,6 @@ TEST(BatchCodec, CountAndMinTimestamp) {
   EXPECT_EQ(MinTimestamp({}), 0);
 }
 
-TEST(BatchSplit, ChunksKeepOrderAndMetadata) {
-  Batch batch = MakeBatch(0, 5);
-  Batch second = MakeBatch(5, 4);
-  second[0].name = "other";
-  second[0].type = MetricType::kCounter;
-  batch.push_back(second[0]);
-  batch.push_back(MetricFamily{"no_samples", "", MetricType::kGauge, {}});
-  const auto pieces = ChunkBatch(batch, 3);
-  ASSERT_EQ(pieces.size(), 3U);
-  std::vector<int> all;
-  for (const Batch& piece : pieces) {
-    EXPECT_LE(CountSamples(piece), 3U);
-    for (const MetricFamily& family : piece) {
-      EXPECT_FALSE(family.samples.empty());
-      EXPECT_EQ(family.type, family.name == "other" ? MetricType::kCounter : MetricType::kGauge);
-      EXPECT_EQ(family.help, "A test gauge.");
-    }
-    for (int v : Values(piece)) {
-      all.push_back(v);
-    }
-  }
-  EXPECT_EQ(all, Range(0, 9));
-  EXPECT_EQ(ChunkBatch(batch, 0).size(), 1U);
-  EXPECT_EQ(ChunkBatch(batch, 9).size(), 1U);
-}
-
-TEST(BatchSplit, HalvesDownToOneSample) {
-  auto [a, b] = SplitBatch(MakeBatch(0, 5));
-  EXPECT_EQ(Values(a), Range(0, 3));
-  EXPECT_EQ(Values(b), Range(3, 5));
-  auto [one, none] = SplitBatch(MakeBatch(0, 1));
-  EXPECT_EQ(Values(one), Range(0, 1));
-  EXPECT_TRUE(none.empty());
-}
 
 }  // namespace
 }  // namespace metricsd::queue
