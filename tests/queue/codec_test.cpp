@@ -341,6 +341,5 @@ TEST(BatchCodec, CountAndMinTimestamp) {
   EXPECT_EQ(MinTimestamp({}), 0);
 }
 
-
 }  // namespace
 }  // namespace metricsd::queue
