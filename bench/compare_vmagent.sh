@@ -52,16 +52,18 @@ mkdir -p "$WORK/www"
 BODY_SERIES=$(grep -vc '^#' "$WORK/www/metrics.txt")
 echo "target: $BODY_SERIES series, $(stat -c %s "$WORK/www/metrics.txt") bytes"
 
-start_target() {  # log -> port
-  local port
-  port=$(free_port)
-  python3 -m http.server "$port" --bind 127.0.0.1 --directory "$WORK/www" > /dev/null 2> "$1" &
+# Sets TARGET_PORT. Not called in $(...): the server's PID must reach PIDS in this shell so
+# that the cleanup stops it.
+start_target() {  # log
+  TARGET_PORT=$(free_port)
+  python3 -m http.server "$TARGET_PORT" --bind 127.0.0.1 --directory "$WORK/www" > /dev/null 2> "$1" &
   PIDS+=($!)
-  wait_ready "http://127.0.0.1:$port/metrics.txt" $! > /dev/null || { echo "target did not start" >&2; exit 1; }
-  echo "$port"
+  wait_ready "http://127.0.0.1:$TARGET_PORT/metrics.txt" $! > /dev/null || { echo "target did not start" >&2; exit 1; }
 }
-PORT_T1=$(start_target "$WORK/target_vmagent.log")
-PORT_T2=$(start_target "$WORK/target_metricsd.log")
+start_target "$WORK/target_vmagent.log"
+PORT_T1=$TARGET_PORT
+start_target "$WORK/target_metricsd.log"
+PORT_T2=$TARGET_PORT
 
 PORT_VM=$(free_port)
 "$VM" -httpListenAddr=127.0.0.1:"$PORT_VM" -storageDataPath="$WORK/vm" -retentionPeriod=1d -search.latencyOffset=0s \
