@@ -100,7 +100,9 @@ void ShipperQueue::Stop() {
     return;
   }
   sender_.request_stop();
+  stopping_.store(true);  // after the request: whoever sees it sees a requested stop
   sender_.join();
+  stopping_.store(false);
 }
 
 void ShipperQueue::Enqueue(const Batch& batch) noexcept {
@@ -319,7 +321,10 @@ void ShipperQueue::Run(std::stop_token stop) {
       }
     }
   }
-  if (work.empty() && ack_seq != 0) {
+  // Stopping: acknowledge the records read only if every sample of them went out; otherwise
+  // they are all sent again after the restart (at most one read's worth is repeated).
+  const bool all_sent = work.empty() && !reader && next_record == records.size();
+  if (all_sent && ack_seq != 0) {
     spool_.Ack(ack_seq);
   }
 }

@@ -18,6 +18,7 @@
 // Wake() makes it look at the clock again (tests that move a fake clock call it).
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -89,6 +90,8 @@ class ShipperQueue {
   // Stops the sender and joins it. A send in flight finishes first (bounded by the shipper's
   // timeout); what is not acknowledged stays queued on disk for the next start.
   void Stop();
+  // True from the moment Stop() begins (for tests that need to act in between).
+  bool stopping() const noexcept { return stopping_.load(); }
 
   void Enqueue(const Batch& batch) noexcept;
   void Enqueue(const EncodedBatch& batch) noexcept;
@@ -142,6 +145,7 @@ class ShipperQueue {
   int failures_in_a_row_ = 0;                  // sender thread only
   std::set<std::string> logged_drop_reasons_;  // sender thread only
 
+  std::atomic<bool> stopping_{false};
   std::jthread sender_;  // last member: stopped and joined before the others go
 };
 

@@ -295,6 +295,28 @@ TEST_F(ShipperQueueTest, SendThatSucceedsDuringStopIsAcknowledged) {
   EXPECT_EQ(next.delivered(), Range(100, 101));
 }
 
+TEST_F(ShipperQueueTest, StopBetweenRequestsOfOneRecordLeavesTheRestQueued) {
+  // One record of 6 samples goes out as three requests of 2; the queue stops after the first.
+  ShipperQueueOptions options = Options();
+  options.max_samples_per_request = 2;
+  FakeShipper& shipper = Make(options);
+  shipper.Block(seconds(60));
+  queue_->Start();
+  queue_->Enqueue(MakeBatch(0, 6));
+  ASSERT_TRUE(WaitUntil([&] { return shipper.in_send(); }));
+  auto stopped = std::async(std::launch::async, [&] { queue_->Stop(); });
+  ASSERT_TRUE(WaitUntil([&] { return queue_->stopping(); }));
+  shipper.Release();
+  ASSERT_EQ(stopped.wait_for(seconds(30)), std::future_status::ready);
+  EXPECT_EQ(shipper.delivered(), Range(0, 2));
+
+  // The record was not acknowledged: after the restart it is sent again, whole.
+  FakeShipper& next = Make(options);
+  queue_->Start();
+  ASSERT_TRUE(WaitUntil([&] { return next.delivered().size() == 6; }));
+  EXPECT_EQ(next.delivered(), Range(0, 6));
+}
+
 TEST_F(ShipperQueueTest, HealthDegradesOnlyWhileDataWaitsTooLong) {
   FakeShipper& shipper = Make();
   shipper.Fallback(Answer(Retry(500)));
