@@ -3,8 +3,12 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
+#include <fstream>
 #include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
 
 #include "support/process.h"
 
@@ -67,6 +71,35 @@ TEST(Daemon, ServesHealthAndMetrics) {
   ASSERT_TRUE(status.has_value()) << "did not stop on SIGTERM";
   EXPECT_EQ(*status, 0);
   EXPECT_THAT(daemon.Stderr(), HasSubstr("shutting down"));
+}
+
+// The collection thread carries its name, so `top -H` and per-thread CPU accounting can tell
+// it from the server and shipper threads.
+TEST(Daemon, CollectionThreadIsNamed) {
+  TempDir dir;
+  int port = testing::FreePort();
+  std::string config = dir.Write("config.json", ConfigJson(port));
+  ChildProcess daemon(kBinary, {"-config", config}, testing::MetricsdTestEnv(), dir.path());
+  ASSERT_TRUE(WaitFor([&] { return Serving(port); }, 10s)) << daemon.Stderr();
+  auto names = [&] {
+    std::vector<std::string> out;
+    std::error_code ec;
+    const std::string tasks = "/proc/" + std::to_string(daemon.pid()) + "/task";
+    for (const auto& task : std::filesystem::directory_iterator(tasks, ec)) {
+      std::ifstream comm(task.path() / "comm");
+      std::string name;
+      std::getline(comm, name);
+      out.push_back(name);
+    }
+    return out;
+  };
+  EXPECT_TRUE(WaitFor(
+      [&] {
+        std::vector<std::string> n = names();
+        return std::find(n.begin(), n.end(), "md-collect") != n.end();
+      },
+      10s))
+      << ::testing::PrintToString(names());
 }
 
 TEST(Daemon, ReloadsOnSighupAndKeepsRunningOnABadConfig) {
