@@ -82,6 +82,24 @@ inline bool LessBytes(std::string_view a, std::string_view b) noexcept {
   return a.size() < b.size();
 }
 
+// ASCII case-insensitive equality (header names, "Inf"/"NaN", media types); other bytes must
+// match exactly.
+inline bool EqualsIgnoreCase(std::string_view a, std::string_view b) noexcept {
+  if (a.size() != b.size()) {
+    return false;
+  }
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    char x = a[i];
+    char y = b[i];
+    x = (x >= 'A' && x <= 'Z') ? static_cast<char>(x - 'A' + 'a') : x;
+    y = (y >= 'A' && y <= 'Z') ? static_cast<char>(y - 'A' + 'a') : y;
+    if (x != y) {
+      return false;
+    }
+  }
+  return true;
+}
+
 // A fast, non-cryptographic hash for in-memory tables keyed by short strings.
 inline std::uint64_t HashBytes(std::string_view s) noexcept {
   using bytes_detail::Load32;

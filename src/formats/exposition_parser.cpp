@@ -1,7 +1,5 @@
 #include "formats/exposition_parser.h"
 
-#include "core/bytes.h"
-
 #include <algorithm>
 #include <array>
 #include <bit>
@@ -12,6 +10,8 @@
 #include <optional>
 #include <unordered_map>
 #include <utility>
+
+#include "core/bytes.h"
 
 namespace metricsd {
 namespace {
@@ -47,22 +47,6 @@ constexpr CharTable kChars = MakeCharTable();
 inline unsigned char U(char c) noexcept { return static_cast<unsigned char>(c); }
 inline bool IsBlank(char c) noexcept { return c == ' ' || c == '\t'; }
 inline bool IsDigit(char c) noexcept { return c >= '0' && c <= '9'; }
-
-bool EqualsIgnoreCase(std::string_view s, std::string_view lower) noexcept {
-  if (s.size() != lower.size()) {
-    return false;
-  }
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    char c = s[i];
-    if (c >= 'A' && c <= 'Z') {
-      c = static_cast<char>(c - 'A' + 'a');
-    }
-    if (c != lower[i]) {
-      return false;
-    }
-  }
-  return true;
-}
 
 // RFC 3629 validation (no overlongs, no surrogates, nothing above U+10FFFF), with an 8-byte
 // ASCII fast path because label values are almost always ASCII.

@@ -1,5 +1,7 @@
 #include "formats/scrape_format.h"
 
+#include "core/bytes.h"
+
 namespace metricsd {
 namespace {
 
@@ -13,22 +15,6 @@ std::string_view Trim(std::string_view s) noexcept {
     s.remove_suffix(1);
   }
   return s;
-}
-
-bool EqualsIgnoreCase(std::string_view a, std::string_view lower) noexcept {
-  if (a.size() != lower.size()) {
-    return false;
-  }
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    char c = a[i];
-    if (c >= 'A' && c <= 'Z') {
-      c = static_cast<char>(c - 'A' + 'a');
-    }
-    if (c != lower[i]) {
-      return false;
-    }
-  }
-  return true;
 }
 
 bool LooksLikeJson(std::string_view body) noexcept {
