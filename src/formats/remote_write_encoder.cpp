@@ -7,6 +7,8 @@
 #include <cmath>
 #include <cstring>
 
+#include "core/varint.h"
+
 namespace metricsd::formats {
 namespace {
 
@@ -20,24 +22,6 @@ constexpr char kTagLabelName = 0x0a;   // Label.name = 1
 constexpr char kTagLabelValue = 0x12;  // Label.value = 2
 constexpr char kTagValue = 0x09;       // Sample.value = 1, fixed64
 constexpr char kTagTimestamp = 0x10;   // Sample.timestamp = 2, varint
-
-constexpr std::size_t VarintSize(std::uint64_t v) noexcept {
-  std::size_t n = 1;
-  while (v >= 0x80) {
-    v >>= 7;
-    ++n;
-  }
-  return n;
-}
-
-inline char* PutVarint(char* p, std::uint64_t v) noexcept {
-  while (v >= 0x80) {
-    *p++ = static_cast<char>((v & 0x7f) | 0x80);
-    v >>= 7;
-  }
-  *p++ = static_cast<char>(v);
-  return p;
-}
 
 // The caller reserves kSlack bytes past the message, so strings up to 16 bytes (most label
 // names and values) are copied with two possibly overlapping 8-byte moves, not a memcpy call.

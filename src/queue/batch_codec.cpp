@@ -1,7 +1,5 @@
 #include "queue/batch_codec.h"
 
-#include "core/bytes.h"
-
 #include <algorithm>
 #include <bit>
 #include <cstring>
@@ -9,6 +7,9 @@
 #include <new>
 #include <unordered_map>
 #include <vector>
+
+#include "core/bytes.h"
+#include "core/varint.h"
 
 namespace metricsd::queue {
 namespace {
@@ -20,14 +21,12 @@ constexpr std::size_t kMinFamilyBytes = 4;   // name, help, type, sample_count
 constexpr std::size_t kMinSampleBytes = 11;  // name, label_count, 8-byte value, timestamp
 constexpr std::size_t kMinLabelBytes = 2;
 
-// push_back, not append: most varints here are one to three bytes, and an inlined
-// push_back is cheaper than append's call per byte run.
+using metricsd::PutVarint;  // the raw-pointer writer, beside the std::string one below
+
+// The owning encoder appends to a std::string.
 inline void PutVarint(std::string& out, std::uint64_t v) {
-  while (v >= 0x80) {
-    out.push_back(static_cast<char>((v & 0x7F) | 0x80));
-    v >>= 7;
-  }
-  out.push_back(static_cast<char>(v));
+  char buf[10];
+  out.append(buf, static_cast<std::size_t>(PutVarint(buf, v) - buf));
 }
 
 std::uint64_t ZigZag(std::int64_t v) {
@@ -168,60 +167,40 @@ class Decoder {
   }
 
   // Returns an error message, or nullptr on success.
+  // The owning form: the same walk as BatchViewReader's, each sample copied out of its views.
   const char* Batch(metricsd::Batch& out) {
-    std::uint8_t version;
-    if (!Byte(version) || version != kVersion) {
-      return "unknown batch encoding version";
-    }
     std::size_t families;
-    if (!Count(families, kMinFamilyBytes)) {
-      return "bad family count";
+    if (const char* error = Header(families)) {
+      return error;
     }
     out.reserve(out.size() + families);
     std::int64_t prev_ts = 0;
+    SampleViews scratch;
     for (std::size_t f = 0; f < families; ++f) {
-      MetricFamily& family = out.emplace_back();
-      std::string_view name;
-      std::string_view help;
-      std::uint8_t type;
+      SampleViews::Family header;
       std::size_t samples;
-      if (!String(name) || !String(help)) {
-        return "truncated family header";
+      if (const char* error = FamilyHeader(header, samples)) {
+        return error;
       }
-      if (!Byte(type) || type > kMaxType) {
-        return "bad metric type";
-      }
-      if (!Count(samples, kMinSampleBytes)) {
-        return "bad sample count";
-      }
-      family.name = name;
-      family.help = help;
-      family.type = static_cast<MetricType>(type);
+      MetricFamily& family = out.emplace_back();
+      family.name = header.name;
+      family.help = header.help;
+      family.type = header.type;
       family.samples.reserve(samples);
       for (std::size_t s = 0; s < samples; ++s) {
+        scratch.clear();
+        if (const char* error = SampleView(0, prev_ts, scratch)) {
+          return error;
+        }
+        const SampleViews::Entry& view = scratch.samples.front();
         Sample& sample = family.samples.emplace_back();
-        std::string_view sample_name;
-        std::size_t labels;
-        if (!String(sample_name) || !Count(labels, kMinLabelBytes)) {
-          return "truncated sample";
+        sample.name = view.name;
+        sample.value = view.value;
+        sample.timestamp_ms = view.timestamp_ms;
+        sample.labels.reserve(view.label_count);
+        for (const LabelView& label : scratch.LabelsOf(view)) {
+          sample.labels.push_back(Label{std::string(label.name), std::string(label.value)});
         }
-        sample.name = sample_name;
-        sample.labels.reserve(labels);
-        for (std::size_t l = 0; l < labels; ++l) {
-          std::string_view label_name;
-          std::string_view label_value;
-          if (!String(label_name) || !String(label_value)) {
-            return "truncated label";
-          }
-          sample.labels.push_back(Label{std::string(label_name), std::string(label_value)});
-        }
-        std::uint64_t delta;
-        if (!Double(sample.value) || !Varint(delta)) {
-          return "truncated sample value";
-        }
-        prev_ts = static_cast<std::int64_t>(static_cast<std::uint64_t>(prev_ts) +
-                                            static_cast<std::uint64_t>(UnZigZag(delta)));
-        sample.timestamp_ms = prev_ts;
       }
     }
     if (p_ != end_) {
@@ -310,15 +289,6 @@ BatchWriter::BatchWriter() { Reset(); }
 
 namespace {
 
-inline char* PutVarintRaw(char* p, std::uint64_t v) noexcept {
-  while (v >= 0x80) {
-    *p++ = static_cast<char>((v & 0x7F) | 0x80);
-    v >>= 7;
-  }
-  *p++ = static_cast<char>(v);
-  return p;
-}
-
 inline char* PutPaddedVarintRaw(char* p, std::uint64_t v) noexcept {
   for (std::size_t i = 0; i < kPaddedVarintBytes; ++i) {
     const auto low = static_cast<std::uint8_t>(v & 0x7F);
@@ -390,7 +360,7 @@ void BatchWriter::String(std::string_view s, std::size_t position) {
   for (const Slot& last : recent.slots) {
     if (last.index != kEmpty && SameBytes(Written(last.offset, last.size), s)) {
       size_ = static_cast<std::size_t>(
-          PutVarintRaw(p, (static_cast<std::uint64_t>(last.index) << 1) | 1) - buffer_.get());
+          PutVarint(p, (static_cast<std::uint64_t>(last.index) << 1) | 1) - buffer_.get());
       return;
     }
   }
@@ -401,13 +371,13 @@ void BatchWriter::String(std::string_view s, std::size_t position) {
     const Slot& slot = slots_[i];
     if (slot.hash == hash && SameBytes(Written(slot.offset, slot.size), s)) {
       size_ = static_cast<std::size_t>(
-          PutVarintRaw(p, (static_cast<std::uint64_t>(slot.index) << 1) | 1) - buffer_.get());
+          PutVarint(p, (static_cast<std::uint64_t>(slot.index) << 1) | 1) - buffer_.get());
       recent.Remember(slot);
       return;
     }
     i = (i + 1) & mask;
   }
-  p = PutVarintRaw(p, static_cast<std::uint64_t>(s.size()) << 1);
+  p = PutVarint(p, static_cast<std::uint64_t>(s.size()) << 1);
   const auto offset = static_cast<std::size_t>(p - buffer_.get());
   std::memcpy(p, s.data(), s.size());
   size_ = offset + s.size();
@@ -444,7 +414,7 @@ void BatchWriter::Add(std::string_view family, std::string_view help, MetricType
     ++families_;
   }
   String(name, 0);
-  size_ = static_cast<std::size_t>(PutVarintRaw(Reserve(10), labels.size()) - buffer_.get());
+  size_ = static_cast<std::size_t>(PutVarint(Reserve(10), labels.size()) - buffer_.get());
   for (std::size_t i = 0; i < labels.size(); ++i) {
     String(labels[i].name, 1 + 2 * i);
     String(labels[i].value, 2 + 2 * i);
@@ -455,9 +425,9 @@ void BatchWriter::Add(std::string_view family, std::string_view help, MetricType
   }
   char* p = Reserve(8 + 10);
   std::memcpy(p, &bits, 8);
-  p = PutVarintRaw(p + 8,
-                   ZigZag(static_cast<std::int64_t>(static_cast<std::uint64_t>(timestamp_ms) -
-                                                    static_cast<std::uint64_t>(prev_timestamp_))));
+  p = PutVarint(p + 8,
+                ZigZag(static_cast<std::int64_t>(static_cast<std::uint64_t>(timestamp_ms) -
+                                                 static_cast<std::uint64_t>(prev_timestamp_))));
   size_ = static_cast<std::size_t>(p - buffer_.get());
   prev_timestamp_ = timestamp_ms;
   min_timestamp_ = std::min(min_timestamp_, timestamp_ms);
