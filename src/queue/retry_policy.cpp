@@ -15,7 +15,8 @@ RetryPolicy::RetryPolicy(const config::QueueOptions& options)
     : RetryPolicy(Options{.min_backoff = options.min_backoff,
                           .max_backoff = options.max_backoff,
                           .max_retry_after = options.max_retry_after,
-                          .retry_on_429 = options.retry_on_429}) {}
+                          .retry_on_429 = options.retry_on_429,
+                          .hold_on_status = options.hold_on_status}) {}
 
 std::chrono::milliseconds RetryPolicy::Backoff(int attempt, double random01) const {
   const auto min = static_cast<double>(options_.min_backoff.count());
@@ -31,6 +32,11 @@ std::chrono::milliseconds RetryPolicy::Backoff(int attempt, double random01) con
 
 RetryPolicy::Decision RetryPolicy::Decide(const SendResult& result, int attempt,
                                           double random01) const {
+  if (result.kind != SendResult::Kind::kOk && result.http_status > 0 &&
+      std::find(options_.hold_on_status.begin(), options_.hold_on_status.end(),
+                result.http_status) != options_.hold_on_status.end()) {
+    return {Action::kHold, options_.max_backoff, {}};
+  }
   switch (result.kind) {
     case SendResult::Kind::kOk:
       return {};

@@ -7,12 +7,18 @@
 //   kRetry with 429           → kRetry (kDrop "http_429" when retry_on_429 is false)
 //   kDrop (other 4xx)         → kDrop, reason "http_<status>" (or the shipper's reason)
 //   kTooLarge (413)           → kSplit; the loop halves the batch, a single sample is dropped
+//   a status in hold_on_status → kHold (default 401, 403, 404): the receiver refuses our
+//                                credentials or does not exist at that path, which no batch
+//                                can fix; the loop keeps everything queued and probes once
+//                                per max_backoff until the configuration or a credential
+//                                file changes (docs/queue.md explains the choice)
 // A Retry-After from the receiver replaces the computed backoff, capped at max_retry_after and
 // never below min_backoff (so "Retry-After: 0" cannot make a busy loop).
 #pragma once
 
 #include <chrono>
 #include <string>
+#include <vector>
 
 #include "config/options.h"
 #include "shippers/shipper.h"
@@ -26,13 +32,14 @@ class RetryPolicy {
     std::chrono::milliseconds max_backoff{std::chrono::minutes(1)};
     std::chrono::milliseconds max_retry_after{std::chrono::minutes(5)};
     bool retry_on_429 = true;
+    std::vector<int> hold_on_status{401, 403, 404};
   };
 
-  enum class Action { kDone, kRetry, kDrop, kSplit };
+  enum class Action { kDone, kRetry, kDrop, kSplit, kHold };
 
   struct Decision {
     Action action = Action::kDone;
-    std::chrono::milliseconds delay{0};  // kRetry: wait this long before the next attempt
+    std::chrono::milliseconds delay{0};  // kRetry, kHold: wait this long before the next attempt
     std::string drop_reason;             // kDrop: label value for dropped_total{reason}
   };
 

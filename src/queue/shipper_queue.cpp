@@ -1,5 +1,6 @@
 #include "queue/shipper_queue.h"
 
+#include <sys/stat.h>
 #include <algorithm>
 #include <random>
 #include <utility>
@@ -61,26 +62,31 @@ EncodedBatch EncodeForQueue(const Batch& batch) {
 
 ShipperQueue::ShipperQueue(ShipperQueueOptions options, std::unique_ptr<Shipper> shipper,
                            const Clock& clock, std::function<double()> random01)
-    : options_(std::move(options)),
+    : name_(options.name),
+      dir_(options.dir),
+      spool_queue_(options.queue),
+      options_(std::move(options)),
       shipper_(std::move(shipper)),
       clock_(clock),
       policy_(options_.queue),
       random01_(std::move(random01)),
       started_(clock.SteadyNow()),
-      spool_(SpoolOptions{.name = options_.name,
-                          .dir = options_.dir,
+      spool_(SpoolOptions{.name = name_,
+                          .dir = dir_,
                           .max_disk_bytes = options_.queue.max_disk_bytes,
                           .segment_bytes = options_.segment_bytes,
                           .max_memory_samples = options_.queue.max_memory_samples,
                           .fsync = options_.queue.fsync,
                           .disk_retry_interval = options_.disk_retry_interval},
-             clock) {
+             clock),
+      progress_(options_.stall_after) {
   if (!random01_) {
     random01_ = [engine = std::mt19937_64(std::random_device{}()),
                  dist = std::uniform_real_distribution<double>(0.0, 1.0)]() mutable {
       return dist(engine);
     };
   }
+  CredentialFilesChanged();  // records how the files look now
 }
 
 ShipperQueue::~ShipperQueue() { Stop(); }
@@ -90,7 +96,7 @@ void ShipperQueue::Start() {
     return;
   }
   sender_ = std::jthread([this](std::stop_token stop) {
-    SetCurrentThreadName("md-ship-" + options_.name);
+    SetCurrentThreadName("md-ship-" + name_);
     Run(std::move(stop));
   });
 }
@@ -140,8 +146,92 @@ void ShipperQueue::Wake() noexcept {
   wake_cv_.notify_all();
 }
 
+void ShipperQueue::Reconfigure(std::unique_ptr<Shipper> shipper, ShipperQueueOptions options) {
+  const config::QueueOptions& before = spool_queue_;
+  if (options.queue.max_disk_bytes != before.max_disk_bytes ||
+      options.queue.max_memory_samples != before.max_memory_samples ||
+      options.queue.fsync != before.fsync) {
+    spdlog::warn(
+        "shipper {}: changes to queue.max_disk_bytes, queue.max_memory_samples and queue.fsync "
+        "take effect at the next restart",
+        name_);
+  }
+  {
+    std::lock_guard lock(wake_mu_);
+    pending_shipper_ = std::move(shipper);
+    pending_options_ = std::move(options);
+    wake_ = true;
+  }
+  wake_cv_.notify_all();
+}
+
+namespace {
+
+// What identifies a version of a file: a rename-into-place changes the inode, an edit the
+// modification time or size. Empty when the file cannot be read (also a change, when it was).
+std::string FileStamp(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) {
+    return {};
+  }
+  return std::to_string(st.st_ino) + ":" + std::to_string(st.st_size) + ":" +
+         std::to_string(st.st_mtim.tv_sec) + "." + std::to_string(st.st_mtim.tv_nsec);
+}
+
+}  // namespace
+
+bool ShipperQueue::CredentialFilesChanged() {
+  bool changed = credential_stamps_.size() != options_.credential_files.size();
+  credential_stamps_.resize(options_.credential_files.size());
+  for (std::size_t i = 0; i < options_.credential_files.size(); ++i) {
+    std::string stamp = FileStamp(options_.credential_files[i]);
+    if (stamp != credential_stamps_[i]) {
+      credential_stamps_[i] = std::move(stamp);
+      changed = true;
+    }
+  }
+  return changed;
+}
+
+bool ShipperQueue::RefreshSettings() {
+  std::unique_ptr<Shipper> shipper;
+  std::optional<ShipperQueueOptions> options;
+  {
+    std::lock_guard lock(wake_mu_);
+    shipper = std::move(pending_shipper_);
+    options = std::move(pending_options_);
+    pending_options_.reset();
+  }
+  if (options.has_value()) {
+    options_ = std::move(*options);
+    policy_ = RetryPolicy(options_.queue);
+    shipper_ = std::move(shipper);
+    CredentialFilesChanged();
+    next_credential_check_ = clock_.SteadyNow() + std::chrono::seconds(1);
+    return true;
+  }
+  if (options_.credential_files.empty() || !options_.remake_shipper ||
+      clock_.SteadyNow() < next_credential_check_) {
+    return false;
+  }
+  next_credential_check_ = clock_.SteadyNow() + std::chrono::seconds(1);
+  if (!CredentialFilesChanged()) {
+    return false;
+  }
+  auto remade = options_.remake_shipper();
+  if (!remade.ok()) {
+    spdlog::warn("shipper {}: a credential file changed but cannot be used: {}", name_,
+                 remade.error());
+    return false;
+  }
+  spdlog::info("shipper {}: credential file changed; using it from the next request", name_);
+  shipper_ = std::move(*remade);
+  return true;
+}
+
 void ShipperQueue::WaitFor(std::stop_token& stop,
                            std::optional<std::chrono::steady_clock::time_point> deadline) {
+  progress_.Idle();
   std::unique_lock lock(wake_mu_);
   if (!deadline.has_value()) {
     wake_cv_.wait(lock, stop, [this] { return wake_; });
@@ -154,6 +244,7 @@ void ShipperQueue::WaitFor(std::stop_token& stop,
     }
   }
   wake_ = false;
+  progress_.Busy();
 }
 
 void ShipperQueue::CountDrop(const std::string& reason, std::uint64_t samples,
@@ -172,8 +263,11 @@ void ShipperQueue::CountDrop(const std::string& reason, std::uint64_t samples,
 }
 
 void ShipperQueue::Run(std::stop_token stop) {
-  const std::size_t max_samples =
-      options_.max_samples_per_request == 0 ? SIZE_MAX : options_.max_samples_per_request;
+  BusyScope busy(&progress_);
+  auto request_samples = [this] {
+    return options_.max_samples_per_request == 0 ? SIZE_MAX : options_.max_samples_per_request;
+  };
+  std::size_t max_samples = request_samples();
   // The records being sent (one Read() of the spool), read a request at a time: `views`
   // holds the samples of the current request (at most max_samples, possibly from several
   // small records), as views into `records`; `work` holds ranges of them, a stack whose
@@ -193,7 +287,16 @@ void ShipperQueue::Run(std::stop_token stop) {
   int attempt = 0;
   std::optional<std::chrono::steady_clock::time_point> not_before;
 
+  bool held = false;
+
   while (!stop.stop_requested()) {
+    if (RefreshSettings()) {
+      max_samples = request_samples();
+      if (held) {
+        // New credentials or settings: probe now instead of at the end of the hold.
+        not_before.reset();
+      }
+    }
     if (work.empty()) {
       views.clear();
       while (views.samples.size() < max_samples) {
@@ -211,7 +314,7 @@ void ShipperQueue::Run(std::stop_token stop) {
           spdlog::error(
               "shipper {}: queued batch {} cannot be decoded ({}); the rest of it is "
               "dropped",
-              options_.name, reading_seq, more.error());
+              name_, reading_seq, more.error());
           const std::size_t read = reader->samples_read();
           CountDrop(kCorrupt, reading_samples > read ? reading_samples - read : 0, nullptr);
           reader.reset();
@@ -239,7 +342,12 @@ void ShipperQueue::Run(std::stop_token stop) {
     }
     if (not_before.has_value()) {
       if (clock_.SteadyNow() < *not_before) {
-        WaitFor(stop, not_before);
+        // A held queue looks at its credential files every second while it waits.
+        auto until = *not_before;
+        if (held && !options_.credential_files.empty()) {
+          until = std::min(until, clock_.SteadyNow() + std::chrono::seconds(1));
+        }
+        WaitFor(stop, until);
         continue;
       }
       not_before.reset();
@@ -252,12 +360,22 @@ void ShipperQueue::Run(std::stop_token stop) {
       continue;
     }
     const SendResult result = shipper_->SendRange(SampleRange{&views, piece.begin, piece.end});
+    {
+      std::lock_guard lock(stats_mu_);
+      ++requests_by_status_[result.http_status];
+    }
     ++attempt;
     const RetryPolicy::Decision decision = policy_.Decide(result, attempt, random01_());
+    if (held && decision.action != RetryPolicy::Action::kHold) {
+      held = false;
+      spdlog::info("shipper {}: the receiver accepts requests again; the hold is over", name_);
+      std::lock_guard lock(stats_mu_);
+      held_ = false;
+    }
     switch (decision.action) {
       case RetryPolicy::Action::kDone: {
         if (failures_in_a_row_ > 0) {
-          spdlog::info("shipper {}: delivering again after {} failed attempts", options_.name,
+          spdlog::info("shipper {}: delivering again after {} failed attempts", name_,
                        failures_in_a_row_);
         }
         failures_in_a_row_ = 0;
@@ -274,7 +392,7 @@ void ShipperQueue::Run(std::stop_token stop) {
       case RetryPolicy::Action::kRetry: {
         if (failures_in_a_row_ == 0) {
           spdlog::warn("shipper {}: send failed ({}{}); retrying in {} ms, new data is queued",
-                       options_.name, result.reason,
+                       name_, result.reason,
                        result.http_status > 0 ? ", HTTP " + std::to_string(result.http_status) : "",
                        decision.delay.count());
         }
@@ -294,11 +412,28 @@ void ShipperQueue::Run(std::stop_token stop) {
             logged_drop_reasons_.insert(decision.drop_reason).second) {
           // One line per cause; the counter keeps the rest.
           spdlog::warn("shipper {}: receiver rejected {} samples ({}: {}); dropped, not retried",
-                       options_.name, samples, decision.drop_reason, result.reason);
+                       name_, samples, decision.drop_reason, result.reason);
         }
         CountDrop(decision.drop_reason, samples, &result);
         work.pop_back();
         attempt = 0;
+        break;
+      }
+      case RetryPolicy::Action::kHold: {
+        if (!held) {
+          spdlog::error(
+              "shipper {}: receiver refused the request ({}); holding {} queued samples on disk "
+              "and probing every {} ms until the configuration or a credential file changes",
+              name_, result.reason, spool_.Stats().pending_samples, decision.delay.count());
+        }
+        held = true;
+        attempt = 0;
+        std::lock_guard lock(stats_mu_);
+        held_ = true;
+        last_error_ms_ = clock_.WallMillis();
+        last_error_ = result.reason;
+        not_before = clock_.SteadyNow() + decision.delay;
+        retry_at_ = not_before;
         break;
       }
       case RetryPolicy::Action::kSplit: {
@@ -306,7 +441,7 @@ void ShipperQueue::Run(std::stop_token stop) {
         if (samples == 1) {
           if (logged_drop_reasons_.insert(kTooLarge).second) {
             spdlog::warn("shipper {}: receiver rejects even a single sample as too large; dropped",
-                         options_.name);
+                         name_);
           }
           CountDrop(kTooLarge, 1, &result);
           work.pop_back();
@@ -338,21 +473,25 @@ std::vector<MetricFamily> ShipperQueue::Metrics() const {
 void ShipperQueue::AppendMetrics(std::vector<MetricFamily>& families) const {
   const SpoolStats spool = spool_.Stats();
   const std::int64_t now = clock_.WallMillis();
-  const Labels shipper{{"shipper", options_.name}};
+  const Labels shipper{{"shipper", name_}};
   auto with_reason = [&](const std::string& reason) {
-    return Labels{{"reason", reason}, {"shipper", options_.name}};
+    return Labels{{"reason", reason}, {"shipper", name_}};
   };
 
   std::map<std::string, std::uint64_t> dropped;
   std::uint64_t sent = 0;
   std::uint64_t retried = 0;
   std::optional<std::int64_t> last_success;
+  bool held = false;
+  std::map<int, std::uint64_t> requests;
   {
     std::lock_guard lock(stats_mu_);
+    requests = requests_by_status_;
     dropped = dropped_;
     sent = sent_samples_;
     retried = retried_samples_;
     last_success = last_success_ms_;
+    held = held_;
   }
   dropped[kDiskCap] += spool.dropped_disk_cap_samples;
   dropped[kMemoryCap] += spool.dropped_memory_cap_samples;
@@ -362,6 +501,13 @@ void ShipperQueue::AppendMetrics(std::vector<MetricFamily>& families) const {
   AddSample(families, "metricsd_shipper_samples_sent_total",
             "Samples delivered to the receiver (2xx).", MetricType::kCounter, shipper,
             static_cast<double>(sent), now);
+  for (const auto& [status, count] : requests) {
+    AddSample(families, "metricsd_shipper_requests_total",
+              "Requests sent, by the receiver's HTTP status (\"none\" when no response came).",
+              MetricType::kCounter,
+              Labels{{"code", status > 0 ? std::to_string(status) : "none"}, {"shipper", name_}},
+              static_cast<double>(count), now);
+  }
   AddSample(families, "metricsd_shipper_samples_retried_total",
             "Samples in requests that failed and were retried (network error, 5xx, 429).",
             MetricType::kCounter, shipper, static_cast<double>(retried), now);
@@ -392,6 +538,10 @@ void ShipperQueue::AppendMetrics(std::vector<MetricFamily>& families) const {
   AddSample(families, "metricsd_shipper_wal_corrupt_records_total",
             "Corrupt or torn regions found in the on-disk queue and cut off or skipped.",
             MetricType::kCounter, shipper, static_cast<double>(spool.corrupt_records), now);
+  AddSample(families, "metricsd_shipper_held",
+            "1 while the receiver refuses our credentials or path (a status in "
+            "queue.hold_on_status) and the queue holds its data, else 0.",
+            MetricType::kGauge, shipper, held ? 1.0 : 0.0, now);
   AddSample(families, "metricsd_shipper_disk_buffer_ok",
             "1 when the on-disk queue takes writes, 0 when batches are held in memory.",
             MetricType::kGauge, shipper, spool.disk_ok ? 1.0 : 0.0, now);
@@ -413,8 +563,14 @@ ShipperHealth ShipperQueue::Health(std::chrono::seconds degraded_after) const {
           std::chrono::duration_cast<std::chrono::milliseconds>(*retry_at_ - clock_.SteadyNow()));
     }
   }
+  bool held = false;
+  {
+    std::lock_guard lock(stats_mu_);
+    held = held_;
+  }
   health.pending_samples = spool.pending_samples;
   health.disk_ok = spool.disk_ok;
+  health.held = held;
   const auto since = clock_.SteadyNow() - last_success_steady.value_or(started_);
   if (spool.pending_samples > 0 && since > degraded_after) {
     health.degraded = true;
@@ -425,7 +581,14 @@ ShipperHealth ShipperQueue::Health(std::chrono::seconds degraded_after) const {
       health.reason += " (last error: " + health.last_error + ")";
     }
   }
-  if (!spool.disk_ok && !options_.dir.empty()) {
+  if (held) {
+    // Reported at once: waiting for degraded_after would only delay the fix.
+    health.degraded = true;
+    health.reason = "held: the receiver refuses our requests (" + health.last_error +
+                    "); everything stays queued until the configuration or a credential file "
+                    "changes";
+  }
+  if (!spool.disk_ok && !dir_.empty()) {
     health.degraded = true;
     if (!health.reason.empty()) {
       health.reason += "; ";

@@ -12,8 +12,18 @@
 // purpose, so after a crash or kill -9 at most the batch in flight is sent again. Everything
 // else that Enqueue returned for is on disk (see docs/queue.md for fsync and power loss).
 //
-// Thread-safety: Enqueue, Wake, Metrics, AppendMetrics and Health may be called from any
-// thread. Start and Stop from the owner only. Time comes from the injected Clock (backoff
+// Holding: a status in queue.hold_on_status (401, 403, 404 by default) means the receiver
+// refuses our credentials or the path is wrong. No batch can fix that, so nothing is dropped:
+// the queue holds, keeps everything on disk, probes once per max_backoff, reports itself
+// degraded, and resumes at once when Reconfigure() brings new settings or a credential file
+// (options.credential_files) changes on disk.
+//
+// Reload: a queue outlives the agent that made it. The next agent takes it over when the
+// shipper keeps its name and directory, and Reconfigure() swaps the shipper and the sending
+// settings between two requests, so the buffer is never closed, re-opened or re-scanned.
+//
+// Thread-safety: Enqueue, Wake, Reconfigure, Metrics, AppendMetrics and Health may be called
+// from any thread. Start and Stop from the owner only. Time comes from the injected Clock (backoff
 // deadlines, health); the sender waits on a condition variable for the remaining time, and
 // Wake() makes it look at the clock again (tests that move a fake clock call it).
 #pragma once
@@ -36,6 +46,8 @@
 #include "config/options.h"
 #include "core/clock.h"
 #include "core/metric.h"
+#include "core/progress_mark.h"
+#include "core/result.h"
 #include "queue/retry_policy.h"
 #include "queue/spool.h"
 #include "shippers/shipper.h"
@@ -50,6 +62,14 @@ struct ShipperQueueOptions {
   std::size_t max_request_payload_bytes = 32U << 20;  // cap on encoded bytes merged per request
   std::chrono::milliseconds disk_retry_interval{std::chrono::seconds(30)};
   std::uint64_t segment_bytes = 0;  // 0: automatic
+  // Files the shipper reads its credentials from (password, token, TLS certificate and key).
+  // The sender checks them at most once per second and, when one changed, rebuilds the
+  // shipper with remake_shipper (empty: never rebuilt).
+  std::vector<std::string> credential_files;
+  std::function<Result<std::unique_ptr<Shipper>>()> remake_shipper;
+  // A send (one request, with its retries inside the shipper) that takes longer than this
+  // counts as a hung sender for the watchdog.
+  std::chrono::milliseconds stall_after{std::chrono::minutes(2)};
 };
 
 // Options for one configured shipper; `data_dir` as returned by ResolveDataDir.
@@ -71,6 +91,7 @@ struct ShipperHealth {
   std::optional<std::int64_t> last_error_ms;
   std::string last_error;
   std::optional<std::chrono::milliseconds> next_retry_in;  // while backing off
+  bool held = false;                                       // see "Holding" above
   std::uint64_t pending_samples = 0;
   bool disk_ok = false;
 };
@@ -99,7 +120,15 @@ class ShipperQueue {
   // Makes the sender re-check the clock and the queue now.
   void Wake() noexcept;
 
-  const std::string& name() const noexcept { return options_.name; }
+  // New sending settings from a reload: the shipper, retry policy, request limits and
+  // credential files are replaced before the next request, and a held queue resumes at once.
+  // The name and directory stay (a different one is a different queue); spool limits
+  // (max_disk_bytes, max_memory_samples, fsync) keep their values until a restart.
+  void Reconfigure(std::unique_ptr<Shipper> shipper, ShipperQueueOptions options);
+
+  const std::string& name() const noexcept { return name_; }
+  const std::string& dir() const noexcept { return dir_; }
+  const ProgressMark& progress() const noexcept { return progress_; }
 
   // Self-metrics (see docs/queue.md), stamped with the clock's wall time.
   std::vector<MetricFamily> Metrics() const;
@@ -118,33 +147,48 @@ class ShipperQueue {
   void WaitFor(std::stop_token& stop,
                std::optional<std::chrono::steady_clock::time_point> deadline);
   void CountDrop(const std::string& reason, std::uint64_t samples, const SendResult* result);
+  // Sender thread: takes settings handed over by Reconfigure, or rebuilds the shipper when a
+  // credential file changed. True when something changed (a held queue then resumes).
+  bool RefreshSettings();
+  bool CredentialFilesChanged();
 
-  const ShipperQueueOptions options_;
-  const std::unique_ptr<Shipper> shipper_;
+  const std::string name_;
+  const std::string dir_;
+  const config::QueueOptions spool_queue_;  // what the spool was opened with
+  ShipperQueueOptions options_;             // sender thread only (after the constructor)
+  std::unique_ptr<Shipper> shipper_;        // sender thread only
   const Clock& clock_;
-  const RetryPolicy policy_;
-  std::function<double()> random01_;  // sender thread only
+  RetryPolicy policy_;                          // sender thread only
+  std::vector<std::string> credential_stamps_;  // sender thread only; one per credential file
+  std::chrono::steady_clock::time_point next_credential_check_{};  // sender thread only
+  std::function<double()> random01_;                               // sender thread only
   const std::chrono::steady_clock::time_point started_;
   Spool spool_;
 
   std::mutex wake_mu_;
   std::condition_variable_any wake_cv_;
   bool wake_ = false;  // guarded by wake_mu_
+  // From Reconfigure, for the sender to pick up.
+  std::unique_ptr<Shipper> pending_shipper_;            // guarded by wake_mu_
+  std::optional<ShipperQueueOptions> pending_options_;  // guarded by wake_mu_
 
   mutable std::mutex stats_mu_;
-  std::uint64_t sent_samples_ = 0;                // guarded by stats_mu_
-  std::uint64_t sent_requests_ = 0;               // guarded by stats_mu_
-  std::uint64_t retried_samples_ = 0;             // guarded by stats_mu_
-  std::map<std::string, std::uint64_t> dropped_;  // guarded by stats_mu_; by reason
-  std::optional<std::int64_t> last_success_ms_;   // guarded by stats_mu_
+  std::uint64_t sent_samples_ = 0;                   // guarded by stats_mu_
+  std::uint64_t sent_requests_ = 0;                  // guarded by stats_mu_
+  std::map<int, std::uint64_t> requests_by_status_;  // guarded by stats_mu_; 0: no response
+  std::uint64_t retried_samples_ = 0;                // guarded by stats_mu_
+  std::map<std::string, std::uint64_t> dropped_;     // guarded by stats_mu_; by reason
+  std::optional<std::int64_t> last_success_ms_;      // guarded by stats_mu_
   std::optional<std::chrono::steady_clock::time_point> last_success_steady_;  // stats_mu_
   std::optional<std::int64_t> last_error_ms_;                      // guarded by stats_mu_
   std::string last_error_;                                         // guarded by stats_mu_
   std::optional<std::chrono::steady_clock::time_point> retry_at_;  // guarded by stats_mu_
+  bool held_ = false;                                              // guarded by stats_mu_
 
   int failures_in_a_row_ = 0;                  // sender thread only
   std::set<std::string> logged_drop_reasons_;  // sender thread only
 
+  ProgressMark progress_;
   std::atomic<bool> stopping_{false};
   std::jthread sender_;  // last member: stopped and joined before the others go
 };

@@ -67,12 +67,34 @@ TEST(RetryPolicy, TooManyRequestsFollowsRetryOn429) {
   EXPECT_EQ(d.drop_reason, "http_429");
 }
 
-TEST(RetryPolicy, Other4xxAreDroppedWithTheStatusAsReason) {
-  for (int status : {400, 401, 403, 404, 409, 422}) {
+TEST(RetryPolicy, DataErrorsAreDroppedWithTheStatusAsReason) {
+  for (int status : {400, 409, 422}) {
     const auto d = Policy().Decide(Result(SendResult::Kind::kDrop, status), 1, 0.5);
     EXPECT_EQ(d.action, Action::kDrop);
     EXPECT_EQ(d.drop_reason, "http_" + std::to_string(status));
   }
+}
+
+TEST(RetryPolicy, RefusedCredentialsAndWrongPathsHoldForTheLongestBackoff) {
+  for (int status : {401, 403, 404}) {
+    const auto d = Policy().Decide(Result(SendResult::Kind::kDrop, status), 1, 0.5);
+    EXPECT_EQ(d.action, Action::kHold) << status;
+    EXPECT_EQ(d.delay, milliseconds(1600)) << status;  // one probe per max_backoff
+  }
+}
+
+TEST(RetryPolicy, HoldStatusesAreConfigurable) {
+  RetryPolicy::Options options{.min_backoff = milliseconds(100), .max_backoff = milliseconds(900)};
+  options.hold_on_status = {401, 503};
+  const RetryPolicy policy(options);
+  EXPECT_EQ(policy.Decide(Result(SendResult::Kind::kDrop, 401), 1, 0.5).action, Action::kHold);
+  EXPECT_EQ(policy.Decide(Result(SendResult::Kind::kRetry, 503), 1, 0.5).action, Action::kHold);
+  EXPECT_EQ(policy.Decide(Result(SendResult::Kind::kDrop, 404), 1, 0.5).action, Action::kDrop);
+  options.hold_on_status.clear();
+  EXPECT_EQ(RetryPolicy(options).Decide(Result(SendResult::Kind::kDrop, 401), 1, 0.5).action,
+            Action::kDrop);
+  // A delivered request is never held, whatever its status.
+  EXPECT_EQ(policy.Decide(Result(SendResult::Kind::kOk, 401), 1, 0.5).action, Action::kDone);
 }
 
 TEST(RetryPolicy, TooLargeSplits) {

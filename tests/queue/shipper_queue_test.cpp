@@ -5,6 +5,7 @@
 #include <unistd.h>
 #include <fstream>
 
+#include <filesystem>
 #include <future>
 
 #include <gtest/gtest.h>
@@ -163,6 +164,152 @@ TEST_F(ShipperQueueTest, BadRequestIsDroppedCountedAndNotRetried) {
             5);
   EXPECT_EQ(MetricValue(queue_->Metrics(), "metricsd_shipper_samples_retried_total"), 0);
   EXPECT_EQ(queue_->Health(seconds(60)).last_error, "bad request");
+}
+
+bool HasDropReason(const std::vector<MetricFamily>& families, std::string_view reason) {
+  for (const MetricFamily& family : families) {
+    for (const Sample& sample : family.samples) {
+      for (const Label& label : sample.labels) {
+        if (family.name == "metricsd_shipper_samples_dropped_total" && label.name == "reason" &&
+            label.value == reason) {
+          return true;
+        }
+      }
+    }
+  }
+  return false;
+}
+
+// An expired token, a revoked client or a wrong path: nothing is dropped, the queue holds and
+// probes once per max_backoff instead of draining the buffer at full speed.
+TEST_F(ShipperQueueTest, RefusedCredentialsHoldTheQueueAndProbeOncePerMaxBackoff) {
+  for (int status : {401, 403, 404}) {
+    SCOPED_TRACE(status);
+    FakeShipper& shipper = Make();
+    shipper.Fallback(Answer(testing::Drop(status)));
+    for (int i = 0; i < 10; ++i) {
+      queue_->Enqueue(MakeBatch(i * 5, 5));
+    }
+    queue_->Start();
+    ASSERT_TRUE(WaitUntil([&] { return queue_->Health(seconds(60)).held; }));
+    ShipperHealth health = queue_->Health(seconds(60));
+    EXPECT_TRUE(health.degraded);
+    EXPECT_NE(health.reason.find("bad request"), std::string::npos) << health.reason;
+    EXPECT_EQ(health.pending_samples, 50U);
+    EXPECT_EQ(*health.next_retry_in, seconds(1));  // max_backoff
+    EXPECT_EQ(shipper.calls(), 1);
+    EXPECT_EQ(MetricValue(queue_->Metrics(), "metricsd_shipper_held"), 1);
+
+    // One probe when max_backoff has passed, and still nothing dropped.
+    Tick(milliseconds(1001));
+    ASSERT_TRUE(WaitUntil([&] { return shipper.calls() == 2; }));
+    ASSERT_TRUE(WaitUntil([&] { return queue_->Health(seconds(60)).next_retry_in.has_value(); }));
+    EXPECT_EQ(queue_->QueueStats().pending_samples, 50U);
+    EXPECT_FALSE(HasDropReason(queue_->Metrics(), "http_" + std::to_string(status)));
+
+    // The receiver takes our requests again: everything goes out, in order.
+    shipper.Fallback(Answer(SendResult::Ok()));
+    Tick(milliseconds(1001));
+    ASSERT_TRUE(WaitUntil([&] { return shipper.delivered().size() == 50; }));
+    EXPECT_EQ(shipper.delivered(), Range(0, 50));
+    ASSERT_TRUE(WaitUntil([&] { return !queue_->Health(seconds(60)).held; }));
+    EXPECT_FALSE(queue_->Health(seconds(60)).degraded);
+    EXPECT_EQ(MetricValue(queue_->Metrics(), "metricsd_shipper_held"), 0);
+    queue_.reset();
+    std::filesystem::remove_all(Options().dir);
+  }
+}
+
+TEST_F(ShipperQueueTest, DataErrorsStillDropOnlyTheOffendingBatch) {
+  ShipperQueueOptions options = Options();
+  options.queue.hold_on_status = {401};
+  options.max_samples_per_request = 5;
+  FakeShipper& shipper = Make(options);
+  shipper.Script(Answer(testing::Drop(404)));  // not held by this configuration
+  queue_->Enqueue(MakeBatch(0, 5));
+  queue_->Enqueue(MakeBatch(5, 5));
+  queue_->Start();
+  ASSERT_TRUE(WaitUntil([&] { return shipper.delivered().size() == 5; }));
+  EXPECT_EQ(shipper.delivered(), Range(5, 10));
+  EXPECT_EQ(MetricValue(queue_->Metrics(), "metricsd_shipper_samples_dropped_total", "http_404"),
+            5);
+}
+
+// A new password or token file ends the hold at once, without waiting for the next probe.
+TEST_F(ShipperQueueTest, ChangedCredentialFileEndsTheHoldAtOnce) {
+  const std::string secret = tmp_.sub("password");
+  std::ofstream(secret) << "wrong\n";
+  ShipperQueueOptions options = Options();
+  options.queue.max_backoff = std::chrono::minutes(10);
+  options.credential_files = {secret};
+  std::atomic<FakeShipper*> remade{nullptr};
+  options.remake_shipper = [&]() -> Result<std::unique_ptr<Shipper>> {
+    auto fresh = std::make_unique<FakeShipper>();
+    remade = fresh.get();
+    return std::unique_ptr<Shipper>(std::move(fresh));
+  };
+  FakeShipper& refused = Make(options);
+  refused.Fallback(Answer(testing::Drop(401)));
+  queue_->Enqueue(MakeBatch(0, 5));
+  queue_->Start();
+  ASSERT_TRUE(WaitUntil([&] { return queue_->Health(seconds(60)).held; }));
+  EXPECT_EQ(refused.calls(), 1);  // the refused shipper is gone after the switch
+
+  std::ofstream(secret) << "right-password\n";
+  Tick(seconds(2));  // the next look at the files, a minute's wait before the next probe
+  ASSERT_TRUE(WaitUntil([&] { return remade.load() != nullptr; }));
+  ASSERT_TRUE(WaitUntil([&] { return remade.load()->delivered().size() == 5; }));
+  EXPECT_EQ(remade.load()->delivered(), Range(0, 5));
+  ASSERT_TRUE(WaitUntil([&] { return !queue_->Health(seconds(60)).held; }));
+}
+
+// A reload hands the queue a new shipper: a held queue resumes at once, and nothing queued is
+// lost or sent twice in the switch.
+TEST_F(ShipperQueueTest, ReconfigureSwapsTheShipperAndEndsTheHold) {
+  ShipperQueueOptions options = Options();
+  options.queue.max_backoff = std::chrono::minutes(10);
+  FakeShipper& refused = Make(options);
+  refused.Fallback(Answer(testing::Drop(403)));
+  queue_->Enqueue(MakeBatch(0, 5));
+  queue_->Start();
+  ASSERT_TRUE(WaitUntil([&] { return queue_->Health(seconds(60)).held; }));
+  EXPECT_EQ(refused.calls(), 1);
+  EXPECT_EQ(refused.delivered().size(), 0U);
+  queue_->Enqueue(MakeBatch(5, 5));
+
+  auto next = std::make_unique<FakeShipper>();
+  FakeShipper& accepted = *next;
+  options.max_samples_per_request = 3;
+  queue_->Reconfigure(std::move(next), options);
+  ASSERT_TRUE(WaitUntil([&] { return accepted.delivered().size() == 10; }));
+  EXPECT_EQ(accepted.delivered(), Range(0, 10));
+  // The request being held was cut before the switch; what is read afterwards follows the
+  // new request limit.
+  const std::vector<Batch> attempts = accepted.attempts();
+  ASSERT_GE(attempts.size(), 3U);
+  for (std::size_t i = 1; i < attempts.size(); ++i) {
+    EXPECT_LE(Values(attempts[i]).size(), 3U);
+  }
+  ASSERT_TRUE(WaitUntil([&] { return queue_->QueueStats().pending_samples == 0; }));
+}
+
+// The watchdog's view of a sender: waiting for data is progress, a send stuck past its limit
+// is not.
+TEST_F(ShipperQueueTest, ProgressShowsASendStuckPastItsLimit) {
+  ShipperQueueOptions options = Options();
+  options.stall_after = milliseconds(50);
+  FakeShipper& shipper = Make(options);
+  queue_->Start();
+  const auto far_future = std::chrono::steady_clock::now() + std::chrono::hours(1);
+  ASSERT_TRUE(WaitUntil([&] { return !queue_->progress().StalledFor(far_future); }));
+  shipper.Block(seconds(30));
+  queue_->Enqueue(MakeBatch(0, 5));
+  ASSERT_TRUE(WaitUntil([&] { return shipper.in_send(); }));
+  ASSERT_TRUE(WaitUntil(
+      [&] { return queue_->progress().StalledFor(std::chrono::steady_clock::now()).has_value(); }));
+  shipper.Release();
+  ASSERT_TRUE(WaitUntil([&] { return shipper.delivered().size() == 5; }));
+  ASSERT_TRUE(WaitUntil([&] { return !queue_->progress().StalledFor(far_future); }));
 }
 
 TEST_F(ShipperQueueTest, TooLargeSplitsInHalvesDownToOneSample) {
