@@ -59,55 +59,35 @@ std::vector<std::unique_ptr<Collector>> BuildSystemCollectors(const config::Conf
   return collectors;
 }
 
-// Encodes streamed scrape samples for the queues, adding the shippers' global labels where
-// the sample has no label of that name (as Ship() does for families).
-class Agent::ScrapeQueueSink final : public ScrapeSampleSink {
- public:
-  explicit ScrapeQueueSink(const Labels& global) : global_(global) {}
-
-  void Add(std::string_view family, std::string_view help, MetricType type, std::string_view name,
-           std::span<const LabelView> labels, double value, std::int64_t timestamp_ms) override {
-    if (global_.empty()) {
-      writer_.Add(family, help, type, name, labels, value, timestamp_ms);
-      return;
-    }
-    merged_.clear();
-    std::size_t j = 0;
-    for (const LabelView& label : labels) {
-      while (j < global_.size() && std::string_view(global_[j].name) < label.name) {
-        merged_.push_back(LabelView{global_[j].name, global_[j].value});
-        ++j;
-      }
-      if (j < global_.size() && global_[j].name == label.name) {
-        ++j;  // the sample's own label wins
-      }
-      merged_.push_back(label);
-    }
-    for (; j < global_.size(); ++j) {
-      merged_.push_back(LabelView{global_[j].name, global_[j].value});
-    }
-    writer_.Add(family, help, type, name, merged_, value, timestamp_ms);
-  }
-
-  // What was added since the last call, encoded once for every queue.
-  queue::EncodedBatch Take() {
-    queue::EncodedBatch encoded;
-    encoded.samples = static_cast<std::uint32_t>(writer_.samples());
-    encoded.min_timestamp_ms = writer_.min_timestamp_ms();
-    encoded.payload = writer_.Finish();
-    return encoded;
-  }
-
- private:
-  const Labels& global_;
-  queue::BatchWriter writer_;
-  std::vector<LabelView> merged_;
-};
-
 namespace {
 
 std::string ShipperKey(const config::ShipperOptions& options) {
   return options.name == "default" ? "shipper" : "shippers[" + options.name + "]";
+}
+
+std::string HostName() {
+  char host[256] = {};
+  if (::gethostname(host, sizeof host - 1) != 0) {
+    return {};
+  }
+  return host;
+}
+
+// Every file a shipper reads a credential from: a change to one rebuilds the shipper.
+std::vector<std::string> CredentialFiles(const config::ShipperOptions& options) {
+  std::vector<std::string> files;
+  for (const std::string* path :
+       {&options.auth.basic_auth.password_file, &options.auth.bearer_token_file,
+        &options.tls.ca_file, &options.tls.cert_file, &options.tls.key_file}) {
+    if (!path->empty()) {
+      files.push_back(*path);
+    }
+  }
+  return files;
+}
+
+std::string Seconds(std::chrono::nanoseconds d) {
+  return std::to_string(std::chrono::duration_cast<std::chrono::seconds>(d).count()) + "s";
 }
 
 }  // namespace
@@ -147,32 +127,34 @@ Status ValidateShippers(const config::Config& config, const NetApi* net) {
   return ValidateEndpointTls(config, *net);
 }
 
-Agent::Agent(config::Config config, HostPaths paths, ProcessInfo process,
-             std::shared_ptr<const NetApi> net)
+Agent::Agent(config::Config config, HostPaths paths, ProcessInfo process, const Clock& clock,
+             std::shared_ptr<const NetApi> net, const Queues& previous)
     : config_(std::move(config)),
       paths_(std::move(paths)),
       process_(std::move(process)),
       net_(std::move(net)),
+      clock_(clock),
       system_(BuildSystemCollectors(config_, paths_)) {
   if (NeedsNetwork(config_) && !net_) {
     throw std::invalid_argument("shippers and scrape endpoints need a NetApi");
   }
-  for (const auto& [name, value] : config_.global_labels) {
-    shipped_labels_.push_back(Label{name, value});
-  }
-  if (config_.hostname_label) {
-    char host[256] = {};
-    if (::gethostname(host, sizeof host - 1) == 0) {
-      shipped_labels_.push_back(Label{"hostname", host});
+  if (!config_.shippers.empty()) {
+    Labels global;
+    for (const auto& [name, value] : config_.global_labels) {
+      global.push_back(Label{name, value});
+    }
+    if (config_.hostname_label) {
+      global.push_back(Label{"hostname", HostName()});
+    }
+    const std::string instance = config_.instance.value_or(HostName());
+    system_batch_ = std::make_unique<ShippedBatch>(instance, global);
+    if (!config_.endpoints.empty()) {
+      scrape_sink_ = std::make_unique<ShippedBatch>(instance, global);
     }
   }
-  SortLabels(shipped_labels_);
   if (!config_.endpoints.empty()) {
     if (Status tls = ValidateEndpointTls(config_, *net_); !tls.ok()) {
       throw ConfigError(tls.error());
-    }
-    if (!config_.shippers.empty()) {
-      scrape_sink_ = std::make_unique<ScrapeQueueSink>(shipped_labels_);
     }
     std::unique_ptr<ScrapeSource> collector = net_->MakeScrapeCollector(
         config_.endpoints, config_.collector.interval, scrape_sink_.get());
@@ -188,38 +170,67 @@ Agent::Agent(config::Config config, HostPaths paths, ProcessInfo process,
       process_.config_source == "embedded default" ? "" : process_.config_source;
   data_dir_ = queue::ResolveDataDir(config_.data_dir, config_path);
   for (const config::ShipperOptions& options : config_.shippers) {
-    auto shipper = net_->MakeShipper(options, ShipperKey(options));
+    const std::string key = ShipperKey(options);
+    auto shipper = net_->MakeShipper(options, key);
     if (!shipper.ok()) {
       throw ConfigError(shipper.error());
     }
-    queues_.push_back(std::make_unique<queue::ShipperQueue>(
-        queue::MakeShipperQueueOptions(options, data_dir_), std::move(*shipper), clock_));
+    queue::ShipperQueueOptions queue_options = queue::MakeShipperQueueOptions(options, data_dir_);
+    queue_options.credential_files = CredentialFiles(options);
+    queue_options.remake_shipper = [net = net_, options, key] {
+      return net->MakeShipper(options, key);
+    };
+    // One request may take the whole timeout, and a few of them make one send.
+    queue_options.stall_after = 2 * options.timeout + std::chrono::minutes(1);
+    auto same = std::find_if(previous.begin(), previous.end(), [&](const auto& q) {
+      return q->name() == queue_options.name && q->dir() == queue_options.dir;
+    });
+    if (same != previous.end()) {
+      queues_.push_back(*same);
+      handovers_.push_back(Handover{*same, std::move(*shipper), std::move(queue_options)});
+      continue;
+    }
+    queues_.push_back(std::make_shared<queue::ShipperQueue>(std::move(queue_options),
+                                                            std::move(*shipper), clock_));
   }
 }
 
-Agent::~Agent() { Stop(); }
+Agent::~Agent() { StopCollection(); }
 
 void Agent::Start() {
   if (!queues_.empty()) {
     spdlog::info("buffering unsent data under {}", data_dir_);
   }
+  for (Handover& handover : handovers_) {
+    handover.queue->Reconfigure(std::move(handover.shipper), std::move(handover.options));
+  }
+  handovers_.clear();
   for (auto& q : queues_) {
     q->Start();
   }
+  // A tick that runs past these limits is a hung thread: the watchdog stops being fed.
+  const auto interval = std::chrono::duration_cast<std::chrono::nanoseconds>(
+      std::chrono::seconds(config_.collector.interval));
   system_scheduler_ = std::make_unique<Scheduler>(
-      config_.collector.interval, timer_, [this](Timer::TimePoint) { SystemTick(); }, "md-collect");
+      config_.collector.interval, timer_, [this](Timer::TimePoint) { SystemTick(); }, "md-collect",
+      interval + std::chrono::minutes(1));
   system_scheduler_->Start();
   if (scrape_) {
+    // Targets are scraped one after the other, each within its timeout.
+    std::chrono::nanoseconds scrape_limit = interval + std::chrono::minutes(1);
+    for (const config::EndpointOptions& e : config_.endpoints) {
+      scrape_limit += e.timeout.value_or(std::chrono::seconds(10));
+    }
     // Per-endpoint intervals are handled inside the collector (targets not yet due are
     // skipped), so this thread ticks at the collector interval.
     scrape_scheduler_ = std::make_unique<Scheduler>(
-        config_.collector.interval, timer_, [this](Timer::TimePoint) { ScrapeTick(); },
-        "md-scrape");
+        config_.collector.interval, timer_, [this](Timer::TimePoint) { ScrapeTick(); }, "md-scrape",
+        scrape_limit);
     scrape_scheduler_->Start();
   }
 }
 
-void Agent::Stop() {
+void Agent::StopCollection() {
   if (scrape_scheduler_) {
     scrape_scheduler_->Stop();
     scrape_scheduler_.reset();
@@ -228,10 +239,31 @@ void Agent::Stop() {
     system_scheduler_->Stop();
     system_scheduler_.reset();
   }
+}
+
+void Agent::Stop() {
+  StopCollection();
   // Unsent batches stay in each queue's on-disk buffer for the next start.
   for (auto& q : queues_) {
     q->Stop();
   }
+}
+
+std::optional<std::string> Agent::Stalled(std::chrono::steady_clock::time_point now) const {
+  for (const Scheduler* scheduler : {system_scheduler_.get(), scrape_scheduler_.get()}) {
+    if (scheduler == nullptr) {
+      continue;
+    }
+    if (auto busy = scheduler->progress().StalledFor(now)) {
+      return scheduler->thread_name() + ": one cycle has run for " + Seconds(*busy);
+    }
+  }
+  for (const auto& q : queues_) {
+    if (auto busy = q->progress().StalledFor(now)) {
+      return "md-ship-" + q->name() + ": one send has run for " + Seconds(*busy);
+    }
+  }
+  return std::nullopt;
 }
 
 void Agent::SystemTick() {
@@ -265,7 +297,9 @@ void Agent::SystemTick() {
   snapshot.reset();  // the previous snapshot; readers may still hold it
   system_spare_ = std::exchange(system_published_, std::move(output));
   ready_.store(true);
-  Ship(*families);
+  if (system_batch_) {
+    Ship(*families, *system_batch_);
+  }
   spdlog::debug("collection cycle: {} families in {:.6f}s", families->size(), seconds);
 }
 
@@ -277,44 +311,19 @@ void Agent::ScrapeTick() {
     scrape_snapshot_ = families;
   }
   if (scrape_sink_) {
-    queue::EncodedBatch streamed = scrape_sink_->Take();
-    if (streamed.samples > 0) {
-      for (auto& q : queues_) {
-        q->Enqueue(streamed);
-      }
-    }
+    // The streamed samples first, then the families of JSON targets, in one batch.
+    Ship(*families, *scrape_sink_);
   }
-  Ship(*families);
   spdlog::debug("scrape cycle: {} families", families->size());
 }
 
-void Agent::Ship(const std::vector<MetricFamily>& families) {
-  if (queues_.empty() || families.empty()) {
-    return;
-  }
-  if (shipped_labels_.empty()) {
-    // Nothing to add: encode the families as they are, without a copy.
-    queue::EncodedBatch encoded = queue::EncodeForQueue(families);
-    for (auto& q : queues_) {
-      q->Enqueue(encoded);
-    }
-    return;
-  }
-  Batch batch = families;
-  for (MetricFamily& family : batch) {
-    for (Sample& sample : family.samples) {
-      for (const Label& label : shipped_labels_) {
-        // A label the source already set wins over a global one.
-        auto it = std::lower_bound(sample.labels.begin(), sample.labels.end(), label.name,
-                                   [](const Label& l, const std::string& n) { return l.name < n; });
-        if (it == sample.labels.end() || it->name != label.name) {
-          sample.labels.insert(it, label);
-        }
-      }
-    }
-  }
+void Agent::Ship(const std::vector<MetricFamily>& families, ShippedBatch& batch) {
+  batch.AddFamilies(families);
   // Encoded once, enqueued to every shipper; Enqueue never waits for the network.
-  queue::EncodedBatch encoded = queue::EncodeForQueue(batch);
+  queue::EncodedBatch encoded = batch.Take();
+  if (encoded.samples == 0) {
+    return;
+  }
   for (auto& q : queues_) {
     q->Enqueue(encoded);
   }
@@ -442,7 +451,8 @@ HealthView Agent::Health() const {
     queue::ShipperHealth h = q->Health(config_.server.health_degraded_after);
     json j = {{"status", h.degraded ? "degraded" : "ok"},
               {"pending_samples", h.pending_samples},
-              {"disk_ok", h.disk_ok}};
+              {"disk_ok", h.disk_ok},
+              {"held", h.held}};
     if (h.last_success_ms) {
       j["last_success"] = Rfc3339(*h.last_success_ms);
     }

@@ -3,6 +3,11 @@
 // snapshot that /metrics serves. Start() begins collecting (first cycle at once) and
 // shipping; Stop() ends both, leaving unsent data in the shippers' buffers.
 //
+// Reload: the queues are shared, so that the next agent can take over a queue whose shipper
+// keeps its name and directory (`previous`). The old agent stops collecting
+// (StopCollection) before the new one starts, and a queue it held that the new agent did not
+// take is closed when the old agent goes, its data kept on disk.
+//
 // The constructor throws ConfigError for settings the config validation cannot see (an
 // unusable TLS setting) and std::runtime_error for other start-up problems; nothing has
 // been started then.
@@ -14,12 +19,14 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "agent/collector_runner.h"
 #include "agent/scheduler.h"
+#include "agent/shipped_batch.h"
 #include "collectors/scrape_source.h"
 #include "config/options.h"
 #include "core/clock.h"
@@ -59,16 +66,31 @@ std::vector<std::unique_ptr<Collector>> BuildSystemCollectors(const config::Conf
 
 class Agent {
  public:
+  using Queues = std::vector<std::shared_ptr<queue::ShipperQueue>>;
+
   // net builds the shippers and the scrape collector; it may be null only when
-  // !NeedsNetwork(config) (else std::invalid_argument). The agent keeps it alive.
-  Agent(config::Config config, HostPaths paths, ProcessInfo process,
-        std::shared_ptr<const NetApi> net = nullptr);
-  ~Agent();
+  // !NeedsNetwork(config) (else std::invalid_argument). The agent keeps it alive. `clock`
+  // must outlive every queue (a reload hands queues on). Queues in `previous` whose name and
+  // directory match a configured shipper are taken over as they are; none of them is touched
+  // before Start(), so a constructor that throws leaves them to their old agent.
+  Agent(config::Config config, HostPaths paths, ProcessInfo process, const Clock& clock,
+        std::shared_ptr<const NetApi> net = nullptr, const Queues& previous = {});
+  ~Agent();  // StopCollection(); queues stop when their last owner lets go
   Agent(const Agent&) = delete;
   Agent& operator=(const Agent&) = delete;
 
+  // Starts the queues (handing taken-over ones their new settings) and the collection.
   void Start();
+  // Stops collecting and scraping; the queues keep sending.
+  void StopCollection();
+  // StopCollection(), then stops every queue's sender.
   void Stop();
+
+  const Queues& queues() const noexcept { return queues_; }
+
+  // For the watchdog: "<thread>: busy for <n>s" for the first collection, scrape or sender
+  // thread that is stuck in one piece of work past its limit; nullopt when all progress.
+  std::optional<std::string> Stalled(std::chrono::steady_clock::time_point now) const;
 
   // One synchronous cycle of every collector (and one scrape of every endpoint), for -once.
   // Does not ship.
@@ -79,11 +101,9 @@ class Agent {
   const config::Config& config() const noexcept { return config_; }
 
  private:
-  class ScrapeQueueSink;
-
   void SystemTick();
   void ScrapeTick();
-  void Ship(const std::vector<MetricFamily>& families);
+  void Ship(const std::vector<MetricFamily>& families, ShippedBatch& batch);
   std::vector<MetricFamily> SelfMetrics(std::int64_t wall_ms) const;
 
   config::Config config_;
@@ -91,7 +111,7 @@ class Agent {
   ProcessInfo process_;
   // Declared before scrape_ and queues_: what it made is destroyed before it.
   std::shared_ptr<const NetApi> net_;
-  SystemClock clock_;
+  const Clock& clock_;
   SteadyTimer timer_;
   CollectorRunner system_;
   std::unique_ptr<Scheduler> system_scheduler_;
@@ -100,11 +120,18 @@ class Agent {
   std::unique_ptr<CollectorRunner> scrape_;
   ScrapeSource* scrape_collector_ = nullptr;  // owned by scrape_
   // Text and OpenMetrics samples go straight from the parser into the queue encoding.
-  std::unique_ptr<ScrapeQueueSink> scrape_sink_;  // null without shippers
+  std::unique_ptr<ShippedBatch> scrape_sink_;   // null without shippers; scrape thread
+  std::unique_ptr<ShippedBatch> system_batch_;  // null without shippers; collection thread
   std::unique_ptr<Scheduler> scrape_scheduler_;
   std::string data_dir_;
-  Labels shipped_labels_;  // global_labels (+ hostname), added to every shipped sample
-  std::vector<std::unique_ptr<queue::ShipperQueue>> queues_;
+  Queues queues_;
+  // Taken-over queues and their new settings, applied by Start().
+  struct Handover {
+    std::shared_ptr<queue::ShipperQueue> queue;
+    std::unique_ptr<Shipper> shipper;
+    queue::ShipperQueueOptions options;
+  };
+  std::vector<Handover> handovers_;
 
   // The system cycle double-buffers: a cycle is written into the storage of the cycle before
   // the published one when no reader holds that any more (see SystemTick).

@@ -14,7 +14,10 @@ bool SteadyTimer::WaitUntil(TimePoint deadline, std::stop_token stop) {
 void Scheduler::Run(std::stop_token stop) {
   Timer::TimePoint next = timer_.Now();
   while (!stop.stop_requested()) {
-    tick_(next);
+    {
+      BusyScope busy(&progress_);
+      tick_(next);
+    }
     next += interval_;
     Timer::TimePoint now = timer_.Now();
     if (next <= now) {

@@ -15,6 +15,8 @@
 #include <string>
 #include <thread>
 
+#include "core/progress_mark.h"
+
 namespace metricsd {
 
 class Timer {
@@ -40,13 +42,16 @@ class Scheduler {
  public:
   using Tick = std::function<void(Timer::TimePoint scheduled)>;
 
-  // `thread_name` names the thread Start() creates (see core/thread_name.h).
+  // `thread_name` names the thread Start() creates (see core/thread_name.h). A tick that
+  // runs longer than `stall_after` shows in progress() as stalled.
   Scheduler(std::chrono::nanoseconds interval, Timer& timer, Tick tick,
-            std::string thread_name = "metricsd-tick")
+            std::string thread_name = "metricsd-tick",
+            std::chrono::nanoseconds stall_after = std::chrono::minutes(5))
       : interval_(interval),
         timer_(timer),
         tick_(std::move(tick)),
-        thread_name_(std::move(thread_name)) {}
+        thread_name_(std::move(thread_name)),
+        progress_(stall_after) {}
   ~Scheduler() { Stop(); }
   Scheduler(const Scheduler&) = delete;
   Scheduler& operator=(const Scheduler&) = delete;
@@ -57,11 +62,15 @@ class Scheduler {
   void Start();
   void Stop();
 
+  const std::string& thread_name() const noexcept { return thread_name_; }
+  const ProgressMark& progress() const noexcept { return progress_; }
+
  private:
   std::chrono::nanoseconds interval_;
   Timer& timer_;
   Tick tick_;
   std::string thread_name_;
+  ProgressMark progress_;
   std::jthread thread_;
 };
 

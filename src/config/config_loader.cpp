@@ -231,6 +231,36 @@ class ObjectReader {
     }
   }
 
+  void String(std::string_view key, std::optional<std::string>& out) {
+    std::string value;
+    if (Has(key) && !object_.at(std::string(key)).is_null()) {
+      String(key, value);
+      out = std::move(value);
+    } else {
+      Find(key);
+    }
+  }
+
+  void IntegerList(std::string_view key, std::vector<int>& out) {
+    if (const json* v = Find(key)) {
+      if (!v->is_array()) {
+        diag_.Error(PathOf(key), "expected an array of integers, got " + TypeOf(*v));
+        return;
+      }
+      out.clear();
+      for (std::size_t i = 0; i < v->size(); ++i) {
+        const json& item = (*v)[i];
+        if (!item.is_number_integer() || item.get<long long>() < std::numeric_limits<int>::min() ||
+            item.get<long long>() > std::numeric_limits<int>::max()) {
+          diag_.Error(PathOf(key) + "[" + std::to_string(i) + "]",
+                      "expected an integer, got " + TypeOf(item));
+          continue;
+        }
+        out.push_back(static_cast<int>(item.get<long long>()));
+      }
+    }
+  }
+
   void Tls(std::string_view key, TlsVersion& out) {
     if (const json* v = Find(key)) {
       if (!v->is_string()) {
@@ -353,6 +383,7 @@ void ReadShipper(ObjectReader& r, ShipperOptions& s, std::string& type_text) {
     q.DurationValue("max_backoff", s.queue.max_backoff);
     q.Bool("retry_on_429", s.queue.retry_on_429);
     q.DurationValue("max_retry_after", s.queue.max_retry_after);
+    q.IntegerList("hold_on_status", s.queue.hold_on_status);
     q.Bool("fsync", s.queue.fsync);
   });
 }
@@ -489,6 +520,7 @@ void ReadRoot(const json& root, RawConfig& raw, Diagnostics& diag) {
     }
   }
   r.StringMap("global_labels", c.global_labels);
+  r.String("instance", c.instance);
   r.Bool("hostname_label", c.hostname_label);
   r.String("data_dir", c.data_dir);
   r.String("log_level", raw.log_level_text);
@@ -562,6 +594,9 @@ void ApplyEnvironment(RawConfig& raw, const EnvLookup& env, Diagnostics& diag) {
   }
   if (auto v = get("MC_DATA_DIR")) {
     c.data_dir = *v;
+  }
+  if (auto v = get("MC_INSTANCE")) {
+    c.instance = *v;
   }
   if (auto v = get("MC_GLOBAL_LABELS")) {
     // "node=worker-1,cluster=eu1": Kubernetes can fill it from the downward API.
@@ -880,6 +915,14 @@ void Validate(RawConfig& raw, Diagnostics& diag) {
     if (s.queue.min_backoff.count() <= 0 || s.queue.max_backoff < s.queue.min_backoff) {
       diag.Error(p + ".queue.max_backoff", "backoffs must be positive and min <= max");
     }
+    for (std::size_t i = 0; i < s.queue.hold_on_status.size(); ++i) {
+      const int status = s.queue.hold_on_status[i];
+      // 413 splits and 429 retries: holding them would hide a receiver that wants less.
+      if (status < 400 || status > 599 || status == 413 || status == 429) {
+        diag.Error(p + ".queue.hold_on_status[" + std::to_string(i) + "]",
+                   std::to_string(status) + " is not a 4xx or 5xx status other than 413 and 429");
+      }
+    }
     if (s.queue.max_disk_bytes < (1u << 20)) {
       diag.Error(p + ".queue.max_disk_bytes", "must be at least 1048576 (1 MiB)");
     }
@@ -942,6 +985,17 @@ void Validate(RawConfig& raw, Diagnostics& diag) {
     }
     ValidateTls(p + ".tls", e.tls, diag);
     ValidateAuth(p, e.auth, diag);
+  }
+  if (c.global_labels.contains("instance")) {
+    diag.Error("global_labels.instance",
+               "set the instance key (or MC_INSTANCE) instead; it is added to every shipped "
+               "sample");
+  }
+  if (c.hostname_label) {
+    diag.warnings.push_back(
+        "hostname_label is deprecated: every shipped sample now carries "
+        "instance=\"<host name>\" (the instance key); hostname_label still adds "
+        "hostname=\"<host name>\" as well");
   }
   for (const auto& [name, value] : c.global_labels) {
     if (!IsValidLabelName(name) || name.starts_with("__")) {
@@ -1135,6 +1189,7 @@ std::string RenderEffectiveConfig(const Config& c) {
                 {"max_backoff", Ms(s.queue.max_backoff)},
                 {"retry_on_429", s.queue.retry_on_429},
                 {"max_retry_after", Ms(s.queue.max_retry_after)},
+                {"hold_on_status", s.queue.hold_on_status},
                 {"fsync", s.queue.fsync}}}};
     AuthJson(s.auth, j);
     shippers.push_back(j);
@@ -1161,6 +1216,7 @@ std::string RenderEffectiveConfig(const Config& c) {
   }
   out["endpoints"] = endpoints;
   out["global_labels"] = c.global_labels;
+  out["instance"] = c.instance.has_value() ? json(*c.instance) : json("<host name>");
   out["hostname_label"] = c.hostname_label;
   out["data_dir"] = c.data_dir;
   out["log_level"] = LogLevelName(c.log_level);

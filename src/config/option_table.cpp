@@ -94,6 +94,9 @@ constexpr std::array kOptions = {
                "Retry requests answered 429 Too Many Requests."},
     OptionInfo{"shipper.queue.max_retry_after", "duration", "5m", "",
                "Longest wait a receiver's Retry-After header can impose."},
+    OptionInfo{"shipper.queue.hold_on_status", "list", "[401, 403, 404]", "",
+               "Statuses that hold the queue (nothing dropped, one probe per max_backoff) until "
+               "the configuration or a credential file changes."},
     OptionInfo{"shipper.queue.fsync", "bool", "true", "",
                "fdatasync each queued batch, so the buffer also survives a power loss."},
     OptionInfo{"shippers[].name", "string", "", "",
@@ -120,8 +123,11 @@ constexpr std::array kOptions = {
     OptionInfo{"global_labels", "map", "{}", "MC_GLOBAL_LABELS",
                "Labels added to every shipped sample, e.g. {\"cluster\": \"eu1\"}. The "
                "variable takes name=value pairs separated by commas and adds to the file's."},
+    OptionInfo{"instance", "string", "host name", "MC_INSTANCE",
+               "instance label of every shipped sample (a scraped sample's own becomes "
+               "exported_instance); empty in the file: none. /metrics never carries it."},
     OptionInfo{"hostname_label", "bool", "false", "",
-               "Add hostname=\"<host name>\" to every shipped sample."},
+               "Deprecated (instance is added by default): also add hostname=\"<host name>\"."},
     OptionInfo{"data_dir", "string", "/var/lib/metricsd or ./data", "MC_DATA_DIR",
                "Where shippers buffer unsent data."},
     OptionInfo{"log_level", "string", "info", "MC_LOG_LEVEL", "debug, info, warn or error."},

@@ -57,6 +57,9 @@ struct QueueOptions {
   milliseconds max_backoff{std::chrono::minutes(1)};
   milliseconds max_retry_after{std::chrono::minutes(5)};  // cap on a receiver's Retry-After
   bool retry_on_429 = true;
+  // Statuses that hold the queue instead of dropping the batch: a refused credential or a
+  // wrong path is fixed by the operator, not by discarding data (docs/queue.md).
+  std::vector<int> hold_on_status{401, 403, 404};
   // fdatasync every queued batch before Enqueue returns: the queue survives a power loss,
   // not only a crash or kill -9 (which page-cache writes survive anyway).
   bool fsync = true;
@@ -147,7 +150,11 @@ struct Config {
   std::vector<ShipperOptions> shippers;  // empty: pull mode (/metrics only)
   std::vector<EndpointOptions> endpoints;
   std::map<std::string, std::string> global_labels;
-  bool hostname_label = false;  // add hostname="<host>" to every sample
+  // instance="<value>" on every shipped sample, so that hosts never share a series. Unset:
+  // the host name; empty: no instance label. /metrics never carries it (the scraper adds its
+  // own).
+  std::optional<std::string> instance;
+  bool hostname_label = false;  // add hostname="<host>" to every shipped sample (deprecated)
   std::string data_dir;         // empty: /var/lib/metricsd if writable, else ./data
   LogLevel log_level = LogLevel::kInfo;
   LogFormat log_format = LogFormat::kText;

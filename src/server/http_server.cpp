@@ -301,7 +301,10 @@ void HttpServer::Start() {
     return;
   }
   wake_fd_ = UniqueFd(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
-  thread_ = std::thread([this] { Serve(); });
+  thread_ = std::thread([this] {
+    Serve();
+    progress_.Idle();
+  });
 }
 
 void HttpServer::Stop() {
@@ -336,7 +339,10 @@ void HttpServer::Serve() {
       auto wait = std::chrono::ceil<std::chrono::milliseconds>(next_deadline - now);
       timeout_ms = static_cast<int>(std::max<std::int64_t>(0, wait.count()));
     }
-    if (::poll(fds.data(), fds.size(), timeout_ms) < 0 && errno != EINTR) {
+    progress_.Idle();
+    const int polled_count = ::poll(fds.data(), fds.size(), timeout_ms);
+    progress_.Busy();
+    if (polled_count < 0 && errno != EINTR) {
       continue;
     }
     if (fds[0].revents != 0) {

@@ -16,6 +16,7 @@
 #include <string>
 #include <thread>
 
+#include "core/progress_mark.h"
 #include "core/result.h"
 #include "core/unique_fd.h"
 
@@ -47,6 +48,9 @@ class HttpServer {
   void Start();
   void Stop();
 
+  // Busy while the server thread handles ready connections (not while it waits in poll).
+  const ProgressMark& progress() const noexcept { return progress_; }
+
  private:
   void Serve();
 
@@ -55,6 +59,7 @@ class HttpServer {
   UniqueFd wake_fd_;  // eventfd: Stop() wakes the server thread
   std::thread thread_;
   int port_ = 0;
+  ProgressMark progress_{std::chrono::minutes(1)};
 };
 
 }  // namespace metricsd

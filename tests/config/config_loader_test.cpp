@@ -103,6 +103,43 @@ TEST(Defaults, ShipperDefaults) {
   EXPECT_EQ(s.queue.min_backoff, 500ms);
   EXPECT_EQ(s.queue.max_backoff, 1min);
   EXPECT_TRUE(s.queue.retry_on_429);
+  EXPECT_EQ(s.queue.hold_on_status, (std::vector<int>{401, 403, 404}));
+}
+
+TEST(Keys, HoldOnStatusIsReadAndChecked) {
+  Config c = MustLoad(
+      R"({"shipper":{"type":"prometheus_remote_write","endpoint":"http://h/api/v1/write",
+                     "queue":{"hold_on_status":[401, 503]}}})");
+  EXPECT_EQ(c.shippers[0].queue.hold_on_status, (std::vector<int>{401, 503}));
+  Config none = MustLoad(
+      R"({"shipper":{"type":"prometheus_remote_write","endpoint":"http://h/api/v1/write",
+                     "queue":{"hold_on_status":[]}}})");
+  EXPECT_TRUE(none.shippers[0].queue.hold_on_status.empty());
+  for (const char* bad : {"[200]", "[429]", "[413]", "[\"401\"]", "401"}) {
+    SCOPED_TRACE(bad);
+    EXPECT_THAT(MustFail(std::string(R"({"shipper":{"type":"prometheus_remote_write",
+                     "endpoint":"http://h/","queue":{"hold_on_status":)") +
+                         bad + "}}}"),
+                HasSubstr("shipper.queue.hold_on_status"));
+  }
+}
+
+TEST(Keys, InstanceDefaultsToTheHostNameAndCanBeTurnedOff) {
+  EXPECT_FALSE(MustLoad("{}").instance.has_value());  // the agent uses the host name
+  EXPECT_EQ(MustLoad(R"({"instance":"web-1"})").instance, "web-1");
+  EXPECT_EQ(MustLoad(R"({"instance":""})").instance, "");
+  EXPECT_EQ(MustLoad(R"({"instance":"web-1"})", {{"MC_INSTANCE", "web-2"}}).instance, "web-2");
+  EXPECT_THAT(MustFail(R"({"instance":7})"), HasSubstr("instance: expected a string"));
+  EXPECT_THAT(MustFail(R"({"global_labels":{"instance":"x"}})"),
+              HasSubstr("global_labels.instance"));
+}
+
+TEST(Keys, HostnameLabelStillWorksWithADeprecationWarning) {
+  auto loaded = LoadWith(R"({"hostname_label":true})");
+  ASSERT_TRUE(loaded.ok());
+  EXPECT_TRUE(loaded->config.hostname_label);
+  ASSERT_FALSE(loaded->warnings.empty());
+  EXPECT_THAT(loaded->warnings.back(), HasSubstr("deprecated"));
 }
 
 TEST(Keys, EveryKeyIsRead) {
@@ -137,11 +174,14 @@ TEST(Keys, EveryKeyIsRead) {
       "max_body_bytes": 4096, "tls": {"enabled": true, "insecure_skip_verify": true},
       "bearer_token": "t", "headers": {"X-A": "b"}}],
     "global_labels": {"cluster": "eu1"}, "hostname_label": true, "data_dir": "/tmp/x",
-    "log_level": "debug", "log_format": "json"
+    "log_level": "debug", "log_format": "json", "instance": "web-1"
   })";
   auto loaded = LoadWith(text);
   ASSERT_TRUE(loaded.ok()) << loaded.error();
-  EXPECT_TRUE(loaded->warnings.empty()) << loaded->warnings.front();
+  // Only hostname_label's deprecation: every key was read.
+  ASSERT_EQ(loaded->warnings.size(), 1u) << loaded->warnings.front();
+  EXPECT_THAT(loaded->warnings[0], HasSubstr("hostname_label is deprecated"));
+  EXPECT_EQ(loaded->config.instance, "web-1");
   const Config& c = loaded->config;
   EXPECT_EQ(c.server.host, "127.0.0.1");
   EXPECT_EQ(c.server.port, 9100);
@@ -286,6 +326,7 @@ TEST(Environment, EveryVariableOverridesTheFile) {
       {"MC_DATA_DIR", "/var/tmp/md", [](const Config& c) { EXPECT_EQ(c.data_dir, "/var/tmp/md"); }},
       {"MC_LOG_LEVEL", "debug", [](const Config& c) { EXPECT_EQ(c.log_level, LogLevel::kDebug); }},
       {"MC_LOG_FORMAT", "json", [](const Config& c) { EXPECT_EQ(c.log_format, LogFormat::kJson); }},
+      {"MC_INSTANCE", "node-7", [](const Config& c) { EXPECT_EQ(c.instance, "node-7"); }},
       {"MC_GLOBAL_LABELS", "node=w1,cluster=eu1",
        [](const Config& c) {
          EXPECT_EQ(c.global_labels,
@@ -312,7 +353,7 @@ TEST(Environment, EveryTableVariableIsHonoured) {
                              {{std::string(o.env), "@@not-a-valid-value@@"}});
       bool string_like = o.env == "MC_SERVER_HOST" || o.env == "MC_SHIPPER_ENDPOINT" ||
                          o.env == "MC_DATA_DIR" || o.env == "MC_TLS_SERVER_NAME" ||
-                         o.env == "MC_GLOBAL_LABELS" ||
+                         o.env == "MC_GLOBAL_LABELS" || o.env == "MC_INSTANCE" ||
                          o.env.find("_FILE") != std::string_view::npos;
       if (!string_like) {
         ASSERT_FALSE(loaded.ok()) << o.env << " was ignored";

@@ -1,5 +1,9 @@
 // End-to-end tests of the real metricsd binary: start-up, /health, /metrics, reload,
 // shutdown, exit codes.
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -10,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "core/unique_fd.h"
 #include "support/process.h"
 
 namespace metricsd {
@@ -125,6 +130,42 @@ TEST(Daemon, ReloadsOnSighupAndKeepsRunningOnABadConfig) {
   EXPECT_TRUE(Serving(port));
 
   daemon.Signal(SIGINT);
+  EXPECT_EQ(daemon.Wait(5s), 0);
+}
+
+// Plays systemd's side of Type=notify with WatchdogSec: READY once serving, then keep-alives
+// while every thread makes progress (an idle wait between cycles is progress).
+TEST(Daemon, FeedsTheSystemdWatchdogWhileEveryThreadMakesProgress) {
+  TempDir dir;
+  const std::string socket_path = dir.path() + "/notify";
+  UniqueFd fd(::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  ASSERT_LT(socket_path.size(), sizeof(addr.sun_path));
+  socket_path.copy(addr.sun_path, socket_path.size());
+  ASSERT_EQ(::bind(fd.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof(addr)), 0);
+  auto receive = [&]() -> std::string {
+    pollfd p{.fd = fd.get(), .events = POLLIN, .revents = 0};
+    if (::poll(&p, 1, 5000) != 1) return "";
+    char buf[4096];
+    ssize_t n = ::recv(fd.get(), buf, sizeof buf, 0);
+    return n > 0 ? std::string(buf, static_cast<std::size_t>(n)) : "";
+  };
+  int port = testing::FreePort();
+  auto env = testing::MetricsdTestEnv();
+  env["NOTIFY_SOCKET"] = socket_path;
+  env["WATCHDOG_USEC"] = "400000";  // a kick every 100 ms
+  // A 60 s interval: the collection thread spends the test waiting, which must still count.
+  ChildProcess daemon(kBinary, {"-config", dir.Write("c.json", ConfigJson(port, 60))}, env,
+                      dir.path());
+  EXPECT_THAT(receive(), HasSubstr("READY=1"));
+  int kicks = 0;
+  const auto until = std::chrono::steady_clock::now() + 1500ms;
+  while (std::chrono::steady_clock::now() < until) {
+    kicks += receive() == "WATCHDOG=1";
+  }
+  EXPECT_GE(kicks, 5) << daemon.Stderr();
+  daemon.Signal(SIGTERM);
   EXPECT_EQ(daemon.Wait(5s), 0);
 }
 

@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "support/process.h"
+#include "support/prometheus.h"
 #include "support/test_pki.h"
 
 namespace metricsd {
@@ -21,56 +22,9 @@ using namespace std::chrono_literals;
 using testing::ChildProcess;
 using testing::HttpGet;
 using testing::PeerProcess;
+using testing::Prometheus;
 using testing::TempDir;
 using testing::WaitFor;
-
-// A real Prometheus accepting remote write, on a fixed port and storage directory so that
-// it can be stopped and started again.
-class Prometheus {
- public:
-  Prometheus(const TempDir& dir, std::string name, int port)
-      : dir_(dir), name_(std::move(name)), port_(port) {}
-  // `web_config`: a --web.config.file (TLS); then readiness is probed over TCP only.
-  bool Start(const std::string& web_config = "") {
-    std::string binary = testing::FindBinary("prometheus");
-    if (binary.empty()) return false;
-    std::string config = dir_.Write(name_ + ".yml", "global:\n  scrape_interval: 1h\n");
-    std::vector<std::string> argv{binary, "--config.file=" + config,
-                                  "--web.listen-address=127.0.0.1:" + std::to_string(port_),
-                                  "--storage.tsdb.path=" + dir_.path() + "/" + name_ + "-tsdb",
-                                  "--web.enable-remote-write-receiver"};
-    if (!web_config.empty()) argv.push_back("--web.config.file=" + web_config);
-    process_ = std::make_unique<PeerProcess>(argv, dir_.path() + "/" + name_ + ".log");
-    if (!web_config.empty()) {
-      return WaitFor([&] { return testing::TcpAccepts(port_); }, 30s);
-    }
-    return WaitFor([&] { return HttpGet("127.0.0.1", port_, "/-/ready").status == 200; }, 30s);
-  }
-  int port() const { return port_; }
-  void Stop() { process_.reset(); }
-  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_) + "/api/v1/write"; }
-  // Millisecond timestamps of every sample of `series` in the last `range`.
-  std::set<long long> Timestamps(const std::string& series, const std::string& range) {
-    httplib::Client client("127.0.0.1", port_);
-    auto res = client.Get("/api/v1/query?query=" + series + "%5B" + range + "%5D");
-    std::set<long long> out;
-    if (!res || res->status != 200) return out;
-    auto body = nlohmann::json::parse(res->body);
-    for (const auto& result : body["data"]["result"]) {
-      for (const auto& value : result["values"]) {
-        out.insert(std::llround(value[0].get<double>() * 1000));
-      }
-    }
-    return out;
-  }
-  static bool Available() { return !testing::FindBinary("prometheus").empty(); }
-
- private:
-  const TempDir& dir_;
-  std::string name_;
-  int port_;
-  std::unique_ptr<PeerProcess> process_;
-};
 
 nlohmann::json Health(int port) {
   auto reply = HttpGet("127.0.0.1", port, "/health");
@@ -204,11 +158,9 @@ TEST(Shipping, ScrapedPrometheusMetricsLandInPrometheus) {
                     "shipper":{"type":"prometheus_remote_write","endpoint":")" +
                     prometheus.url() + R"("}})");
   ChildProcess daemon(METRICSD_BINARY, {"-config", config}, testing::MetricsdTestEnv(), dir.path());
-  httplib::Client client("127.0.0.1", prometheus.port());
   auto query = [&](const std::string& promql) -> nlohmann::json {
-    auto res = client.Get("/api/v1/query", httplib::Params{{"query", promql}}, httplib::Headers{});
-    return res && res->status == 200 ? nlohmann::json::parse(res->body)["data"]["result"]
-                                     : nlohmann::json::array();
+    nlohmann::json data = prometheus.Query(promql);
+    return data.is_null() ? nlohmann::json::array() : data["result"];
   };
   ASSERT_TRUE(
       WaitFor([&] { return !query(R"(prometheus_build_info{endpoint="prom"})").empty(); }, 30s))

@@ -129,6 +129,7 @@ std::map<std::string, std::optional<std::string>> MetricsdTestEnv() {
                            "MC_LOG_LEVEL",
                            "MC_LOG_FORMAT",
                            "MC_GLOBAL_LABELS",
+                           "MC_INSTANCE",
                            "HOST_PROC",
                            "HOST_SYS",
                            "HOST_ROOT",
