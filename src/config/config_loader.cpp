@@ -16,6 +16,7 @@
 
 #include "core/duration.h"
 #include "core/metric.h"
+#include "core/redact.h"
 
 namespace metricsd::config {
 
@@ -862,7 +863,7 @@ void Validate(RawConfig& raw, Diagnostics& diag) {
     if (s.endpoint.empty()) {
       diag.Error(p + ".endpoint", "is required");
     } else if (!ValidUrl(s.endpoint, why)) {
-      diag.Error(p + ".endpoint", "\"" + s.endpoint + "\" " + why);
+      diag.Error(p + ".endpoint", "\"" + RedactUrl(s.endpoint) + "\" " + why);
     }
     if (s.timeout.count() <= 0 || s.timeout > std::chrono::minutes(10)) {
       diag.Error(p + ".timeout", "must be between 1ms and 10m");
@@ -911,7 +912,7 @@ void Validate(RawConfig& raw, Diagnostics& diag) {
     if (e.url.empty()) {
       diag.Error(p + ".url", "is required");
     } else if (!ValidUrl(e.url, why)) {
-      diag.Error(p + ".url", "\"" + e.url + "\" " + why);
+      diag.Error(p + ".url", "\"" + RedactUrl(e.url) + "\" " + why);
     }
     if (auto format = ParseScrapeFormat(raw.endpoint_formats[i])) {
       e.format = *format;
@@ -1050,17 +1051,7 @@ Result<Loaded> LoadFromFile(const std::string& path, const EnvLookup& env) {
 
 namespace {
 
-bool SecretHeader(std::string_view name) {
-  std::string lower = Lower(name);
-  for (std::string_view word : {"authorization", "token", "key", "secret", "password", "cookie"}) {
-    if (lower.find(word) != std::string::npos) {
-      return true;
-    }
-  }
-  return false;
-}
-
-json Redacted(const std::string& secret) { return secret.empty() ? json("") : json("<redacted>"); }
+json Redacted(const std::string& secret) { return secret.empty() ? json("") : json(kRedacted); }
 
 json TlsJson(const TlsOptions& t) {
   return {{"enabled", t.enabled},
@@ -1083,7 +1074,7 @@ void AuthJson(const HttpAuth& a, json& out) {
   out["bearer_token_file"] = a.bearer_token_file;
   json headers = json::object();
   for (const auto& [name, value] : a.headers) {
-    headers[name] = SecretHeader(name) ? Redacted(value) : json(value);
+    headers[name] = IsNonSecretHeader(name) ? json(value) : Redacted(value);
   }
   out["headers"] = headers;
 }
@@ -1123,7 +1114,7 @@ std::string RenderEffectiveConfig(const Config& c) {
   for (const ShipperOptions& s : c.shippers) {
     json j = {{"name", s.name},
               {"type", ShipperTypeName(s.type)},
-              {"endpoint", s.endpoint},
+              {"endpoint", RedactUrl(s.endpoint)},
               {"timeout", Ms(s.timeout)},
               {"tls", TlsJson(s.tls)},
               {"max_samples_per_request", s.max_samples_per_request},
@@ -1144,7 +1135,7 @@ std::string RenderEffectiveConfig(const Config& c) {
   for (const EndpointOptions& e : c.endpoints) {
     static constexpr std::string_view kFormats[] = {"auto", "prometheus", "openmetrics", "json"};
     json j = {{"name", e.name},
-              {"url", e.url},
+              {"url", RedactUrl(e.url)},
               {"format", kFormats[static_cast<int>(e.format)]},
               {"metric_prefix", e.metric_prefix},
               {"labels", e.labels},

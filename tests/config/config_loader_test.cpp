@@ -540,5 +540,31 @@ TEST(Render, RedactsSecrets) {
   EXPECT_THAT(text, HasSubstr("\"interval_seconds\": 60"));
 }
 
+TEST(Render, HidesUrlPasswordsAndCustomHeaderValues) {
+  Config c = MustLoad(R"({
+    "shipper": {"type": "prometheus_remote_write",
+                "endpoint": "https://alice:hunter2@h:9090/api/v1/write",
+                "headers": {"X-Api-Key": "key-aaa", "X-Honeycomb-Team": "team-bbb",
+                            "Signature": "sig-ccc", "X-Scope-OrgID": "tenant-1"}},
+    "endpoints": [{"name": "app", "url": "http://bob:pw-ddd@127.0.0.1:9100/metrics"}]})");
+  std::string text = RenderEffectiveConfig(c);
+  for (const char* secret : {"hunter2", "key-aaa", "team-bbb", "sig-ccc", "pw-ddd"}) {
+    EXPECT_THAT(text, Not(HasSubstr(secret))) << text;
+  }
+  EXPECT_THAT(text, HasSubstr("https://alice:<redacted>@h:9090/api/v1/write"));
+  EXPECT_THAT(text, HasSubstr("http://bob:<redacted>@127.0.0.1:9100/metrics"));
+  EXPECT_THAT(text, HasSubstr("tenant-1"));  // a known non-secret header stays readable
+}
+
+TEST(Validation, ErrorsDoNotPrintUrlPasswords) {
+  std::string error = MustFail(R"({"shipper":{"type":"prometheus_remote_write",
+      "endpoint":"https://alice:hunter2@h:99999/write"},
+      "endpoints":[{"name":"a","url":"ftp://bob:pw-ddd@h/metrics"}]})");
+  EXPECT_THAT(error, HasSubstr("shipper.endpoint: \"https://alice:<redacted>@h:99999/write\""));
+  EXPECT_THAT(error, HasSubstr("endpoints[0].url"));
+  EXPECT_THAT(error, Not(HasSubstr("hunter2")));
+  EXPECT_THAT(error, Not(HasSubstr("pw-ddd")));
+}
+
 }  // namespace
 }  // namespace metricsd::config

@@ -115,12 +115,15 @@ TEST(Daemon, ReloadsOnSighupAndKeepsRunningOnABadConfig) {
       [&] { return daemon.Stderr().find("configuration reloaded") != std::string::npos; }, 5s))
       << daemon.Stderr();
 
-  dir.Write("config.json", R"({"server":{"port":0}})");
+  dir.Write("config.json", R"({"server":{"port":0},
+      "endpoints":[{"name":"a","url":"http://u:hunter2@127.0.0.1:0/"}]})");
   daemon.Signal(SIGHUP);
   ASSERT_TRUE(
       WaitFor([&] { return daemon.Stderr().find("reload failed") != std::string::npos; }, 5s))
       << daemon.Stderr();
   EXPECT_THAT(daemon.Stderr(), HasSubstr("server.port"));
+  EXPECT_THAT(daemon.Stderr(), HasSubstr("endpoints[0].url"));
+  EXPECT_THAT(daemon.Stderr(), Not(HasSubstr("hunter2")));
   EXPECT_TRUE(daemon.running());
   EXPECT_TRUE(Serving(port));
 
@@ -242,6 +245,32 @@ TEST(Cli, CheckConfigPrintsRedactedConfig) {
                          dir.path());
   EXPECT_EQ(check_bad.Wait(5s), 1);
   EXPECT_THAT(check_bad.Stderr(), HasSubstr("collector.interval_seconds"));
+}
+
+TEST(Cli, CheckConfigHidesUrlPasswordsAndCustomHeaderValues) {
+  TempDir dir;
+  std::string config = dir.Write("c.json", R"({
+    "shipper": {"type": "http_json", "endpoint": "https://u:hunter2@h/",
+                "headers": {"X-Api-Key": "key-aaa", "X-Scope-OrgID": "tenant-1"}},
+    "endpoints": [{"name": "a", "url": "http://v:pw-bbb@127.0.0.1:9/metrics"}]})");
+  ChildProcess check(kBinary, {"-check-config", "-config", config}, testing::MetricsdTestEnv(),
+                     dir.path());
+  EXPECT_EQ(check.Wait(5s), 0) << check.Stderr();
+  const std::string out = check.Stdout() + check.Stderr();
+  for (const char* secret : {"hunter2", "key-aaa", "pw-bbb"}) {
+    EXPECT_THAT(out, Not(HasSubstr(secret)));
+  }
+  EXPECT_THAT(check.Stdout(), HasSubstr("\"endpoint\": \"https://u:<redacted>@h/\""));
+  EXPECT_THAT(check.Stdout(), HasSubstr("tenant-1"));
+
+  // An invalid URL is quoted in the error, without its password.
+  std::string bad = dir.Write("bad.json", R"({"shipper":{"type":"http_json",
+                                             "endpoint":"https://u:hunter2@h:0/"}})");
+  ChildProcess check_bad(kBinary, {"-check-config", "-config", bad}, testing::MetricsdTestEnv(),
+                         dir.path());
+  EXPECT_EQ(check_bad.Wait(5s), 1);
+  EXPECT_THAT(check_bad.Stderr(), HasSubstr("shipper.endpoint"));
+  EXPECT_THAT(check_bad.Stderr(), Not(HasSubstr("hunter2")));
 }
 
 TEST(Cli, OncePrintsOneCycleAndExits) {
