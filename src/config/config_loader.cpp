@@ -805,6 +805,27 @@ void ValidateAuth(const std::string& path, const HttpAuth& auth, Diagnostics& di
   }
 }
 
+// tls.enabled says the operator expects encryption; over http:// the secrets would still go
+// out in clear (the factory only warns that TLS is unused), so that combination is refused.
+void ValidateTransport(const std::string& url_key, const std::string& url, const TlsOptions& tls,
+                       const HttpAuth& auth, Diagnostics& diag) {
+  if (!tls.enabled || Lower(url.substr(0, 7)) != "http://") {
+    return;
+  }
+  const BasicAuth& b = auth.basic_auth;
+  bool credentials = !b.username.empty() || !b.password.empty() || !b.password_file.empty() ||
+                     !auth.bearer_token.empty() || !auth.bearer_token_file.empty() ||
+                     !UrlUserInfo(url).empty();
+  for (const auto& [name, value] : auth.headers) {
+    credentials = credentials || !IsNonSecretHeader(name);
+  }
+  if (credentials) {
+    diag.Error(url_key,
+               "is plain http:// but tls.enabled is true and credentials or secret headers are "
+               "configured: they would be sent unencrypted; use https://");
+  }
+}
+
 bool SafeName(std::string_view name) {
   if (name.empty()) {
     return false;
@@ -889,6 +910,7 @@ void Validate(RawConfig& raw, Diagnostics& diag) {
     }
     ValidateTls(p + ".tls", s.tls, diag);
     ValidateAuth(p, s.auth, diag);
+    ValidateTransport(p + ".endpoint", s.endpoint, s.tls, s.auth, diag);
     if (s.tls.insecure_skip_verify) {
       diag.warnings.push_back(p +
                               ".tls.insecure_skip_verify is true: the receiver's certificate "
@@ -943,6 +965,7 @@ void Validate(RawConfig& raw, Diagnostics& diag) {
     }
     ValidateTls(p + ".tls", e.tls, diag);
     ValidateAuth(p, e.auth, diag);
+    ValidateTransport(p + ".url", e.url, e.tls, e.auth, diag);
   }
   for (const auto& [name, value] : c.global_labels) {
     if (!IsValidLabelName(name) || name.starts_with("__")) {

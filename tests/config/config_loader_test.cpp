@@ -132,7 +132,7 @@ TEST(Keys, EveryKeyIsRead) {
     "shippers": [{"name": "vm", "type": "influx_line", "endpoint": "http://vm:8428/write",
       "bearer_token_file": ")" +
                      token.path() + R"("}],
-    "endpoints": [{"name": "app", "url": "http://localhost:3000/metrics", "format": "openmetrics",
+    "endpoints": [{"name": "app", "url": "https://localhost:3000/metrics", "format": "openmetrics",
       "metric_prefix": "", "labels": {"team": "a"}, "timeout": "3s", "interval": "30s",
       "max_body_bytes": 4096, "tls": {"enabled": true, "insecure_skip_verify": true},
       "bearer_token": "t", "headers": {"X-A": "b"}}],
@@ -564,6 +564,27 @@ TEST(Validation, ErrorsDoNotPrintUrlPasswords) {
   EXPECT_THAT(error, HasSubstr("endpoints[0].url"));
   EXPECT_THAT(error, Not(HasSubstr("hunter2")));
   EXPECT_THAT(error, Not(HasSubstr("pw-ddd")));
+}
+
+TEST(Validation, TlsEnabledOverPlainHttpWithCredentialsIsAnError) {
+  const std::string tls = R"("tls":{"enabled":true})";
+  auto shipper = [&](const std::string& endpoint, const std::string& extra) {
+    return R"({"shipper":{"type":"prometheus_remote_write","endpoint":")" + endpoint + R"(",)" +
+           tls + extra + "}}";
+  };
+  EXPECT_THAT(MustFail(shipper("http://h:9090/write", R"(,"bearer_token":"t")")),
+              HasSubstr("shipper.endpoint: is plain http:// but tls.enabled is true"));
+  EXPECT_THAT(
+      MustFail(shipper("http://h:9090/write", R"(,"basic_auth":{"username":"u","password":"p"})")),
+      HasSubstr("shipper.endpoint: is plain http://"));
+  EXPECT_THAT(MustFail(shipper("http://u:p@h:9090/write", "")),
+              HasSubstr("shipper.endpoint: is plain http://"));
+  EXPECT_THAT(MustFail(R"({"endpoints":[{"name":"a","url":"HTTP://h/metrics",)" + tls +
+                       R"(,"headers":{"X-Api-Key":"k"}}]})"),
+              HasSubstr("endpoints[0].url: is plain http://"));
+  // Nothing secret to leak: still valid (the shipper factory warns that TLS is unused).
+  MustLoad(shipper("http://h:9090/write", R"(,"headers":{"X-Scope-OrgID":"t1"})"));
+  MustLoad(shipper("https://h:9090/write", R"(,"bearer_token":"t")"));
 }
 
 }  // namespace

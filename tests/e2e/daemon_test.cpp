@@ -273,6 +273,17 @@ TEST(Cli, CheckConfigHidesUrlPasswordsAndCustomHeaderValues) {
   EXPECT_THAT(check_bad.Stderr(), Not(HasSubstr("hunter2")));
 }
 
+TEST(Cli, TlsEnabledOverPlainHttpWithCredentialsExitsOne) {
+  TempDir dir;
+  std::string config = dir.Write("c.json", R"({"endpoints":[{"name":"a",
+      "url":"http://127.0.0.1:9/metrics","tls":{"enabled":true},
+      "headers":{"X-Api-Key":"key-aaa"}}]})");
+  ChildProcess check(kBinary, {"-check-config", "-config", config}, testing::MetricsdTestEnv(),
+                     dir.path());
+  EXPECT_EQ(check.Wait(5s), 1);
+  EXPECT_THAT(check.Stderr(), HasSubstr("endpoints[0].url"));
+}
+
 TEST(Cli, OncePrintsOneCycleAndExits) {
   TempDir dir;
   std::string config = dir.Write("c.json", "{}");
