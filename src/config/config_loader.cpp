@@ -96,6 +96,64 @@ std::optional<TlsVersion> ParseTlsVersion(std::string_view text) {
   return std::nullopt;
 }
 
+// The key path of the value being parsed ("server.port", "endpoints[0].url"), kept up to date
+// by the parser callback: nlohmann reports some errors (a number beyond double: 1e400) with
+// neither key nor position, and the message must still name the key.
+class ParsePath {
+ public:
+  bool Track(json::parse_event_t event, const json& parsed) {
+    switch (event) {
+      case json::parse_event_t::object_start:
+        levels_.push_back({});
+        break;
+      case json::parse_event_t::array_start:
+        levels_.push_back({.array = true});
+        break;
+      case json::parse_event_t::key:
+        if (!levels_.empty() && parsed.is_string()) {
+          levels_.back().key = parsed.get<std::string>();
+        }
+        break;
+      case json::parse_event_t::object_end:
+      case json::parse_event_t::array_end:
+        if (!levels_.empty()) {
+          levels_.pop_back();
+        }
+        NextElement();
+        break;
+      case json::parse_event_t::value:
+        NextElement();
+        break;
+    }
+    return true;  // keep every value
+  }
+
+  std::string str() const {
+    std::string path;
+    for (const Level& level : levels_) {
+      if (level.array) {
+        path += "[" + std::to_string(level.index) + "]";
+      } else if (!level.key.empty()) {
+        path += (path.empty() ? "" : ".") + level.key;
+      }
+    }
+    return path;
+  }
+
+ private:
+  struct Level {
+    bool array = false;
+    std::size_t index = 0;  // of the array element being parsed
+    std::string key;        // of the object member being parsed
+  };
+  void NextElement() {
+    if (!levels_.empty() && levels_.back().array) {
+      ++levels_.back().index;
+    }
+  }
+  std::vector<Level> levels_;
+};
+
 // A JSON object being read: remembers which keys were used so the rest can be reported.
 class ObjectReader {
  public:
@@ -152,7 +210,15 @@ class ObjectReader {
   template <typename Int>
   void Integer(std::string_view key, Int& out) {
     if (const json* v = Find(key)) {
-      if (v->is_number_integer()) {
+      if (v->is_number_unsigned()) {
+        // Above LLONG_MAX only an unsigned read is exact.
+        auto value = v->get<unsigned long long>();
+        if (value > static_cast<unsigned long long>(std::numeric_limits<Int>::max())) {
+          diag_.Error(PathOf(key), "value " + std::to_string(value) + " is out of range");
+        } else {
+          out = static_cast<Int>(value);
+        }
+      } else if (v->is_number_integer()) {
         auto value = v->get<long long>();
         if (value < static_cast<long long>(std::numeric_limits<Int>::min()) ||
             (value > 0 && static_cast<unsigned long long>(value) >
@@ -268,6 +334,12 @@ class ObjectReader {
     const json* v = Find(key);
     if (v == nullptr) {
       return true;
+    }
+    if (v->is_number_unsigned() &&
+        v->get<unsigned long long>() >
+            static_cast<unsigned long long>(std::numeric_limits<long long>::max())) {
+      diag_.Error(PathOf(key), "value " + v->dump() + " is out of range");
+      return false;
     }
     if (v->is_number_integer()) {
       long long ns = v->get<long long>();
@@ -1039,19 +1111,30 @@ std::string_view ShipperTypeName(ShipperType type) {
 Result<Loaded> LoadFromText(std::string_view text, std::string source, const EnvLookup& env) {
   EnvLookup lookup = env ? env : EnvLookup([](const char* name) { return std::getenv(name); });
   json root;
+  ParsePath path;
   try {
-    root = json::parse(text.begin(), text.end());
+    root = json::parse(text.begin(), text.end(),
+                       [&path](int, json::parse_event_t event, json& parsed) {
+                         return path.Track(event, parsed);
+                       });
   } catch (const json::parse_error& e) {
     return Error{source + ": not valid JSON: " + e.what()};
+  } catch (const json::exception& e) {
+    return Error{source + ": " + (path.str().empty() ? "" : path.str() + ": ") + e.what()};
   }
   if (!root.is_object()) {
     return Error{source + ": the configuration must be a JSON object"};
   }
   Diagnostics diag;
   RawConfig raw;
-  ReadRoot(root, raw, diag);
-  ApplyEnvironment(raw, lookup, diag);
-  Validate(raw, diag);
+  try {
+    ReadRoot(root, raw, diag);
+    ApplyEnvironment(raw, lookup, diag);
+    Validate(raw, diag);
+  } catch (const json::exception& e) {
+    // The readers check every type first; this only keeps a missed case from aborting.
+    return Error{source + ": " + e.what()};
+  }
   if (!diag.errors.empty()) {
     std::string message = "invalid configuration (" + source + "):";
     for (const std::string& e : diag.errors) {
@@ -1179,7 +1262,8 @@ std::string RenderEffectiveConfig(const Config& c) {
   out["data_dir"] = c.data_dir;
   out["log_level"] = LogLevelName(c.log_level);
   out["log_format"] = c.log_format == LogFormat::kJson ? "json" : "text";
-  return out.dump(2) + "\n";
+  // Values from the environment need not be UTF-8; dump() would throw on them.
+  return out.dump(2, ' ', false, json::error_handler_t::replace) + "\n";
 }
 
 }  // namespace metricsd::config

@@ -556,6 +556,11 @@ TEST(Render, HidesUrlPasswordsAndCustomHeaderValues) {
   EXPECT_THAT(text, HasSubstr("tenant-1"));  // a known non-secret header stays readable
 }
 
+TEST(Render, SurvivesValuesThatAreNotUtf8) {
+  Config c = MustLoad("{}", {{"MC_SERVER_HOST", "host\xff"}});
+  EXPECT_NO_THROW(RenderEffectiveConfig(c));
+}
+
 TEST(Validation, ErrorsDoNotPrintUrlPasswords) {
   std::string error = MustFail(R"({"shipper":{"type":"prometheus_remote_write",
       "endpoint":"https://alice:hunter2@h:99999/write"},
@@ -585,6 +590,67 @@ TEST(Validation, TlsEnabledOverPlainHttpWithCredentialsIsAnError) {
   // Nothing secret to leak: still valid (the shipper factory warns that TLS is unused).
   MustLoad(shipper("http://h:9090/write", R"(,"headers":{"X-Scope-OrgID":"t1"})"));
   MustLoad(shipper("https://h:9090/write", R"(,"bearer_token":"t")"));
+}
+
+TEST(Syntax, NumberBeyondDoubleNamesFileAndKey) {
+  EXPECT_THAT(MustFail(R"({"server":{"port":1e400}})"), HasSubstr("test.json: server.port: "));
+  EXPECT_THAT(MustFail(R"({"endpoints":[{"name":"a","url":"http://h/"},
+                                        {"name":"b","max_body_bytes":-1e999}]})"),
+              HasSubstr("test.json: endpoints[1].max_body_bytes: "));
+}
+
+TEST(Syntax, IntegersBeyondInt64AreOutOfRange) {
+  EXPECT_THAT(MustFail(R"({"server":{"port":9223372036854775808}})"),
+              HasSubstr("server.port: value 9223372036854775808 is out of range"));
+  EXPECT_THAT(MustFail(Shipper(R"("timeout":18446744073709551615)")),
+              HasSubstr("shipper.timeout: value 18446744073709551615 is out of range"));
+}
+
+// Every key of the option table, given a number beyond double or a value of a wrong type,
+// fails with a message naming the file and the key; nothing throws.
+TEST(Syntax, EveryKeyRejectsOverflowAndWrongTypesByName) {
+  for (const OptionInfo& o : AllOptions()) {
+    for (const std::string value : {"1e400", "[1]"}) {
+      // "endpoints[].url" becomes {"endpoints":[{"url":V}]}, reported as endpoints[0].url.
+      std::vector<std::string> parts;
+      std::string key(o.key);
+      for (std::size_t start = 0; start <= key.size();) {
+        std::size_t dot = std::min(key.find('.', start), key.size());
+        parts.push_back(key.substr(start, dot - start));
+        start = dot + 1;
+      }
+      std::string json = value;
+      std::string expected_key;
+      for (auto it = parts.rbegin(); it != parts.rend(); ++it) {
+        std::string name = *it;
+        if (name.ends_with("[]")) {
+          name.resize(name.size() - 2);
+          json = "[" + json + "]";
+        }
+        json = "{\"" + name + "\":" + json + "}";
+      }
+      for (const std::string& part : parts) {
+        expected_key += (expected_key.empty() ? "" : ".") +
+                        (part.ends_with("[]") ? part.substr(0, part.size() - 2) + "[0]" : part);
+      }
+      Result<Loaded> loaded = Loaded{};
+      ASSERT_NO_THROW(loaded = LoadWith(json)) << json;
+      ASSERT_FALSE(loaded.ok()) << json;
+      EXPECT_THAT(loaded.error(), HasSubstr("test.json")) << json;
+      EXPECT_THAT(loaded.error(), HasSubstr(expected_key)) << json;
+    }
+  }
+}
+
+TEST(Environment, OverflowingNumbersNameTheVariable) {
+  EXPECT_THAT(MustFail("{}", {{"MC_SERVER_PORT", "99999999999999999999"}}),
+              HasSubstr("MC_SERVER_PORT"));
+  EXPECT_THAT(MustFail("{}", {{"MC_COLLECTOR_INTERVAL", "99999999999999999999"}}),
+              HasSubstr("MC_COLLECTOR_INTERVAL"));
+  EXPECT_THAT(MustFail(Shipper(""), {{"MC_SHIPPER_TIMEOUT", "9223372036854775808ns"}}),
+              HasSubstr("MC_SHIPPER_TIMEOUT"));
+  EXPECT_THAT(MustFail(Shipper(""), {{"MC_SHIPPER_TIMEOUT", "1e400s"}}),
+              HasSubstr("MC_SHIPPER_TIMEOUT"));
 }
 
 }  // namespace

@@ -273,6 +273,21 @@ TEST(Cli, CheckConfigHidesUrlPasswordsAndCustomHeaderValues) {
   EXPECT_THAT(check_bad.Stderr(), Not(HasSubstr("hunter2")));
 }
 
+// A number beyond double (nlohmann throws out_of_range while parsing) or a wrong type is a
+// configuration error: exit 1 naming the file and the key, never an uncaught exception.
+TEST(Cli, CheckConfigOverflowAndWrongTypesExitOneNamingTheKey) {
+  TempDir dir;
+  for (const std::string& text : {std::string(R"({"server":{"port":1e400}})"),
+                                  std::string(R"({"server":{"port":[8080]}})")}) {
+    std::string config = dir.Write("c.json", text);
+    ChildProcess check(kBinary, {"-check-config", "-config", config}, testing::MetricsdTestEnv(),
+                       dir.path());
+    EXPECT_EQ(check.Wait(5s), 1) << text << "\n" << check.Stderr();
+    EXPECT_THAT(check.Stderr(), HasSubstr(config)) << text;
+    EXPECT_THAT(check.Stderr(), HasSubstr("server.port")) << text;
+  }
+}
+
 TEST(Cli, TlsEnabledOverPlainHttpWithCredentialsExitsOne) {
   TempDir dir;
   std::string config = dir.Write("c.json", R"({"endpoints":[{"name":"a",
