@@ -280,6 +280,10 @@ CollectResult ScrapeCollector::Collect(const CollectContext& ctx) {
       auto* t = static_cast<Target*>(user);
       CURLcode result = msg->data.result;
       curl_multi_remove_handle(multi, msg->easy_handle);  // invalidates msg
+      if (t != nullptr && t->in_flight && t->client->FollowRedirect(result) &&
+          curl_multi_add_handle(multi, t->client->easy()) == CURLM_OK) {
+        continue;  // the next hop of a redirect runs in this same loop
+      }
       if (t != nullptr && t->in_flight) {
         t->in_flight = false;
         t->done = true;

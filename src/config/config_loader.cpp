@@ -16,6 +16,7 @@
 
 #include "core/duration.h"
 #include "core/metric.h"
+#include "core/redact.h"
 
 namespace metricsd::config {
 
@@ -95,6 +96,64 @@ std::optional<TlsVersion> ParseTlsVersion(std::string_view text) {
   return std::nullopt;
 }
 
+// The key path of the value being parsed ("server.port", "endpoints[0].url"), kept up to date
+// by the parser callback: nlohmann reports some errors (a number beyond double: 1e400) with
+// neither key nor position, and the message must still name the key.
+class ParsePath {
+ public:
+  bool Track(json::parse_event_t event, const json& parsed) {
+    switch (event) {
+      case json::parse_event_t::object_start:
+        levels_.push_back({});
+        break;
+      case json::parse_event_t::array_start:
+        levels_.push_back({.array = true});
+        break;
+      case json::parse_event_t::key:
+        if (!levels_.empty() && parsed.is_string()) {
+          levels_.back().key = parsed.get<std::string>();
+        }
+        break;
+      case json::parse_event_t::object_end:
+      case json::parse_event_t::array_end:
+        if (!levels_.empty()) {
+          levels_.pop_back();
+        }
+        NextElement();
+        break;
+      case json::parse_event_t::value:
+        NextElement();
+        break;
+    }
+    return true;  // keep every value
+  }
+
+  std::string str() const {
+    std::string path;
+    for (const Level& level : levels_) {
+      if (level.array) {
+        path += "[" + std::to_string(level.index) + "]";
+      } else if (!level.key.empty()) {
+        path += (path.empty() ? "" : ".") + level.key;
+      }
+    }
+    return path;
+  }
+
+ private:
+  struct Level {
+    bool array = false;
+    std::size_t index = 0;  // of the array element being parsed
+    std::string key;        // of the object member being parsed
+  };
+  void NextElement() {
+    if (!levels_.empty() && levels_.back().array) {
+      ++levels_.back().index;
+    }
+  }
+  std::vector<Level> levels_;
+};
+
 // A JSON object being read: remembers which keys were used so the rest can be reported.
 class ObjectReader {
  public:
@@ -151,7 +210,15 @@ class ObjectReader {
   template <typename Int>
   void Integer(std::string_view key, Int& out) {
     if (const json* v = Find(key)) {
-      if (v->is_number_integer()) {
+      if (v->is_number_unsigned()) {
+        // Above LLONG_MAX only an unsigned read is exact.
+        auto value = v->get<unsigned long long>();
+        if (value > static_cast<unsigned long long>(std::numeric_limits<Int>::max())) {
+          diag_.Error(PathOf(key), "value " + std::to_string(value) + " is out of range");
+        } else {
+          out = static_cast<Int>(value);
+        }
+      } else if (v->is_number_integer()) {
         auto value = v->get<long long>();
         if (value < static_cast<long long>(std::numeric_limits<Int>::min()) ||
             (value > 0 && static_cast<unsigned long long>(value) >
@@ -297,6 +364,12 @@ class ObjectReader {
     const json* v = Find(key);
     if (v == nullptr) {
       return true;
+    }
+    if (v->is_number_unsigned() &&
+        v->get<unsigned long long>() >
+            static_cast<unsigned long long>(std::numeric_limits<long long>::max())) {
+      diag_.Error(PathOf(key), "value " + v->dump() + " is out of range");
+      return false;
     }
     if (v->is_number_integer()) {
       long long ns = v->get<long long>();
@@ -839,6 +912,27 @@ void ValidateAuth(const std::string& path, const HttpAuth& auth, Diagnostics& di
   }
 }
 
+// tls.enabled says the operator expects encryption; over http:// the secrets would still go
+// out in clear (the factory only warns that TLS is unused), so that combination is refused.
+void ValidateTransport(const std::string& url_key, const std::string& url, const TlsOptions& tls,
+                       const HttpAuth& auth, Diagnostics& diag) {
+  if (!tls.enabled || Lower(url.substr(0, 7)) != "http://") {
+    return;
+  }
+  const BasicAuth& b = auth.basic_auth;
+  bool credentials = !b.username.empty() || !b.password.empty() || !b.password_file.empty() ||
+                     !auth.bearer_token.empty() || !auth.bearer_token_file.empty() ||
+                     !UrlUserInfo(url).empty();
+  for (const auto& [name, value] : auth.headers) {
+    credentials = credentials || !IsNonSecretHeader(name);
+  }
+  if (credentials) {
+    diag.Error(url_key,
+               "is plain http:// but tls.enabled is true and credentials or secret headers are "
+               "configured: they would be sent unencrypted; use https://");
+  }
+}
+
 bool SafeName(std::string_view name) {
   if (name.empty()) {
     return false;
@@ -897,7 +991,7 @@ void Validate(RawConfig& raw, Diagnostics& diag) {
     if (s.endpoint.empty()) {
       diag.Error(p + ".endpoint", "is required");
     } else if (!ValidUrl(s.endpoint, why)) {
-      diag.Error(p + ".endpoint", "\"" + s.endpoint + "\" " + why);
+      diag.Error(p + ".endpoint", "\"" + RedactUrl(s.endpoint) + "\" " + why);
     }
     if (s.timeout.count() <= 0 || s.timeout > std::chrono::minutes(10)) {
       diag.Error(p + ".timeout", "must be between 1ms and 10m");
@@ -931,6 +1025,7 @@ void Validate(RawConfig& raw, Diagnostics& diag) {
     }
     ValidateTls(p + ".tls", s.tls, diag);
     ValidateAuth(p, s.auth, diag);
+    ValidateTransport(p + ".endpoint", s.endpoint, s.tls, s.auth, diag);
     if (s.tls.insecure_skip_verify) {
       diag.warnings.push_back(p +
                               ".tls.insecure_skip_verify is true: the receiver's certificate "
@@ -954,7 +1049,7 @@ void Validate(RawConfig& raw, Diagnostics& diag) {
     if (e.url.empty()) {
       diag.Error(p + ".url", "is required");
     } else if (!ValidUrl(e.url, why)) {
-      diag.Error(p + ".url", "\"" + e.url + "\" " + why);
+      diag.Error(p + ".url", "\"" + RedactUrl(e.url) + "\" " + why);
     }
     if (auto format = ParseScrapeFormat(raw.endpoint_formats[i])) {
       e.format = *format;
@@ -985,6 +1080,7 @@ void Validate(RawConfig& raw, Diagnostics& diag) {
     }
     ValidateTls(p + ".tls", e.tls, diag);
     ValidateAuth(p, e.auth, diag);
+    ValidateTransport(p + ".url", e.url, e.tls, e.auth, diag);
   }
   if (c.global_labels.contains("instance")) {
     diag.Error("global_labels.instance",
@@ -1069,19 +1165,30 @@ std::string_view ShipperTypeName(ShipperType type) {
 Result<Loaded> LoadFromText(std::string_view text, std::string source, const EnvLookup& env) {
   EnvLookup lookup = env ? env : EnvLookup([](const char* name) { return std::getenv(name); });
   json root;
+  ParsePath path;
   try {
-    root = json::parse(text.begin(), text.end());
+    root = json::parse(text.begin(), text.end(),
+                       [&path](int, json::parse_event_t event, json& parsed) {
+                         return path.Track(event, parsed);
+                       });
   } catch (const json::parse_error& e) {
     return Error{source + ": not valid JSON: " + e.what()};
+  } catch (const json::exception& e) {
+    return Error{source + ": " + (path.str().empty() ? "" : path.str() + ": ") + e.what()};
   }
   if (!root.is_object()) {
     return Error{source + ": the configuration must be a JSON object"};
   }
   Diagnostics diag;
   RawConfig raw;
-  ReadRoot(root, raw, diag);
-  ApplyEnvironment(raw, lookup, diag);
-  Validate(raw, diag);
+  try {
+    ReadRoot(root, raw, diag);
+    ApplyEnvironment(raw, lookup, diag);
+    Validate(raw, diag);
+  } catch (const json::exception& e) {
+    // The readers check every type first; this only keeps a missed case from aborting.
+    return Error{source + ": " + e.what()};
+  }
   if (!diag.errors.empty()) {
     std::string message = "invalid configuration (" + source + "):";
     for (const std::string& e : diag.errors) {
@@ -1104,17 +1211,7 @@ Result<Loaded> LoadFromFile(const std::string& path, const EnvLookup& env) {
 
 namespace {
 
-bool SecretHeader(std::string_view name) {
-  std::string lower = Lower(name);
-  for (std::string_view word : {"authorization", "token", "key", "secret", "password", "cookie"}) {
-    if (lower.find(word) != std::string::npos) {
-      return true;
-    }
-  }
-  return false;
-}
-
-json Redacted(const std::string& secret) { return secret.empty() ? json("") : json("<redacted>"); }
+json Redacted(const std::string& secret) { return secret.empty() ? json("") : json(kRedacted); }
 
 json TlsJson(const TlsOptions& t) {
   return {{"enabled", t.enabled},
@@ -1137,7 +1234,7 @@ void AuthJson(const HttpAuth& a, json& out) {
   out["bearer_token_file"] = a.bearer_token_file;
   json headers = json::object();
   for (const auto& [name, value] : a.headers) {
-    headers[name] = SecretHeader(name) ? Redacted(value) : json(value);
+    headers[name] = IsNonSecretHeader(name) ? json(value) : Redacted(value);
   }
   out["headers"] = headers;
 }
@@ -1177,7 +1274,7 @@ std::string RenderEffectiveConfig(const Config& c) {
   for (const ShipperOptions& s : c.shippers) {
     json j = {{"name", s.name},
               {"type", ShipperTypeName(s.type)},
-              {"endpoint", s.endpoint},
+              {"endpoint", RedactUrl(s.endpoint)},
               {"timeout", Ms(s.timeout)},
               {"tls", TlsJson(s.tls)},
               {"max_samples_per_request", s.max_samples_per_request},
@@ -1199,7 +1296,7 @@ std::string RenderEffectiveConfig(const Config& c) {
   for (const EndpointOptions& e : c.endpoints) {
     static constexpr std::string_view kFormats[] = {"auto", "prometheus", "openmetrics", "json"};
     json j = {{"name", e.name},
-              {"url", e.url},
+              {"url", RedactUrl(e.url)},
               {"format", kFormats[static_cast<int>(e.format)]},
               {"metric_prefix", e.metric_prefix},
               {"labels", e.labels},
@@ -1221,7 +1318,8 @@ std::string RenderEffectiveConfig(const Config& c) {
   out["data_dir"] = c.data_dir;
   out["log_level"] = LogLevelName(c.log_level);
   out["log_format"] = c.log_format == LogFormat::kJson ? "json" : "text";
-  return out.dump(2) + "\n";
+  // Values from the environment need not be UTF-8; dump() would throw on them.
+  return out.dump(2, ' ', false, json::error_handler_t::replace) + "\n";
 }
 
 }  // namespace metricsd::config

@@ -68,7 +68,8 @@ std::optional<std::chrono::nanoseconds> ParseDuration(std::string_view text) {
     total += number * *unit;
   }
   if (!std::isfinite(total) ||
-      total > static_cast<double>(std::numeric_limits<std::int64_t>::max())) {
+      // 2^63 itself does not fit: INT64_MAX rounds up to it as a double.
+      total >= static_cast<double>(std::numeric_limits<std::int64_t>::max())) {
     return std::nullopt;
   }
   return std::chrono::nanoseconds{static_cast<std::int64_t>(std::llround(total))};

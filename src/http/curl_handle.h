@@ -21,6 +21,13 @@ using CurlEasy = std::unique_ptr<CURL, CurlEasyDeleter>;
 
 inline CurlEasy MakeCurlEasy() noexcept { return CurlEasy(curl_easy_init()); }
 
+struct CurlUrlDeleter {
+  void operator()(CURLU* handle) const noexcept { curl_url_cleanup(handle); }
+};
+
+// A parsed URL (curl_url API).
+using CurlUrl = std::unique_ptr<CURLU, CurlUrlDeleter>;
+
 // A curl_slist of header lines ("Name: value"). libcurl keeps only the pointer during a
 // transfer, so the list must outlive every transfer that uses it.
 class CurlSlist {

@@ -1,5 +1,6 @@
 #include "http/http_client.h"
 
+#include <openssl/evp.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -10,6 +11,7 @@
 #include <iterator>
 
 #include "core/bytes.h"
+#include "core/redact.h"
 #include "core/version.h"
 
 namespace metricsd::http {
@@ -82,6 +84,43 @@ std::size_t OnHeader(char* data, std::size_t size, std::size_t nmemb, void* user
     response->retry_after.assign(value.substr(0, 64));
   }
   return n;
+}
+
+std::string Base64(std::string_view in) {
+  std::string out(4 * ((in.size() + 2) / 3), '\0');
+  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                                reinterpret_cast<const unsigned char*>(in.data()),
+                                static_cast<int>(in.size()));
+  out.resize(static_cast<std::size_t>(std::max(n, 0)));
+  return out;
+}
+
+std::string UrlPart(CURLU* url, CURLUPart part, unsigned flags = 0) {
+  char* text = nullptr;
+  std::string out;
+  if (curl_url_get(url, part, &text, flags) == CURLUE_OK && text != nullptr) {
+    out = text;
+  }
+  curl_free(text);
+  return out;
+}
+
+// "scheme://host:port" with the default port spelled out; empty when `url` is not valid.
+std::string OriginOf(CURLU* url) {
+  std::string host = UrlPart(url, CURLUPART_HOST);
+  for (char& c : host) {
+    c = static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+  }
+  return UrlPart(url, CURLUPART_SCHEME) + "://" + host + ":" +
+         UrlPart(url, CURLUPART_PORT, CURLU_DEFAULT_PORT);
+}
+
+CurlUrl ParseUrl(const char* text) {
+  CurlUrl url(curl_url());
+  if (url && curl_url_set(url.get(), CURLUPART_URL, text, CURLU_NON_SUPPORT_SCHEME) != CURLUE_OK) {
+    url.reset();
+  }
+  return url;
 }
 
 }  // namespace
@@ -235,11 +274,17 @@ Status HttpClient::Init(std::string_view key_prefix) {
   if (!bearer.empty()) {
     ok = ok && headers_.Append("Authorization: Bearer " + bearer);
   }
+  // Basic auth is a header line too (not CURLOPT_USERNAME), so that leaving the origin on a
+  // redirect drops every credential by switching lists.
+  if (!auth.basic_auth.username.empty()) {
+    ok = ok && headers_.Append("Authorization: Basic " +
+                               Base64(auth.basic_auth.username + ":" + password));
+  }
   for (const std::string& line : options_.fixed_headers) {
-    ok = ok && headers_.Append(line);
+    ok = ok && headers_.Append(line) && origin_free_headers_.Append(line);
   }
   // libcurl would send "Expect: 100-continue" for large bodies and wait a round trip.
-  ok = ok && headers_.Append("Expect:");
+  ok = ok && headers_.Append("Expect:") && origin_free_headers_.Append("Expect:");
   if (!ok) {
     return Error{"out of memory building the header list"};
   }
@@ -260,13 +305,8 @@ Status HttpClient::Init(std::string_view key_prefix) {
   set(CURLOPT_NOSIGNAL, 1L);
   set(CURLOPT_ERRORBUFFER, error_buffer_);
   set(CURLOPT_PROTOCOLS_STR, "http,https");
-  if (options_.max_redirects > 0) {
-    set(CURLOPT_FOLLOWLOCATION, 1L);
-    set(CURLOPT_MAXREDIRS, options_.max_redirects);
-    set(CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-  } else {
-    set(CURLOPT_FOLLOWLOCATION, 0L);
-  }
+  set(CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+  set(CURLOPT_FOLLOWLOCATION, 0L);  // FollowRedirect() does it, see the header
   set(CURLOPT_TCP_KEEPALIVE, 1L);
   set(CURLOPT_USERAGENT, user_agent.c_str());  // libcurl copies option strings
   set(CURLOPT_HTTPHEADER, headers_.get());
@@ -274,11 +314,6 @@ Status HttpClient::Init(std::string_view key_prefix) {
   set(CURLOPT_WRITEFUNCTION, &OnBody);
   if (options_.accept_compressed) {
     set(CURLOPT_ACCEPT_ENCODING, "");
-  }
-  if (!auth.basic_auth.username.empty()) {
-    set(CURLOPT_HTTPAUTH, static_cast<long>(CURLAUTH_BASIC));
-    set(CURLOPT_USERNAME, auth.basic_auth.username.c_str());
-    set(CURLOPT_PASSWORD, password.c_str());  // copied by libcurl
   }
   if (rc != CURLE_OK) {
     return Error{std::string("libcurl setup failed: ") + curl_easy_strerror(rc)};
@@ -316,6 +351,13 @@ Status HttpClient::PrepareRequest(const HttpRequest& request) noexcept {
     std::chrono::milliseconds timeout = request.timeout.value_or(options_.timeout);
     long timeout_ms = std::max<long>(1, static_cast<long>(timeout.count()));
     error_buffer_[0] = '\0';
+    CurlUrl url = ParseUrl(request.url.c_str());
+    origin_ = url ? OriginOf(url.get()) : std::string();
+    left_origin_ = false;
+    hops_ = 0;
+    has_body_ = request.method != "GET" && request.method != "HEAD";
+    deadline_ = std::chrono::steady_clock::now() + timeout;
+    redirect_error_.clear();
     curl_easy_setopt(h, CURLOPT_URL, request.url.c_str());
     curl_easy_setopt(h, CURLOPT_HTTPHEADER,
                      pending_headers_.empty() ? headers_.get() : pending_headers_.get());
@@ -346,12 +388,75 @@ Status HttpClient::PrepareRequest(const HttpRequest& request) noexcept {
   }
 }
 
+bool HttpClient::FollowRedirect(CURLcode rc) noexcept {
+  try {
+    CURL* h = curl_.get();
+    long status = 0;
+    char* location = nullptr;
+    if (rc != CURLE_OK || options_.max_redirects <= 0 ||
+        curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status) != CURLE_OK ||
+        (status != 301 && status != 302 && status != 303 && status != 307 && status != 308) ||
+        curl_easy_getinfo(h, CURLINFO_REDIRECT_URL, &location) != CURLE_OK || location == nullptr) {
+      return false;  // not a redirect: this response is the answer
+    }
+    if (hops_ >= options_.max_redirects) {
+      redirect_error_ = "more than " + std::to_string(options_.max_redirects) + " redirects";
+      return false;
+    }
+    CurlUrl next = ParseUrl(location);
+    const std::string scheme = next ? UrlPart(next.get(), CURLUPART_SCHEME) : "";
+    if (scheme != "http" && scheme != "https") {
+      redirect_error_ =
+          "redirect to \"" + RedactUrl(location) + "\" refused: only http and https are followed";
+      return false;
+    }
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline_ - std::chrono::steady_clock::now());
+    if (left.count() <= 0) {
+      redirect_error_ = "timed out following redirects";
+      return false;
+    }
+    ++hops_;
+    if (OriginOf(next.get()) != origin_) {
+      left_origin_ = true;  // for the rest of the chain, even if it comes back
+    }
+    if (left_origin_) {
+      // libcurl would turn a user-info in the URL into basic auth.
+      curl_url_set(next.get(), CURLUPART_USER, nullptr, 0);
+      curl_url_set(next.get(), CURLUPART_PASSWORD, nullptr, 0);
+      curl_easy_setopt(h, CURLOPT_HTTPHEADER, origin_free_headers_.get());
+    }
+    hop_url_ = UrlPart(next.get(), CURLUPART_URL);
+    curl_easy_setopt(h, CURLOPT_URL, hop_url_.c_str());
+    // As browsers and libcurl do: a request with a body continues with a GET after 301, 302
+    // and 303; 307 and 308 repeat it as it was.
+    if (has_body_ && status != 307 && status != 308) {
+      curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, static_cast<const char*>(nullptr));
+      curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
+      has_body_ = false;
+    }
+    const long left_ms = static_cast<long>(left.count());
+    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, left_ms);
+    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, std::min(left_ms, 10'000L));
+    error_buffer_[0] = '\0';
+    pending_ = HttpResponse{};
+    return true;
+  } catch (const std::exception& e) {
+    redirect_error_ = std::string("internal error: ") + e.what();
+    return false;
+  }
+}
+
 Result<HttpResponse> HttpClient::FinishRequest(CURLcode rc) noexcept {
   try {
     CURL* h = curl_.get();
     // The per-request list dies with the next request; never leave libcurl pointing at it.
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers_.get());
     pending_headers_ = CurlSlist();
+    if (!redirect_error_.empty()) {
+      pending_ = HttpResponse{};
+      return Error{redirect_error_};
+    }
     if (rc == CURLE_WRITE_ERROR && sink_.stop_at_cap && pending_.body_truncated) {
       pending_.body.clear();
       pending_.body.shrink_to_fit();
@@ -380,7 +485,11 @@ Result<HttpResponse> HttpClient::Perform(const HttpRequest& request) noexcept {
   if (Status s = PrepareRequest(request); !s) {
     return Error{s.error()};
   }
-  return FinishRequest(curl_easy_perform(curl_.get()));
+  CURLcode rc = curl_easy_perform(curl_.get());
+  while (FollowRedirect(rc)) {
+    rc = curl_easy_perform(curl_.get());
+  }
+  return FinishRequest(rc);
 }
 
 }  // namespace metricsd::http

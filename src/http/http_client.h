@@ -1,7 +1,9 @@
 // HttpClient: one libcurl easy handle for one peer (a shipper's receiver or a scrape
 // target). The handle is kept between requests, so connections (and TLS sessions) are
 // reused. Proxy environment variables (http_proxy, https_proxy, no_proxy) are honoured as
-// libcurl does by default. Redirects are not followed.
+// libcurl does by default. Redirects are followed (when max_redirects allows) by the client
+// itself, not by libcurl: libcurl would strip only Authorization and Cookie on a redirect to
+// another host, and send every other configured header (X-Api-Key ...) along.
 //
 // Ownership: the client owns its handle, its header list, its TLS setup and the secrets read
 // from password/token files (never logged). Building a new client re-reads every file, which
@@ -44,8 +46,10 @@ struct HttpClientOptions {
   // instead of reading and dropping the rest. Scrapers use it so a huge body or a
   // decompression bomb costs at most the cap.
   bool fail_on_body_cap = false;
-  // Redirects followed per request (http and https only); 0: none are followed. Credentials
-  // are not sent to another host.
+  // Redirects followed per request (to http and https URLs only; others are an error); 0:
+  // none are followed. Once a redirect leaves the origin (scheme, host, port) of the request
+  // URL, the rest of the chain gets neither auth.headers, credentials, nor extra_headers:
+  // only the fixed headers.
   long max_redirects = 0;
 };
 
@@ -93,7 +97,11 @@ class HttpClient {
   // easy() to its multi handle, and once the multi handle reports the transfer done with
   // `result`, FinishRequest() returns what Perform() would have. `request` (its url, body and
   // header lines) must stay valid until FinishRequest(). One request at a time per client.
+  // Between the two, after each transfer: FollowRedirect(result) returns true when the
+  // response is a redirect to follow and easy() is now set up for the next hop (the caller
+  // adds it to its multi handle again); false when the request is over.
   Status PrepareRequest(const HttpRequest& request) noexcept;
+  bool FollowRedirect(CURLcode result) noexcept;
   Result<HttpResponse> FinishRequest(CURLcode result) noexcept;
   CURL* easy() const noexcept { return curl_.get(); }
 
@@ -115,14 +123,24 @@ class HttpClient {
   static std::size_t OnBody(char* data, std::size_t size, std::size_t nmemb, void* user);
 
   HttpClientOptions options_;
-  TlsSetup tls_;  // outlives curl_ (declared before it): libcurl points at it
-  CurlSlist headers_;
+  TlsSetup tls_;                   // outlives curl_ (declared before it): libcurl points at it
+  CurlSlist headers_;              // auth.headers, credentials, then the fixed lines
+  CurlSlist origin_free_headers_;  // the fixed lines only: for hops that left the origin
   CurlEasy curl_;
   char error_buffer_[CURL_ERROR_SIZE] = {};
   HttpResponse pending_;            // the response of the request in flight
   BodySink sink_;                   // points at pending_
   CurlSlist pending_headers_;       // per-request header list (fixed lines + extra_headers)
   std::size_t last_body_size_ = 0;  // bodies of one peer are alike: reserve as much next time
+
+  // The redirect chain of the request in flight.
+  std::string origin_;        // "scheme://host:port" of the request URL
+  bool left_origin_ = false;  // a hop went elsewhere: no credentials for the rest
+  long hops_ = 0;             // redirects followed
+  bool has_body_ = false;     // the request sends a body (POST, PUT, ...)
+  std::chrono::steady_clock::time_point deadline_;  // the timeout covers the whole chain
+  std::string hop_url_;                             // CURLOPT_URL of the hop in flight
+  std::string redirect_error_;  // why a redirect was not followed; FinishRequest reports it
 };
 
 }  // namespace metricsd::http

@@ -1,7 +1,10 @@
 #include "queue/data_dir.h"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <system_error>
 
@@ -11,8 +14,7 @@ namespace {
 bool UsableDir(const std::string& dir) {
   std::error_code ec;
   if (!std::filesystem::is_directory(dir, ec)) {
-    std::filesystem::create_directories(dir, ec);
-    if (ec || !std::filesystem::is_directory(dir, ec)) {
+    if (!CreatePrivateDirs(dir).ok() || !std::filesystem::is_directory(dir, ec)) {
       return false;
     }
   }
@@ -20,6 +22,22 @@ bool UsableDir(const std::string& dir) {
 }
 
 }  // namespace
+
+Status CreatePrivateDirs(const std::string& dir) {
+  std::filesystem::path partial;
+  for (const std::filesystem::path& part : std::filesystem::path(dir)) {
+    partial /= part;
+    if (::mkdir(partial.c_str(), 0700) == 0) {
+      // mkdir's mode is masked by the umask; chmod is not.
+      if (::chmod(partial.c_str(), 0700) != 0) {
+        return Error{"cannot chmod " + partial.string() + ": " + std::strerror(errno)};
+      }
+    } else if (errno != EEXIST) {
+      return Error{"cannot create " + partial.string() + ": " + std::strerror(errno)};
+    }
+  }
+  return Status::Ok();
+}
 
 std::string ResolveDataDir(const std::string& configured, const std::string& config_path,
                            const std::string& system_dir) {

@@ -17,6 +17,7 @@
 #include <spdlog/spdlog.h>
 
 #include "queue/crc32c.h"
+#include "queue/data_dir.h"
 
 namespace metricsd::queue {
 namespace {
@@ -117,6 +118,19 @@ bool WritevAll(int fd, iovec* iov, int count) {
   return true;
 }
 
+// Queue files are opened with O_NOFOLLOW (a symlink planted in the data directory must not
+// redirect a write or a read elsewhere) and, when created, end up 0600 whatever the umask.
+int OpenPrivate(const std::string& path, int flags) {
+  const int fd = ::open(path.c_str(), flags | O_NOFOLLOW | O_CLOEXEC, 0600);
+  if (fd >= 0 && (flags & O_CREAT) != 0 && ::fchmod(fd, 0600) != 0) {
+    const int err = errno;
+    ::close(fd);
+    errno = err;
+    return -1;
+  }
+  return fd;
+}
+
 void SyncDir(const std::string& dir) {
   UniqueFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (fd.valid()) {
@@ -170,13 +184,12 @@ std::string Wal::SegmentPath(std::uint64_t base_seq) const {
 }
 
 Status Wal::Recover() {
-  std::error_code ec;
-  std::filesystem::create_directories(options_.dir, ec);
-  if (ec) {
-    return Error{"cannot create " + options_.dir + ": " + ec.message()};
+  if (Status created = CreatePrivateDirs(options_.dir); !created) {
+    return created;
   }
+  std::error_code ec;
   const std::string lock_path = options_.dir + "/lock";
-  lock_fd_.reset(::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644));
+  lock_fd_.reset(OpenPrivate(lock_path, O_RDWR | O_CREAT));
   if (!lock_fd_.valid()) {
     return Error{ErrnoText("cannot open", lock_path, errno)};
   }
@@ -197,6 +210,9 @@ Status Wal::Recover() {
     if (name.size() != kSegmentNameDigits + kSegmentSuffix.size() ||
         !name.ends_with(kSegmentSuffix)) {
       continue;
+    }
+    if (entry.is_symlink(ec)) {
+      return Error{entry.path().string() + " is a symbolic link; refusing to follow it"};
     }
     std::uint64_t base = 0;
     auto [ptr, err] = std::from_chars(name.data(), name.data() + kSegmentNameDigits, base);
@@ -237,7 +253,7 @@ Status Wal::Recover() {
 }
 
 void Wal::RecoverSegment(Segment& segment, std::uint64_t& prev_seq) {
-  UniqueFd fd(::open(segment.path.c_str(), O_RDWR | O_CLOEXEC));
+  UniqueFd fd(OpenPrivate(segment.path, O_RDWR));
   struct stat st {};
   if (!fd.valid() || ::fstat(fd.get(), &st) != 0) {
     // One unreadable file must not take the whole queue down: it is counted and removed.
@@ -375,7 +391,7 @@ std::uint64_t Wal::Resync(int fd, std::uint64_t from, std::uint64_t limit) {
 
 Status Wal::ReadAckFile() {
   const std::string path = options_.dir + "/ack";
-  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  UniqueFd fd(OpenPrivate(path, O_RDONLY));
   if (!fd.valid()) {
     if (errno == ENOENT) {
       return Status::Ok();
@@ -401,7 +417,7 @@ Status Wal::WriteAckFile(std::uint64_t seq) {
   Put<std::uint32_t>(buf + 4, Crc32c(0, buf + 8, 8));
   const std::string tmp = options_.dir + "/ack.tmp";
   const std::string path = options_.dir + "/ack";
-  UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+  UniqueFd fd(OpenPrivate(tmp, O_WRONLY | O_CREAT | O_TRUNC));
   if (!fd.valid()) {
     return Error{ErrnoText("cannot create", tmp, errno)};
   }
@@ -424,8 +440,7 @@ Status Wal::StartSegment(std::uint64_t base_seq) {
   Segment segment;
   segment.base_seq = base_seq;
   segment.path = SegmentPath(base_seq);
-  UniqueFd fd(
-      ::open(segment.path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0644));
+  UniqueFd fd(OpenPrivate(segment.path, O_WRONLY | O_CREAT | O_EXCL | O_APPEND));
   if (!fd.valid()) {
     return Error{ErrnoText("cannot create", segment.path, errno)};
   }
@@ -578,7 +593,7 @@ bool Wal::SettleReader() {
     }
     if (read_offset_ < segment.size) {
       if (!read_fd_.valid()) {
-        read_fd_.reset(::open(segment.path.c_str(), O_RDONLY | O_CLOEXEC));
+        read_fd_.reset(OpenPrivate(segment.path, O_RDONLY));
       }
       if (read_fd_.valid()) {
         return true;

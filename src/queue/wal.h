@@ -6,6 +6,8 @@
 //                             seq <= this was delivered (or dropped on purpose). Replaced
 //                             atomically (write ack.tmp, rename).
 //   lock                      flock()ed while open, so two processes never share a queue.
+// Files are created 0600 and directories 0700 whatever the umask; every file is opened with
+// O_NOFOLLOW, and a symlink in place of one of them makes Open (or Ack) fail: never followed.
 // Record: 32-byte header, then the payload (an encoded Batch):
 //   u32 magic "MREC" · u32 crc32c(header[8..32) + payload) · u32 payload length ·
 //   u32 sample count · u64 seq · i64 smallest sample timestamp (ms)      (all little endian)

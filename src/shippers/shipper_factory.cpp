@@ -5,6 +5,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "core/redact.h"
 #include "http/http_client.h"
 #include "shippers/http_json_shipper.h"
 #include "shippers/influx_line_shipper.h"
@@ -21,7 +22,7 @@ std::unique_ptr<Shipper> MakeShipper(const config::ShipperOptions& options,
   }
   const bool https = url.starts_with("https://");
   if (!https && !url.starts_with("http://")) {
-    throw std::invalid_argument(prefix + ".endpoint: \"" + url +
+    throw std::invalid_argument(prefix + ".endpoint: \"" + RedactUrl(url) +
                                 "\" must start with http:// or https://");
   }
   if (options.max_samples_per_request == 0) {

@@ -616,6 +616,39 @@ TEST(ScrapeCollector, AuthAndHeadersAreSent) {
   EXPECT_EQ(custom, "t1");
 }
 
+// Through the multi handle: a target on one port redirects to another origin, which must
+// receive neither the configured headers nor the credentials.
+TEST(ScrapeCollector, RedirectToAnotherOriginGetsNoHeadersNorCredentials) {
+  Server a;
+  Server b;
+  std::mutex mu;
+  httplib::Headers seen_by_a, seen_by_b;
+  a.http().Get("/m", [&](const httplib::Request& req, httplib::Response& res) {
+    std::lock_guard lock(mu);
+    seen_by_a = req.headers;
+    res.set_redirect(b.url("/m"));
+  });
+  b.http().Get("/m", [&](const httplib::Request& req, httplib::Response& res) {
+    std::lock_guard lock(mu);
+    seen_by_b = req.headers;
+    res.set_content("a 1\n", "text/plain");
+  });
+  a.Start();
+  b.Start();
+  auto e = Endpoint("moved", a.url("/m"));
+  e.auth.bearer_token = "s3cret";
+  e.auth.headers = {{"X-Api-Key", "key-aaa"}};
+  ScrapeCollector collector({e}, 10s);
+  CollectResult r = Scrape(collector, Now());
+  EXPECT_EQ(Self(r, "metricsd_scrape_up", "moved"), 1);
+  std::lock_guard lock(mu);
+  EXPECT_EQ(seen_by_a.count("X-Api-Key"), 1u);
+  EXPECT_EQ(seen_by_a.count("Authorization"), 1u);
+  EXPECT_EQ(seen_by_b.count("X-Api-Key"), 0u);
+  EXPECT_EQ(seen_by_b.count("Authorization"), 0u);
+  EXPECT_EQ(seen_by_b.count("Accept"), 1u);  // protocol headers still go
+}
+
 TEST(ScrapeCollector, ConnectionRefusedIsDownAndRecovers) {
   int port = metricsd::testing::FreePort();
   ScrapeCollector collector(

@@ -169,7 +169,7 @@ TEST(Keys, EveryKeyIsRead) {
     "shippers": [{"name": "vm", "type": "influx_line", "endpoint": "http://vm:8428/write",
       "bearer_token_file": ")" +
                      token.path() + R"("}],
-    "endpoints": [{"name": "app", "url": "http://localhost:3000/metrics", "format": "openmetrics",
+    "endpoints": [{"name": "app", "url": "https://localhost:3000/metrics", "format": "openmetrics",
       "metric_prefix": "", "labels": {"team": "a"}, "timeout": "3s", "interval": "30s",
       "max_body_bytes": 4096, "tls": {"enabled": true, "insecure_skip_verify": true},
       "bearer_token": "t", "headers": {"X-A": "b"}}],
@@ -579,6 +579,119 @@ TEST(Render, RedactsSecrets) {
   EXPECT_THAT(text, HasSubstr("<redacted>"));
   // The rendering is itself a loadable configuration shape for the main sections.
   EXPECT_THAT(text, HasSubstr("\"interval_seconds\": 60"));
+}
+
+TEST(Render, HidesUrlPasswordsAndCustomHeaderValues) {
+  Config c = MustLoad(R"({
+    "shipper": {"type": "prometheus_remote_write",
+                "endpoint": "https://alice:hunter2@h:9090/api/v1/write",
+                "headers": {"X-Api-Key": "key-aaa", "X-Honeycomb-Team": "team-bbb",
+                            "Signature": "sig-ccc", "X-Scope-OrgID": "tenant-1"}},
+    "endpoints": [{"name": "app", "url": "http://bob:pw-ddd@127.0.0.1:9100/metrics"}]})");
+  std::string text = RenderEffectiveConfig(c);
+  for (const char* secret : {"hunter2", "key-aaa", "team-bbb", "sig-ccc", "pw-ddd"}) {
+    EXPECT_THAT(text, Not(HasSubstr(secret))) << text;
+  }
+  EXPECT_THAT(text, HasSubstr("https://alice:<redacted>@h:9090/api/v1/write"));
+  EXPECT_THAT(text, HasSubstr("http://bob:<redacted>@127.0.0.1:9100/metrics"));
+  EXPECT_THAT(text, HasSubstr("tenant-1"));  // a known non-secret header stays readable
+}
+
+TEST(Render, SurvivesValuesThatAreNotUtf8) {
+  Config c = MustLoad("{}", {{"MC_SERVER_HOST", "host\xff"}});
+  EXPECT_NO_THROW(RenderEffectiveConfig(c));
+}
+
+TEST(Validation, ErrorsDoNotPrintUrlPasswords) {
+  std::string error = MustFail(R"({"shipper":{"type":"prometheus_remote_write",
+      "endpoint":"https://alice:hunter2@h:99999/write"},
+      "endpoints":[{"name":"a","url":"ftp://bob:pw-ddd@h/metrics"}]})");
+  EXPECT_THAT(error, HasSubstr("shipper.endpoint: \"https://alice:<redacted>@h:99999/write\""));
+  EXPECT_THAT(error, HasSubstr("endpoints[0].url"));
+  EXPECT_THAT(error, Not(HasSubstr("hunter2")));
+  EXPECT_THAT(error, Not(HasSubstr("pw-ddd")));
+}
+
+TEST(Validation, TlsEnabledOverPlainHttpWithCredentialsIsAnError) {
+  const std::string tls = R"("tls":{"enabled":true})";
+  auto shipper = [&](const std::string& endpoint, const std::string& extra) {
+    return R"({"shipper":{"type":"prometheus_remote_write","endpoint":")" + endpoint + R"(",)" +
+           tls + extra + "}}";
+  };
+  EXPECT_THAT(MustFail(shipper("http://h:9090/write", R"(,"bearer_token":"t")")),
+              HasSubstr("shipper.endpoint: is plain http:// but tls.enabled is true"));
+  EXPECT_THAT(
+      MustFail(shipper("http://h:9090/write", R"(,"basic_auth":{"username":"u","password":"p"})")),
+      HasSubstr("shipper.endpoint: is plain http://"));
+  EXPECT_THAT(MustFail(shipper("http://u:p@h:9090/write", "")),
+              HasSubstr("shipper.endpoint: is plain http://"));
+  EXPECT_THAT(MustFail(R"({"endpoints":[{"name":"a","url":"HTTP://h/metrics",)" + tls +
+                       R"(,"headers":{"X-Api-Key":"k"}}]})"),
+              HasSubstr("endpoints[0].url: is plain http://"));
+  // Nothing secret to leak: still valid (the shipper factory warns that TLS is unused).
+  MustLoad(shipper("http://h:9090/write", R"(,"headers":{"X-Scope-OrgID":"t1"})"));
+  MustLoad(shipper("https://h:9090/write", R"(,"bearer_token":"t")"));
+}
+
+TEST(Syntax, NumberBeyondDoubleNamesFileAndKey) {
+  EXPECT_THAT(MustFail(R"({"server":{"port":1e400}})"), HasSubstr("test.json: server.port: "));
+  EXPECT_THAT(MustFail(R"({"endpoints":[{"name":"a","url":"http://h/"},
+                                        {"name":"b","max_body_bytes":-1e999}]})"),
+              HasSubstr("test.json: endpoints[1].max_body_bytes: "));
+}
+
+TEST(Syntax, IntegersBeyondInt64AreOutOfRange) {
+  EXPECT_THAT(MustFail(R"({"server":{"port":9223372036854775808}})"),
+              HasSubstr("server.port: value 9223372036854775808 is out of range"));
+  EXPECT_THAT(MustFail(Shipper(R"("timeout":18446744073709551615)")),
+              HasSubstr("shipper.timeout: value 18446744073709551615 is out of range"));
+}
+
+// Every key of the option table, given a number beyond double or a value of a wrong type,
+// fails with a message naming the file and the key; nothing throws.
+TEST(Syntax, EveryKeyRejectsOverflowAndWrongTypesByName) {
+  for (const OptionInfo& o : AllOptions()) {
+    for (const std::string value : {"1e400", "[1]"}) {
+      // "endpoints[].url" becomes {"endpoints":[{"url":V}]}, reported as endpoints[0].url.
+      std::vector<std::string> parts;
+      std::string key(o.key);
+      for (std::size_t start = 0; start <= key.size();) {
+        std::size_t dot = std::min(key.find('.', start), key.size());
+        parts.push_back(key.substr(start, dot - start));
+        start = dot + 1;
+      }
+      std::string json = value;
+      std::string expected_key;
+      for (auto it = parts.rbegin(); it != parts.rend(); ++it) {
+        std::string name = *it;
+        if (name.ends_with("[]")) {
+          name.resize(name.size() - 2);
+          json = "[" + json + "]";
+        }
+        json = "{\"" + name + "\":" + json + "}";
+      }
+      for (const std::string& part : parts) {
+        expected_key += (expected_key.empty() ? "" : ".") +
+                        (part.ends_with("[]") ? part.substr(0, part.size() - 2) + "[0]" : part);
+      }
+      Result<Loaded> loaded = Loaded{};
+      ASSERT_NO_THROW(loaded = LoadWith(json)) << json;
+      ASSERT_FALSE(loaded.ok()) << json;
+      EXPECT_THAT(loaded.error(), HasSubstr("test.json")) << json;
+      EXPECT_THAT(loaded.error(), HasSubstr(expected_key)) << json;
+    }
+  }
+}
+
+TEST(Environment, OverflowingNumbersNameTheVariable) {
+  EXPECT_THAT(MustFail("{}", {{"MC_SERVER_PORT", "99999999999999999999"}}),
+              HasSubstr("MC_SERVER_PORT"));
+  EXPECT_THAT(MustFail("{}", {{"MC_COLLECTOR_INTERVAL", "99999999999999999999"}}),
+              HasSubstr("MC_COLLECTOR_INTERVAL"));
+  EXPECT_THAT(MustFail(Shipper(""), {{"MC_SHIPPER_TIMEOUT", "9223372036854775808ns"}}),
+              HasSubstr("MC_SHIPPER_TIMEOUT"));
+  EXPECT_THAT(MustFail(Shipper(""), {{"MC_SHIPPER_TIMEOUT", "1e400s"}}),
+              HasSubstr("MC_SHIPPER_TIMEOUT"));
 }
 
 }  // namespace

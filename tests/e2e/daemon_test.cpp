@@ -120,12 +120,15 @@ TEST(Daemon, ReloadsOnSighupAndKeepsRunningOnABadConfig) {
       [&] { return daemon.Stderr().find("configuration reloaded") != std::string::npos; }, 5s))
       << daemon.Stderr();
 
-  dir.Write("config.json", R"({"server":{"port":0}})");
+  dir.Write("config.json", R"({"server":{"port":0},
+      "endpoints":[{"name":"a","url":"http://u:hunter2@127.0.0.1:0/"}]})");
   daemon.Signal(SIGHUP);
   ASSERT_TRUE(
       WaitFor([&] { return daemon.Stderr().find("reload failed") != std::string::npos; }, 5s))
       << daemon.Stderr();
   EXPECT_THAT(daemon.Stderr(), HasSubstr("server.port"));
+  EXPECT_THAT(daemon.Stderr(), HasSubstr("endpoints[0].url"));
+  EXPECT_THAT(daemon.Stderr(), Not(HasSubstr("hunter2")));
   EXPECT_TRUE(daemon.running());
   EXPECT_TRUE(Serving(port));
 
@@ -283,6 +286,58 @@ TEST(Cli, CheckConfigPrintsRedactedConfig) {
                          dir.path());
   EXPECT_EQ(check_bad.Wait(5s), 1);
   EXPECT_THAT(check_bad.Stderr(), HasSubstr("collector.interval_seconds"));
+}
+
+TEST(Cli, CheckConfigHidesUrlPasswordsAndCustomHeaderValues) {
+  TempDir dir;
+  std::string config = dir.Write("c.json", R"({
+    "shipper": {"type": "http_json", "endpoint": "https://u:hunter2@h/",
+                "headers": {"X-Api-Key": "key-aaa", "X-Scope-OrgID": "tenant-1"}},
+    "endpoints": [{"name": "a", "url": "http://v:pw-bbb@127.0.0.1:9/metrics"}]})");
+  ChildProcess check(kBinary, {"-check-config", "-config", config}, testing::MetricsdTestEnv(),
+                     dir.path());
+  EXPECT_EQ(check.Wait(5s), 0) << check.Stderr();
+  const std::string out = check.Stdout() + check.Stderr();
+  for (const char* secret : {"hunter2", "key-aaa", "pw-bbb"}) {
+    EXPECT_THAT(out, Not(HasSubstr(secret)));
+  }
+  EXPECT_THAT(check.Stdout(), HasSubstr("\"endpoint\": \"https://u:<redacted>@h/\""));
+  EXPECT_THAT(check.Stdout(), HasSubstr("tenant-1"));
+
+  // An invalid URL is quoted in the error, without its password.
+  std::string bad = dir.Write("bad.json", R"({"shipper":{"type":"http_json",
+                                             "endpoint":"https://u:hunter2@h:0/"}})");
+  ChildProcess check_bad(kBinary, {"-check-config", "-config", bad}, testing::MetricsdTestEnv(),
+                         dir.path());
+  EXPECT_EQ(check_bad.Wait(5s), 1);
+  EXPECT_THAT(check_bad.Stderr(), HasSubstr("shipper.endpoint"));
+  EXPECT_THAT(check_bad.Stderr(), Not(HasSubstr("hunter2")));
+}
+
+// A number beyond double (nlohmann throws out_of_range while parsing) or a wrong type is a
+// configuration error: exit 1 naming the file and the key, never an uncaught exception.
+TEST(Cli, CheckConfigOverflowAndWrongTypesExitOneNamingTheKey) {
+  TempDir dir;
+  for (const std::string& text : {std::string(R"({"server":{"port":1e400}})"),
+                                  std::string(R"({"server":{"port":[8080]}})")}) {
+    std::string config = dir.Write("c.json", text);
+    ChildProcess check(kBinary, {"-check-config", "-config", config}, testing::MetricsdTestEnv(),
+                       dir.path());
+    EXPECT_EQ(check.Wait(5s), 1) << text << "\n" << check.Stderr();
+    EXPECT_THAT(check.Stderr(), HasSubstr(config)) << text;
+    EXPECT_THAT(check.Stderr(), HasSubstr("server.port")) << text;
+  }
+}
+
+TEST(Cli, TlsEnabledOverPlainHttpWithCredentialsExitsOne) {
+  TempDir dir;
+  std::string config = dir.Write("c.json", R"({"endpoints":[{"name":"a",
+      "url":"http://127.0.0.1:9/metrics","tls":{"enabled":true},
+      "headers":{"X-Api-Key":"key-aaa"}}]})");
+  ChildProcess check(kBinary, {"-check-config", "-config", config}, testing::MetricsdTestEnv(),
+                     dir.path());
+  EXPECT_EQ(check.Wait(5s), 1);
+  EXPECT_THAT(check.Stderr(), HasSubstr("endpoints[0].url"));
 }
 
 TEST(Cli, OncePrintsOneCycleAndExits) {

@@ -3,7 +3,9 @@
 #include <gtest/gtest.h>
 #include <httplib.h>
 
+#include <cstring>
 #include <fstream>
+#include <functional>
 #include <mutex>
 #include <thread>
 
@@ -38,6 +40,10 @@ class RecordingServer {
     });
     server_.Get("/.*", [this](const httplib::Request& req, httplib::Response& res) {
       Record(req);
+      if (req.path == "/redirect") {
+        res.set_redirect(redirect_to_);
+        return;
+      }
       res.set_content(response_body_, "application/json");
     });
     port_ = server_.bind_to_any_port("127.0.0.1");
@@ -60,6 +66,7 @@ class RecordingServer {
   int status_ = 200;
   std::string retry_after_;
   std::string response_body_ = "ok";
+  std::string redirect_to_;  // the Location sent for GET /redirect
 
  private:
   void Record(const httplib::Request& req) {
@@ -208,6 +215,100 @@ TEST(HttpClient, TimeoutIsBounded) {
   t.join();
   ASSERT_FALSE(response.ok());
   EXPECT_NE(response.error().find("Timeout"), std::string::npos) << response.error();
+}
+
+HttpClientOptions RedirectingClientOptions() {
+  HttpClientOptions options;
+  options.max_redirects = 5;
+  options.auth.headers = {{"X-Api-Key", "key-aaa"}, {"X-Scope-OrgID", "tenant-1"}};
+  options.fixed_headers = {"Accept: text/plain"};
+  return options;
+}
+
+// libcurl itself strips only Authorization and Cookie on a redirect to another host.
+TEST(HttpClientRedirects, AnotherOriginGetsNoConfiguredHeadersNorCredentials) {
+  RecordingServer a;
+  RecordingServer b;  // another port on the same host: another origin
+  a.redirect_to_ = b.url("/final");
+  struct Case {
+    std::string name;
+    std::function<void(HttpClientOptions&)> set;
+    std::string url;
+  };
+  const std::string a_url = a.url("/redirect");
+  const std::string with_user_info = "http://u:pw@" + a_url.substr(std::strlen("http://"));
+  std::vector<Case> cases = {
+      {"basic",
+       [](HttpClientOptions& o) { o.auth.basic_auth = {.username = "u", .password = "p"}; }, a_url},
+      {"bearer", [](HttpClientOptions& o) { o.auth.bearer_token = "t"; }, a_url},
+      {"url user-info", [](HttpClientOptions&) {}, with_user_info},
+  };
+  for (const Case& c : cases) {
+    HttpClientOptions options = RedirectingClientOptions();
+    c.set(options);
+    auto client = MakeClient(options);
+    ASSERT_NE(client, nullptr);
+    auto response = client->Perform({.method = "GET", .url = c.url});
+    ASSERT_TRUE(response.ok()) << c.name << ": " << response.error();
+    EXPECT_EQ(response->status, 200) << c.name;
+    ASSERT_FALSE(a.seen().empty());
+    ASSERT_FALSE(b.seen().empty());
+    const httplib::Headers at_a = a.seen().back().headers;
+    const httplib::Headers at_b = b.seen().back().headers;
+    EXPECT_EQ(at_a.count("X-Api-Key"), 1u) << c.name;
+    EXPECT_EQ(at_a.count("Authorization"), 1u) << c.name;
+    EXPECT_EQ(at_b.count("X-Api-Key"), 0u) << c.name;
+    EXPECT_EQ(at_b.count("X-Scope-OrgID"), 0u) << c.name;
+    EXPECT_EQ(at_b.count("Authorization"), 0u) << c.name;
+    EXPECT_EQ(at_b.count("Accept"), 1u) << c.name;  // the protocol's own headers still go
+  }
+}
+
+TEST(HttpClientRedirects, SameOriginKeepsHeadersAndCredentials) {
+  RecordingServer a;
+  a.redirect_to_ = "/final";
+  HttpClientOptions options = RedirectingClientOptions();
+  options.auth.bearer_token = "t";
+  auto client = MakeClient(options);
+  ASSERT_NE(client, nullptr);
+  auto response = client->Perform({.method = "GET", .url = a.url("/redirect")});
+  ASSERT_TRUE(response.ok()) << response.error();
+  ASSERT_EQ(a.seen().size(), 2u);
+  const httplib::Headers final_headers = a.seen()[1].headers;
+  EXPECT_EQ(final_headers.count("X-Api-Key"), 1u);
+  EXPECT_EQ(final_headers.find("Authorization")->second, "Bearer t");
+}
+
+TEST(HttpClientRedirects, NonHttpSchemesAreRefused) {
+  RecordingServer a;
+  RecordingServer b;
+  for (const std::string& target :
+       {std::string("file:///etc/passwd"), b.url("/x").replace(0, 4, "ftp"),
+        std::string("gopher://127.0.0.1/")}) {
+    a.redirect_to_ = target;
+    auto client = MakeClient(RedirectingClientOptions());
+    ASSERT_NE(client, nullptr);
+    auto response = client->Perform({.method = "GET", .url = a.url("/redirect")});
+    ASSERT_FALSE(response.ok()) << target << " was followed";
+    EXPECT_NE(response.error().find("refused"), std::string::npos) << response.error();
+  }
+  EXPECT_TRUE(b.seen().empty());
+}
+
+TEST(HttpClientRedirects, ChainIsBounded) {
+  RecordingServer a;
+  a.redirect_to_ = "/redirect";
+  HttpClientOptions options = RedirectingClientOptions();
+  options.max_redirects = 2;
+  auto client = MakeClient(options);
+  ASSERT_NE(client, nullptr);
+  auto response = client->Perform({.method = "GET", .url = a.url("/redirect")});
+  ASSERT_FALSE(response.ok());
+  EXPECT_NE(response.error().find("more than 2 redirects"), std::string::npos) << response.error();
+  EXPECT_EQ(a.seen().size(), 3u);
+  // The next request on the same client starts clean.
+  a.redirect_to_ = "/final";
+  EXPECT_TRUE(client->Perform({.method = "GET", .url = a.url("/redirect")}).ok());
 }
 
 TEST(HttpAuthValidation, ReservedHeadersCannotBeOverridden) {

@@ -336,5 +336,88 @@ TEST(Wal, WithFsyncWorksTheSame) {
   EXPECT_EQ(ReadAll(*wal), Seqs(2, 4));
 }
 
+void WriteFile(const std::string& path, const std::string& content) {
+  std::ofstream(path, std::ios::binary) << content;
+}
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+mode_t ModeOf(const std::string& path) {
+  struct stat st {};
+  EXPECT_EQ(::lstat(path.c_str(), &st), 0) << path;
+  return st.st_mode & 07777;
+}
+
+// Restores the process umask when the test ends.
+class ScopedUmask {
+ public:
+  explicit ScopedUmask(mode_t mask) : old_(::umask(mask)) {}
+  ~ScopedUmask() { ::umask(old_); }
+  ScopedUmask(const ScopedUmask&) = delete;
+  ScopedUmask& operator=(const ScopedUmask&) = delete;
+
+ private:
+  mode_t old_;
+};
+
+TEST(Wal, FilesAre0600AndDirectories0700WhateverTheUmask) {
+  for (mode_t mask : {mode_t{0}, mode_t{022}}) {
+    ScopedUmask umask(mask);
+    TempDir tmp;
+    const std::string dir = tmp.sub("data/shipper");
+    {
+      auto wal = OpenWal(dir);
+      ASSERT_NE(wal, nullptr);
+      AppendRange(*wal, 1, 4);
+      ASSERT_EQ(ReadAll(*wal).size(), 3u);
+      ASSERT_TRUE(wal->Ack(2).ok());
+    }
+    EXPECT_EQ(ModeOf(tmp.sub("data")), 0700u) << "umask " << mask;
+    EXPECT_EQ(ModeOf(dir), 0700u) << "umask " << mask;
+    std::size_t files = 0;
+    for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+      EXPECT_EQ(ModeOf(entry.path()), 0600u) << entry.path() << " umask " << mask;
+      ++files;
+    }
+    EXPECT_GE(files, 3u);  // lock, ack and a segment
+  }
+}
+
+// A symlink planted in the data directory is refused, and what it points at stays untouched.
+TEST(Wal, SymlinkedFilesAreRefusedNotFollowed) {
+  for (const char* name : {"lock", "ack", "00000000000000000001.wal"}) {
+    TempDir tmp;
+    const std::string dir = tmp.sub("q");
+    std::filesystem::create_directories(dir);
+    const std::string target = tmp.sub("target");
+    WriteFile(target, "untouched");
+    ASSERT_EQ(::symlink(target.c_str(), (dir + "/" + name).c_str()), 0);
+    auto wal = Wal::Open(WalOptions{.dir = dir, .max_bytes = 1 << 20, .fsync = false});
+    ASSERT_FALSE(wal.ok()) << name << " was followed";
+    EXPECT_NE(wal.error().find(name), std::string::npos) << wal.error();
+    EXPECT_EQ(ReadFile(target), "untouched") << name;
+    EXPECT_TRUE(std::filesystem::is_symlink(dir + "/" + name)) << name;
+  }
+}
+
+TEST(Wal, SymlinkedAckTmpIsRefusedNotFollowed) {
+  TempDir tmp;
+  const std::string dir = tmp.sub("q");
+  auto wal = OpenWal(dir);
+  ASSERT_NE(wal, nullptr);
+  AppendRange(*wal, 1, 3);
+  ASSERT_EQ(ReadAll(*wal).size(), 2u);
+  const std::string target = tmp.sub("target");
+  WriteFile(target, "untouched");
+  ASSERT_EQ(::symlink(target.c_str(), (dir + "/ack.tmp").c_str()), 0);
+  Status acked = wal->Ack(2);
+  ASSERT_FALSE(acked.ok());
+  EXPECT_NE(acked.error().find("ack.tmp"), std::string::npos) << acked.error();
+  EXPECT_EQ(ReadFile(target), "untouched");
+}
+
 }  // namespace
 }  // namespace metricsd::queue
