@@ -295,6 +295,8 @@ void Agent::SystemTick() {
     system_snapshot_.swap(snapshot);
   }
   snapshot.reset();  // the previous snapshot; readers may still hold it
+  const std::span<const MetricFamily> lists[] = {*families};
+  PublishPart(lists, system_part_, scrape_part_);
   system_spare_ = std::exchange(system_published_, std::move(output));
   ready_.store(true);
   if (system_batch_) {
@@ -310,11 +312,31 @@ void Agent::ScrapeTick() {
     std::lock_guard lock(snapshot_mutex_);
     scrape_snapshot_ = families;
   }
+  // Kept text bodies are parsed here, once per cycle, instead of per /metrics request.
+  std::vector<MetricFamily> stored = scrape_collector_->MaterializeStored();
+  const std::span<const MetricFamily> lists[] = {stored, *families};
+  PublishPart(lists, scrape_part_, system_part_);
   if (scrape_sink_) {
     // The streamed samples first, then the families of JSON targets, in one batch.
     Ship(*families, *scrape_sink_);
   }
   spdlog::debug("scrape cycle: {} families", families->size());
+}
+
+void Agent::PublishPart(std::span<const std::span<const MetricFamily>> lists,
+                        std::shared_ptr<const ExpositionPart>& mine,
+                        const std::shared_ptr<const ExpositionPart>& other) {
+  std::lock_guard build(part_build_mutex_);
+  std::shared_ptr<const ExpositionPart> previous;
+  std::shared_ptr<const ExpositionPart> latest_other;
+  {
+    std::lock_guard lock(snapshot_mutex_);
+    previous = mine;
+    latest_other = other;
+  }
+  auto part = ExpositionPart::Build(lists, previous.get(), latest_other.get());
+  std::lock_guard lock(snapshot_mutex_);
+  mine.swap(part);
 }
 
 void Agent::Ship(const std::vector<MetricFamily>& families, ShippedBatch& batch) {
@@ -380,6 +402,22 @@ std::vector<MetricFamily> Agent::SelfMetrics(std::int64_t wall_ms) const {
   }
   AppendProcessMetrics(wall_ms, out);
   return out;
+}
+
+MetricsBody Agent::Metrics(bool gzip) const {
+  std::shared_ptr<const ExpositionPart> system;
+  std::shared_ptr<const ExpositionPart> scrape;
+  {
+    std::lock_guard lock(snapshot_mutex_);
+    system = system_part_;
+    scrape = scrape_part_;
+  }
+  std::vector<MetricFamily> self = SelfMetrics(clock_.WallMillis());
+  if (auto body = AssembleMetrics(self, system.get(), scrape.get(), gzip)) {
+    return std::move(*body);
+  }
+  // A family name shared by system and scraped metrics: one header needs a full render.
+  return MetricsBody::Text(RenderMetrics());
 }
 
 std::string Agent::RenderMetrics() const {

@@ -11,7 +11,9 @@
 // The constructor throws ConfigError for settings the config validation cannot see (an
 // unusable TLS setting) and std::runtime_error for other start-up problems; nothing has
 // been started then.
-// RenderMetrics() and Health() are thread-safe (called from server threads).
+// Metrics(), RenderMetrics() and Health() are thread-safe (called from server threads).
+// Metrics() serves the parts prepared by the last collection and scrape cycles
+// (exposition_cache.h) and renders only the agent's own metrics per request.
 #pragma once
 
 #include <atomic>
@@ -20,11 +22,13 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "agent/collector_runner.h"
+#include "agent/exposition_cache.h"
 #include "agent/scheduler.h"
 #include "agent/shipped_batch.h"
 #include "collectors/scrape_source.h"
@@ -96,6 +100,9 @@ class Agent {
   // Does not ship.
   std::vector<MetricFamily> CollectOnce();
 
+  // The /metrics body from the prepared parts.
+  MetricsBody Metrics(bool gzip) const;
+  // A full render of the same content (the fallback when the parts share a family name).
   std::string RenderMetrics() const;
   HealthView Health() const;
   const config::Config& config() const noexcept { return config_; }
@@ -104,6 +111,10 @@ class Agent {
   void SystemTick();
   void ScrapeTick();
   void Ship(const std::vector<MetricFamily>& families, ShippedBatch& batch);
+  // Builds `mine` from lists, checked against `other`, and publishes it.
+  void PublishPart(std::span<const std::span<const MetricFamily>> lists,
+                   std::shared_ptr<const ExpositionPart>& mine,
+                   const std::shared_ptr<const ExpositionPart>& other);
   std::vector<MetricFamily> SelfMetrics(std::int64_t wall_ms) const;
 
   config::Config config_;
@@ -141,6 +152,11 @@ class Agent {
   // An alias of system_published_'s families.
   std::shared_ptr<const std::vector<MetricFamily>> system_snapshot_;  // guarded by snapshot_mutex_
   std::shared_ptr<const std::vector<MetricFamily>> scrape_snapshot_;  // guarded by snapshot_mutex_
+  // Held while a part is built and published, so the later builder sees the other's latest
+  // part and the pair is known disjoint (or not) at request time.
+  std::mutex part_build_mutex_;
+  std::shared_ptr<const ExpositionPart> system_part_;  // guarded by snapshot_mutex_
+  std::shared_ptr<const ExpositionPart> scrape_part_;  // guarded by snapshot_mutex_
   std::atomic<std::uint64_t> cycles_{0};
   std::atomic<double> last_cycle_seconds_{0};
   std::atomic<bool> ready_{false};

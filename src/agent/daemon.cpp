@@ -212,7 +212,7 @@ std::optional<Daemon::StartError> Daemon::Start() {
     agent_ = agent;
   }
   server_ = std::make_unique<HttpServer>(ServerHandlers{
-      .render_metrics = [this] { return this->agent()->RenderMetrics(); },
+      .metrics = [this](bool gzip) { return this->agent()->Metrics(gzip); },
       .health = [this] { return this->agent()->Health(); },
   });
   host_ = loaded->config.server.host;

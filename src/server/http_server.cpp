@@ -7,6 +7,7 @@
 #include <poll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -17,8 +18,8 @@
 #include <cstdint>
 #include <cstring>
 #include <list>
-#include <optional>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 namespace metricsd {
@@ -27,32 +28,12 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-constexpr auto kTimeout = std::chrono::seconds(5);  // read, write and keep-alive idle
 constexpr std::size_t kMaxHeaderBytes = 8 * 1024;
-constexpr std::size_t kMaxConnections = 64;
+// Out of file descriptors, the pending connection stays in the backlog and the listening
+// socket stays readable: polling it again at once would spin. Wait this long, then retry.
+constexpr auto kAcceptBackoff = std::chrono::milliseconds(100);
 // Bodies smaller than this go out as they are: gzip would save little and cost a deflate state.
 constexpr std::size_t kMinGzipBytes = 1024;
-
-// gzip (RFC 1952) of `in`, or nullopt if zlib fails.
-std::optional<std::string> Gzip(std::string_view in) {
-  z_stream z{};
-  // 15 + 16: a gzip wrapper; level 1: /metrics is compressible text, speed matters more.
-  if (deflateInit2(&z, 1, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
-    return std::nullopt;
-  }
-  std::string out(deflateBound(&z, static_cast<uLong>(in.size())), '\0');
-  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
-  z.avail_in = static_cast<uInt>(in.size());
-  z.next_out = reinterpret_cast<Bytef*>(out.data());
-  z.avail_out = static_cast<uInt>(out.size());
-  int rc = deflate(&z, Z_FINISH);
-  out.resize(z.total_out);
-  deflateEnd(&z);
-  if (rc != Z_STREAM_END) {
-    return std::nullopt;
-  }
-  return out;
-}
 
 using Request = RequestHead;
 
@@ -60,6 +41,7 @@ struct Response {
   int status = 200;
   std::string content_type = "text/plain";
   std::string body;
+  MetricsBody shared;           // /metrics: written after `body`
   bool allow_get_head = false;  // adds "Allow: GET, HEAD" (405)
   bool close = false;
 };
@@ -94,24 +76,48 @@ Response Plain(int status, std::string body) {
 // One client connection: non-blocking, driven by the server thread's poll loop.
 struct Connection {
   UniqueFd fd;
-  std::string in;        // received, not yet handled
-  std::string out;       // response bytes not yet sent
-  std::size_t sent = 0;  // of out
+  std::string peer;         // source address bytes: the per-peer cap's key
+  bool probe_only = false;  // took a reserved slot: /health and /ready only
+  std::string in;           // received, not yet handled
+  // The response: `head` (status line, headers, small body), then the shared pieces.
+  std::string head;
+  std::vector<std::shared_ptr<const std::string>> pieces;
+  std::size_t total = 0;  // bytes of head and pieces
+  std::size_t sent = 0;   // of total
+  bool writing = false;
   bool close_after_write = false;
-  Clock::time_point deadline;
+  Clock::time_point deadline;  // total: for the head, or for the whole response
 };
 
-void Queue(Connection& c, const Request& req, Response response, Clock::time_point now) {
-  bool gzip = false;
-  if (req.accepts_gzip && response.body.size() >= kMinGzipBytes) {
-    if (auto compressed = Gzip(response.body)) {
-      response.body = std::move(*compressed);
+struct Serving {
+  const ServerHandlers& handlers;
+  const ServerLimits& limits;
+};
+
+void Queue(Connection& c, const Request& req, Response response, Clock::time_point now,
+           const ServerLimits& limits) {
+  bool head_only = req.method == "HEAD";
+  std::size_t body_size = response.body.size();
+  for (const auto& piece : response.shared.pieces) {
+    body_size += piece->size();
+  }
+  bool gzip = response.shared.gzip;
+  if (!gzip && req.accepts_gzip && body_size >= kMinGzipBytes) {
+    std::string all = std::move(response.body);
+    for (const auto& piece : response.shared.pieces) {
+      all += *piece;
+    }
+    std::string compressed = GzipMember(all);
+    if (!compressed.empty()) {
+      all = std::move(compressed);
       gzip = true;
     }
+    response.body = std::move(all);
+    response.shared.pieces.clear();
+    body_size = response.body.size();
   }
-  std::string& out = c.out;
+  std::string& out = c.head;
   out.clear();
-  out.reserve(160 + (req.method == "HEAD" ? 0 : response.body.size()));
   out += "HTTP/1.1 ";
   out += std::to_string(response.status);
   out += ' ';
@@ -119,7 +125,7 @@ void Queue(Connection& c, const Request& req, Response response, Clock::time_poi
   out += "\r\nContent-Type: ";
   out += response.content_type;
   out += "\r\nContent-Length: ";
-  out += std::to_string(response.body.size());
+  out += std::to_string(body_size);
   if (gzip) {
     out += "\r\nContent-Encoding: gzip";
   }
@@ -130,17 +136,28 @@ void Queue(Connection& c, const Request& req, Response response, Clock::time_poi
     out += "\r\nAllow: GET, HEAD";
   }
   out += response.close ? "\r\nConnection: close\r\n\r\n" : "\r\n\r\n";
-  if (req.method != "HEAD") {
+  c.pieces.clear();
+  if (!head_only) {
     out += response.body;
+    c.pieces = std::move(response.shared.pieces);
+  }
+  c.total = out.size();
+  for (const auto& piece : c.pieces) {
+    c.total += piece->size();
   }
   c.sent = 0;
+  c.writing = true;
   c.close_after_write = response.close;
-  c.deadline = now + kTimeout;
+  c.deadline = now + limits.response_timeout;
 }
 
-Response Route(const Request& req, const ServerHandlers& handlers) {
+Response Route(const Request& req, const Connection& c, const ServerHandlers& handlers) {
   bool get = req.method == "GET" || req.method == "HEAD";
-  bool known = req.path == "/metrics" || req.path == "/health" || req.path == "/ready";
+  bool probe = req.path == "/health" || req.path == "/ready";
+  bool known = probe || req.path == "/metrics";
+  if (c.probe_only && !(probe && get)) {
+    return Plain(503, "too many connections\n");
+  }
   if (!known) {
     Response r = Plain(404, "not found\n");
     r.close = false;
@@ -152,7 +169,7 @@ Response Route(const Request& req, const ServerHandlers& handlers) {
   }
   if (req.path == "/metrics") {
     return Response{.content_type = "text/plain; version=0.0.4; charset=utf-8",
-                    .body = handlers.render_metrics()};
+                    .shared = handlers.metrics(req.accepts_gzip)};
   }
   HealthView view = handlers.health();
   int status = 200;
@@ -163,42 +180,40 @@ Response Route(const Request& req, const ServerHandlers& handlers) {
   return Response{.status = status, .content_type = "application/json", .body = view.json};
 }
 
-// Handles the complete request at the front of c.in, if there is one; returns false when the
-// connection must close.
-bool HandleBuffered(Connection& c, const ServerHandlers& handlers, Clock::time_point now) {
-  if (!c.out.empty()) {
-    return true;  // one response at a time
+// Handles the complete request at the front of c.in, if there is one.
+void HandleBuffered(Connection& c, const Serving& s, Clock::time_point now) {
+  if (c.writing) {
+    return;  // one response at a time
   }
   std::size_t end = c.in.find("\r\n\r\n");
   if (end == std::string::npos) {
     if (c.in.size() > kMaxHeaderBytes) {
-      Queue(c, Request{}, Plain(431, "request header too large\n"), now);
+      Queue(c, Request{}, Plain(431, "request header too large\n"), now, s.limits);
     }
-    return true;
+    return;
   }
   std::string_view head(c.in.data(), end);
   std::size_t consumed = end + 4;
   auto parsed = ParseRequestHead(head);
   if (const auto* error = std::get_if<RequestError>(&parsed)) {
-    Queue(c, Request{}, Plain(error->status, std::string(error->message)), now);
-    return true;
+    Queue(c, Request{}, Plain(error->status, std::string(error->message)), now, s.limits);
+    return;
   }
   const Request& req = std::get<RequestHead>(parsed);
   const std::size_t content_length = req.content_length;
   if (c.in.size() < consumed + content_length) {
-    return true;  // the body (ignored) is still arriving
+    return;  // the body (ignored) is still arriving
   }
-  Response response = Route(req, handlers);
-  if (!req.keep_alive) {
-    response.close = true;
+  Response response = Route(req, c, s.handlers);
+  if (!req.keep_alive || c.probe_only) {
+    response.close = true;  // a reserved slot serves one request
   }
-  Queue(c, req, std::move(response), now);
+  Queue(c, req, std::move(response), now, s.limits);
   // Only now: req's views point into c.in.
   c.in.erase(0, consumed + content_length);
-  return true;
 }
 
-bool Read(Connection& c, const ServerHandlers& handlers, Clock::time_point now) {
+bool Read(Connection& c, const Serving& s, Clock::time_point now) {
   char buf[4096];
   ssize_t n = ::recv(c.fd.get(), buf, sizeof buf, 0);
   if (n == 0) {
@@ -208,41 +223,175 @@ bool Read(Connection& c, const ServerHandlers& handlers, Clock::time_point now) 
     return errno == EAGAIN || errno == EINTR;
   }
   c.in.append(buf, static_cast<std::size_t>(n));
-  return HandleBuffered(c, handlers, now);
+  HandleBuffered(c, s, now);
+  return true;
 }
 
-bool Write(Connection& c, const ServerHandlers& handlers, Clock::time_point now) {
-  ssize_t n = ::send(c.fd.get(), c.out.data() + c.sent, c.out.size() - c.sent, MSG_NOSIGNAL);
+bool Write(Connection& c, const Serving& s, Clock::time_point now) {
+  iovec iov[16];
+  int count = 0;
+  std::size_t skip = c.sent;
+  auto add = [&](const std::string& bytes) {
+    if (skip >= bytes.size()) {
+      skip -= bytes.size();
+      return;
+    }
+    if (count < 16) {
+      iov[count++] = {const_cast<char*>(bytes.data()) + skip, bytes.size() - skip};
+    }
+    skip = 0;
+  };
+  add(c.head);
+  for (const auto& piece : c.pieces) {
+    add(*piece);
+  }
+  msghdr msg{};
+  msg.msg_iov = iov;
+  msg.msg_iovlen = static_cast<std::size_t>(count);
+  ssize_t n = ::sendmsg(c.fd.get(), &msg, MSG_NOSIGNAL);
   if (n < 0) {
     return errno == EAGAIN || errno == EINTR;
   }
   c.sent += static_cast<std::size_t>(n);
-  c.deadline = now + kTimeout;
-  if (c.sent < c.out.size()) {
-    return true;
+  if (c.sent < c.total) {
+    return true;  // the deadline stays: it bounds the whole response
   }
-  c.out.clear();
-  c.sent = 0;
+  c.head.clear();
+  c.pieces.clear();  // drops this connection's share of the body
+  c.writing = false;
+  c.sent = c.total = 0;
   if (c.close_after_write) {
     return false;
   }
-  // A pipelined request may already be buffered.
-  return HandleBuffered(c, handlers, now);
+  // The next request's head has its own total deadline from now; one may be buffered.
+  c.deadline = now + s.limits.head_timeout;
+  HandleBuffered(c, s, now);
+  return true;
 }
 
-void Accept(int listen_fd, std::list<Connection>& connections) {
-  while (connections.size() < kMaxConnections) {
-    int fd = ::accept4(listen_fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
-    if (fd < 0) {
-      return;  // EAGAIN, or a connection reset before accept: nothing to do
+std::string PeerKey(const sockaddr_storage& addr) {
+  if (addr.ss_family == AF_INET) {
+    const auto& in = reinterpret_cast<const sockaddr_in&>(addr);
+    return std::string(reinterpret_cast<const char*>(&in.sin_addr), sizeof in.sin_addr);
+  }
+  if (addr.ss_family == AF_INET6) {
+    const auto& in6 = reinterpret_cast<const sockaddr_in6&>(addr);
+    return std::string(reinterpret_cast<const char*>(&in6.sin6_addr), sizeof in6.sin6_addr);
+  }
+  return {};
+}
+
+// Closes the oldest connection (of `peer`, when given) that has no response in progress:
+// an idle one first, else one still sending its head. False when every one is writing.
+bool EvictOldest(std::list<Connection>& connections, const std::string* peer) {
+  Connection* reading = nullptr;
+  for (Connection& c : connections) {
+    if (!c.fd.valid() || c.writing || c.probe_only || (peer != nullptr && c.peer != *peer)) {
+      continue;
     }
-    connections.push_back(Connection{.fd = UniqueFd(fd), .deadline = Clock::now() + kTimeout});
+    if (c.in.empty()) {
+      c.fd = UniqueFd();
+      return true;
+    }
+    if (reading == nullptr) {
+      reading = &c;
+    }
+  }
+  if (reading != nullptr) {
+    reading->fd = UniqueFd();
+    return true;
+  }
+  return false;
+}
+
+struct Counts {
+  std::size_t general = 0;  // connections not in a reserved slot
+  std::size_t probe = 0;
+  std::unordered_map<std::string, std::size_t> per_peer;  // general connections only
+};
+
+Counts Count(const std::list<Connection>& connections) {
+  Counts counts;
+  for (const Connection& c : connections) {
+    if (!c.fd.valid()) {
+      continue;
+    }
+    if (c.probe_only) {
+      ++counts.probe;
+    } else {
+      ++counts.general;
+      ++counts.per_peer[c.peer];
+    }
+  }
+  return counts;
+}
+
+// Returns false when accepting failed for want of file descriptors or memory.
+bool Accept(int listen_fd, std::list<Connection>& connections, const ServerLimits& limits) {
+  Counts counts = Count(connections);
+  for (;;) {
+    sockaddr_storage addr{};
+    socklen_t length = sizeof addr;
+    int fd = ::accept4(listen_fd, reinterpret_cast<sockaddr*>(&addr), &length,
+                       SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd < 0) {
+      // Otherwise EAGAIN, or a connection reset before accept: nothing to do.
+      return errno != EMFILE && errno != ENFILE && errno != ENOBUFS && errno != ENOMEM;
+    }
+    Connection c{
+        .fd = UniqueFd(fd), .peer = PeerKey(addr), .deadline = Clock::now() + limits.head_timeout};
+    std::size_t& mine = counts.per_peer[c.peer];
+    bool room = true;
+    if (mine >= limits.max_per_peer) {
+      room = EvictOldest(connections, &c.peer);
+      if (room) {
+        --mine;
+        --counts.general;
+      }
+    }
+    if (room && counts.general >= limits.max_connections) {
+      room = EvictOldest(connections, nullptr);
+      if (room) {
+        counts = Count(connections);  // which peer lost one is not known here
+      }
+    }
+    if (room) {
+      ++counts.per_peer[c.peer];
+      ++counts.general;
+    } else if (counts.probe < limits.reserved_probe_slots) {
+      c.probe_only = true;
+      ++counts.probe;
+    } else {
+      continue;  // every slot is writing a response: refuse (closes c.fd)
+    }
+    connections.push_back(std::move(c));
   }
 }
 
 }  // namespace
 
-HttpServer::HttpServer(const ServerHandlers& handlers) : handlers_(handlers) {}
+std::string GzipMember(std::string_view in) {
+  z_stream z{};
+  // 15 + 16: a gzip wrapper; level 1: /metrics is compressible text, speed matters more.
+  if (deflateInit2(&z, 1, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
+    return {};
+  }
+  std::string out(deflateBound(&z, static_cast<uLong>(in.size())), '\0');
+  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
+  z.avail_in = static_cast<uInt>(in.size());
+  z.next_out = reinterpret_cast<Bytef*>(out.data());
+  z.avail_out = static_cast<uInt>(out.size());
+  int rc = deflate(&z, Z_FINISH);
+  out.resize(z.total_out);
+  deflateEnd(&z);
+  if (rc != Z_STREAM_END) {
+    return {};
+  }
+  return out;
+}
+
+HttpServer::HttpServer(const ServerHandlers& handlers, const ServerLimits& limits)
+    : handlers_(handlers), limits_(limits) {}
 
 HttpServer::~HttpServer() { Stop(); }
 
@@ -319,17 +468,19 @@ void HttpServer::Serve() {
   std::list<Connection> connections;
   std::vector<pollfd> fds;
   std::vector<Connection*> polled;
+  Clock::time_point accept_paused_until;
+  const Serving serving{handlers_, limits_};
   for (;;) {
     Clock::time_point now = Clock::now();
     fds.clear();
     polled.clear();
     fds.push_back({.fd = wake_fd_.get(), .events = POLLIN, .revents = 0});
-    // At the connection cap, new clients wait in the kernel's backlog.
-    bool accepting = connections.size() < kMaxConnections;
-    fds.push_back({.fd = accepting ? listen_fd_.get() : -1, .events = POLLIN, .revents = 0});
-    auto next_deadline = Clock::time_point::max();
+    // Out of fds, new clients wait in the kernel's backlog for a while.
+    bool paused = now < accept_paused_until;
+    fds.push_back({.fd = paused ? -1 : listen_fd_.get(), .events = POLLIN, .revents = 0});
+    auto next_deadline = paused ? accept_paused_until : Clock::time_point::max();
     for (Connection& c : connections) {
-      short events = c.sent < c.out.size() ? POLLOUT : POLLIN;
+      short events = c.writing ? POLLOUT : POLLIN;
       fds.push_back({.fd = c.fd.get(), .events = events, .revents = 0});
       polled.push_back(&c);
       next_deadline = std::min(next_deadline, c.deadline);
@@ -348,25 +499,29 @@ void HttpServer::Serve() {
     if (fds[0].revents != 0) {
       return;  // Stop(): open connections are closed with the list
     }
-    if (fds[1].revents != 0) {
-      Accept(listen_fd_.get(), connections);
-    }
     now = Clock::now();
     for (std::size_t i = 0; i < polled.size(); ++i) {
       Connection& c = *polled[i];
       bool keep = true;
-      if (fds[i + 2].revents & (POLLERR | POLLNVAL)) {
+      short revents = fds[i + 2].revents;
+      if (revents & (POLLERR | POLLNVAL)) {
         keep = false;
-      } else if (fds[i + 2].revents & POLLOUT) {
-        keep = Write(c, handlers_, now);
-      } else if (fds[i + 2].revents & (POLLIN | POLLHUP)) {
-        keep = Read(c, handlers_, now);
-      } else if (now >= c.deadline) {
-        keep = false;  // idle keep-alive, or a client too slow to send or receive
+      } else if (revents & POLLOUT) {
+        keep = Write(c, serving, now);
+      } else if (revents & (POLLIN | POLLHUP)) {
+        keep = Read(c, serving, now);
+      }
+      if (keep && now >= c.deadline) {
+        keep = false;  // the head or the response took longer than its total deadline
       }
       if (!keep) {
         c.fd = UniqueFd();
       }
+    }
+    connections.remove_if([](const Connection& c) { return !c.fd.valid(); });
+    // After the deadlines have freed what they could, so evictions pick among the living.
+    if (fds[1].revents != 0 && !Accept(listen_fd_.get(), connections, limits_)) {
+      accept_paused_until = Clock::now() + kAcceptBackoff;
     }
     connections.remove_if([](const Connection& c) { return !c.fd.valid(); });
   }

@@ -6,15 +6,34 @@
 // Bind() is separate from Start() so that a port that cannot be bound is a start-up
 // error reported before anything is collected or shipped. One thread serves every
 // connection with poll(): the server is for probes and one Prometheus, not for traffic, and
-// a thread per connection would cost stacks and malloc arenas. Limits: 64 connections, 8 KiB
-// of request header, 64 KiB of (ignored) request body, 5 s to send a request or take a
-// response, 5 s idle keep-alive. Responses of 1 KiB or more are gzipped for clients that
-// accept it. The callbacks run on the server thread and must be thread-safe.
+// a thread per connection would cost stacks and malloc arenas. The callbacks run on the
+// server thread, must be thread-safe and must be cheap: /metrics hands over prepared shared
+// buffers (MetricsBody), which connections hold and write out with writev, never copy.
+//
+// Limits (ServerLimits), chosen so that /health and /ready stay answerable whatever other
+// clients do:
+// - total deadlines, not per-send timeouts: the request head must arrive in full within
+//   head_timeout of the accept (or of the end of the previous response on a keep-alive
+//   connection), and a response must be written in full within response_timeout of its
+//   start; a slow-loris sender or a slow reader is closed when its deadline passes;
+// - the server always accepts. At max_per_peer connections from one source address, or
+//   max_connections in all, a new connection closes the oldest one that has no response in
+//   progress (idle first, then one still sending its head). When every slot is writing a
+//   response, the new connection takes one of reserved_probe_slots, which answer only
+//   /health and /ready (anything else: 503) and close after one response;
+// - 8 KiB of request header, 64 KiB of (ignored) request body;
+// - out of file descriptors (EMFILE), accepting pauses for 100 ms instead of spinning.
+// Bodies of 1 KiB or more are gzipped for clients that accept it (/metrics: by its
+// callback, from cached gzip members).
 #pragma once
 
+#include <chrono>
+#include <cstddef>
 #include <functional>
+#include <memory>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "core/progress_mark.h"
 #include "core/result.h"
@@ -28,14 +47,37 @@ struct HealthView {
   std::string json;       // the /health body
 };
 
+// A /metrics body as immutable shared pieces, written out in order. With gzip set, the
+// pieces together are the gzip-encoded body (one member; see agent/exposition_cache.h).
+struct MetricsBody {
+  std::vector<std::shared_ptr<const std::string>> pieces;
+  bool gzip = false;
+
+  static MetricsBody Text(std::string text) {
+    return MetricsBody{.pieces = {std::make_shared<const std::string>(std::move(text))}};
+  }
+};
+
 struct ServerHandlers {
-  std::function<std::string()> render_metrics;  // Prometheus text 0.0.4
+  // Prometheus text 0.0.4; the argument says whether the client accepts gzip.
+  std::function<MetricsBody(bool accepts_gzip)> metrics;
   std::function<HealthView()> health;
 };
 
+struct ServerLimits {
+  std::size_t max_connections = 512;
+  std::size_t max_per_peer = 128;
+  std::size_t reserved_probe_slots = 16;
+  std::chrono::milliseconds head_timeout{5000};
+  std::chrono::milliseconds response_timeout{30000};
+};
+
+// gzip (RFC 1952) of `in` as one member; empty if zlib fails.
+std::string GzipMember(std::string_view in);
+
 class HttpServer {
  public:
-  explicit HttpServer(const ServerHandlers& handlers);
+  explicit HttpServer(const ServerHandlers& handlers, const ServerLimits& limits = {});
   ~HttpServer();
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;
@@ -55,6 +97,7 @@ class HttpServer {
   void Serve();
 
   ServerHandlers handlers_;
+  ServerLimits limits_;
   UniqueFd listen_fd_;
   UniqueFd wake_fd_;  // eventfd: Stop() wakes the server thread
   std::thread thread_;

@@ -61,7 +61,7 @@ class HttpServerTest : public ::testing::Test {
  protected:
   void SetUp() override {
     server_ = std::make_unique<HttpServer>(ServerHandlers{
-        .render_metrics = [this] { return metrics_; },
+        .metrics = [this](bool) { return MetricsBody::Text(metrics_); },
         .health = [this] { return HealthView{.ready = ready_.load(), .json = "{\"status\":1}"}; },
     });
     ASSERT_TRUE(server_->Bind("127.0.0.1", 0).ok());
@@ -246,7 +246,7 @@ TEST(HttpServerBind, UnresolvableHostIsAnError) {
 }
 
 TEST(HttpServerBind, Ipv6LoopbackWhereAvailable) {
-  HttpServer server(ServerHandlers{.render_metrics = [] { return std::string("up 1\n"); },
+  HttpServer server(ServerHandlers{.metrics = [](bool) { return MetricsBody::Text("up 1\n"); },
                                    .health = [] { return HealthView{}; }});
   Status bound = server.Bind("::1", 0);
   if (!bound.ok()) {

@@ -1,0 +1,199 @@
+#include "agent/exposition_cache.h"
+
+#include <algorithm>
+#include <string_view>
+
+#include <zlib.h>
+
+#include "formats/prometheus_text_writer.h"
+
+namespace metricsd {
+
+namespace {
+
+bool SelfNamed(const MetricFamily& family) {
+  return family.name.starts_with("metricsd_") || family.name.starts_with("process_");
+}
+
+// The names of every "# TYPE" line: what would collide in the response.
+ExpositionPart::Names TypeNames(std::string_view text) {
+  ExpositionPart::Names names;
+  constexpr std::string_view kType = "# TYPE ";
+  std::size_t pos = 0;
+  while (pos < text.size()) {
+    std::size_t eol = text.find('\n', pos);
+    if (eol == std::string_view::npos) {
+      eol = text.size();
+    }
+    std::string_view line = text.substr(pos, eol - pos);
+    if (line.starts_with(kType)) {
+      line.remove_prefix(kType.size());
+      names.emplace_back(line.substr(0, line.find(' ')));
+    }
+    pos = eol + 1;
+  }
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+bool Disjoint(const ExpositionPart::Names& a, const ExpositionPart::Names& b) {
+  auto i = a.begin();
+  auto j = b.begin();
+  while (i != a.end() && j != b.end()) {
+    if (*i == *j) {
+      return false;
+    }
+    if (*i < *j) {
+      ++i;
+    } else {
+      ++j;
+    }
+  }
+  return true;
+}
+
+// Raw deflate (no header) of `in`, ending in a sync flush so that more deflate data may follow.
+std::string DeflateSync(std::string_view in) {
+  z_stream z{};
+  // Level 1: /metrics is compressible text, speed matters more. -15: raw deflate.
+  if (deflateInit2(&z, 1, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
+    return {};
+  }
+  // The bound covers Z_FINISH; a sync flush adds an empty stored block (at most 6 bytes).
+  std::string out(deflateBound(&z, static_cast<uLong>(in.size())) + 16, '\0');
+  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
+  z.avail_in = static_cast<uInt>(in.size());
+  z.next_out = reinterpret_cast<Bytef*>(out.data());
+  z.avail_out = static_cast<uInt>(out.size());
+  int rc = deflate(&z, Z_SYNC_FLUSH);
+  bool complete = rc == Z_OK && z.avail_in == 0 && z.avail_out > 0;
+  out.resize(z.total_out);
+  deflateEnd(&z);
+  return complete ? out : std::string();
+}
+
+void AppendLittleEndian32(unsigned long value, std::string& out) {
+  for (int i = 0; i < 4; ++i) {
+    out += static_cast<char>((value >> (8 * i)) & 0xff);
+  }
+}
+
+}  // namespace
+
+std::shared_ptr<const ExpositionPart> ExpositionPart::Build(
+    std::span<const std::span<const MetricFamily>> lists, const ExpositionPart* previous,
+    const ExpositionPart* other) {
+  auto part = std::make_shared<ExpositionPart>();
+  std::vector<std::vector<MetricFamily>> rendered_lists;
+  std::vector<std::span<const MetricFamily>> rendered;
+  for (std::span<const MetricFamily> list : lists) {
+    bool any_self = std::any_of(list.begin(), list.end(), SelfNamed);
+    if (!any_self) {
+      rendered.push_back(list);  // the usual case: no copy
+      continue;
+    }
+    std::vector<MetricFamily>& kept = rendered_lists.emplace_back();
+    for (const MetricFamily& family : list) {
+      (SelfNamed(family) ? part->per_request_ : kept).push_back(family);
+    }
+  }
+  for (const auto& kept : rendered_lists) {
+    rendered.emplace_back(kept);
+  }
+  std::string text;
+  AppendPrometheusText(rendered, text);
+  Names names = TypeNames(text);
+  part->text_ = std::make_shared<const std::string>(std::move(text));
+  if (previous != nullptr && previous->names_ && *previous->names_ == names) {
+    part->names_ = previous->names_;
+  } else {
+    part->names_ = std::make_shared<const Names>(std::move(names));
+  }
+  if (other != nullptr) {
+    part->checked_against_ = other->names_;
+    part->disjoint_ = Disjoint(*part->names_, *other->names_);
+  }
+  return part;
+}
+
+const ExpositionPart::Deflated& ExpositionPart::deflated() const {
+  std::call_once(gzip_once_, [this] {
+    deflated_.bytes = std::make_shared<const std::string>(DeflateSync(*text_));
+    deflated_.crc = crc32_z(crc32_z(0, nullptr, 0), reinterpret_cast<const Bytef*>(text_->data()),
+                            text_->size());
+  });
+  return deflated_;
+}
+
+bool ExpositionPart::KnownDisjoint(const ExpositionPart* other) const noexcept {
+  if (other == nullptr) {
+    return true;
+  }
+  if (checked_against_ == other->names_) {
+    return disjoint_;
+  }
+  if (other->checked_against_ == names_) {
+    return other->disjoint_;
+  }
+  return false;  // neither was built against the other: not known
+}
+
+std::optional<MetricsBody> AssembleMetrics(std::span<const MetricFamily> self,
+                                           const ExpositionPart* system,
+                                           const ExpositionPart* scrape, bool gzip) {
+  if (system != nullptr && !system->KnownDisjoint(scrape)) {
+    return std::nullopt;
+  }
+  std::vector<std::span<const MetricFamily>> now{self};
+  std::vector<const ExpositionPart*> parts;
+  for (const ExpositionPart* part : {system, scrape}) {
+    if (part != nullptr) {
+      now.emplace_back(part->per_request());
+      parts.push_back(part);
+    }
+  }
+  std::string text;
+  text.reserve(8 * 1024);
+  AppendPrometheusText(now, text);
+  MetricsBody body{.gzip = gzip};
+  if (!gzip) {
+    body.pieces.push_back(std::make_shared<const std::string>(std::move(text)));
+    for (const ExpositionPart* part : parts) {
+      if (!part->text()->empty()) {
+        body.pieces.push_back(part->text());
+      }
+    }
+    return body;
+  }
+  std::string deflated = DeflateSync(text);
+  if (deflated.empty()) {
+    return std::nullopt;  // zlib failed (out of memory): the caller's full render
+  }
+  // gzip header (RFC 1952): magic, deflate, no flags, no mtime, no extra flags, OS unknown.
+  std::string head("\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff", 10);
+  head += deflated;
+  unsigned long crc =
+      crc32_z(crc32_z(0, nullptr, 0), reinterpret_cast<const Bytef*>(text.data()), text.size());
+  std::size_t length = text.size();
+  body.pieces.push_back(std::make_shared<const std::string>(std::move(head)));
+  for (const ExpositionPart* part : parts) {
+    const ExpositionPart::Deflated& d = part->deflated();
+    if (part->text()->empty()) {
+      continue;
+    }
+    if (d.bytes->empty()) {
+      return std::nullopt;
+    }
+    body.pieces.push_back(d.bytes);
+    crc = crc32_combine(crc, d.crc, static_cast<z_off_t>(part->text()->size()));
+    length += part->text()->size();
+  }
+  // A final empty fixed-Huffman block (BFINAL=1, BTYPE=01, end-of-block), then the trailer.
+  std::string tail("\x03\x00", 2);
+  AppendLittleEndian32(crc, tail);
+  AppendLittleEndian32(length & 0xffffffffUL, tail);
+  body.pieces.push_back(std::make_shared<const std::string>(std::move(tail)));
+  return body;
+}
+
+}  // namespace metricsd

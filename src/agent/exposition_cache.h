@@ -1,0 +1,76 @@
+// The prepared parts of /metrics. After each collection cycle (system) and each scrape cycle
+// the agent renders that part's Prometheus text once into an ExpositionPart; its compressed
+// form is made lazily, once, by the first request that accepts gzip. A request then renders
+// only the agent's own metrics and hands out shared buffers (AssembleMetrics), so the server
+// thread never parses or renders the big parts.
+//
+// gzip without recompressing: each part is compressed alone as raw deflate ending in a sync
+// flush (byte-aligned, not final), so the parts' deflate data can follow one another in one
+// stream (as zlib's gzjoin and pigz do). A request adds the gzip header, its own part, a
+// final empty block and the trailer (the CRC-32 joined with crc32_combine): one gzip member.
+// Concatenated gzip members would be valid RFC 1952 too, but curl 7.88 (and so every libcurl
+// scraper) decodes only the first member and drops the rest without an error.
+//
+// Each family name must appear once in the response. Families named like the agent's own
+// (metricsd_*, process_*: a scraped Go program has process_*) are not pre-rendered but kept
+// as families and merged per request with the self-metrics. A name shared by the system and
+// the scrape part cannot be merged without re-rendering, so AssembleMetrics refuses such a
+// pair (nullopt) and the caller falls back to a full render.
+//
+// Parts are immutable once built (the gzip cache is filled under std::call_once) and shared
+// across threads by std::shared_ptr<const ExpositionPart>.
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "core/metric.h"
+#include "server/http_server.h"
+
+namespace metricsd {
+
+class ExpositionPart {
+ public:
+  using Names = std::vector<std::string>;  // the "# TYPE" names of the text, sorted
+
+  // Renders `lists` as one part. `previous` (the part it replaces, may be null) lends its
+  // Names when they are unchanged, so that `other` (the latest part of the other kind, may
+  // be null) can be compared by identity at request time.
+  static std::shared_ptr<const ExpositionPart> Build(
+      std::span<const std::span<const MetricFamily>> lists, const ExpositionPart* previous,
+      const ExpositionPart* other);
+
+  const std::shared_ptr<const std::string>& text() const noexcept { return text_; }
+  struct Deflated {
+    std::shared_ptr<const std::string> bytes;  // raw deflate, ends in a sync flush
+    unsigned long crc = 0;                     // CRC-32 of text()
+  };
+  // text() compressed; on the first call.
+  const Deflated& deflated() const;
+  // The families merged per request with the self-metrics.
+  const std::vector<MetricFamily>& per_request() const noexcept { return per_request_; }
+  // Whether no name of this part's text appears in `other`'s (null: an empty part), as
+  // checked when one of them was built.
+  bool KnownDisjoint(const ExpositionPart* other) const noexcept;
+
+ private:
+  std::shared_ptr<const std::string> text_;
+  std::shared_ptr<const Names> names_;
+  std::vector<MetricFamily> per_request_;
+  std::shared_ptr<const Names> checked_against_;  // other's names at Build(); null: none
+  bool disjoint_ = true;
+  mutable std::once_flag gzip_once_;
+  mutable Deflated deflated_;
+};
+
+// The /metrics body: `self` and the parts' per-request families rendered now, then the
+// parts' prepared text (or gzip members). nullopt when the parts share a family name.
+std::optional<MetricsBody> AssembleMetrics(std::span<const MetricFamily> self,
+                                           const ExpositionPart* system,
+                                           const ExpositionPart* scrape, bool gzip);
+
+}  // namespace metricsd
