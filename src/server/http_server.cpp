@@ -425,7 +425,7 @@ Status HttpServer::Bind(const std::string& host, int port) {
     // would let a second metricsd "bind" a port that is already in use instead of failing.
     int yes = 1;
     ::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
-    if (::bind(fd.get(), ai->ai_addr, ai->ai_addrlen) != 0 || ::listen(fd.get(), 64) != 0) {
+    if (::bind(fd.get(), ai->ai_addr, ai->ai_addrlen) != 0 || ::listen(fd.get(), 1024) != 0) {
       err = errno;
       continue;
     }
@@ -512,7 +512,11 @@ void HttpServer::Serve() {
         keep = Read(c, serving, now);
       }
       if (keep && now >= c.deadline) {
-        keep = false;  // the head or the response took longer than its total deadline
+        // The head or the response took longer than its total deadline. Reset rather than
+        // close: a close would leave the kernel pushing the unsent rest to a slow reader.
+        linger abort{.l_onoff = 1, .l_linger = 0};
+        ::setsockopt(c.fd.get(), SOL_SOCKET, SO_LINGER, &abort, sizeof abort);
+        keep = false;
       }
       if (!keep) {
         c.fd = UniqueFd();

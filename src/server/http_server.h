@@ -15,7 +15,8 @@
 // - total deadlines, not per-send timeouts: the request head must arrive in full within
 //   head_timeout of the accept (or of the end of the previous response on a keep-alive
 //   connection), and a response must be written in full within response_timeout of its
-//   start; a slow-loris sender or a slow reader is closed when its deadline passes;
+//   start; a slow-loris sender or a slow reader is reset (not closed, which would leave the
+//   kernel sending the rest) when its deadline passes;
 // - the server always accepts. At max_per_peer connections from one source address, or
 //   max_connections in all, a new connection closes the oldest one that has no response in
 //   progress (idle first, then one still sending its head). When every slot is writing a

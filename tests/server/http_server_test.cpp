@@ -10,8 +10,13 @@
 #include <gtest/gtest.h>
 #include <httplib.h>
 
+#include <zlib.h>
+
 #include <atomic>
+#include <chrono>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "core/unique_fd.h"
 
@@ -55,6 +60,51 @@ std::string Exchange(int port, const std::string& request) {
     reply.append(buf, static_cast<std::size_t>(n));
   }
   return reply;
+}
+
+using Clock = std::chrono::steady_clock;
+
+// A client whose receive buffer is small, so that a response it does not read fills it.
+UniqueFd ConnectSmallWindow(int port) {
+  UniqueFd fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  int size = 4096;
+  ::setsockopt(fd.get(), SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<std::uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::connect(fd.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof addr) != 0) {
+    return UniqueFd();
+  }
+  return fd;
+}
+
+// Whether the server closed (or reset) fd within `within`, reading and dropping what came.
+bool ClosedWithin(int fd, std::chrono::milliseconds within) {
+  auto deadline = Clock::now() + within;
+  char buf[65536];
+  for (;;) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+    if (left.count() <= 0) {
+      return false;
+    }
+    pollfd p{.fd = fd, .events = POLLIN, .revents = 0};
+    if (::poll(&p, 1, static_cast<int>(left.count())) != 1) {
+      return false;
+    }
+    if (::recv(fd, buf, sizeof buf, 0) <= 0) {
+      return true;
+    }
+  }
+}
+
+// A /health answered on a fresh connection, or "" after 10 s.
+std::string Probe(int port) {
+  return Exchange(port, "GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+}
+
+void SendAll(int fd, std::string_view bytes) {
+  ::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL);
 }
 
 class HttpServerTest : public ::testing::Test {
@@ -258,6 +308,144 @@ TEST(HttpServerBind, Ipv6LoopbackWhereAvailable) {
   ASSERT_TRUE(res);
   EXPECT_EQ(res->body, "up 1\n");
   server.Stop();
+}
+
+// A server with small limits and a large shared /metrics body.
+class HttpServerLimitsTest : public ::testing::Test {
+ protected:
+  void Start(ServerLimits limits) {
+    body_ = std::make_shared<const std::string>(std::string(16 << 20, 'x'));
+    server_ = std::make_unique<HttpServer>(
+        ServerHandlers{
+            .metrics =
+                [this](bool) {
+                  return MetricsBody{.pieces = {head_, body_}};
+                },
+            .health = [] { return HealthView{.ready = true, .json = "{}"}; },
+        },
+        limits);
+    ASSERT_TRUE(server_->Bind("127.0.0.1", 0).ok());
+    server_->Start();
+  }
+  void TearDown() override {
+    if (server_) {
+      server_->Stop();
+    }
+  }
+  // Sends GET /metrics on a small-window connection and does not read the answer.
+  UniqueFd SlowReader() {
+    UniqueFd fd = ConnectSmallWindow(server_->port());
+    SendAll(fd.get(), "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n");
+    return fd;
+  }
+
+  std::shared_ptr<const std::string> head_ = std::make_shared<const std::string>("# pieces\n");
+  std::shared_ptr<const std::string> body_;
+  std::unique_ptr<HttpServer> server_;
+};
+
+TEST_F(HttpServerLimitsTest, ASlowLorisIsClosedByTheTotalHeadDeadline) {
+  Start(ServerLimits{.head_timeout = std::chrono::seconds(2)});
+  UniqueFd fd = Connect(server_->port());
+  ASSERT_TRUE(fd.valid());
+  const std::string request = "GET /health HTTP/1.1\r\nHost: x\r\n\r\n";
+  auto started = Clock::now();
+  bool closed = false;
+  std::size_t sent = 0;
+  // One byte a second: each byte arrives well within any per-read timeout.
+  while (!closed && sent < request.size()) {
+    SendAll(fd.get(), request.substr(sent++, 1));
+    closed = ClosedWithin(fd.get(), std::chrono::seconds(1));
+  }
+  EXPECT_TRUE(closed);
+  EXPECT_LT(sent, request.size());
+  EXPECT_LT(Clock::now() - started, std::chrono::seconds(4));
+}
+
+TEST_F(HttpServerLimitsTest, ASlowReaderIsResetByTheTotalResponseDeadline) {
+  Start(ServerLimits{.response_timeout = std::chrono::seconds(1)});
+  UniqueFd fd = SlowReader();
+  auto started = Clock::now();
+  std::size_t received = 0;
+  bool ended = false;
+  char buf[1024];
+  // 1 KiB every 10 ms: the 16 MiB body would take minutes.
+  while (!ended && Clock::now() - started < std::chrono::seconds(10)) {
+    ssize_t n = ::recv(fd.get(), buf, sizeof buf, MSG_DONTWAIT);
+    if (n == 0 || (n < 0 && errno != EAGAIN)) {
+      ended = true;
+    } else if (n > 0) {
+      received += static_cast<std::size_t>(n);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));  // the slowness under test
+  }
+  EXPECT_TRUE(ended);
+  EXPECT_LT(received, body_->size());
+  EXPECT_LT(Clock::now() - started, std::chrono::seconds(4));
+}
+
+TEST_F(HttpServerLimitsTest, APeerAtItsCapLosesItsOldestIdleConnection) {
+  Start(ServerLimits{.max_per_peer = 4});
+  std::vector<UniqueFd> idle;
+  for (int i = 0; i < 4; ++i) {
+    idle.push_back(Connect(server_->port()));
+  }
+  EXPECT_THAT(Probe(server_->port()), StartsWith("HTTP/1.1 200 OK\r\n"));
+  EXPECT_TRUE(ClosedWithin(idle[0].get(), std::chrono::seconds(2)));
+  for (int i = 1; i < 4; ++i) {
+    EXPECT_FALSE(ClosedWithin(idle[i].get(), std::chrono::milliseconds(0))) << i;
+  }
+}
+
+TEST_F(HttpServerLimitsTest, WhenEverySlotWritesAReservedSlotAnswersOnlyProbes) {
+  Start(ServerLimits{.max_per_peer = 2});
+  UniqueFd first = SlowReader();
+  UniqueFd second = SlowReader();
+  // Both responses are under way once each connection holds its share of the body.
+  auto deadline = Clock::now() + std::chrono::seconds(5);
+  while (body_.use_count() < 3 && Clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  ASSERT_EQ(body_.use_count(), 3) << "connections hold the shared body, not copies";
+  EXPECT_THAT(Probe(server_->port()), StartsWith("HTTP/1.1 200 OK\r\n"));
+  EXPECT_THAT(Exchange(server_->port(), "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n"),
+              StartsWith("HTTP/1.1 503 "));
+  EXPECT_FALSE(ClosedWithin(first.get(), std::chrono::milliseconds(0)));
+}
+
+TEST_F(HttpServerLimitsTest, HealthAnswersWhileIdleClientsAndSlowReadersHoldConnections) {
+  Start(ServerLimits{});
+  std::vector<UniqueFd> held;
+  for (int i = 0; i < 300; ++i) {
+    held.push_back(Connect(server_->port()));
+    ASSERT_TRUE(held.back().valid());
+  }
+  for (int i = 0; i < 50; ++i) {
+    held.push_back(SlowReader());
+    ASSERT_TRUE(held.back().valid());
+  }
+  auto deadline = Clock::now() + std::chrono::seconds(10);
+  while (body_.use_count() < 51 && Clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  ASSERT_EQ(body_.use_count(), 51) << "50 responses under way";
+  auto started = Clock::now();
+  std::string reply = Probe(server_->port());
+  EXPECT_LT(Clock::now() - started, std::chrono::seconds(2));
+  EXPECT_THAT(reply, StartsWith("HTTP/1.1 200 OK\r\n"));
+}
+
+TEST_F(HttpServerLimitsTest, SharedPiecesAreWrittenInOrderAndHeadCountsThem) {
+  Start(ServerLimits{});
+  body_ = std::make_shared<const std::string>("up 1\n");
+  std::string reply =
+      Exchange(server_->port(), "GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  EXPECT_THAT(reply, HasSubstr("Content-Length: 14\r\n"));
+  EXPECT_TRUE(reply.ends_with("\r\n\r\n# pieces\nup 1\n")) << reply;
+  std::string head =
+      Exchange(server_->port(), "HEAD /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  EXPECT_THAT(head, HasSubstr("Content-Length: 14\r\n"));
+  EXPECT_TRUE(head.ends_with("\r\n\r\n")) << head;
 }
 
 }  // namespace
