@@ -15,7 +15,8 @@ bool Prometheus::Start(const std::string& web_config) {
   if (binary.empty()) {
     return false;
   }
-  std::string config = dir_.Write(name_ + ".yml", "global:\n  scrape_interval: 1h\n");
+  std::string config =
+      dir_.Write(name_ + ".yml", "global:\n  scrape_interval: 1h\n" + extra_config_);
   std::vector<std::string> argv{binary, "--config.file=" + config,
                                 "--web.listen-address=127.0.0.1:" + std::to_string(port_),
                                 "--storage.tsdb.path=" + dir_.path() + "/" + name_ + "-tsdb",

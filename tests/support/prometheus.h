@@ -22,6 +22,8 @@ class Prometheus {
   // `web_config`: a --web.config.file (TLS or basic auth); readiness is then probed over
   // TCP only. `user`/`password`: what the queries authenticate with.
   bool Start(const std::string& web_config = "");
+  // YAML appended to the configuration (e.g. a scrape_configs section); before Start().
+  void SetExtraConfig(std::string yaml) { extra_config_ = std::move(yaml); }
   void SetQueryCredentials(std::string user, std::string password) {
     user_ = std::move(user);
     password_ = std::move(password);
@@ -45,6 +47,7 @@ class Prometheus {
   int port_;
   std::string user_;
   std::string password_;
+  std::string extra_config_;
   std::unique_ptr<PeerProcess> process_;
 };
 

@@ -1,0 +1,187 @@
+// End-to-end: the metricsd binary serves /metrics from its prepared parts (system and
+// scrape) with the self-metrics rendered per request. The identity and the gzip forms carry
+// the same series, every family appears once, and a real Prometheus scrapes it (over gzip,
+// as it asks for) with every series, the scraped ones last in the body included.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <httplib.h>
+#include <zlib.h>
+
+#include <map>
+#include <set>
+#include <sstream>
+#include <thread>
+
+#include "support/process.h"
+#include "support/prometheus.h"
+
+namespace metricsd {
+namespace {
+
+using ::testing::HasSubstr;
+using namespace std::chrono_literals;
+using testing::ChildProcess;
+using testing::TempDir;
+using testing::WaitFor;
+
+const std::string kBinary = METRICSD_BINARY;
+
+// A target with many series and process_* families of its own, like a Go program.
+class BigTarget {
+ public:
+  BigTarget() {
+    for (int i = 0; i < 2000; ++i) {
+      body_ += "# TYPE family_" + std::to_string(i) + " gauge\nfamily_" + std::to_string(i) +
+               "{shard=\"" + std::to_string(i % 7) + "\"} " + std::to_string(i) + "\n";
+    }
+    body_ += "# TYPE process_open_fds gauge\nprocess_open_fds 12\n";
+    server_.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
+      res.set_content(body_, "text/plain; version=0.0.4");
+    });
+    port_ = server_.bind_to_any_port("127.0.0.1");
+    thread_ = std::thread([this] { server_.listen_after_bind(); });
+    WaitFor([this] { return server_.is_running(); }, 10s);
+  }
+  ~BigTarget() {
+    server_.stop();
+    thread_.join();
+  }
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_) + "/metrics"; }
+
+ private:
+  std::string body_;
+  httplib::Server server_;
+  int port_ = 0;
+  std::thread thread_;
+};
+
+// Decodes one gzip member; fails the test when bytes follow it (curl would drop them).
+std::string Gunzip(const std::string& in) {
+  z_stream z{};
+  EXPECT_EQ(inflateInit2(&z, 15 + 16), Z_OK);
+  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
+  z.avail_in = static_cast<uInt>(in.size());
+  std::string out;
+  char buf[65536];
+  for (;;) {
+    z.next_out = reinterpret_cast<Bytef*>(buf);
+    z.avail_out = sizeof buf;
+    int rc = inflate(&z, Z_NO_FLUSH);
+    out.append(buf, sizeof buf - z.avail_out);
+    if (rc == Z_STREAM_END) {
+      EXPECT_EQ(z.avail_in, 0u) << "bytes after the first gzip member";
+      break;
+    }
+    if (rc != Z_OK) {
+      ADD_FAILURE() << "inflate: " << rc;
+      break;
+    }
+  }
+  inflateEnd(&z);
+  return out;
+}
+
+// Lines that do not change between two requests of the same cycles: all but the
+// self-metrics' samples.
+std::multiset<std::string> StableLines(const std::string& text) {
+  std::multiset<std::string> lines;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) {
+    if (!line.starts_with("metricsd_") && !line.starts_with("process_")) {
+      lines.insert(line);
+    }
+  }
+  return lines;
+}
+
+std::map<std::string, int> TypeLines(const std::string& text) {
+  std::map<std::string, int> names;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) {
+    if (line.starts_with("# TYPE ")) {
+      ++names[line.substr(7, line.find(' ', 7) - 7)];
+    }
+  }
+  return names;
+}
+
+std::string Config(int port, const std::string& target_url) {
+  // A long interval: both requests below see the same prepared parts. No prefix: the
+  // target's process_open_fds shares its name with ours.
+  return R"({"server":{"host":"127.0.0.1","port":)" + std::to_string(port) +
+         R"(},"collector":{"interval_seconds":60},"endpoints":[{"name":"big","url":")" +
+         target_url + R"(","metric_prefix":""}]})";
+}
+
+TEST(EndpointE2e, IdentityAndGzipCarryTheSameFamiliesEachOnce) {
+  BigTarget target;
+  TempDir dir;
+  int port = testing::FreePort();
+  std::string config = dir.Write("config.json", Config(port, target.url()));
+  ChildProcess daemon(kBinary, {"-config", config}, testing::MetricsdTestEnv(), dir.path());
+  httplib::Client client("127.0.0.1", port);
+  client.set_read_timeout(5, 0);
+  client.set_decompress(false);
+  std::string plain;
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        auto res = client.Get("/metrics");
+        plain = res ? res->body : "";
+        return plain.find("family_1999{") != std::string::npos &&
+               plain.find("system_load_1 ") != std::string::npos;
+      },
+      20s))
+      << daemon.Stderr();
+  auto gz = client.Get("/metrics", {{"Accept-Encoding", "gzip"}});
+  ASSERT_TRUE(gz);
+  EXPECT_EQ(gz->get_header_value("Content-Encoding"), "gzip");
+  std::string decoded = Gunzip(gz->body);
+  EXPECT_EQ(StableLines(decoded), StableLines(plain));
+  for (const std::string& text : {plain, decoded}) {
+    for (const auto& [name, count] : TypeLines(text)) {
+      EXPECT_EQ(count, 1) << name;
+    }
+  }
+  // The scraped program's process_open_fds is merged with ours under one header.
+  EXPECT_THAT(decoded, HasSubstr("process_open_fds{endpoint=\"big\"}"));
+  EXPECT_EQ(TypeLines(decoded)["process_open_fds"], 1);
+}
+
+TEST(EndpointE2e, PrometheusScrapesEverySeries) {
+  if (!testing::Prometheus::Available()) {
+    GTEST_SKIP() << "prometheus not installed";
+  }
+  BigTarget target;
+  TempDir dir;
+  int port = testing::FreePort();
+  std::string config = dir.Write("config.json", Config(port, target.url()));
+  ChildProcess daemon(kBinary, {"-config", config}, testing::MetricsdTestEnv(), dir.path());
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        return testing::HttpGet("127.0.0.1", port, "/metrics").body.find("family_1999{") !=
+               std::string::npos;
+      },
+      20s))
+      << daemon.Stderr();
+  testing::Prometheus prometheus(dir, "prom", testing::FreePort());
+  prometheus.SetExtraConfig(
+      "scrape_configs:\n  - job_name: metricsd\n    scrape_interval: 1s\n"
+      "    static_configs:\n      - targets: ['127.0.0.1:" +
+      std::to_string(port) + "']\n");
+  ASSERT_TRUE(prometheus.Start()) << testing::ReadFile(prometheus.log_path());
+  // The scraped series sit in the last part of the body: all of it was decoded.
+  auto value = [&](const std::string& query) {
+    nlohmann::json data = prometheus.Query(query);
+    if (data.is_null() || data["result"].empty()) {
+      return std::string();
+    }
+    return data["result"][0]["value"][1].get<std::string>();
+  };
+  ASSERT_TRUE(WaitFor([&] { return value("up{job=\"metricsd\"}") == "1"; }, 30s))
+      << testing::ReadFile(prometheus.log_path());
+  EXPECT_EQ(value("count({job=\"metricsd\",__name__=~\"family_.*\"})"), "2000");
+  EXPECT_EQ(value("count(process_open_fds{job=\"metricsd\"})"), "2");
+}
+
+}  // namespace
+}  // namespace metricsd
