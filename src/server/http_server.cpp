@@ -213,6 +213,8 @@ void HandleBuffered(Connection& c, const Serving& s, Clock::time_point now) {
   c.in.erase(0, consumed + content_length);
 }
 
+bool Write(Connection& c, const Serving& s, Clock::time_point now);
+
 bool Read(Connection& c, const Serving& s, Clock::time_point now) {
   char buf[4096];
   ssize_t n = ::recv(c.fd.get(), buf, sizeof buf, 0);
@@ -224,7 +226,8 @@ bool Read(Connection& c, const Serving& s, Clock::time_point now) {
   }
   c.in.append(buf, static_cast<std::size_t>(n));
   HandleBuffered(c, s, now);
-  return true;
+  // Most responses fit the socket buffer: send now rather than one poll() round later.
+  return c.writing ? Write(c, s, now) : true;
 }
 
 bool Write(Connection& c, const Serving& s, Clock::time_point now) {
