@@ -400,7 +400,7 @@ std::vector<MetricFamily> Agent::SelfMetrics(std::int64_t wall_ms) const {
   for (const auto& q : queues_) {
     q->AppendMetrics(out);
   }
-  AppendProcessMetrics(wall_ms, out);
+  process_metrics_.Append(wall_ms, out);
   return out;
 }
 

@@ -29,6 +29,7 @@
 
 #include "agent/collector_runner.h"
 #include "agent/exposition_cache.h"
+#include "agent/process_metrics.h"
 #include "agent/scheduler.h"
 #include "agent/shipped_batch.h"
 #include "collectors/scrape_source.h"
@@ -157,6 +158,7 @@ class Agent {
   std::mutex part_build_mutex_;
   std::shared_ptr<const ExpositionPart> system_part_;  // guarded by snapshot_mutex_
   std::shared_ptr<const ExpositionPart> scrape_part_;  // guarded by snapshot_mutex_
+  mutable ProcessMetrics process_metrics_;             // read per /metrics request
   std::atomic<std::uint64_t> cycles_{0};
   std::atomic<double> last_cycle_seconds_{0};
   std::atomic<bool> ready_{false};

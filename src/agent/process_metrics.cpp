@@ -19,30 +19,38 @@ std::uint64_t ParseField(std::string_view text) {
   return value;
 }
 
-int CountOpenFds() {
-  DIR* dir = ::opendir("/proc/self/fd");
-  if (dir == nullptr) {
+}  // namespace
+
+ProcessMetrics::ProcessMetrics()
+    : stat_(::open("/proc/self/stat", O_RDONLY | O_CLOEXEC)), fds_(::opendir("/proc/self/fd")) {}
+
+ProcessMetrics::~ProcessMetrics() {
+  if (fds_ != nullptr) {
+    ::closedir(fds_);
+  }
+}
+
+int ProcessMetrics::CountOpenFds() {
+  if (fds_ == nullptr) {
     return -1;
   }
+  ::rewinddir(fds_);  // /proc re-lists the table from the start
   int count = 0;
-  while (dirent* entry = ::readdir(dir)) {
+  while (dirent* entry = ::readdir(fds_)) {
     if (entry->d_name[0] != '.') {
       ++count;
     }
   }
-  ::closedir(dir);
-  return count - 1;  // the descriptor opendir itself holds
+  return count - 1;  // the descriptor of the listing itself
 }
 
-}  // namespace
-
-void AppendProcessMetrics(std::int64_t wall_ms, std::vector<MetricFamily>& out) {
-  UniqueFd fd(::open("/proc/self/stat", O_RDONLY | O_CLOEXEC));
-  if (!fd.valid()) {
+void ProcessMetrics::Append(std::int64_t wall_ms, std::vector<MetricFamily>& out) {
+  std::lock_guard lock(mutex_);
+  if (!stat_.valid()) {
     return;
   }
   char buf[1024];
-  ssize_t n = ::pread(fd.get(), buf, sizeof buf - 1, 0);
+  ssize_t n = ::pread(stat_.get(), buf, sizeof buf - 1, 0);
   if (n <= 0) {
     return;
   }
