@@ -1,0 +1,130 @@
+// The /metrics serve path, old and new, on the default host collectors' families (real
+// /proc, /sys) and on a generated 50,000-series scraped body:
+//   BM_FullRender*:  what every request did before: render everything (the scraped body is
+//                    also re-parsed, as MaterializeStored did).
+//   BM_Prepared*:    what a request does now: render the self-metrics, hand out the parts'
+//                    shared buffers (identity, or gzip joined from cached deflate data).
+//   BM_BuildPart*:   the once-per-cycle cost moved to the collection and scrape threads.
+#include <benchmark/benchmark.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "agent/agent.h"
+#include "agent/exposition_cache.h"
+#include "exposition_generator.h"
+#include "formats/exposition_parser.h"
+#include "formats/prometheus_text_writer.h"
+
+namespace metricsd {
+namespace {
+
+std::vector<MetricFamily> HostFamilies() {
+  config::Config config;
+  config.collector.enable_gpu = false;
+  CollectorRunner runner(BuildSystemCollectors(config, HostPaths{}));
+  CollectContext ctx{.steady_now = std::chrono::steady_clock::now(), .wall_ms = 1};
+  runner.RunOnce(ctx);  // rates need a previous tick
+  ctx.steady_now = std::chrono::steady_clock::now();
+  return runner.RunOnce(ctx);
+}
+
+// About what Agent::SelfMetrics makes in pull mode: ~30 small families.
+std::vector<MetricFamily> SelfFamilies() {
+  std::vector<MetricFamily> self;
+  for (int i = 0; i < 30; ++i) {
+    FamilyBuilder b("metricsd_self_" + std::to_string(i), "help", MetricType::kGauge, 1);
+    for (int j = 0; j < 4; ++j) {
+      b.Add(i * j, {{"collector", "c" + std::to_string(j)}});
+    }
+    self.push_back(b.Build());
+  }
+  return self;
+}
+
+const std::string& ScrapedBody() {
+  static const std::string body = bench::GenerateExposition(50000, false);
+  return body;
+}
+
+void BM_FullRenderHost(benchmark::State& state) {
+  auto host = HostFamilies();
+  auto self = SelfFamilies();
+  std::string out;
+  for (auto _ : state) {
+    out.clear();
+    const std::span<const MetricFamily> parts[] = {self, host};
+    AppendPrometheusText(parts, out);
+    benchmark::DoNotOptimize(out.data());
+  }
+  state.counters["bytes"] = static_cast<double>(out.size());
+}
+BENCHMARK(BM_FullRenderHost);
+
+void BM_PreparedHost(benchmark::State& state) {
+  auto host = HostFamilies();
+  auto self = SelfFamilies();
+  const std::span<const MetricFamily> lists[] = {host};
+  auto part = ExpositionPart::Build(lists, nullptr, nullptr);
+  const bool gzip = state.range(0) != 0;
+  for (auto _ : state) {
+    auto body = AssembleMetrics(self, part.get(), nullptr, gzip);
+    benchmark::DoNotOptimize(body);
+  }
+}
+BENCHMARK(BM_PreparedHost)->Arg(0)->Arg(1)->ArgName("gzip");
+
+void BM_FullRender50kScraped(benchmark::State& state) {
+  auto self = SelfFamilies();
+  std::string out;
+  for (auto _ : state) {
+    std::vector<MetricFamily> stored;
+    ParseStats stats;
+    ParsePrometheusText(ScrapedBody(), 1, stored, stats);
+    out.clear();
+    const std::span<const MetricFamily> parts[] = {self, stored};
+    AppendPrometheusText(parts, out);
+    benchmark::DoNotOptimize(out.data());
+  }
+}
+BENCHMARK(BM_FullRender50kScraped)->Unit(benchmark::kMillisecond);
+
+void BM_Prepared50kScraped(benchmark::State& state) {
+  auto self = SelfFamilies();
+  std::vector<MetricFamily> stored;
+  ParseStats stats;
+  ParsePrometheusText(ScrapedBody(), 1, stored, stats);
+  const std::span<const MetricFamily> lists[] = {stored};
+  auto part = ExpositionPart::Build(lists, nullptr, nullptr);
+  const bool gzip = state.range(0) != 0;
+  for (auto _ : state) {
+    auto body = AssembleMetrics(self, nullptr, part.get(), gzip);
+    benchmark::DoNotOptimize(body);
+  }
+}
+BENCHMARK(BM_Prepared50kScraped)->Arg(0)->Arg(1)->ArgName("gzip");
+
+void BM_BuildPart50kScraped(benchmark::State& state) {
+  std::vector<MetricFamily> stored;
+  ParseStats stats;
+  ParsePrometheusText(ScrapedBody(), 1, stored, stats);
+  const std::span<const MetricFamily> lists[] = {stored};
+  for (auto _ : state) {
+    auto part = ExpositionPart::Build(lists, nullptr, nullptr);
+    if (state.range(0) != 0) {
+      benchmark::DoNotOptimize(part->deflated());
+    }
+    benchmark::DoNotOptimize(part);
+  }
+}
+BENCHMARK(BM_BuildPart50kScraped)
+    ->Arg(0)
+    ->Arg(1)
+    ->ArgName("with_gzip")
+    ->Unit(benchmark::kMillisecond);
+
+}  // namespace
+}  // namespace metricsd
+
+BENCHMARK_MAIN();
