@@ -53,10 +53,13 @@ bool Disjoint(const ExpositionPart::Names& a, const ExpositionPart::Names& b) {
 }
 
 // Raw deflate (no header) of `in`, ending in a sync flush so that more deflate data may follow.
-std::string DeflateSync(std::string_view in) {
+// `small`: an 8 KiB window and small hash, for the per-request self-metrics (a few KiB): the
+// full 32 KiB window costs ~270 KiB of state to allocate and clear, per request.
+std::string DeflateSync(std::string_view in, bool small) {
   z_stream z{};
-  // Level 1: /metrics is compressible text, speed matters more. -15: raw deflate.
-  if (deflateInit2(&z, 1, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
+  // Level 1: /metrics is compressible text, speed matters more. Negative bits: raw deflate.
+  if (deflateInit2(&z, 1, Z_DEFLATED, small ? -13 : -15, small ? 5 : 8, Z_DEFAULT_STRATEGY) !=
+      Z_OK) {
     return {};
   }
   // The bound covers Z_FINISH; a sync flush adds an empty stored block (at most 6 bytes).
@@ -118,7 +121,7 @@ std::shared_ptr<const ExpositionPart> ExpositionPart::Build(
 
 const ExpositionPart::Deflated& ExpositionPart::deflated() const {
   std::call_once(gzip_once_, [this] {
-    deflated_.bytes = std::make_shared<const std::string>(DeflateSync(*text_));
+    deflated_.bytes = std::make_shared<const std::string>(DeflateSync(*text_, false));
     deflated_.crc = crc32_z(crc32_z(0, nullptr, 0), reinterpret_cast<const Bytef*>(text_->data()),
                             text_->size());
   });
@@ -165,7 +168,7 @@ std::optional<MetricsBody> AssembleMetrics(std::span<const MetricFamily> self,
     }
     return body;
   }
-  std::string deflated = DeflateSync(text);
+  std::string deflated = DeflateSync(text, true);
   if (deflated.empty()) {
     return std::nullopt;  // zlib failed (out of memory): the caller's full render
   }
