@@ -9,7 +9,6 @@
 #include <mutex>
 #include <optional>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "agent/agent.h"
@@ -114,9 +113,8 @@ class AgentSlot {
   std::shared_ptr<Agent> agent_;  // guarded by mutex_
 };
 
+// No wait for a second reading: a single collection reports CPU usage since boot.
 int RunOnce(Agent& agent) {
-  // CPU percentages need two readings: the collectors took the first when built.
-  std::this_thread::sleep_for(std::chrono::milliseconds(250));
   std::vector<metricsd::MetricFamily> families = agent.CollectOnce();
   std::string out;
   metricsd::AppendPrometheusText(families, out);
