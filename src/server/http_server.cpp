@@ -30,6 +30,9 @@ using Clock = std::chrono::steady_clock;
 constexpr auto kTimeout = std::chrono::seconds(5);  // read, write and keep-alive idle
 constexpr std::size_t kMaxHeaderBytes = 8 * 1024;
 constexpr std::size_t kMaxConnections = 64;
+// Out of file descriptors, the pending connection stays in the backlog and the listening
+// socket stays readable: polling it again at once would spin. Wait this long, then retry.
+constexpr auto kAcceptBackoff = std::chrono::milliseconds(100);
 // Bodies smaller than this go out as they are: gzip would save little and cost a deflate state.
 constexpr std::size_t kMinGzipBytes = 1024;
 
@@ -230,14 +233,17 @@ bool Write(Connection& c, const ServerHandlers& handlers, Clock::time_point now)
   return HandleBuffered(c, handlers, now);
 }
 
-void Accept(int listen_fd, std::list<Connection>& connections) {
+// Returns false when accepting failed for want of file descriptors or memory.
+bool Accept(int listen_fd, std::list<Connection>& connections) {
   while (connections.size() < kMaxConnections) {
     int fd = ::accept4(listen_fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd < 0) {
-      return;  // EAGAIN, or a connection reset before accept: nothing to do
+      // Otherwise EAGAIN, or a connection reset before accept: nothing to do.
+      return errno != EMFILE && errno != ENFILE && errno != ENOBUFS && errno != ENOMEM;
     }
     connections.push_back(Connection{.fd = UniqueFd(fd), .deadline = Clock::now() + kTimeout});
   }
+  return true;
 }
 
 }  // namespace
@@ -319,15 +325,17 @@ void HttpServer::Serve() {
   std::list<Connection> connections;
   std::vector<pollfd> fds;
   std::vector<Connection*> polled;
+  Clock::time_point accept_paused_until;
   for (;;) {
     Clock::time_point now = Clock::now();
     fds.clear();
     polled.clear();
     fds.push_back({.fd = wake_fd_.get(), .events = POLLIN, .revents = 0});
-    // At the connection cap, new clients wait in the kernel's backlog.
-    bool accepting = connections.size() < kMaxConnections;
+    // At the connection cap, or out of fds, new clients wait in the kernel's backlog.
+    bool paused = now < accept_paused_until;
+    bool accepting = connections.size() < kMaxConnections && !paused;
     fds.push_back({.fd = accepting ? listen_fd_.get() : -1, .events = POLLIN, .revents = 0});
-    auto next_deadline = Clock::time_point::max();
+    auto next_deadline = paused ? accept_paused_until : Clock::time_point::max();
     for (Connection& c : connections) {
       short events = c.sent < c.out.size() ? POLLOUT : POLLIN;
       fds.push_back({.fd = c.fd.get(), .events = events, .revents = 0});
@@ -348,8 +356,8 @@ void HttpServer::Serve() {
     if (fds[0].revents != 0) {
       return;  // Stop(): open connections are closed with the list
     }
-    if (fds[1].revents != 0) {
-      Accept(listen_fd_.get(), connections);
+    if (fds[1].revents != 0 && !Accept(listen_fd_.get(), connections)) {
+      accept_paused_until = Clock::now() + kAcceptBackoff;
     }
     now = Clock::now();
     for (std::size_t i = 0; i < polled.size(); ++i) {
