@@ -6,7 +6,6 @@
 
 #include <cerrno>
 #include <cstdio>
-#include <thread>
 #include <utility>
 #include <vector>
 
@@ -139,8 +138,7 @@ int CollectOnce(const ConfigChoice& choice, const HostPaths& paths) {
         loaded->config, paths,
         ProcessInfo{.started = std::chrono::steady_clock::now(), .config_source = loaded->source},
         clock, net);
-    // CPU percentages need two readings: the collectors took the first when built.
-    std::this_thread::sleep_for(std::chrono::milliseconds(250));
+    // No wait for a second reading: a single collection reports CPU usage since boot.
     std::string out;
     AppendPrometheusText(agent.CollectOnce(), out);
     std::fwrite(out.data(), 1, out.size(), stdout);

@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <string>
 #include <utility>
 
@@ -14,29 +15,28 @@ double TicksPerSecond() {
   return static_cast<double>(hz > 0 ? hz : 100);
 }
 
-// Updates `percent` from the ticks that passed; keeps the last value when none did.
-void UpdatePercent(const procfs::CpuTimes& now, procfs::CpuTimes& previous, double& percent) {
-  const double p = procfs::BusyPercent(now - previous);
-  if (p >= 0) {
-    percent = p;
-  }
-  previous = now;
-}
-
 }  // namespace
 
 CpuCollector::CpuCollector(const HostPaths& paths)
     : CpuCollector(paths, std::make_shared<ProcStatSource>(paths)) {}
 
+// No baseline is read here: the first Collect() comes right after construction, and a
+// window of a few milliseconds would give 0 or 100 (or nothing) per core.
 CpuCollector::CpuCollector(const HostPaths& /*paths*/, std::shared_ptr<ProcStatSource> stat)
-    : source_(std::move(stat)), ticks_per_second_(TicksPerSecond()) {
-  if (source_->Read(stat_).ok() && (stat_.has_total || !stat_.cpus.empty())) {
-    if (stat_.has_total) {
-      total_previous_ = stat_.total;
-      has_total_baseline_ = true;
-    }
-    SyncCores();
-  }
+    : source_(std::move(stat)), ticks_per_second_(TicksPerSecond()) {}
+
+void CpuCollector::BusyShare::Update(const procfs::CpuTimes& now,
+                                     std::chrono::steady_clock::time_point at) {
+  if (!base_at) {
+    // The counters count from boot: the since-boot average (0 for a CPU with no ticks yet).
+    percent = std::max(0.0, procfs::BusyPercent(now));
+  } else if (at - *base_at < kMinWindow) {
+    return;  // keep the base, so the next window is long enough
+  } else if (const double p = procfs::BusyPercent(now - base); p >= 0) {
+    percent = p;
+  }  // else no tick passed (an idle NO_HZ CPU, or a stalled reading): repeat the last value
+  base = now;
+  base_at = at;
 }
 
 void CpuCollector::SyncCores() {
@@ -58,10 +58,9 @@ void CpuCollector::SyncCores() {
       next.push_back(std::move(cores_[old]));
       continue;
     }
-    // A CPU seen for the first time (or back online): its current counters are the baseline.
+    // A CPU seen for the first time (or back online): no reading yet.
     Core core;
     core.cpu = cpu.cpu;
-    core.previous = cpu.times;
     const std::string number = std::to_string(cpu.cpu);
     core.core_labels = {{"core", number}};
     for (std::size_t m = 0; m < procfs::kCpuModes.size(); ++m) {
@@ -90,16 +89,10 @@ void CpuCollector::CollectInto(const CollectContext& ctx, CollectResult& result)
   SyncCores();
 
   if (stat_.has_total) {
-    if (has_total_baseline_) {
-      UpdatePercent(stat_.total, total_previous_, total_percent_);
-    } else {
-      total_previous_ = stat_.total;
-      has_total_baseline_ = true;
-    }
+    total_.Update(stat_.total, ctx.steady_now);
   }
-  // Per-core percentages first: the family is written after the count and the total.
   for (std::size_t i = 0; i < cores_.size(); ++i) {
-    UpdatePercent(stat_.cpus[i].times, cores_[i].previous, cores_[i].percent);
+    cores_[i].busy.Update(stat_.cpus[i].times, ctx.steady_now);
   }
 
   FamilyWriter out(result.families, ctx.wall_ms);
@@ -107,21 +100,19 @@ void CpuCollector::CollectInto(const CollectContext& ctx, CollectResult& result)
       .Add(static_cast<double>(stat_.cpus.size()));
 
   out.Family("system_cpu_usage_total_percent",
-             "Busy share of all CPUs since the previous collection, in percent "
-             "(from the aggregate cpu line of /proc/stat).",
+             "Busy share of all CPUs since the previous collection (since boot on the "
+             "first), in percent (from the aggregate cpu line of /proc/stat).",
              MetricType::kGauge);
-  if (total_percent_ >= 0) {
-    out.Add(total_percent_);
+  if (stat_.has_total) {
+    out.Add(total_.percent);
   }
 
   out.Family("system_cpu_usage_percent",
-             "Busy share of one CPU since the previous collection, in percent; "
-             "core is the kernel's CPU number.",
+             "Busy share of one CPU since the previous collection (since boot on the "
+             "first), in percent; core is the kernel's CPU number.",
              MetricType::kGauge);
   for (const Core& core : cores_) {
-    if (core.percent >= 0) {
-      out.Add(core.percent, core.core_labels);
-    }
+    out.Add(core.busy.percent, core.core_labels);
   }
 
   out.Family("system_cpu_seconds_total",

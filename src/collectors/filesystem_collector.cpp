@@ -459,7 +459,7 @@ void FilesystemCollector::CollectInto(const CollectContext& ctx, CollectResult& 
            const double avail = free_bytes(s);
            return used + avail > 0 ? 100.0 * used / (used + avail) : 0.0;
          });
-  family(out, "system_disk_inodes_total", "Inodes on the filesystem.",
+  family(out, "system_disk_inodes", "Inodes on the filesystem.",
          [](const FsStat& s) { return static_cast<double>(s.files); });
   family(out, "system_disk_inodes_free", "Free inodes on the filesystem.",
          [](const FsStat& s) { return static_cast<double>(s.files_free); });

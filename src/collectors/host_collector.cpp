@@ -88,7 +88,7 @@ void HostCollector::CollectInto(const CollectContext& ctx, CollectResult& result
   }
 
   if (auto count = pids_.Count(); count.ok()) {
-    write("system_procs_total", "Processes (not threads) that exist now.", MetricType::kGauge,
+    write("system_processes", "Processes (not threads) that exist now.", MetricType::kGauge,
           static_cast<double>(*count));
   } else {
     AddFailure(failures, count.error());

@@ -28,14 +28,4 @@ Status ProcStatSource::Get(std::chrono::steady_clock::time_point tick, procfs::P
   return last_;
 }
 
-Status ProcStatSource::Read(procfs::ProcStat& out) {
-  std::lock_guard lock(mu_);
-  tick_.reset();
-  Status status = Refresh();
-  if (status.ok()) {
-    out = stat_;  // vector copy-assignment reuses out's capacity
-  }
-  return status;
-}
-
 }  // namespace metricsd

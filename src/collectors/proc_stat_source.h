@@ -4,7 +4,7 @@
 // one read when the wiring gives them the same source and the same CollectContext time.
 //
 // A tick is identified by CollectContext::steady_now: Get() with the time of the previous
-// Get() returns the same parse; any other time reads the file again. Read() always reads.
+// Get() returns the same parse; any other time reads the file again.
 // Thread-safe (collectors may run on different threads); results are copied out.
 #pragma once
 
@@ -26,8 +26,6 @@ class ProcStatSource {
 
   // The parse for tick `tick`, copied into `out` (reusing its capacity).
   Status Get(std::chrono::steady_clock::time_point tick, procfs::ProcStat& out);
-  // A fresh read, not tied to a tick (a collector's baseline at construction).
-  Status Read(procfs::ProcStat& out);
 
  private:
   Status Refresh();

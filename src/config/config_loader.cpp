@@ -279,52 +279,48 @@ class ObjectReader {
     }
   }
 
-  void StringList(std::string_view key, std::vector<std::string>& out) {
+  // An array whose items `read` converts one by one; an item it refuses is reported as not
+  // being `what`.
+  template <typename T, typename Read>
+  void List(std::string_view key, std::vector<T>& out, std::string_view what, Read read) {
     if (const json* v = Find(key)) {
       if (!v->is_array()) {
-        diag_.Error(PathOf(key), "expected an array of strings, got " + TypeOf(*v));
+        diag_.Error(PathOf(key), "expected an array, got " + TypeOf(*v));
         return;
       }
       out.clear();
       for (std::size_t i = 0; i < v->size(); ++i) {
         const json& item = (*v)[i];
-        if (!item.is_string()) {
+        if (std::optional<T> value = read(item)) {
+          out.push_back(std::move(*value));
+        } else {
           diag_.Error(PathOf(key) + "[" + std::to_string(i) + "]",
-                      "expected a string, got " + TypeOf(item));
-          continue;
+                      "expected " + std::string(what) + ", got " + TypeOf(item));
         }
-        out.push_back(item.get<std::string>());
       }
     }
   }
 
-  void String(std::string_view key, std::optional<std::string>& out) {
-    std::string value;
-    if (Has(key) && !object_.at(std::string(key)).is_null()) {
-      String(key, value);
-      out = std::move(value);
-    } else {
-      Find(key);
-    }
+  void StringList(std::string_view key, std::vector<std::string>& out) {
+    List(key, out, "a string", [](const json& item) -> std::optional<std::string> {
+      return item.is_string() ? std::optional(item.get<std::string>()) : std::nullopt;
+    });
   }
 
   void IntegerList(std::string_view key, std::vector<int>& out) {
-    if (const json* v = Find(key)) {
-      if (!v->is_array()) {
-        diag_.Error(PathOf(key), "expected an array of integers, got " + TypeOf(*v));
-        return;
+    List(key, out, "an integer", [](const json& item) -> std::optional<int> {
+      if (!item.is_number_integer() || item.get<long long>() < std::numeric_limits<int>::min() ||
+          item.get<long long>() > std::numeric_limits<int>::max()) {
+        return std::nullopt;
       }
-      out.clear();
-      for (std::size_t i = 0; i < v->size(); ++i) {
-        const json& item = (*v)[i];
-        if (!item.is_number_integer() || item.get<long long>() < std::numeric_limits<int>::min() ||
-            item.get<long long>() > std::numeric_limits<int>::max()) {
-          diag_.Error(PathOf(key) + "[" + std::to_string(i) + "]",
-                      "expected an integer, got " + TypeOf(item));
-          continue;
-        }
-        out.push_back(static_cast<int>(item.get<long long>()));
-      }
+      return static_cast<int>(item.get<long long>());
+    });
+  }
+
+  // Absent or null: stays unset; a string, even empty, is kept.
+  void String(std::string_view key, std::optional<std::string>& out) {
+    if (Find(key) != nullptr) {
+      String(key, out.emplace());
     }
   }
 

@@ -8,7 +8,7 @@ namespace metricsd {
 class NetApi;
 
 // The module's log lines go to the daemon's logger through this: each side has its own
-// (header-only) spdlog, and the daemon's logger is replaced on reload. level is an
+// (header-only) spdlog, so the module cannot reach the daemon's logger directly. level is an
 // spdlog::level::level_enum; message is the unformatted text, not NUL-terminated.
 using NetLogFn = void (*)(int level, const char* message, std::size_t length);
 

@@ -20,8 +20,8 @@
 //
 // Appending to the newest segment is the only write; a new segment starts at segment_bytes.
 // When the total size would pass max_bytes, the oldest segments are deleted first and their
-// unread samples counted in evicted_samples(). With fsync, each append is fdatasync()ed before
-// returning (the ack file never is: a stale ack only causes re-sends).
+// unread samples counted in evicted_samples(). With fsync, each append and each new ack file
+// is fdatasync()ed before returning (and the directory fsync()ed after a new name).
 //
 // Records are read in order with ReadNext(); Ack(seq) later marks them delivered. Not
 // thread-safe: the owner (Spool) serialises every call.

@@ -8,24 +8,24 @@
 // connection with poll(): the server is for probes and one Prometheus, not for traffic, and
 // a thread per connection would cost stacks and malloc arenas. The callbacks run on the
 // server thread, must be thread-safe and must be cheap: /metrics hands over prepared shared
-// buffers (MetricsBody), which connections hold and write out with writev, never copy.
+// buffers (MetricsBody), which connections hold and write out with sendmsg, never copy.
 //
-// Limits (ServerLimits), chosen so that /health and /ready stay answerable whatever other
-// clients do:
+// Limits (ServerLimits; defaults in brackets), chosen so that /health and /ready stay
+// answerable whatever other clients do:
 // - total deadlines, not per-send timeouts: the request head must arrive in full within
-//   head_timeout of the accept (or of the end of the previous response on a keep-alive
-//   connection), and a response must be written in full within response_timeout of its
-//   start; a slow-loris sender or a slow reader is reset (not closed, which would leave the
-//   kernel sending the rest) when its deadline passes;
-// - the server always accepts. At max_per_peer connections from one source address, or
-//   max_connections in all, a new connection closes the oldest one that has no response in
-//   progress (idle first, then one still sending its head). When every slot is writing a
-//   response, the new connection takes one of reserved_probe_slots, which answer only
-//   /health and /ready (anything else: 503) and close after one response;
+//   head_timeout [5 s] of the accept (or of the end of the previous response on a
+//   keep-alive connection), and a response must be written in full within
+//   response_timeout [30 s] of its start; a slow-loris sender or a slow reader is reset
+//   (not closed, which would leave the kernel sending the rest) when its deadline passes;
+// - the server always accepts. At max_per_peer [128] connections from one source address,
+//   or max_connections [512] in all, a new connection closes the oldest one that has no
+//   response in progress (idle first, then one still sending its head). When every slot is
+//   writing a response, the new connection takes one of reserved_probe_slots [16], which
+//   answer only /health and /ready (anything else: 503) and close after one response;
 // - 8 KiB of request header, 64 KiB of (ignored) request body;
 // - out of file descriptors (EMFILE), accepting pauses for 100 ms instead of spinning.
 // Bodies of 1 KiB or more are gzipped for clients that accept it (/metrics: by its
-// callback, from cached gzip members).
+// callback, joined from cached compressed parts).
 #pragma once
 
 #include <chrono>

@@ -119,7 +119,7 @@ TEST(FilesystemCollector, RealFilesystemsFromTheMountTable) {
   EXPECT_EQ(Value(r, "system_disk_used_bytes", root), 600 * 4096.0);
   EXPECT_EQ(Value(r, "system_disk_free_bytes", root), 300 * 4096.0);
   EXPECT_DOUBLE_EQ(*Value(r, "system_disk_usage_percent", root), 100.0 * 600 / 900);
-  EXPECT_EQ(Value(r, "system_disk_inodes_total", root), 50.0);
+  EXPECT_EQ(Value(r, "system_disk_inodes", root), 50.0);
   EXPECT_EQ(Value(r, "system_disk_inodes_free", root), 20.0);
   EXPECT_TRUE(Value(r, "system_disk_total_bytes", FsLabels("/dev/sda2", "vfat", "/boot")));
   EXPECT_TRUE(Value(r, "system_disk_total_bytes", FsLabels("server:/export", "nfs4", "/mnt/nfs")));

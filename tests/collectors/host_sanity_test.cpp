@@ -63,8 +63,13 @@ TEST(HostSanity, EveryCollectorHoldsItsInvariants) {
       }
       if (collector->name() == "cpu") {
         EXPECT_GE(*Value(r, "system_cpu_count"), 1);
-        // The constructor took the baseline, so the first tick already has a total.
-        (void)Value(r, "system_cpu_usage_total_percent");
+        // The first tick already has every core (since-boot averages).
+        EXPECT_EQ(static_cast<double>(testing_util::SampleCount(r, "system_cpu_usage_percent")),
+                  *Value(r, "system_cpu_count"));
+        const std::optional<double> total = Value(r, "system_cpu_usage_total_percent");
+        ASSERT_TRUE(total.has_value());
+        EXPECT_GE(*total, 0);
+        EXPECT_LE(*total, 100);
       }
       if (collector->name() == "filesystem") {
         // A container whose only filesystems are excluded ones reports none: nothing to check.

@@ -75,7 +75,7 @@ TEST(HostCollector, ValuesFromFixture) {
   EXPECT_DOUBLE_EQ(*Value(r, "system_load_15"), 1.75);
   EXPECT_EQ(Value(r, "system_procs_running"), 3.0);
   EXPECT_EQ(Value(r, "system_procs_blocked"), 1.0);
-  EXPECT_EQ(Value(r, "system_procs_total"), 2.0);  // directories "1" and "42"
+  EXPECT_EQ(Value(r, "system_processes"), 2.0);  // directories "1" and "42"
   EXPECT_EQ(Value(r, "system_forks_total"), 10776.0);
   EXPECT_EQ(Value(r, "system_context_switches_total"), 324993.0);
 }

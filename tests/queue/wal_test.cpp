@@ -11,6 +11,7 @@
 
 #include <gtest/gtest.h>
 
+#include "sync_counter.h"
 #include "test_util.h"
 
 namespace metricsd::queue {
@@ -417,6 +418,34 @@ TEST(Wal, SymlinkedAckTmpIsRefusedNotFollowed) {
   ASSERT_FALSE(acked.ok());
   EXPECT_NE(acked.error().find("ack.tmp"), std::string::npos) << acked.error();
   EXPECT_EQ(ReadFile(target), "untouched");
+}
+
+TEST(Wal, WithFsyncAnAckIsDurableWhenAckReturns) {
+  TempDir tmp;
+  auto wal = Wal::Open(WalOptions{.dir = tmp.path(), .fsync = true});
+  ASSERT_TRUE(wal.ok());
+  AppendRange(**wal, 1, 3);
+  WalRecord record;
+  ASSERT_TRUE((*wal)->ReadNext(record));
+  const testing::SyncCalls before = testing::CountedSyncs();
+  ASSERT_TRUE((*wal)->Ack(1).ok());
+  const testing::SyncCalls after = testing::CountedSyncs();
+  // ack.tmp's data before the rename, then the directory for the new name.
+  EXPECT_EQ(after.fdatasync - before.fdatasync, 1);
+  EXPECT_EQ(after.fsync - before.fsync, 1);
+}
+
+TEST(Wal, WithoutFsyncAnAckSyncsNothing) {
+  TempDir tmp;
+  auto wal = OpenWal(tmp.path());
+  AppendRange(*wal, 1, 3);
+  WalRecord record;
+  ASSERT_TRUE(wal->ReadNext(record));
+  const testing::SyncCalls before = testing::CountedSyncs();
+  ASSERT_TRUE(wal->Ack(1).ok());
+  const testing::SyncCalls after = testing::CountedSyncs();
+  EXPECT_EQ(after.fdatasync, before.fdatasync);
+  EXPECT_EQ(after.fsync, before.fsync);
 }
 
 }  // namespace

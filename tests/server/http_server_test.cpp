@@ -1,9 +1,13 @@
 #include "server/http_server.h"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <gmock/gmock.h>
@@ -14,6 +18,8 @@
 
 #include <atomic>
 #include <chrono>
+#include <fstream>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -23,6 +29,7 @@
 namespace metricsd {
 namespace {
 
+using namespace std::chrono_literals;
 using ::testing::HasSubstr;
 using ::testing::Not;
 using ::testing::StartsWith;
@@ -39,13 +46,8 @@ UniqueFd Connect(int port) {
   return fd;
 }
 
-// Sends raw bytes and reads until the server closes the connection (or 10 s pass).
-std::string Exchange(int port, const std::string& request) {
-  UniqueFd fd = Connect(port);
-  if (!fd.valid()) {
-    return "";
-  }
-  ::send(fd.get(), request.data(), request.size(), MSG_NOSIGNAL);
+// Reads until the peer closes the connection (or 10 s pass without data).
+std::string ReadUntilClosed(const UniqueFd& fd) {
   std::string reply;
   char buf[4096];
   for (;;) {
@@ -60,6 +62,16 @@ std::string Exchange(int port, const std::string& request) {
     reply.append(buf, static_cast<std::size_t>(n));
   }
   return reply;
+}
+
+// Sends raw bytes and reads until the server closes the connection (or 10 s pass).
+std::string Exchange(int port, const std::string& request) {
+  UniqueFd fd = Connect(port);
+  if (!fd.valid()) {
+    return "";
+  }
+  ::send(fd.get(), request.data(), request.size(), MSG_NOSIGNAL);
+  return ReadUntilClosed(fd);
 }
 
 using Clock = std::chrono::steady_clock;
@@ -446,6 +458,116 @@ TEST_F(HttpServerLimitsTest, SharedPiecesAreWrittenInOrderAndHeadCountsThem) {
       Exchange(server_->port(), "HEAD /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
   EXPECT_THAT(head, HasSubstr("Content-Length: 14\r\n"));
   EXPECT_TRUE(head.ends_with("\r\n\r\n")) << head;
+}
+
+// A server in a child process whose file descriptors are all taken, until Free(). The limit
+// is lowered in the child only: fd exhaustion in the test process would break gtest.
+class ServerWithoutFds {
+ public:
+  ServerWithoutFds() {
+    int to_child[2];
+    int from_child[2];
+    if (::pipe2(to_child, O_CLOEXEC) != 0 || ::pipe2(from_child, O_CLOEXEC) != 0) {
+      return;
+    }
+    pid_ = ::fork();
+    if (pid_ == 0) {
+      ::close(to_child[1]);
+      ::close(from_child[0]);
+      RunChild(to_child[0], from_child[1]);
+    }
+    ::close(to_child[0]);
+    ::close(from_child[1]);
+    command_ = UniqueFd(to_child[1]);
+    UniqueFd from(from_child[0]);
+    if (pid_ > 0 && ::read(from.get(), &port_, sizeof port_) != sizeof port_) {
+      port_ = 0;
+    }
+  }
+  ~ServerWithoutFds() {
+    if (pid_ > 0) {
+      ::kill(pid_, SIGKILL);
+      ::waitpid(pid_, nullptr, 0);
+    }
+  }
+  ServerWithoutFds(const ServerWithoutFds&) = delete;
+  ServerWithoutFds& operator=(const ServerWithoutFds&) = delete;
+
+  int port() const { return port_; }
+  pid_t pid() const { return pid_; }
+  void Free() { [[maybe_unused]] ssize_t n = ::write(command_.get(), "f", 1); }
+
+  // User + system CPU time of the whole child so far.
+  std::chrono::duration<double> CpuTime() const {
+    std::ifstream in("/proc/" + std::to_string(pid_) + "/stat");
+    std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    // Fields after "pid (comm) ": state ppid pgrp session tty tpgid flags minflt cminflt
+    // majflt cmajflt utime stime.
+    std::istringstream fields(stat.substr(stat.rfind(')') + 2));
+    std::string skip;
+    for (int i = 0; i < 11; ++i) {
+      fields >> skip;
+    }
+    double utime = 0;
+    double stime = 0;
+    fields >> utime >> stime;
+    return std::chrono::duration<double>((utime + stime) /
+                                         static_cast<double>(::sysconf(_SC_CLK_TCK)));
+  }
+
+ private:
+  [[noreturn]] static void RunChild(int command, int reply) {
+    rlimit limit{};
+    ::getrlimit(RLIMIT_NOFILE, &limit);
+    limit.rlim_cur = std::min<rlim_t>(limit.rlim_max, 256);  // keeps the filling loop short
+    ::setrlimit(RLIMIT_NOFILE, &limit);
+    HttpServer server(ServerHandlers{.metrics = [](bool) { return MetricsBody::Text("up 1\n"); },
+                                     .health = [] { return HealthView{}; }});
+    if (!server.Bind("127.0.0.1", 0).ok()) {
+      ::_exit(2);
+    }
+    server.Start();
+    std::vector<int> taken;
+    for (int fd; (fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC)) >= 0;) {
+      taken.push_back(fd);
+    }
+    const int port = server.port();
+    [[maybe_unused]] ssize_t n = ::write(reply, &port, sizeof port);
+    char c;
+    if (::read(command, &c, 1) == 1) {
+      for (int fd : taken) {
+        ::close(fd);
+      }
+      [[maybe_unused]] ssize_t ignored = ::read(command, &c, 1);  // the parent's end closes
+    }
+    server.Stop();
+    ::_exit(0);
+  }
+
+  pid_t pid_ = -1;
+  int port_ = 0;
+  UniqueFd command_;
+};
+
+TEST(HttpServerOutOfFds, WaitsInsteadOfSpinningAndServesWhenFdsAreFree) {
+  ServerWithoutFds server;
+  ASSERT_GT(server.pid(), 0);
+  ASSERT_GT(server.port(), 0);
+  // The kernel completes the connection into the backlog; accept() then fails with EMFILE.
+  UniqueFd client = Connect(server.port());
+  ASSERT_TRUE(client.valid());
+  const std::string request = "GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+  ASSERT_EQ(::send(client.get(), request.data(), request.size(), MSG_NOSIGNAL),
+            static_cast<ssize_t>(request.size()));
+  // A rate needs an interval: a server retrying accept() at once burns about a second of CPU
+  // here (less on a loaded machine, still far more than the bound); one that waits between
+  // tries, microseconds.
+  const auto before = server.CpuTime();
+  std::this_thread::sleep_for(1s);
+  EXPECT_LT((server.CpuTime() - before).count(), 0.1) << "the accept loop spins";
+
+  server.Free();
+  EXPECT_THAT(ReadUntilClosed(client), StartsWith("HTTP/1.1 200 OK"));
 }
 
 }  // namespace
