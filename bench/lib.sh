@@ -17,6 +17,7 @@ trap cleanup EXIT
 free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
+# %.0f, not %d: mawk's %d saturates at 2^31 (about 2 s of CPU).
 cpu_ns() { cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{s += $1} END {printf "%.0f", s}'; }
 status_kb() { awk -v k="$2:" '$1 == k {print $2}' /proc/"$1"/status; }
 wait_ready() {  # url pid

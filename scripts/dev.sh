@@ -15,7 +15,7 @@ PACKAGES=(
   build-essential cmake ninja-build pkg-config ccache git ca-certificates curl openssl
   libcurl4-openssl-dev libssl-dev nlohmann-json3-dev libsnappy-dev zlib1g-dev
   libcpp-httplib-dev libspdlog-dev libfmt-dev
-  libgtest-dev libgmock-dev libbenchmark-dev libprotobuf-dev protobuf-compiler
+  libgtest-dev libgmock-dev libbenchmark-dev libprotobuf-dev protobuf-compiler libcrypt-dev
   clang libclang-rt-14-dev python3 python3-yaml
   prometheus prometheus-node-exporter victoria-metrics systemd
 )

@@ -20,13 +20,16 @@
 //
 // Appending to the newest segment is the only write; a new segment starts at segment_bytes.
 // When the total size would pass max_bytes, the oldest segments are deleted first and their
-// unread samples counted in evicted_samples(). With fsync, each append and each new ack file
-// is fdatasync()ed before returning (and the directory fsync()ed after a new name).
+// unread samples counted in evicted_samples(). With fsync, each append is fdatasync()ed
+// before returning, and the ack file (with its directory) at most once per
+// kAckSyncInterval: after a power loss the ack is at most that old, and what it no longer
+// covers is sent again.
 //
 // Records are read in order with ReadNext(); Ack(seq) later marks them delivered. Not
 // thread-safe: the owner (Spool) serialises every call.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <deque>
 #include <memory>
@@ -75,6 +78,7 @@ class Wal {
   static constexpr std::uint32_t kMaxPayloadBytes = 64U << 20;
   static constexpr std::size_t kSegmentHeaderBytes = 16;
   static constexpr std::size_t kRecordHeaderBytes = 32;
+  static constexpr std::chrono::seconds kAckSyncInterval{10};
 
   // Creates the directory if needed, takes the lock and recovers what is there.
   static Result<std::unique_ptr<Wal>> Open(const WalOptions& options);
@@ -160,6 +164,7 @@ class Wal {
 
   std::uint64_t last_seq_ = 0;
   std::uint64_t acked_seq_ = 0;
+  std::chrono::steady_clock::time_point last_ack_sync_{};  // with fsync: the last durable ack
   std::uint64_t unread_records_ = 0;
   std::uint64_t unread_samples_ = 0;
   std::uint64_t disk_bytes_ = 0;

@@ -433,6 +433,12 @@ TEST(Wal, WithFsyncAnAckIsDurableWhenAckReturns) {
   // ack.tmp's data before the rename, then the directory for the new name.
   EXPECT_EQ(after.fdatasync - before.fdatasync, 1);
   EXPECT_EQ(after.fsync - before.fsync, 1);
+  // The next acks within kAckSyncInterval are renamed into place without a flush.
+  ASSERT_TRUE((*wal)->ReadNext(record));
+  ASSERT_TRUE((*wal)->Ack(2).ok());
+  const testing::SyncCalls later = testing::CountedSyncs();
+  EXPECT_EQ(later.fdatasync, after.fdatasync);
+  EXPECT_EQ(later.fsync, after.fsync);
 }
 
 TEST(Wal, WithoutFsyncAnAckSyncsNothing) {
