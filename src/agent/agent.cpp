@@ -295,8 +295,12 @@ void Agent::SystemTick() {
     system_snapshot_.swap(snapshot);
   }
   snapshot.reset();  // the previous snapshot; readers may still hold it
-  const std::span<const MetricFamily> lists[] = {*families};
-  PublishPart(lists, system_part_, scrape_part_);
+  if (PullsExpected()) {
+    const std::span<const MetricFamily> lists[] = {*families};
+    PublishPart(lists, system_part_, scrape_part_);
+  } else {
+    DropPart(system_part_);
+  }
   system_spare_ = std::exchange(system_published_, std::move(output));
   ready_.store(true);
   if (system_batch_) {
@@ -312,15 +316,32 @@ void Agent::ScrapeTick() {
     std::lock_guard lock(snapshot_mutex_);
     scrape_snapshot_ = families;
   }
-  // Kept text bodies are parsed here, once per cycle, instead of per /metrics request.
-  std::vector<MetricFamily> stored = scrape_collector_->MaterializeStored();
-  const std::span<const MetricFamily> lists[] = {stored, *families};
-  PublishPart(lists, scrape_part_, system_part_);
+  if (PullsExpected()) {
+    // Kept text bodies are parsed here, once per cycle, instead of per /metrics request.
+    std::vector<MetricFamily> stored = scrape_collector_->MaterializeStored();
+    const std::span<const MetricFamily> lists[] = {stored, *families};
+    PublishPart(lists, scrape_part_, system_part_);
+  } else {
+    DropPart(scrape_part_);
+  }
   if (scrape_sink_) {
     // The streamed samples first, then the families of JSON targets, in one batch.
     Ship(*families, *scrape_sink_);
   }
   spdlog::debug("scrape cycle: {} families", families->size());
+}
+
+bool Agent::PullsExpected() const {
+  const std::int64_t last = last_pull_ms_.load(std::memory_order_relaxed);
+  const std::int64_t remember_ms =
+      std::max<std::int64_t>(5 * 60 * 1000, 3 * 1000 * config_.collector.interval.count());
+  return last != 0 && clock_.WallMillis() - last < remember_ms;
+}
+
+void Agent::DropPart(std::shared_ptr<const ExpositionPart>& mine) {
+  std::shared_ptr<const ExpositionPart> gone;
+  std::lock_guard lock(snapshot_mutex_);
+  gone.swap(mine);
 }
 
 void Agent::PublishPart(std::span<const std::span<const MetricFamily>> lists,
@@ -411,6 +432,12 @@ MetricsBody Agent::Metrics(bool gzip) const {
     std::lock_guard lock(snapshot_mutex_);
     system = system_part_;
     scrape = scrape_part_;
+  }
+  last_pull_ms_.store(clock_.WallMillis(), std::memory_order_relaxed);
+  if ((system == nullptr && ready_.load()) || (scrape_ && scrape == nullptr)) {
+    // Nobody pulled for a while, so the cycles stopped preparing parts (a push-only agent
+    // should not pay for them): render this once; the next cycles prepare them again.
+    return MetricsBody::Text(RenderMetrics());
   }
   std::vector<MetricFamily> self = SelfMetrics(clock_.WallMillis());
   if (auto body = AssembleMetrics(self, system.get(), scrape.get(), gzip)) {

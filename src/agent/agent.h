@@ -101,7 +101,8 @@ class Agent {
   // Does not ship.
   std::vector<MetricFamily> CollectOnce();
 
-  // The /metrics body from the prepared parts.
+  // The /metrics body from the prepared parts. The cycles prepare them only while /metrics
+  // is pulled (within 5 min or 3 intervals); a pull after a quiet spell is rendered in full.
   MetricsBody Metrics(bool gzip) const;
   // A full render of the same content (the fallback when the parts share a family name).
   std::string RenderMetrics() const;
@@ -113,6 +114,9 @@ class Agent {
   void ScrapeTick();
   void Ship(const std::vector<MetricFamily>& families, ShippedBatch& batch);
   // Builds `mine` from lists, checked against `other`, and publishes it.
+  // Whether /metrics was pulled recently enough that the cycles should prepare its parts.
+  bool PullsExpected() const;
+  void DropPart(std::shared_ptr<const ExpositionPart>& mine);
   void PublishPart(std::span<const std::span<const MetricFamily>> lists,
                    std::shared_ptr<const ExpositionPart>& mine,
                    const std::shared_ptr<const ExpositionPart>& other);
@@ -158,6 +162,7 @@ class Agent {
   std::mutex part_build_mutex_;
   std::shared_ptr<const ExpositionPart> system_part_;  // guarded by snapshot_mutex_
   std::shared_ptr<const ExpositionPart> scrape_part_;  // guarded by snapshot_mutex_
+  mutable std::atomic<std::int64_t> last_pull_ms_{0};  // wall clock of the last /metrics
   mutable ProcessMetrics process_metrics_;             // read per /metrics request
   std::atomic<std::uint64_t> cycles_{0};
   std::atomic<double> last_cycle_seconds_{0};
