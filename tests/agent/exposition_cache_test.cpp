@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "formats/prometheus_text_writer.h"
+#include "support/gunzip.h"
 
 namespace metricsd {
 namespace {
@@ -45,31 +46,7 @@ std::map<std::string, std::string> Blocks(const std::string& text) {
   return blocks;
 }
 
-std::string Gunzip(const std::string& in) {
-  z_stream z{};
-  EXPECT_EQ(inflateInit2(&z, 15 + 16), Z_OK);
-  std::string out;
-  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
-  z.avail_in = static_cast<uInt>(in.size());
-  char buf[16384];
-  // One member, as curl decodes only the first: bytes after its end fail the test.
-  for (;;) {
-    z.next_out = reinterpret_cast<Bytef*>(buf);
-    z.avail_out = sizeof buf;
-    int rc = inflate(&z, Z_NO_FLUSH);
-    out.append(buf, sizeof buf - z.avail_out);
-    if (rc == Z_STREAM_END) {
-      EXPECT_EQ(z.avail_in, 0u) << "bytes after the first gzip member";
-      break;
-    }
-    if (rc != Z_OK) {
-      ADD_FAILURE() << "inflate: " << rc;
-      break;
-    }
-  }
-  inflateEnd(&z);
-  return out;
-}
+using testing::Gunzip;
 
 std::string Join(const MetricsBody& body) {
   std::string all;

@@ -12,6 +12,7 @@
 #include <sstream>
 #include <thread>
 
+#include "support/gunzip.h"
 #include "support/process.h"
 #include "support/prometheus.h"
 
@@ -55,31 +56,7 @@ class BigTarget {
   std::thread thread_;
 };
 
-// Decodes one gzip member; fails the test when bytes follow it (curl would drop them).
-std::string Gunzip(const std::string& in) {
-  z_stream z{};
-  EXPECT_EQ(inflateInit2(&z, 15 + 16), Z_OK);
-  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
-  z.avail_in = static_cast<uInt>(in.size());
-  std::string out;
-  char buf[65536];
-  for (;;) {
-    z.next_out = reinterpret_cast<Bytef*>(buf);
-    z.avail_out = sizeof buf;
-    int rc = inflate(&z, Z_NO_FLUSH);
-    out.append(buf, sizeof buf - z.avail_out);
-    if (rc == Z_STREAM_END) {
-      EXPECT_EQ(z.avail_in, 0u) << "bytes after the first gzip member";
-      break;
-    }
-    if (rc != Z_OK) {
-      ADD_FAILURE() << "inflate: " << rc;
-      break;
-    }
-  }
-  inflateEnd(&z);
-  return out;
-}
+using testing::Gunzip;
 
 // Lines that do not change between two requests of the same cycles: all but the
 // self-metrics' samples.

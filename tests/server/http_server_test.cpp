@@ -34,8 +34,12 @@ using ::testing::HasSubstr;
 using ::testing::Not;
 using ::testing::StartsWith;
 
-UniqueFd Connect(int port) {
+// `receive_buffer` > 0 shrinks the socket's receive window, to play a slow reader.
+UniqueFd Connect(int port, int receive_buffer = 0) {
   UniqueFd fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (receive_buffer > 0) {
+    ::setsockopt(fd.get(), SOL_SOCKET, SO_RCVBUF, &receive_buffer, sizeof receive_buffer);
+  }
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_port = htons(static_cast<std::uint16_t>(port));
@@ -77,19 +81,6 @@ std::string Exchange(int port, const std::string& request) {
 using Clock = std::chrono::steady_clock;
 
 // A client whose receive buffer is small, so that a response it does not read fills it.
-UniqueFd ConnectSmallWindow(int port) {
-  UniqueFd fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  int size = 4096;
-  ::setsockopt(fd.get(), SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<std::uint16_t>(port));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof addr) != 0) {
-    return UniqueFd();
-  }
-  return fd;
-}
 
 // Whether the server closed (or reset) fd within `within`, reading and dropping what came.
 bool ClosedWithin(int fd, std::chrono::milliseconds within) {
@@ -346,7 +337,7 @@ class HttpServerLimitsTest : public ::testing::Test {
   }
   // Sends GET /metrics on a small-window connection and does not read the answer.
   UniqueFd SlowReader() {
-    UniqueFd fd = ConnectSmallWindow(server_->port());
+    UniqueFd fd = Connect(server_->port(), 4096);
     SendAll(fd.get(), "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n");
     return fd;
   }
