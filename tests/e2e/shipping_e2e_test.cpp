@@ -26,10 +26,7 @@ using testing::Prometheus;
 using testing::TempDir;
 using testing::WaitFor;
 
-nlohmann::json Health(int port) {
-  auto reply = HttpGet("127.0.0.1", port, "/health");
-  return reply.status == 200 ? nlohmann::json::parse(reply.body) : nlohmann::json();
-}
+nlohmann::json Health(int port) { return testing::HealthJson(port); }
 
 TEST(Shipping, NoSampleLostThroughOutageAndKill9) {
   if (!Prometheus::Available()) GTEST_SKIP() << "prometheus is not installed";

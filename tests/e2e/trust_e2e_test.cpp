@@ -32,11 +32,7 @@ using testing::Prometheus;
 using testing::TempDir;
 using testing::WaitFor;
 
-nlohmann::json Health(int port) {
-  auto reply = HttpGet("127.0.0.1", port, "/health");
-  return reply.status == 200 || reply.status == 503 ? nlohmann::json::parse(reply.body)
-                                                    : nlohmann::json();
-}
+nlohmann::json Health(int port) { return testing::HealthJson(port); }
 
 long long WallMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(

@@ -10,6 +10,11 @@ namespace metricsd::testing {
 
 using namespace std::chrono_literals;
 
+nlohmann::json HealthJson(int port) {
+  const HttpReply reply = HttpGet("127.0.0.1", port, "/health");
+  return reply.status == 200 ? nlohmann::json::parse(reply.body) : nlohmann::json();
+}
+
 bool Prometheus::Start(const std::string& web_config) {
   std::string binary = FindBinary("prometheus");
   if (binary.empty()) {

@@ -14,6 +14,9 @@
 
 namespace metricsd::testing {
 
+// metricsd's /health body on 127.0.0.1:port; null when it does not answer.
+nlohmann::json HealthJson(int port);
+
 class Prometheus {
  public:
   Prometheus(const TempDir& dir, std::string name, int port)
