@@ -17,6 +17,7 @@ struct RequestHead {
   bool keep_alive = true;
   bool accepts_gzip = false;
   std::size_t content_length = 0;
+  std::string_view authorization;  // the Authorization header's value; empty when absent
 };
 
 // The status a malformed or unsupported head is answered with.
