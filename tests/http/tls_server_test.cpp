@@ -74,23 +74,23 @@ class TlsServerTest : public ::testing::Test {
 
   // Starts a server with server.tls built from `options` (cert and key filled in here).
   void Start(config::ServerTlsOptions options, ServerSecurity security = {},
-             bool request_only = false) {
+             bool request_only = false, ServerLimits limits = {}) {
     options.cert_file = server_files_.cert_file;
     options.key_file = server_files_.key_file;
     auto tls = http::MakeServerTls(options, request_only, "server.tls");
     ASSERT_TRUE(tls.ok()) << tls.error();
     security.tls = std::move(*tls);
-    StartPlain(std::move(security));
+    StartPlain(std::move(security), limits);
   }
 
-  void StartPlain(ServerSecurity security) {
+  void StartPlain(ServerSecurity security, ServerLimits limits = {}) {
     server_ = std::make_unique<HttpServer>(
         ServerHandlers{.metrics = [this](bool) { return MetricsBody::Text(body_); },
                        .health =
                            [] {
                              return HealthView{.ready = true, .json = "{\"status\":\"healthy\"}\n"};
                            }},
-        ServerLimits{}, std::move(security));
+        limits, std::move(security));
     ASSERT_TRUE(server_->Bind("127.0.0.1", 0).ok());
     server_->Start();
   }
@@ -238,6 +238,27 @@ TEST_F(TlsServerTest, AReplacedCertificateIsServedWithoutARestart) {
   CurlResult mismatched = Curl({"-v", "--cacert", pki_.ca_file(), Url("/health")});
   EXPECT_EQ(mismatched.status(), 200) << mismatched.err;
   EXPECT_THAT(mismatched.err, HasSubstr("CN=metricsd-rotated"));
+}
+
+TEST_F(TlsServerTest, AClientThatNeverFinishesTheHandshakeIsClosedByTheHeadDeadline) {
+  Start({}, {}, false, ServerLimits{.head_timeout = 500ms});
+  // Plays a slow-loris TLS client: connects and sends nothing.
+  ChildProcess silent(testing::FindBinary("python3"),
+                      {"-c", "import socket,sys,time\n"
+                             "s=socket.create_connection(('127.0.0.1'," +
+                                 std::to_string(server_->port()) +
+                                 "))\n"
+                             "s.settimeout(20)\n"
+                             "t=time.time()\n"
+                             "try:\n  d=s.recv(1)\nexcept ConnectionResetError:\n  d=b''\n"
+                             "print('closed' if d==b'' else 'data', round(time.time()-t,1))\n"});
+  ASSERT_EQ(silent.Wait(30s), 0) << silent.Stderr();
+  // Closed (reset) by the 0.5 s deadline, well before the client's own 20 s timeout.
+  EXPECT_THAT(silent.Stdout(), ::testing::StartsWith("closed"));
+  double waited = std::atof(silent.Stdout().substr(silent.Stdout().find(' ') + 1).c_str());
+  EXPECT_LT(waited, 10.0) << silent.Stdout();
+  // The server still answers.
+  EXPECT_EQ(Curl({"--cacert", pki_.ca_file(), Url("/health")}).status(), 200);
 }
 
 TEST(ServerTlsOptions, UnusableFilesNameTheirKey) {
