@@ -77,10 +77,4 @@ class BasicAuth {
   std::thread worker_;
 };
 
-// Decodes standard base64 (RFC 4648, padded); nullopt on any invalid input.
-std::optional<std::string> DecodeBase64(std::string_view in);
-
-// True when a and b are equal, in time that depends only on their lengths.
-bool ConstantTimeEquals(std::string_view a, std::string_view b);
-
 }  // namespace metricsd

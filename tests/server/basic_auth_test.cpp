@@ -1,5 +1,7 @@
 #include "server/basic_auth.h"
 
+#include "core/base64.h"
+
 #include <crypt.h>
 #include <poll.h>
 
