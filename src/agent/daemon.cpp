@@ -212,6 +212,11 @@ std::optional<Daemon::StartError> Daemon::Start() {
   server_ = std::make_unique<HttpServer>(ServerHandlers{
       .metrics = [this](bool gzip) { return this->agent()->Metrics(gzip); },
       .health = [this] { return this->agent()->Health(); },
+      .status =
+          [this](bool json) {
+            StatusView view = this->agent()->GatherStatus();
+            return json ? RenderStatusJson(view) : RenderStatusHtml(view);
+          },
   });
   host_ = loaded->config.server.host;
   port_ = loaded->config.server.port;
@@ -220,7 +225,7 @@ std::optional<Daemon::StartError> Daemon::Start() {
     return StartError{kExitStartup, bound.error()};
   }
   server_->Start();
-  spdlog::info("serving /health and /metrics on {}", Address(host_, server_->port()));
+  spdlog::info("serving /, /health and /metrics on {}", Address(host_, server_->port()));
   agent->Start();
   return std::nullopt;
 }

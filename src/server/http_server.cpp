@@ -154,7 +154,8 @@ void Queue(Connection& c, const Request& req, Response response, Clock::time_poi
 Response Route(const Request& req, const Connection& c, const ServerHandlers& handlers) {
   bool get = req.method == "GET" || req.method == "HEAD";
   bool probe = req.path == "/health" || req.path == "/ready";
-  bool known = probe || req.path == "/metrics";
+  bool status_page = req.path == "/" && handlers.status != nullptr;
+  bool known = probe || status_page || req.path == "/metrics";
   if (c.probe_only && !(probe && get)) {
     return Plain(503, "too many connections\n");
   }
@@ -170,6 +171,11 @@ Response Route(const Request& req, const Connection& c, const ServerHandlers& ha
   if (req.path == "/metrics") {
     return Response{.content_type = "text/plain; version=0.0.4; charset=utf-8",
                     .shared = handlers.metrics(req.accepts_gzip)};
+  }
+  if (status_page) {
+    bool json = ListsToken(req.accept, "application/json");
+    return Response{.content_type = json ? "application/json" : "text/html; charset=utf-8",
+                    .body = handlers.status(json)};
   }
   HealthView view = handlers.health();
   int status = 200;
