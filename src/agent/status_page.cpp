@@ -53,8 +53,7 @@ std::string Cell(std::string_view text, std::string_view css_class = {}) {
 // Appends render(i) for each i < n while `out` stays within `budget`; the first item that
 // does not fit and all after it are replaced by more(count).
 template <typename Render, typename More>
-void AppendWithin(std::string& out, std::size_t budget, std::size_t n, Render render,
-                  More more) {
+void AppendWithin(std::string& out, std::size_t budget, std::size_t n, Render render, More more) {
   for (std::size_t i = 0; i < n; ++i) {
     std::string item = render(i);
     if (out.size() + item.size() > budget) {
@@ -171,8 +170,7 @@ std::string SparklineSvg(std::span<const double> points, std::string_view label)
   std::string out = "<svg class=\"spark\" xmlns=\"http://www.w3.org/2000/svg\" width=\"" +
                     std::to_string(kSparkWidth) + "\" height=\"" + std::to_string(kSparkHeight) +
                     "\" viewBox=\"0 0 " + std::to_string(kSparkWidth) + " " +
-                    std::to_string(kSparkHeight) + "\" role=\"img\"><title>" +
-                    HtmlEscape(label);
+                    std::to_string(kSparkHeight) + "\" role=\"img\"><title>" + HtmlEscape(label);
   if (points.empty()) {
     return out + ": no data yet</title></svg>";
   }
@@ -212,15 +210,16 @@ std::string RenderStatusHtml(const StatusView& view, std::size_t byte_cap) {
   out += "</style></head><body><h1>metricsd</h1><p>version <b>" + HtmlEscape(view.version) +
          "</b> · up " +
          FormatDuration(std::chrono::seconds(static_cast<std::int64_t>(view.uptime_seconds))) +
-         " · " + (view.ready ? "<span class=\"ok\">ready</span>" :
-                               "<span class=\"bad\">not ready</span>") +
+         " · " +
+         (view.ready ? "<span class=\"ok\">ready</span>" : "<span class=\"bad\">not ready</span>") +
          " · <a href=\"/metrics\">/metrics</a> · <a href=\"/health\">/health</a></p>";
 
   out += "<h2>Collectors</h2><figure>" +
          SparklineSvg(view.collection_seconds_history, "collection duration (s), last hour") +
          "<figcaption>system collection duration, last hour</figcaption></figure>";
-  out += "<table><tr><th>collector</th><th>state</th><th>last duration</th>"
-         "<th>last error</th></tr>";
+  out +=
+      "<table><tr><th>collector</th><th>state</th><th>last duration</th>"
+      "<th>last error</th></tr>";
   AppendWithin(
       out, budget, view.collectors.size(),
       [&](std::size_t i) {
@@ -235,8 +234,9 @@ std::string RenderStatusHtml(const StatusView& view, std::size_t byte_cap) {
   if (view.targets.empty()) {
     out += "<p>none configured</p>";
   } else {
-    out += "<table><tr><th>target</th><th>up</th><th>last scrape</th><th>duration</th>"
-           "<th>samples</th><th>last error</th></tr>";
+    out +=
+        "<table><tr><th>target</th><th>up</th><th>last scrape</th><th>duration</th>"
+        "<th>samples</th><th>last error</th></tr>";
     AppendWithin(
         out, budget, view.targets.size(),
         [&](std::size_t i) {
@@ -268,8 +268,7 @@ std::string RenderStatusHtml(const StatusView& view, std::size_t byte_cap) {
     rest = eol == std::string_view::npos ? std::string_view() : rest.substr(eol + 1);
   }
   AppendWithin(
-      out, budget, lines.size(),
-      [&](std::size_t i) { return HtmlEscape(lines[i]) + "\n"; },
+      out, budget, lines.size(), [&](std::size_t i) { return HtmlEscape(lines[i]) + "\n"; },
       [](std::size_t n) {
         return "<span class=\"more\">\u2026 " + std::to_string(n) + " more lines</span>";
       });
@@ -290,7 +289,8 @@ std::string RenderStatusJson(const StatusView& view, std::size_t byte_cap) {
   out["config"] = config.is_discarded() ? json(view.effective_config) : config;
   std::size_t used = dump(out).size();
   if (used > budget / 2) {
-    out["config"] = "too large for the status page (" + std::to_string(view.effective_config.size()) +
+    out["config"] = "too large for the status page (" +
+                    std::to_string(view.effective_config.size()) +
                     " bytes): see metricsd -check-config";
     used = dump(out).size();
   }
