@@ -4,9 +4,9 @@
 // rings); the functions here are pure, so tests feed them views directly.
 //
 // Every string that comes from outside (target and receiver errors, names, label values,
-// configuration) is escaped. Both forms stay within `byte_cap`: lists that do not fit end
-// in a visible "… N more" (HTML) or a "<section>_more": N count (JSON) instead of growing
-// without bound.
+// configuration) is escaped. Both forms stay within `byte_cap` (at least 8 KiB, so that every
+// section's heading fits): lists that do not fit end in a visible "… N more" (HTML) or a
+// "<section>_more": N count (JSON) instead of growing without bound.
 #pragma once
 
 #include <cstddef>
