@@ -110,22 +110,51 @@ Status ValidateEndpointTls(const config::Config& config, const NetApi& net) {
 }  // namespace
 
 bool NeedsNetwork(const config::Config& config) {
-  return !config.shippers.empty() || !config.endpoints.empty();
+  return !config.shippers.empty() || !config.endpoints.empty() || config.server.tls.enabled();
 }
 
-Status ValidateShippers(const config::Config& config, const NetApi* net) {
+Status ValidateNetworkSettings(const config::Config& config, const NetApi* net) {
   if (!NeedsNetwork(config)) {
     return {};
   }
   if (net == nullptr) {
-    return Error{"shippers and scrape endpoints need the network module, which is not loaded"};
+    return Error{
+        "shippers, scrape endpoints and server TLS need the network module, which is not loaded"};
   }
   for (const config::ShipperOptions& options : config.shippers) {
     if (auto shipper = net->MakeShipper(options, ShipperKey(options)); !shipper.ok()) {
       return Error{shipper.error()};
     }
   }
+  if (auto security = MakeServerSecurity(config.server, net); !security.ok()) {
+    return Error{security.error()};
+  }
   return ValidateEndpointTls(config, *net);
+}
+
+Result<ServerSecurity> MakeServerSecurity(const config::ServerOptions& server,
+                                          const NetApi* net) {
+  using config::ClientAuth;
+  const bool require_cert =
+      server.tls.enabled() &&
+      server.tls.effective_client_auth() == ClientAuth::kRequireAndVerifyClientCert;
+  ServerSecurity security{.basic_auth_users = server.basic_auth_users,
+                          .require_client_cert = require_cert,
+                          .probes_skip_auth = server.probes_skip_auth};
+  if (server.tls.enabled()) {
+    if (net == nullptr) {
+      return Error{"server.tls needs the network module, which is not loaded"};
+    }
+    // With probes exempted, the handshake lets certificate-less clients in and the server
+    // refuses them per request instead.
+    auto tls = net->MakeServerTls(server.tls, require_cert && server.probes_skip_auth,
+                                  "server.tls");
+    if (!tls.ok()) {
+      return Error{tls.error()};
+    }
+    security.tls = std::move(*tls);
+  }
+  return security;
 }
 
 Agent::Agent(config::Config config, HostPaths paths, ProcessInfo process, const Clock& clock,

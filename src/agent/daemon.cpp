@@ -103,7 +103,7 @@ int CheckConfig(const ConfigChoice& choice) {
     }
     net = std::move(*module);
   }
-  if (auto shippers = ValidateShippers(loaded->config, net.get()); !shippers.ok()) {
+  if (auto shippers = ValidateNetworkSettings(loaded->config, net.get()); !shippers.ok()) {
     std::fprintf(stderr, "metricsd: invalid configuration (%s):\n  %s\n", loaded->source.c_str(),
                  shippers.error().c_str());
     return kExitConfig;
@@ -167,7 +167,8 @@ Result<config::Loaded> Daemon::LoadAndValidate() {
   if (Status net = net_->LoadFor(loaded->config); !net.ok()) {
     return Error{net.error()};
   }
-  if (Status shippers = ValidateShippers(loaded->config, net_->get().get()); !shippers.ok()) {
+  if (Status shippers = ValidateNetworkSettings(loaded->config, net_->get().get());
+      !shippers.ok()) {
     return Error{"invalid configuration (" + loaded->source + "): " + shippers.error()};
   }
   return loaded;
@@ -209,15 +210,22 @@ std::optional<Daemon::StartError> Daemon::Start() {
     std::lock_guard lock(agent_mutex_);
     agent_ = agent;
   }
-  server_ = std::make_unique<HttpServer>(ServerHandlers{
-      .metrics = [this](bool gzip) { return this->agent()->Metrics(gzip); },
-      .health = [this] { return this->agent()->Health(); },
-      .status =
-          [this](bool json) {
-            StatusView view = this->agent()->GatherStatus();
-            return json ? RenderStatusJson(view) : RenderStatusHtml(view);
-          },
-  });
+  auto security = MakeServerSecurity(loaded->config.server, net_->get().get());
+  if (!security.ok()) {
+    return StartError{kExitConfig,
+                      "invalid configuration (" + loaded->source + "): " + security.error()};
+  }
+  server_ = std::make_unique<HttpServer>(
+      ServerHandlers{
+          .metrics = [this](bool gzip) { return this->agent()->Metrics(gzip); },
+          .health = [this] { return this->agent()->Health(); },
+          .status =
+              [this](bool json) {
+                StatusView view = this->agent()->GatherStatus();
+                return json ? RenderStatusJson(view) : RenderStatusHtml(view);
+              },
+      },
+      ServerLimits{}, std::move(*security));
   host_ = loaded->config.server.host;
   port_ = loaded->config.server.port;
   if (Status bound = server_->Bind(host_, port_); !bound.ok()) {
@@ -225,7 +233,8 @@ std::optional<Daemon::StartError> Daemon::Start() {
     return StartError{kExitStartup, bound.error()};
   }
   server_->Start();
-  spdlog::info("serving /, /health and /metrics on {}", Address(host_, server_->port()));
+  spdlog::info("serving /, /health and /metrics on {}{}", Address(host_, server_->port()),
+               loaded->config.server.tls.enabled() ? " (HTTPS)" : "");
   agent->Start();
   return std::nullopt;
 }
@@ -239,6 +248,10 @@ Status Daemon::Reload() {
   if (reloaded->config.server.host != host_ || reloaded->config.server.port != port_) {
     spdlog::warn("server.host/server.port changed; that needs a restart (still serving on {})",
                  Address(host_, server_ ? server_->port() : port_));
+  }
+  auto security = MakeServerSecurity(reloaded->config.server, net_->get().get());
+  if (!security.ok()) {
+    return Error{security.error()};  // validated above: only a file replaced since then
   }
   std::shared_ptr<Agent> old = agent();
   // Collection pauses for the switch; the queues keep sending throughout.
@@ -260,6 +273,9 @@ Status Daemon::Reload() {
     agent_ = next;
   }
   next->Start();
+  if (server_) {
+    server_->SetSecurity(std::move(*security));
+  }
   // The old agent goes when the last server request using it ends; the queues it alone
   // held (shippers removed by the reload) close then, their data kept on disk.
   old.reset();

@@ -484,6 +484,7 @@ struct RawConfig {
   Config config;
   std::vector<RawShipper> shippers;
   std::vector<std::string> endpoint_formats;
+  std::optional<std::string> server_client_auth_text;  // server.tls.client_auth_type
   std::string log_level_text = "info";
   std::string log_format_text = "text";
   std::string log_level_from_env;
@@ -501,6 +502,20 @@ void ReadRoot(const json& root, RawConfig& raw, Diagnostics& diag) {
     s.String("host", c.server.host);
     s.Integer("port", c.server.port);
     s.DurationValue("health_degraded_after", c.server.health_degraded_after);
+    s.Object("tls", [&](ObjectReader& t) {
+      ServerTlsOptions& tls = c.server.tls;
+      t.String("cert_file", tls.cert_file);
+      t.String("key_file", tls.key_file);
+      t.String("client_ca_file", tls.client_ca_file);
+      std::optional<std::string> client_auth;
+      t.String("client_auth_type", client_auth);
+      if (client_auth) {
+        raw.server_client_auth_text = *client_auth;
+      }
+      t.Tls("min_version", tls.min_version);
+    });
+    s.StringMap("basic_auth_users", c.server.basic_auth_users);
+    s.Bool("probes_skip_auth", c.server.probes_skip_auth);
   });
   r.Object("collector", [&](ObjectReader& s) {
     long long interval = c.collector.interval.count();
@@ -645,6 +660,15 @@ void ApplyEnvironment(RawConfig& raw, const EnvLookup& env, Diagnostics& diag) {
     } else {
       bad("MC_SERVER_PORT", *v, "expected an integer port");
     }
+  }
+  if (auto v = get("MC_SERVER_TLS_CERT_FILE")) {
+    c.server.tls.cert_file = *v;
+  }
+  if (auto v = get("MC_SERVER_TLS_KEY_FILE")) {
+    c.server.tls.key_file = *v;
+  }
+  if (auto v = get("MC_SERVER_TLS_CLIENT_CA_FILE")) {
+    c.server.tls.client_ca_file = *v;
   }
   if (auto v = get("MC_COLLECTOR_INTERVAL")) {
     if (auto n = ParseIntText(*v)) {
@@ -941,6 +965,98 @@ bool SafeName(std::string_view name) {
   return name != "." && name != "..";
 }
 
+std::optional<ClientAuth> ParseClientAuth(std::string_view text) {
+  for (ClientAuth auth : {ClientAuth::kNoClientCert, ClientAuth::kVerifyClientCertIfGiven,
+                          ClientAuth::kRequireAndVerifyClientCert}) {
+    if (text == ClientAuthName(auth)) {
+      return auth;
+    }
+  }
+  return std::nullopt;
+}
+
+// "$2y$10$" + 53 characters of bcrypt's base64 (22 of salt, 31 of hash).
+bool IsBcryptHash(std::string_view hash) {
+  constexpr std::string_view kAlphabet =
+      "./ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+  if (hash.size() != 60 || hash[0] != '$' || hash[1] != '2' || hash[3] != '$' || hash[6] != '$') {
+    return false;
+  }
+  if (hash[2] != 'a' && hash[2] != 'b' && hash[2] != 'y') {
+    return false;
+  }
+  if (!std::isdigit(static_cast<unsigned char>(hash[4])) ||
+      !std::isdigit(static_cast<unsigned char>(hash[5]))) {
+    return false;
+  }
+  int cost = (hash[4] - '0') * 10 + (hash[5] - '0');
+  return cost >= 4 && cost <= 31 && hash.substr(7).find_first_not_of(kAlphabet) == std::string::npos;
+}
+
+void ValidateServerSecurity(RawConfig& raw, Diagnostics& diag) {
+  ServerOptions& server = raw.config.server;
+  ServerTlsOptions& tls = server.tls;
+  if (raw.server_client_auth_text) {
+    if (auto auth = ParseClientAuth(*raw.server_client_auth_text)) {
+      tls.client_auth_type = auth;
+    } else {
+      diag.Error("server.tls.client_auth_type",
+                 "unknown value \"" + *raw.server_client_auth_text +
+                     "\" (expected NoClientCert, VerifyClientCertIfGiven or "
+                     "RequireAndVerifyClientCert)");
+    }
+  }
+  auto file = [&](const char* key, const std::string& value) {
+    if (!value.empty() && !Readable(value)) {
+      diag.Error(std::string("server.tls.") + key, "cannot read \"" + value + "\"");
+    }
+  };
+  file("cert_file", tls.cert_file);
+  file("key_file", tls.key_file);
+  file("client_ca_file", tls.client_ca_file);
+  if (!tls.cert_file.empty() && tls.key_file.empty()) {
+    diag.Error("server.tls.key_file", "is required when server.tls.cert_file is set");
+  }
+  if (tls.cert_file.empty() && !tls.key_file.empty()) {
+    diag.Error("server.tls.cert_file", "is required when server.tls.key_file is set");
+  }
+  if (!tls.enabled() && (!tls.client_ca_file.empty() || tls.client_auth_type)) {
+    diag.Error("server.tls.cert_file",
+               "is required for client certificates (server.tls.client_ca_file, "
+               "client_auth_type): mTLS needs TLS");
+  }
+  if (tls.client_ca_file.empty() && tls.client_auth_type &&
+      *tls.client_auth_type != ClientAuth::kNoClientCert) {
+    diag.Error("server.tls.client_ca_file",
+               "is required when server.tls.client_auth_type is " +
+                   std::string(ClientAuthName(*tls.client_auth_type)));
+  }
+  for (const auto& [user, hash] : server.basic_auth_users) {
+    if (user.empty() || user.find(':') != std::string::npos) {
+      diag.Error("server.basic_auth_users", "user name \"" + user +
+                                                "\" must be non-empty and contain no ':'");
+    }
+    if (!IsBcryptHash(hash)) {
+      // The value is not echoed: it may be a plaintext password pasted by mistake.
+      diag.Error("server.basic_auth_users." + user,
+                 "must be a bcrypt hash ($2y$10$ followed by 53 characters), not a password; "
+                 "make one with `htpasswd -nbBC 10 USER PASSWORD` or Python's "
+                 "crypt.crypt(PASSWORD, crypt.mksalt(crypt.METHOD_BLOWFISH))");
+    }
+  }
+  if (server.probes_skip_auth && server.basic_auth_users.empty() &&
+      tls.effective_client_auth() == ClientAuth::kNoClientCert) {
+    diag.warnings.push_back(
+        "server.probes_skip_auth is set, but there is no basic auth or client certificate "
+        "requirement to skip");
+  }
+  if (!server.basic_auth_users.empty() && !tls.enabled()) {
+    diag.warnings.push_back(
+        "server.basic_auth_users is set without server.tls: passwords cross the network in "
+        "clear text");
+  }
+}
+
 void Validate(RawConfig& raw, Diagnostics& diag) {
   Config& c = raw.config;
   if (c.server.port < 1 || c.server.port > 65535) {
@@ -949,6 +1065,7 @@ void Validate(RawConfig& raw, Diagnostics& diag) {
   if (c.server.health_degraded_after.count() <= 0) {
     diag.Error("server.health_degraded_after", "must be positive");
   }
+  ValidateServerSecurity(raw, diag);
   if (c.collector.interval.count() < 1 || c.collector.interval.count() > 86400) {
     diag.Error("collector.interval_seconds",
                "must be between 1 and 86400, got " + std::to_string(c.collector.interval.count()));
@@ -1241,9 +1358,23 @@ std::string Ms(milliseconds d) { return FormatDuration(d); }
 
 std::string RenderEffectiveConfig(const Config& c) {
   json out;
-  out["server"] = {{"host", c.server.host},
-                   {"port", c.server.port},
-                   {"health_degraded_after", Ms(c.server.health_degraded_after)}};
+  json users = json::object();
+  for (const auto& [user, hash] : c.server.basic_auth_users) {
+    users[user] = Redacted(hash);
+  }
+  const ServerTlsOptions& server_tls = c.server.tls;
+  out["server"] = {
+      {"host", c.server.host},
+      {"port", c.server.port},
+      {"health_degraded_after", Ms(c.server.health_degraded_after)},
+      {"tls",
+       {{"cert_file", server_tls.cert_file},
+        {"key_file", server_tls.key_file},
+        {"client_ca_file", server_tls.client_ca_file},
+        {"client_auth_type", ClientAuthName(server_tls.effective_client_auth())},
+        {"min_version", TlsVersionName(server_tls.min_version)}}},
+      {"basic_auth_users", users},
+      {"probes_skip_auth", c.server.probes_skip_auth}};
   const CollectorOptions& k = c.collector;
   out["collector"] = {{"interval_seconds", k.interval.count()},
                       {"enable_cpu", k.enable_cpu},

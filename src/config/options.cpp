@@ -16,4 +16,16 @@ std::string_view TlsVersionName(TlsVersion version) noexcept {
   return "TLS1.2";
 }
 
+std::string_view ClientAuthName(ClientAuth auth) noexcept {
+  switch (auth) {
+    case ClientAuth::kNoClientCert:
+      return "NoClientCert";
+    case ClientAuth::kVerifyClientCertIfGiven:
+      return "VerifyClientCertIfGiven";
+    case ClientAuth::kRequireAndVerifyClientCert:
+      return "RequireAndVerifyClientCert";
+  }
+  return "NoClientCert";
+}
+
 }  // namespace metricsd::config

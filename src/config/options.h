@@ -134,11 +134,39 @@ struct CollectorOptions {
   GpuOptions gpu;
 };
 
+// Who may connect to the server's own endpoint with TLS: the names (and meanings) of
+// node_exporter's web configuration, limited to those that verify what they accept.
+enum class ClientAuth { kNoClientCert, kVerifyClientCertIfGiven, kRequireAndVerifyClientCert };
+std::string_view ClientAuthName(ClientAuth auth) noexcept;
+
+// TLS on the server's own endpoint; off while cert_file is empty.
+struct ServerTlsOptions {
+  std::string cert_file;
+  std::string key_file;
+  std::string client_ca_file;  // mTLS: clients must present a certificate signed by it
+  // Unset: RequireAndVerifyClientCert with a client CA, else NoClientCert.
+  std::optional<ClientAuth> client_auth_type;
+  TlsVersion min_version = TlsVersion::kTls12;
+
+  bool enabled() const noexcept { return !cert_file.empty(); }
+  ClientAuth effective_client_auth() const noexcept {
+    return client_auth_type.value_or(client_ca_file.empty()
+                                         ? ClientAuth::kNoClientCert
+                                         : ClientAuth::kRequireAndVerifyClientCert);
+  }
+};
+
 struct ServerOptions {
   std::string host = "0.0.0.0";
   int port = 8080;
   // /health reports "degraded" when a shipper has not succeeded for this long.
   seconds health_degraded_after{std::chrono::minutes(5)};
+  ServerTlsOptions tls;
+  // user -> bcrypt hash ($2y$, $2b$ or $2a$). Non-empty: every request needs basic auth.
+  std::map<std::string, std::string> basic_auth_users;
+  // /health and /ready answer without basic auth or a client certificate (for kubelet and
+  // load balancer probes); the other paths still require them.
+  bool probes_skip_auth = false;
 };
 
 enum class LogLevel { kDebug, kInfo, kWarn, kError };

@@ -5,6 +5,7 @@
 #include <exception>
 
 #include "collectors/scrape_collector.h"
+#include "http/tls_server.h"
 #include "http/tls_setup.h"
 #include "shippers/shipper_factory.h"
 
@@ -41,6 +42,16 @@ class BuiltinNetApi final : public NetApi {
   Status ValidateTlsOptions(const config::TlsOptions& tls,
                             std::string_view key_prefix) const override {
     return http::ValidateTlsOptions(tls, key_prefix);
+  }
+
+  Result<std::unique_ptr<ServerTls>> MakeServerTls(const config::ServerTlsOptions& tls,
+                                                   bool request_only,
+                                                   std::string_view key_prefix) const override {
+    try {
+      return http::MakeServerTls(tls, request_only, key_prefix);
+    } catch (const std::exception& e) {
+      return Error{e.what()};
+    }
   }
 
  private:

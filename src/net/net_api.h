@@ -1,10 +1,11 @@
-// NetApi: everything metricsd does over the network (shippers, scrape targets, client TLS
-// checks) behind one table of factory functions.
+// NetApi: everything metricsd does over the network with libcurl or OpenSSL (shippers,
+// scrape targets, client TLS checks, TLS on its own endpoint) behind one table of factory
+// functions.
 //
 // libcurl, OpenSSL and what Debian's libcurl brings with it (GnuTLS, Kerberos, LDAP, SSH,
 // RTMP ...) cost about 8 MB of resident memory merely by being loaded, so they live in a
 // module, metricsd-net.so, that the daemon loads (net/net_module.h) only when its
-// configuration has shippers or scrape endpoints. The implementation is
+// configuration has shippers, scrape endpoints or server TLS. The implementation is
 // net/builtin_net_api.h; tests link it directly.
 //
 // An implementation initialises libcurl when it is created (create it on the main thread,
@@ -21,6 +22,7 @@
 #include "collectors/scrape_source.h"
 #include "config/options.h"
 #include "core/result.h"
+#include "server/server_tls.h"
 #include "shippers/shipper.h"
 
 namespace metricsd {
@@ -43,6 +45,12 @@ class NetApi {
   // http::ValidateTlsOptions (http/tls_setup.h): what can be checked before connecting.
   virtual Status ValidateTlsOptions(const config::TlsOptions& tls,
                                     std::string_view key_prefix) const = 0;
+
+  // TLS for the server's own endpoint (http/tls_server.h). Errors name the key under
+  // key_prefix ("server.tls.key_file: ...").
+  virtual Result<std::unique_ptr<ServerTls>> MakeServerTls(const config::ServerTlsOptions& tls,
+                                                           bool request_only,
+                                                           std::string_view key_prefix) const = 0;
 };
 
 }  // namespace metricsd

@@ -1,5 +1,6 @@
 #include "server/http_server.h"
 
+#include "server/basic_auth.h"
 #include "server/request_head.h"
 
 #include <netdb.h>
@@ -44,6 +45,7 @@ struct Response {
   MetricsBody shared;           // /metrics: written after `body`
   bool allow_get_head = false;  // adds "Allow: GET, HEAD" (405)
   bool close = false;
+  std::string_view extra_header;  // one more "Name: value" line, e.g. WWW-Authenticate
 };
 
 std::string_view Reason(int status) {
@@ -52,12 +54,18 @@ std::string_view Reason(int status) {
       return "OK";
     case 400:
       return "Bad Request";
+    case 401:
+      return "Unauthorized";
+    case 403:
+      return "Forbidden";
     case 404:
       return "Not Found";
     case 405:
       return "Method Not Allowed";
     case 413:
       return "Payload Too Large";
+    case 429:
+      return "Too Many Requests";
     case 431:
       return "Request Header Fields Too Large";
     case 501:
@@ -73,9 +81,16 @@ Response Plain(int status, std::string body) {
   return Response{.status = status, .body = std::move(body), .close = true};
 }
 
+// Where a request that needs basic auth stands.
+enum class AuthState { kUnchecked, kPending, kAllowed, kDenied };
+
 // One client connection: non-blocking, driven by the server thread's poll loop.
 struct Connection {
   UniqueFd fd;
+  std::uint64_t id = 0;           // names the connection to the bcrypt worker
+  std::unique_ptr<TlsStream> tls;  // null: plain HTTP
+  TlsStream::Want tls_want = TlsStream::Want::kNothing;
+  AuthState auth = AuthState::kUnchecked;
   std::string peer;         // source address bytes: the per-peer cap's key
   bool probe_only = false;  // took a reserved slot: /health and /ready only
   std::string in;           // received, not yet handled
@@ -89,9 +104,22 @@ struct Connection {
   Clock::time_point deadline;  // total: for the head, or for the whole response
 };
 
+// The security settings in force, with the basic-auth checker built from them.
+struct ActiveSecurity {
+  ServerSecurity settings;
+  std::unique_ptr<BasicAuth> auth;  // null without basic_auth_users
+
+  explicit ActiveSecurity(ServerSecurity s) : settings(std::move(s)) {
+    if (!settings.basic_auth_users.empty()) {
+      auth = std::make_unique<BasicAuth>(settings.basic_auth_users);
+    }
+  }
+};
+
 struct Serving {
   const ServerHandlers& handlers;
   const ServerLimits& limits;
+  const ActiveSecurity* security;
 };
 
 void Queue(Connection& c, const Request& req, Response response, Clock::time_point now,
@@ -135,6 +163,10 @@ void Queue(Connection& c, const Request& req, Response response, Clock::time_poi
   if (response.allow_get_head) {
     out += "\r\nAllow: GET, HEAD";
   }
+  if (!response.extra_header.empty()) {
+    out += "\r\n";
+    out += response.extra_header;
+  }
   out += response.close ? "\r\nConnection: close\r\n\r\n" : "\r\n\r\n";
   c.pieces.clear();
   if (!head_only) {
@@ -151,9 +183,59 @@ void Queue(Connection& c, const Request& req, Response response, Clock::time_poi
   c.deadline = now + limits.response_timeout;
 }
 
+bool IsProbe(std::string_view path) { return path == "/health" || path == "/ready"; }
+
+enum class Gate { kPass, kWait, kRefuse };
+
+// Whether the request may be routed: kRefuse fills `refusal`; kWait means a bcrypt check is
+// under way (the request stays buffered until its verdict arrives).
+Gate Authorize(Connection& c, const Request& req, const ActiveSecurity& security,
+               Response& refusal) {
+  const ServerSecurity& settings = security.settings;
+  if (settings.probes_skip_auth && IsProbe(req.path)) {
+    return Gate::kPass;
+  }
+  if (settings.require_client_cert && !(c.tls && c.tls->PeerCertificateVerified())) {
+    refusal = Plain(403, "a client certificate is required\n");
+    return Gate::kRefuse;
+  }
+  if (!security.auth) {
+    return Gate::kPass;
+  }
+  AuthState state = std::exchange(c.auth, AuthState::kUnchecked);
+  if (state == AuthState::kUnchecked) {
+    switch (security.auth->Check(req.authorization, c.id)) {
+      case BasicAuth::Verdict::kAllowed:
+        state = AuthState::kAllowed;
+        break;
+      case BasicAuth::Verdict::kPending:
+        c.auth = AuthState::kPending;
+        return Gate::kWait;
+      case BasicAuth::Verdict::kBusy:
+        refusal = Plain(429, "too many password checks; retry later\n");
+        refusal.extra_header = "Retry-After: 1";
+        return Gate::kRefuse;
+      case BasicAuth::Verdict::kDenied:
+        state = AuthState::kDenied;
+        break;
+    }
+  }
+  if (state == AuthState::kPending) {
+    c.auth = AuthState::kPending;
+    return Gate::kWait;
+  }
+  if (state == AuthState::kAllowed) {
+    return Gate::kPass;
+  }
+  refusal = Plain(401, "unauthorized\n");
+  refusal.close = false;
+  refusal.extra_header = "WWW-Authenticate: Basic realm=\"metricsd\", charset=\"UTF-8\"";
+  return Gate::kRefuse;
+}
+
 Response Route(const Request& req, const Connection& c, const ServerHandlers& handlers) {
   bool get = req.method == "GET" || req.method == "HEAD";
-  bool probe = req.path == "/health" || req.path == "/ready";
+  bool probe = IsProbe(req.path);
   bool status_page = req.path == "/" && handlers.status != nullptr;
   bool known = probe || status_page || req.path == "/metrics";
   if (c.probe_only && !(probe && get)) {
@@ -210,7 +292,16 @@ void HandleBuffered(Connection& c, const Serving& s, Clock::time_point now) {
   if (c.in.size() < consumed + content_length) {
     return;  // the body (ignored) is still arriving
   }
-  Response response = Route(req, c, s.handlers);
+  Response response;
+  switch (Authorize(c, req, *s.security, response)) {
+    case Gate::kWait:
+      return;  // HandleBuffered runs again when the verdict arrives
+    case Gate::kPass:
+      response = Route(req, c, s.handlers);
+      break;
+    case Gate::kRefuse:
+      break;
+  }
   if (!req.keep_alive || c.probe_only) {
     response.close = true;  // a reserved slot serves one request
   }
@@ -221,22 +312,47 @@ void HandleBuffered(Connection& c, const Serving& s, Clock::time_point now) {
 
 bool Write(Connection& c, const Serving& s, Clock::time_point now);
 
-bool Read(Connection& c, const Serving& s, Clock::time_point now) {
+// Reads what a TLS session has: until it waits for the socket, so that no plaintext stays
+// buffered inside it where poll() cannot see it. False when the connection is over.
+bool ReadTls(Connection& c) {
+  // A request head, its ignored body and a pipelined head or two; more waits for later.
+  constexpr std::size_t kMaxBuffered = kMaxHeaderBytes + kMaxRequestBodyBytes + kMaxHeaderBytes;
   char buf[4096];
-  ssize_t n = ::recv(c.fd.get(), buf, sizeof buf, 0);
-  if (n == 0) {
-    return false;  // the client closed
+  while (c.in.size() < kMaxBuffered) {
+    TlsStream::Io io = c.tls->Read(buf, sizeof buf);
+    c.tls_want = io.want;
+    if (io.bytes > 0) {
+      c.in.append(buf, io.bytes);
+    } else {
+      return io.open;
+    }
   }
-  if (n < 0) {
-    return errno == EAGAIN || errno == EINTR;
+  return true;
+}
+
+bool Read(Connection& c, const Serving& s, Clock::time_point now) {
+  if (c.tls) {
+    if (!ReadTls(c)) {
+      return false;
+    }
+  } else {
+    char buf[4096];
+    ssize_t n = ::recv(c.fd.get(), buf, sizeof buf, 0);
+    if (n == 0) {
+      return false;  // the client closed
+    }
+    if (n < 0) {
+      return errno == EAGAIN || errno == EINTR;
+    }
+    c.in.append(buf, static_cast<std::size_t>(n));
   }
-  c.in.append(buf, static_cast<std::size_t>(n));
   HandleBuffered(c, s, now);
   // Most responses fit the socket buffer: send now rather than one poll() round later.
   return c.writing ? Write(c, s, now) : true;
 }
 
-bool Write(Connection& c, const Serving& s, Clock::time_point now) {
+// Sends what the socket takes of c's response; false when the connection failed.
+bool SendPlain(Connection& c) {
   iovec iov[16];
   int count = 0;
   std::size_t skip = c.sent;
@@ -262,6 +378,32 @@ bool Write(Connection& c, const Serving& s, Clock::time_point now) {
     return errno == EAGAIN || errno == EINTR;
   }
   c.sent += static_cast<std::size_t>(n);
+  return true;
+}
+
+// The same through TLS, one piece at a time (a TLS write takes one buffer).
+bool SendTls(Connection& c) {
+  while (c.sent < c.total) {
+    std::size_t skip = c.sent;
+    const std::string* current = &c.head;
+    for (std::size_t i = 0; skip >= current->size() && i < c.pieces.size(); ++i) {
+      skip -= current->size();
+      current = c.pieces[i].get();
+    }
+    TlsStream::Io io = c.tls->Write(current->data() + skip, current->size() - skip);
+    c.tls_want = io.want;
+    if (io.bytes == 0) {
+      return io.open;
+    }
+    c.sent += io.bytes;
+  }
+  return true;
+}
+
+bool Write(Connection& c, const Serving& s, Clock::time_point now) {
+  if (!(c.tls ? SendTls(c) : SendPlain(c))) {
+    return false;
+  }
   if (c.sent < c.total) {
     return true;  // the deadline stays: it bounds the whole response
   }
@@ -336,7 +478,8 @@ Counts Count(const std::list<Connection>& connections) {
 }
 
 // Returns false when accepting failed for want of file descriptors or memory.
-bool Accept(int listen_fd, std::list<Connection>& connections, const ServerLimits& limits) {
+bool Accept(int listen_fd, std::list<Connection>& connections, const ServerLimits& limits,
+            ServerTls* tls, std::uint64_t& next_id) {
   Counts counts = Count(connections);
   for (;;) {
     sockaddr_storage addr{};
@@ -347,8 +490,10 @@ bool Accept(int listen_fd, std::list<Connection>& connections, const ServerLimit
       // Otherwise EAGAIN, or a connection reset before accept: nothing to do.
       return errno != EMFILE && errno != ENFILE && errno != ENOBUFS && errno != ENOMEM;
     }
-    Connection c{
-        .fd = UniqueFd(fd), .peer = PeerKey(addr), .deadline = Clock::now() + limits.head_timeout};
+    Connection c{.fd = UniqueFd(fd),
+                 .id = ++next_id,
+                 .peer = PeerKey(addr),
+                 .deadline = Clock::now() + limits.head_timeout};
     std::size_t& mine = counts.per_peer[c.peer];
     bool room = true;
     if (mine >= limits.max_per_peer) {
@@ -372,6 +517,12 @@ bool Accept(int listen_fd, std::list<Connection>& connections, const ServerLimit
       ++counts.probe;
     } else {
       continue;  // every slot is writing a response: refuse (closes c.fd)
+    }
+    if (tls != nullptr) {
+      c.tls = tls->Accept(c.fd.get());
+      if (!c.tls) {
+        continue;
+      }
     }
     connections.push_back(std::move(c));
   }
@@ -399,8 +550,9 @@ std::string GzipMember(std::string_view in) {
   return out;
 }
 
-HttpServer::HttpServer(const ServerHandlers& handlers, const ServerLimits& limits)
-    : handlers_(handlers), limits_(limits) {}
+HttpServer::HttpServer(const ServerHandlers& handlers, const ServerLimits& limits,
+                       ServerSecurity security)
+    : handlers_(handlers), limits_(limits), next_security_(std::move(security)) {}
 
 HttpServer::~HttpServer() { Stop(); }
 
@@ -467,9 +619,24 @@ void HttpServer::Start() {
 
 void HttpServer::Stop() {
   if (thread_.joinable()) {
+    {
+      std::lock_guard lock(security_mutex_);
+      stopping_ = true;
+    }
     std::uint64_t one = 1;
     [[maybe_unused]] ssize_t n = ::write(wake_fd_.get(), &one, sizeof one);
     thread_.join();
+  }
+}
+
+void HttpServer::SetSecurity(ServerSecurity security) {
+  {
+    std::lock_guard lock(security_mutex_);
+    next_security_ = std::move(security);
+  }
+  if (wake_fd_.valid()) {
+    std::uint64_t one = 1;
+    [[maybe_unused]] ssize_t n = ::write(wake_fd_.get(), &one, sizeof one);
   }
 }
 
@@ -478,8 +645,37 @@ void HttpServer::Serve() {
   std::vector<pollfd> fds;
   std::vector<Connection*> polled;
   Clock::time_point accept_paused_until;
-  const Serving serving{handlers_, limits_};
+  std::unique_ptr<ActiveSecurity> security;
+  std::uint64_t next_id = 0;
+  // Runs the buffered request of `c` again (after an auth verdict or a settings change).
+  auto resume = [&](Connection& c, const Serving& serving, Clock::time_point now) {
+    HandleBuffered(c, serving, now);
+    if (c.writing && !Write(c, serving, now)) {
+      c.fd = UniqueFd();
+    }
+  };
   for (;;) {
+    {
+      std::unique_lock lock(security_mutex_);
+      if (stopping_) {
+        return;  // open connections are closed with the list
+      }
+      if (next_security_) {
+        ServerSecurity next = std::move(*next_security_);
+        next_security_.reset();
+        lock.unlock();
+        security = std::make_unique<ActiveSecurity>(std::move(next));
+        // Checks queued with the old settings will not report back: ask the new ones.
+        const Serving serving{handlers_, limits_, security.get()};
+        for (Connection& c : connections) {
+          if (c.auth == AuthState::kPending) {
+            c.auth = AuthState::kUnchecked;
+            resume(c, serving, Clock::now());
+          }
+        }
+      }
+    }
+    const Serving serving{handlers_, limits_, security.get()};
     Clock::time_point now = Clock::now();
     fds.clear();
     polled.clear();
@@ -487,9 +683,19 @@ void HttpServer::Serve() {
     // Out of fds, new clients wait in the kernel's backlog for a while.
     bool paused = now < accept_paused_until;
     fds.push_back({.fd = paused ? -1 : listen_fd_.get(), .events = POLLIN, .revents = 0});
+    fds.push_back(
+        {.fd = security->auth ? security->auth->ready_fd() : -1, .events = POLLIN, .revents = 0});
+    constexpr std::size_t kFixedFds = 3;
     auto next_deadline = paused ? accept_paused_until : Clock::time_point::max();
     for (Connection& c : connections) {
       short events = c.writing ? POLLOUT : POLLIN;
+      if (c.tls_want != TlsStream::Want::kNothing) {
+        // TLS may need the other direction first (a handshake message, a key update).
+        events = c.tls_want == TlsStream::Want::kRead ? POLLIN : POLLOUT;
+      }
+      if (c.auth == AuthState::kPending) {
+        events = 0;  // nothing to do until the verdict; errors and hang-ups still show
+      }
       fds.push_back({.fd = c.fd.get(), .events = events, .revents = 0});
       polled.push_back(&c);
       next_deadline = std::min(next_deadline, c.deadline);
@@ -506,19 +712,19 @@ void HttpServer::Serve() {
       continue;
     }
     if (fds[0].revents != 0) {
-      return;  // Stop(): open connections are closed with the list
+      std::uint64_t count = 0;
+      [[maybe_unused]] ssize_t n = ::read(wake_fd_.get(), &count, sizeof count);
+      continue;  // Stop() or SetSecurity(): handled at the top
     }
     now = Clock::now();
     for (std::size_t i = 0; i < polled.size(); ++i) {
       Connection& c = *polled[i];
       bool keep = true;
-      short revents = fds[i + 2].revents;
+      short revents = fds[i + kFixedFds].revents;
       if (revents & (POLLERR | POLLNVAL)) {
         keep = false;
-      } else if (revents & POLLOUT) {
-        keep = Write(c, serving, now);
-      } else if (revents & (POLLIN | POLLHUP)) {
-        keep = Read(c, serving, now);
+      } else if (revents & (POLLIN | POLLOUT | POLLHUP)) {
+        keep = c.writing ? Write(c, serving, now) : Read(c, serving, now);
       }
       if (keep && now >= c.deadline) {
         // The head or the response took longer than its total deadline. Reset rather than
@@ -531,9 +737,20 @@ void HttpServer::Serve() {
         c.fd = UniqueFd();
       }
     }
+    if (fds[2].revents != 0) {
+      for (const auto& [id, allowed] : security->auth->Finished()) {
+        for (Connection& c : connections) {
+          if (c.id == id && c.fd.valid() && c.auth == AuthState::kPending) {
+            c.auth = allowed ? AuthState::kAllowed : AuthState::kDenied;
+            resume(c, serving, now);
+          }
+        }
+      }
+    }
     connections.remove_if([](const Connection& c) { return !c.fd.valid(); });
     // After the deadlines have freed what they could, so evictions pick among the living.
-    if (fds[1].revents != 0 && !Accept(listen_fd_.get(), connections, limits_)) {
+    if (fds[1].revents != 0 && !Accept(listen_fd_.get(), connections, limits_,
+                                       security->settings.tls.get(), next_id)) {
       accept_paused_until = Clock::now() + kAcceptBackoff;
     }
     connections.remove_if([](const Connection& c) { return !c.fd.valid(); });

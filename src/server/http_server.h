@@ -25,6 +25,11 @@
 //   answer only /health and /ready (anything else: 503) and close after one response;
 // - 8 KiB of request header, 64 KiB of (ignored) request body;
 // - out of file descriptors (EMFILE), accepting pauses for 100 ms instead of spinning.
+// Security (ServerSecurity; all optional, like node_exporter's web configuration): TLS through
+// a ServerTls (server_tls.h), a client certificate required per request, and basic auth
+// against bcrypt hashes (basic_auth.h; bcrypt runs on its own thread, so a password check
+// never delays other clients). /health and /ready may be exempted for probes. SetSecurity
+// swaps all of it on a reload: new connections and new requests follow the new settings.
 // Bodies of 1 KiB or more are gzipped for clients that accept it (/metrics: by its
 // callback, joined from cached compressed parts).
 #pragma once
@@ -32,7 +37,10 @@
 #include <chrono>
 #include <cstddef>
 #include <functional>
+#include <map>
 #include <memory>
+#include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -40,6 +48,7 @@
 #include "core/progress_mark.h"
 #include "core/result.h"
 #include "core/unique_fd.h"
+#include "server/server_tls.h"
 
 namespace metricsd {
 
@@ -77,12 +86,23 @@ struct ServerLimits {
   std::chrono::milliseconds response_timeout{30000};
 };
 
+struct ServerSecurity {
+  std::shared_ptr<ServerTls> tls;  // null: plain HTTP
+  // user -> bcrypt hash; empty: no basic auth.
+  std::map<std::string, std::string> basic_auth_users;
+  // Requests (other than exempted probes) need a client certificate verified by `tls`.
+  bool require_client_cert = false;
+  // /health and /ready need neither basic auth nor a client certificate.
+  bool probes_skip_auth = false;
+};
+
 // gzip (RFC 1952) of `in` as one member; empty if zlib fails.
 std::string GzipMember(std::string_view in);
 
 class HttpServer {
  public:
-  explicit HttpServer(const ServerHandlers& handlers, const ServerLimits& limits = {});
+  explicit HttpServer(const ServerHandlers& handlers, const ServerLimits& limits = {},
+                      ServerSecurity security = {});
   ~HttpServer();
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;
@@ -95,6 +115,9 @@ class HttpServer {
   void Start();
   void Stop();
 
+  // Thread-safe; takes effect from the server thread's next pass.
+  void SetSecurity(ServerSecurity security);
+
   // Busy while the server thread handles ready connections (not while it waits in poll).
   const ProgressMark& progress() const noexcept { return progress_; }
 
@@ -104,7 +127,10 @@ class HttpServer {
   ServerHandlers handlers_;
   ServerLimits limits_;
   UniqueFd listen_fd_;
-  UniqueFd wake_fd_;  // eventfd: Stop() wakes the server thread
+  UniqueFd wake_fd_;  // eventfd: Stop() and SetSecurity() wake the server thread
+  std::mutex security_mutex_;
+  std::optional<ServerSecurity> next_security_;  // guarded by security_mutex_
+  bool stopping_ = false;                         // guarded by security_mutex_
   std::thread thread_;
   int port_ = 0;
   ProgressMark progress_{std::chrono::minutes(1)};

@@ -80,6 +80,8 @@ std::variant<RequestHead, RequestError> ParseRequestHead(std::string_view head) 
       req.accepts_gzip = req.accepts_gzip || ListsToken(value, "gzip");
     } else if (EqualsIgnoreCase(name, "Accept")) {
       req.accept = value;
+    } else if (EqualsIgnoreCase(name, "Authorization")) {
+      req.authorization = value;
     } else if (EqualsIgnoreCase(name, "Content-Length")) {
       auto [ptr, ec] =
           std::from_chars(value.data(), value.data() + value.size(), req.content_length);

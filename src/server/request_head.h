@@ -18,6 +18,7 @@ struct RequestHead {
   bool accepts_gzip = false;
   std::string_view accept;  // the Accept header (the status page answers JSON or HTML)
   std::size_t content_length = 0;
+  std::string_view authorization;  // the Authorization header's value; empty when absent
 };
 
 // The status a malformed or unsupported head is answered with.

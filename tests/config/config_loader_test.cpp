@@ -142,10 +142,19 @@ TEST(Keys, HostnameLabelStillWorksWithADeprecationWarning) {
   EXPECT_THAT(loaded->warnings.back(), HasSubstr("deprecated"));
 }
 
+// bcrypt of "right-pw" at cost 10.
+constexpr std::string_view kBcryptHash =
+    "$2b$10$X/OwgflWGUvVEhLbHIlt0exOtBVoEiBzSTh8VytGBaMZdNUUmaWtC";
+
 TEST(Keys, EveryKeyIsRead) {
   TempFile ca("ca"), cert("cert"), key("key"), pw("secret\n"), token("tok");
   std::string text = R"({
-    "server": {"host": "127.0.0.1", "port": 9100, "health_degraded_after": "2m"},
+    "server": {"host": "127.0.0.1", "port": 9100, "health_degraded_after": "2m",
+      "tls": {"cert_file": ")" + cert.path() + R"(", "key_file": ")" + key.path() +
+                     R"(", "client_ca_file": ")" + ca.path() + R"(",
+        "client_auth_type": "VerifyClientCertIfGiven", "min_version": "TLS1.3"},
+      "basic_auth_users": {"prom": ")" + std::string(kBcryptHash) + R"("},
+      "probes_skip_auth": true},
     "collector": {"interval_seconds": 15, "enable_cpu": false, "enable_memory": false,
       "enable_disk": false, "enable_network": false, "enable_gpu": true, "enable_host": false,
       "enable_pressure": false,
@@ -186,6 +195,13 @@ TEST(Keys, EveryKeyIsRead) {
   EXPECT_EQ(c.server.host, "127.0.0.1");
   EXPECT_EQ(c.server.port, 9100);
   EXPECT_EQ(c.server.health_degraded_after, 2min);
+  EXPECT_EQ(c.server.tls.cert_file, cert.path());
+  EXPECT_EQ(c.server.tls.key_file, key.path());
+  EXPECT_EQ(c.server.tls.client_ca_file, ca.path());
+  EXPECT_EQ(c.server.tls.client_auth_type, ClientAuth::kVerifyClientCertIfGiven);
+  EXPECT_EQ(c.server.tls.min_version, TlsVersion::kTls13);
+  EXPECT_EQ(c.server.basic_auth_users.at("prom"), kBcryptHash);
+  EXPECT_TRUE(c.server.probes_skip_auth);
   EXPECT_EQ(c.collector.interval, 15s);
   EXPECT_FALSE(c.collector.enable_cpu);
   EXPECT_FALSE(c.collector.enable_memory);
@@ -343,6 +359,17 @@ TEST(Environment, EveryVariableOverridesTheFile) {
   EXPECT_EQ(files.shippers[0].tls.cert_file, cert.path());
   EXPECT_EQ(files.shippers[0].tls.key_file, key.path());
   EXPECT_EQ(files.shippers[0].tls.ca_file, ca.path());
+}
+
+TEST(Environment, ServerTlsFilesComeFromTheEnvironment) {
+  TempFile cert("c"), key("k"), ca("a");
+  Config c = MustLoad("{}", {{"MC_SERVER_TLS_CERT_FILE", cert.path()},
+                             {"MC_SERVER_TLS_KEY_FILE", key.path()},
+                             {"MC_SERVER_TLS_CLIENT_CA_FILE", ca.path()}});
+  EXPECT_EQ(c.server.tls.cert_file, cert.path());
+  EXPECT_EQ(c.server.tls.key_file, key.path());
+  EXPECT_EQ(c.server.tls.client_ca_file, ca.path());
+  EXPECT_TRUE(c.server.tls.enabled());
 }
 
 TEST(Environment, EveryTableVariableIsHonoured) {
@@ -539,6 +566,60 @@ TEST(Validation, ReportsEveryErrorAtOnce) {
   std::string error = MustFail(R"({"server":{"port":0},"collector":{"interval_seconds":0}})");
   EXPECT_THAT(error, HasSubstr("server.port"));
   EXPECT_THAT(error, HasSubstr("collector.interval_seconds"));
+}
+
+TEST(Validation, ServerSecurityErrorsNameTheirKey) {
+  TempFile cert("cert"), key("key"), ca("ca");
+  const std::string files =
+      R"("cert_file":")" + cert.path() + R"(","key_file":")" + key.path() + R"(")";
+  // A plaintext password is refused, and not echoed into the log.
+  std::string plain = MustFail(R"({"server":{"basic_auth_users":{"prom":"hunter2"}}})");
+  EXPECT_THAT(plain, HasSubstr("server.basic_auth_users.prom: must be a bcrypt hash"));
+  EXPECT_THAT(plain, ::testing::Not(HasSubstr("hunter2")));
+  EXPECT_THAT(MustFail(R"({"server":{"basic_auth_users":{"a:b":")" + std::string(kBcryptHash) +
+                       R"("}}})"),
+              HasSubstr("contain no ':'"));
+  // A truncated hash and one of another scheme ($6$ is SHA-512 crypt).
+  EXPECT_THAT(MustFail(R"({"server":{"basic_auth_users":{"p":")" +
+                       std::string(kBcryptHash.substr(0, 59)) + R"("}}})"),
+              HasSubstr("server.basic_auth_users.p"));
+  EXPECT_THAT(MustFail(R"({"server":{"basic_auth_users":{"p":"$6$salt$abc"}}})"),
+              HasSubstr("server.basic_auth_users.p"));
+  EXPECT_THAT(MustFail(R"({"server":{"tls":{"cert_file":")" + cert.path() + R"("}}})"),
+              HasSubstr("server.tls.key_file: is required"));
+  EXPECT_THAT(MustFail(R"({"server":{"tls":{"client_ca_file":")" + ca.path() + R"("}}})"),
+              HasSubstr("server.tls.cert_file: is required for client certificates"));
+  EXPECT_THAT(MustFail(R"({"server":{"tls":{)" + files + R"(,"client_auth_type":"Maybe"}}})"),
+              HasSubstr("server.tls.client_auth_type: unknown value \"Maybe\""));
+  EXPECT_THAT(MustFail(R"({"server":{"tls":{)" + files +
+                       R"(,"client_auth_type":"RequireAndVerifyClientCert"}}})"),
+              HasSubstr("server.tls.client_ca_file: is required"));
+  EXPECT_THAT(MustFail(R"({"server":{"tls":{"cert_file":"/nonexistent/c","key_file":")" +
+                       key.path() + R"("}}})"),
+              HasSubstr("server.tls.cert_file: cannot read \"/nonexistent/c\""));
+  EXPECT_THAT(MustFail(R"({"server":{"tls":{)" + files + R"(,"min_version":"SSL3"}}})"),
+              HasSubstr("server.tls.min_version"));
+}
+
+TEST(Validation, ServerSecurityDefaultsAndWarnings) {
+  TempFile cert("cert"), key("key"), ca("ca");
+  Config c = MustLoad(R"({"server":{"tls":{"cert_file":")" + cert.path() + R"(","key_file":")" +
+                      key.path() + R"(","client_ca_file":")" + ca.path() + R"("}}})");
+  // A client CA without a policy means mTLS.
+  EXPECT_EQ(c.server.tls.effective_client_auth(), ClientAuth::kRequireAndVerifyClientCert);
+  EXPECT_EQ(Config{}.server.tls.effective_client_auth(), ClientAuth::kNoClientCert);
+  auto clear = LoadWith(R"({"server":{"basic_auth_users":{"p":")" + std::string(kBcryptHash) +
+                        R"("}}})");
+  ASSERT_TRUE(clear.ok());
+  ASSERT_EQ(clear->warnings.size(), 1u);
+  EXPECT_THAT(clear->warnings[0], HasSubstr("clear text"));
+  std::string rendered = RenderEffectiveConfig(clear->config);
+  EXPECT_THAT(rendered, ::testing::Not(HasSubstr(std::string(kBcryptHash))));
+  EXPECT_THAT(rendered, HasSubstr("basic_auth_users"));
+  auto pointless = LoadWith(R"({"server":{"probes_skip_auth":true}})");
+  ASSERT_TRUE(pointless.ok());
+  ASSERT_EQ(pointless->warnings.size(), 1u);
+  EXPECT_THAT(pointless->warnings[0], HasSubstr("probes_skip_auth"));
 }
 
 TEST(Validation, ServerOnlyTlsIsValid) {
