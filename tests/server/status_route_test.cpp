@@ -1,6 +1,7 @@
 // The status page's route: "/" answers HTML or JSON by the Accept header, HEAD included, and
 // stays out of the reserved probe slots.
 #include <arpa/inet.h>
+#include <crypt.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
@@ -71,14 +72,14 @@ constexpr std::string_view kJson = R"({"status":true})";
 
 class StatusRouteTest : public ::testing::Test {
  protected:
-  void Start(ServerLimits limits = {}) {
+  void Start(ServerLimits limits = {}, ServerSecurity security = {}) {
     server_ = std::make_unique<HttpServer>(
         ServerHandlers{
             .metrics = [this](bool) { return MetricsBody{.pieces = {metrics_}}; },
             .health = [] { return HealthView{.ready = true, .json = "{}"}; },
             .status = [](bool json) { return std::string(json ? kJson : kHtml); },
         },
-        limits);
+        limits, std::move(security));
     ASSERT_TRUE(server_->Bind("127.0.0.1", 0).ok());
     server_->Start();
   }
@@ -134,6 +135,25 @@ TEST_F(StatusRouteTest, OtherPathsStay404AndOtherMethods405) {
   std::string post = Get(port(), "/", "Content-Length: 0\r\n", "POST");
   EXPECT_THAT(post, StartsWith("HTTP/1.1 405 "));
   EXPECT_THAT(post, HasSubstr("Allow: GET, HEAD\r\n"));
+}
+
+// The page shows the configuration and every error: it is guarded like /metrics, not open
+// like the probes.
+TEST_F(StatusRouteTest, BasicAuthGuardsThePageButNotTheProbes) {
+  char salt[CRYPT_GENSALT_OUTPUT_SIZE];
+  ASSERT_NE(crypt_gensalt_rn("$2b$", 4, nullptr, 0, salt, sizeof salt), nullptr);
+  crypt_data data{};
+  const char* hash = crypt_r("pw", salt, &data);
+  ASSERT_NE(hash, nullptr);
+  Start(ServerLimits{},
+        ServerSecurity{.basic_auth_users = {{"u", hash}}, .probes_skip_auth = true});
+  EXPECT_THAT(Get(port(), "/"), StartsWith("HTTP/1.1 401 "));
+  EXPECT_THAT(Get(port(), "/", "Accept: application/json\r\n"), StartsWith("HTTP/1.1 401 "));
+  EXPECT_THAT(Get(port(), "/health"), StartsWith("HTTP/1.1 200 OK\r\n"));
+  // u:pw
+  std::string reply = Get(port(), "/", "Authorization: Basic dTpwdw==\r\n");
+  EXPECT_THAT(reply, StartsWith("HTTP/1.1 200 OK\r\n"));
+  EXPECT_TRUE(reply.ends_with(kHtml)) << reply;
 }
 
 TEST(StatusRouteWithoutHandler, RootIs404) {
