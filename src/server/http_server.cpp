@@ -256,8 +256,10 @@ Response Route(const Request& req, const Connection& c, const ServerHandlers& ha
   }
   if (status_page) {
     bool json = ListsToken(req.accept, "application/json");
+    // Vary: one URL, two forms; a cache must not hand the JSON to a browser.
     return Response{.content_type = json ? "application/json" : "text/html; charset=utf-8",
-                    .body = handlers.status(json)};
+                    .body = handlers.status(json),
+                    .extra_header = "Vary: Accept"};
   }
   HealthView view = handlers.health();
   int status = 200;

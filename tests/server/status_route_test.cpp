@@ -112,6 +112,7 @@ TEST_F(StatusRouteTest, RootIsJsonForClientsThatAcceptIt) {
     std::string reply = Get(port(), "/?x=1", headers);
     EXPECT_THAT(reply, StartsWith("HTTP/1.1 200 OK\r\n")) << headers;
     EXPECT_THAT(reply, HasSubstr("Content-Type: application/json\r\n")) << headers;
+    EXPECT_THAT(reply, HasSubstr("Vary: Accept\r\n")) << headers;
     EXPECT_TRUE(reply.ends_with(kJson)) << headers;
   }
 }
