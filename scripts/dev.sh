@@ -10,14 +10,15 @@ cd "$(dirname "$0")/.."
 JOBS=${JOBS:-$(nproc)}
 
 # Build and test dependencies, all Debian 12 packages. Peers (prometheus, node_exporter,
-# VictoriaMetrics) are started by the integration tests and the bench scripts.
+# VictoriaMetrics) are started by the integration tests and the bench scripts; headless
+# chromium opens the status page in an end-to-end test.
 PACKAGES=(
   build-essential cmake ninja-build pkg-config ccache git ca-certificates curl openssl
   libcurl4-openssl-dev libssl-dev nlohmann-json3-dev libsnappy-dev zlib1g-dev
   libcpp-httplib-dev libspdlog-dev libfmt-dev
   libgtest-dev libgmock-dev libbenchmark-dev libprotobuf-dev protobuf-compiler libcrypt-dev
   clang libclang-rt-14-dev python3 python3-yaml
-  prometheus prometheus-node-exporter victoria-metrics systemd
+  prometheus prometheus-node-exporter victoria-metrics systemd chromium
 )
 RUNTIME_PACKAGES=(
   build-essential cmake ninja-build pkg-config ca-certificates

@@ -20,6 +20,7 @@
 #include "collectors/network_collector.h"
 #include "collectors/pressure_collector.h"
 #include "collectors/proc_stat_source.h"
+#include "config/config_loader.h"
 #include "core/duration.h"
 #include "core/version.h"
 #include "formats/prometheus_text_writer.h"
@@ -159,6 +160,7 @@ Result<ServerSecurity> MakeServerSecurity(const config::ServerOptions& server,
 Agent::Agent(config::Config config, HostPaths paths, ProcessInfo process, const Clock& clock,
              std::shared_ptr<const NetApi> net, const Queues& previous)
     : config_(std::move(config)),
+      effective_config_(config::RenderEffectiveConfig(config_)),
       paths_(std::move(paths)),
       process_(std::move(process)),
       net_(std::move(net)),
@@ -236,6 +238,10 @@ void Agent::Start() {
   handovers_.clear();
   for (auto& q : queues_) {
     q->Start();
+  }
+  {
+    std::lock_guard lock(history_mutex_);
+    queue_depths_.resize(queues_.size());
   }
   // A tick that runs past these limits is a hung thread: the watchdog stops being fed.
   const auto interval = std::chrono::duration_cast<std::chrono::nanoseconds>(
@@ -334,6 +340,14 @@ void Agent::SystemTick() {
   ready_.store(true);
   if (system_batch_) {
     Ship(*families, *system_batch_);
+  }
+  {
+    const auto now = clock_.SteadyNow();
+    std::lock_guard lock(history_mutex_);
+    collection_seconds_.Record(now, seconds);
+    for (std::size_t i = 0; i < queue_depths_.size(); ++i) {
+      queue_depths_[i].Record(now, static_cast<double>(queues_[i]->QueueStats().pending_samples));
+    }
   }
   spdlog::debug("collection cycle: {} families in {:.6f}s", families->size(), seconds);
 }
@@ -575,6 +589,36 @@ HealthView Agent::Health() const {
   body["collectors"] = collectors;
   body["shippers"] = shippers;
   return HealthView{.ready = ready_.load(), .degraded = degraded, .json = body.dump() + "\n"};
+}
+
+StatusView Agent::GatherStatus() const {
+  const auto now = clock_.SteadyNow();
+  StatusView view{
+      .version = kVersion,
+      .now_ms = clock_.WallMillis(),
+      .uptime_seconds =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - process_.started)
+              .count(),
+      .ready = ready_.load(),
+      .effective_config = effective_config_,
+      .collectors = system_.Health(),
+  };
+  if (scrape_) {
+    for (CollectorHealth& h : scrape_->Health()) {
+      view.collectors.push_back(std::move(h));
+    }
+    view.targets = scrape_collector_->TargetStatuses();
+  }
+  for (const auto& q : queues_) {
+    view.shippers.push_back(ShipperStatus{
+        .name = q->name(), .health = q->Health(config_.server.health_degraded_after)});
+  }
+  std::lock_guard lock(history_mutex_);
+  view.collection_seconds_history = collection_seconds_.Points(now);
+  for (std::size_t i = 0; i < queue_depths_.size() && i < view.shippers.size(); ++i) {
+    view.shippers[i].depth_history = queue_depths_[i].Points(now);
+  }
+  return view;
 }
 
 }  // namespace metricsd

@@ -11,7 +11,8 @@
 // The constructor throws ConfigError for settings the config validation cannot see (an
 // unusable TLS setting) and std::runtime_error for other start-up problems; nothing has
 // been started then.
-// Metrics(), RenderMetrics() and Health() are thread-safe (called from server threads).
+// Metrics(), RenderMetrics(), Health() and GatherStatus() are thread-safe (called from server
+// threads).
 // Metrics() serves the parts prepared by the last collection and scrape cycles
 // (exposition_cache.h) and renders only the agent's own metrics per request.
 #pragma once
@@ -32,9 +33,11 @@
 #include "agent/process_metrics.h"
 #include "agent/scheduler.h"
 #include "agent/shipped_batch.h"
+#include "agent/status_page.h"
 #include "collectors/scrape_source.h"
 #include "config/options.h"
 #include "core/clock.h"
+#include "core/history_ring.h"
 #include "core/host_paths.h"
 #include "net/net_api.h"
 #include "queue/shipper_queue.h"
@@ -111,6 +114,9 @@ class Agent {
   // A full render of the same content (the fallback when the parts share a family name).
   std::string RenderMetrics() const;
   HealthView Health() const;
+  // What the status page at "/" shows (status_page.h), gathered now from the health the
+  // collectors, targets and queues keep and from the last hour's history rings.
+  StatusView GatherStatus() const;
   const config::Config& config() const noexcept { return config_; }
 
  private:
@@ -127,6 +133,7 @@ class Agent {
   std::vector<MetricFamily> SelfMetrics(std::int64_t wall_ms) const;
 
   config::Config config_;
+  const std::string effective_config_;  // secrets redacted; rendered once per agent
   HostPaths paths_;
   ProcessInfo process_;
   // Declared before scrape_ and queues_: what it made is destroyed before it.
@@ -171,6 +178,10 @@ class Agent {
   std::atomic<std::uint64_t> cycles_{0};
   std::atomic<double> last_cycle_seconds_{0};
   std::atomic<bool> ready_{false};
+  // The status page's sparklines, recorded once per system cycle.
+  mutable std::mutex history_mutex_;
+  HistoryRing collection_seconds_;         // guarded by history_mutex_
+  std::vector<HistoryRing> queue_depths_;  // guarded by history_mutex_; one per queue, from Start()
 };
 
 }  // namespace metricsd

@@ -219,6 +219,11 @@ std::optional<Daemon::StartError> Daemon::Start() {
       ServerHandlers{
           .metrics = [this](bool gzip) { return this->agent()->Metrics(gzip); },
           .health = [this] { return this->agent()->Health(); },
+          .status =
+              [this](bool json) {
+                StatusView view = this->agent()->GatherStatus();
+                return json ? RenderStatusJson(view) : RenderStatusHtml(view);
+              },
       },
       ServerLimits{}, std::move(*security));
   host_ = loaded->config.server.host;
@@ -228,7 +233,7 @@ std::optional<Daemon::StartError> Daemon::Start() {
     return StartError{kExitStartup, bound.error()};
   }
   server_->Start();
-  spdlog::info("serving /health and /metrics on {}{}", Address(host_, server_->port()),
+  spdlog::info("serving /, /health and /metrics on {}{}", Address(host_, server_->port()),
                loaded->config.server.tls.enabled() ? " (HTTPS)" : "");
   agent->Start();
   return std::nullopt;

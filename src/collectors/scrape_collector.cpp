@@ -7,6 +7,7 @@
 #include <optional>
 #include <utility>
 
+#include "core/redact.h"
 #include "formats/exposition_parser.h"
 #include "formats/json_app.h"
 #include "formats/scrape_format.h"
@@ -67,6 +68,8 @@ struct ScrapeCollector::Target {
   double samples = 0;
   double body_bytes = 0;
   std::uint64_t parse_errors_total = 0;
+  std::int64_t last_scrape_ms = 0;
+  std::string last_error;
   std::optional<bool> logged_ok;  // the state last logged; nullopt: nothing logged yet
 };
 
@@ -124,6 +127,7 @@ ScrapeCollector::ScrapeCollector(const std::vector<config::EndpointOptions>& end
       spdlog::error("scrape endpoint {}: cannot set up the HTTP client: {}", e.name,
                     target->setup_error);
     }
+    statuses_.push_back(ScrapeTargetStatus{.name = e.name, .url = RedactUrl(e.url)});
     targets_.push_back(std::move(target));
   }
 }
@@ -233,26 +237,34 @@ CollectResult ScrapeCollector::Collect(const CollectContext& ctx) {
     t.next_due = ctx.steady_now + t.interval;
     if (!t.client) {
       t.up = false;
-      LogState(t.options.name, t.logged_ok, false, t.setup_error);
+      t.last_scrape_ms = ctx.wall_ms;
+      t.last_error = t.setup_error;
+      LogState(t.options.name, t.logged_ok, false, t.last_error);
       continue;
     }
     if (multi == nullptr) {
       t.up = false;
-      LogState(t.options.name, t.logged_ok, false, "curl_multi_init failed");
+      t.last_scrape_ms = ctx.wall_ms;
+      t.last_error = "curl_multi_init failed";
+      LogState(t.options.name, t.logged_ok, false, t.last_error);
       continue;
     }
     t.done = false;
     t.result = CURLE_OK;
     if (Status s = t.client->PrepareRequest(t.request); !s) {
       t.up = false;
-      LogState(t.options.name, t.logged_ok, false, s.error());
+      t.last_scrape_ms = ctx.wall_ms;
+      t.last_error = s.error();
+      LogState(t.options.name, t.logged_ok, false, t.last_error);
       continue;
     }
     curl_easy_setopt(t.client->easy(), CURLOPT_PRIVATE, static_cast<void*>(&t));
     if (CURLMcode mc = curl_multi_add_handle(multi, t.client->easy()); mc != CURLM_OK) {
       (void)t.client->FinishRequest(CURLE_FAILED_INIT);
       t.up = false;
-      LogState(t.options.name, t.logged_ok, false, curl_multi_strerror(mc));
+      t.last_scrape_ms = ctx.wall_ms;
+      t.last_error = curl_multi_strerror(mc);
+      LogState(t.options.name, t.logged_ok, false, t.last_error);
       continue;
     }
     t.in_flight = true;
@@ -342,10 +354,25 @@ CollectResult ScrapeCollector::Collect(const CollectContext& ctx) {
       t->stored.reset();
     }
     t->up = error.empty();
+    t->last_scrape_ms = ctx.wall_ms;
+    t->last_error = error;
     // Transfer time plus this target's own parse time: waiting for the other targets of
     // the tick is not part of it.
     t->duration_seconds = Seconds((t->finished - started) + (Clock::now() - parse_started));
     LogState(name, t->logged_ok, t->up, error);
+  }
+
+  {
+    std::lock_guard lock(status_mutex_);
+    for (std::size_t i = 0; i < targets_.size(); ++i) {
+      const Target& t = *targets_[i];
+      ScrapeTargetStatus& status = statuses_[i];
+      status.up = t.up;
+      status.last_scrape_ms = t.last_scrape_ms;
+      status.duration_seconds = t.duration_seconds;
+      status.samples = t.samples;
+      status.last_error = t.last_error;
+    }
   }
 
   // 4. Self-metrics of every target, scraped this tick or not.
@@ -412,6 +439,11 @@ Status ScrapeCollector::ParseResponse(Target& t, http::HttpResponse& response, s
   std::lock_guard lock(stored_mutex_);
   t.stored = std::move(stored);
   return Status::Ok();
+}
+
+std::vector<ScrapeTargetStatus> ScrapeCollector::TargetStatuses() const {
+  std::lock_guard lock(status_mutex_);
+  return statuses_;
 }
 
 std::vector<MetricFamily> ScrapeCollector::MaterializeStored() const {

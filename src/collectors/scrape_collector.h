@@ -64,6 +64,7 @@ class ScrapeCollector final : public ScrapeSource {
   // The samples of the bodies kept from each target's last successful text or OpenMetrics
   // scrape, as families (prefix and target labels applied), in target order.
   std::vector<MetricFamily> MaterializeStored() const override;
+  std::vector<ScrapeTargetStatus> TargetStatuses() const override;
 
   // The timeout a target gets: its own, else min(10s, its interval).
   static std::chrono::milliseconds EffectiveTimeout(const config::EndpointOptions& endpoint,
@@ -84,6 +85,10 @@ class ScrapeCollector final : public ScrapeSource {
   std::unique_ptr<Multi> multi_;
   ScrapeSampleSink* sink_;
   mutable std::mutex stored_mutex_;  // guards every Target::stored
+  mutable std::mutex status_mutex_;
+  // One per target, updated in place at the end of each Collect (no allocation once the
+  // strings have grown).
+  std::vector<ScrapeTargetStatus> statuses_;  // guarded by status_mutex_
 };
 
 }  // namespace metricsd

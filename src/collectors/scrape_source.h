@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <span>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -23,8 +24,21 @@ class ScrapeSampleSink {
                    std::int64_t timestamp_ms) = 0;
 };
 
+// One target as of its last scrape, for the status page.
+struct ScrapeTargetStatus {
+  std::string name;
+  std::string url;  // user-info redacted
+  bool up = false;
+  std::int64_t last_scrape_ms = 0;  // wall clock; 0: not scraped yet
+  double duration_seconds = 0;
+  double samples = 0;
+  std::string last_error;  // empty while up; text from outside (curl, the target)
+};
+
 class ScrapeSource : public Collector {
  public:
+  // Every target, in configuration order. Thread-safe.
+  virtual std::vector<ScrapeTargetStatus> TargetStatuses() const = 0;
   // The samples of the bodies kept from each target's last successful text or OpenMetrics
   // scrape, as families (prefix and target labels applied), in target order. Thread-safe.
   virtual std::vector<MetricFamily> MaterializeStored() const = 0;

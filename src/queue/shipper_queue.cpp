@@ -567,9 +567,21 @@ ShipperHealth ShipperQueue::Health(std::chrono::seconds degraded_after) const {
   {
     std::lock_guard lock(stats_mu_);
     held = held_;
+    health.sent_samples = sent_samples_;
+    health.retried_samples = retried_samples_;
+    health.dropped_samples = dropped_;
+  }
+  for (const auto& [reason, count] : {std::pair{kDiskCap, spool.dropped_disk_cap_samples},
+                                      std::pair{kMemoryCap, spool.dropped_memory_cap_samples},
+                                      std::pair{kCorrupt, spool.dropped_corrupt_samples}}) {
+    if (count > 0) {
+      health.dropped_samples[std::string(reason)] += count;
+    }
   }
   health.pending_samples = spool.pending_samples;
   health.disk_ok = spool.disk_ok;
+  health.disk_bytes = spool.disk_bytes;
+  health.oldest_pending_ms = spool.oldest_pending_timestamp_ms;
   health.held = held;
   const auto since = clock_.SteadyNow() - last_success_steady.value_or(started_);
   if (spool.pending_samples > 0 && since > degraded_after) {

@@ -94,6 +94,12 @@ struct ShipperHealth {
   bool held = false;                                       // see "Holding" above
   std::uint64_t pending_samples = 0;
   bool disk_ok = false;
+  // For the status page: the same figures as the self-metrics (docs/queue.md).
+  std::uint64_t disk_bytes = 0;
+  std::optional<std::int64_t> oldest_pending_ms;  // wall clock of the oldest unsent sample
+  std::uint64_t sent_samples = 0;
+  std::uint64_t retried_samples = 0;
+  std::map<std::string, std::uint64_t> dropped_samples;  // by reason; only reasons seen
 };
 
 class ShipperQueue {

@@ -236,7 +236,8 @@ Gate Authorize(Connection& c, const Request& req, const ActiveSecurity& security
 Response Route(const Request& req, const Connection& c, const ServerHandlers& handlers) {
   bool get = req.method == "GET" || req.method == "HEAD";
   bool probe = IsProbe(req.path);
-  bool known = probe || req.path == "/metrics";
+  bool status_page = req.path == "/" && handlers.status != nullptr;
+  bool known = probe || status_page || req.path == "/metrics";
   if (c.probe_only && !(probe && get)) {
     return Plain(503, "too many connections\n");
   }
@@ -252,6 +253,13 @@ Response Route(const Request& req, const Connection& c, const ServerHandlers& ha
   if (req.path == "/metrics") {
     return Response{.content_type = "text/plain; version=0.0.4; charset=utf-8",
                     .shared = handlers.metrics(req.accepts_gzip)};
+  }
+  if (status_page) {
+    bool json = ListsToken(req.accept, "application/json");
+    // Vary: one URL, two forms; a cache must not hand the JSON to a browser.
+    return Response{.content_type = json ? "application/json" : "text/html; charset=utf-8",
+                    .body = handlers.status(json),
+                    .extra_header = "Vary: Accept"};
   }
   HealthView view = handlers.health();
   int status = 200;

@@ -2,6 +2,7 @@
 // first collection and while degraded) and GET/HEAD /metrics (Prometheus text), 405 with
 // "Allow: GET, HEAD" for other methods on those paths, 404 for anything else. Content comes
 // from callbacks so the server knows nothing of the agent.
+// GET/HEAD / is the status page for people: HTML, or JSON for Accept: application/json.
 //
 // Bind() is separate from Start() so that a port that cannot be bound is a start-up
 // error reported before anything is collected or shipped. One thread serves every
@@ -72,6 +73,9 @@ struct ServerHandlers {
   // Prometheus text 0.0.4; the argument says whether the client accepts gzip.
   std::function<MetricsBody(bool accepts_gzip)> metrics;
   std::function<HealthView()> health;
+  // The status page at "/": its JSON form when `json` (Accept: application/json), else HTML.
+  // Empty: "/" is 404.
+  std::function<std::string(bool json)> status;
 };
 
 struct ServerLimits {

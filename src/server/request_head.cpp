@@ -78,6 +78,8 @@ std::variant<RequestHead, RequestError> ParseRequestHead(std::string_view head) 
       }
     } else if (EqualsIgnoreCase(name, "Accept-Encoding")) {
       req.accepts_gzip = req.accepts_gzip || ListsToken(value, "gzip");
+    } else if (EqualsIgnoreCase(name, "Accept")) {
+      req.accept = value;
     } else if (EqualsIgnoreCase(name, "Authorization")) {
       req.authorization = value;
     } else if (EqualsIgnoreCase(name, "Content-Length")) {

@@ -16,6 +16,7 @@ struct RequestHead {
   std::string_view path;  // the target without its query string
   bool keep_alive = true;
   bool accepts_gzip = false;
+  std::string_view accept;  // the Accept header (the status page answers JSON or HTML)
   std::size_t content_length = 0;
   std::string_view authorization;  // the Authorization header's value; empty when absent
 };

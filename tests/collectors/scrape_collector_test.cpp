@@ -657,6 +657,42 @@ TEST(ScrapeCollector, ConnectionRefusedIsDownAndRecovers) {
   EXPECT_EQ(Self(r, "metricsd_scrape_up", "later"), 0);
 }
 
+// The status page's view of each target: as of its last scrape, the URL's password hidden.
+TEST(ScrapeCollector, TargetStatusesFollowTheLastScrape) {
+  Server server;
+  server.http().Get("/ok", [](const httplib::Request&, httplib::Response& res) {
+    res.set_content(kPromText, "text/plain; version=0.0.4");
+  });
+  server.http().Get("/fail", [](const httplib::Request&, httplib::Response& res) {
+    res.status = 500;
+    res.set_content("boom", "text/plain");
+  });
+  server.Start();
+  std::string with_password = server.url("/fail");
+  with_password.insert(std::string("http://").size(), "user:secret@");
+  ScrapeCollector collector({Endpoint("good", server.url("/ok")), Endpoint("bad", with_password)},
+                            10s);
+  std::vector<ScrapeTargetStatus> before = collector.TargetStatuses();
+  ASSERT_EQ(before.size(), 2U);
+  EXPECT_EQ(before[1].last_scrape_ms, 0);
+  EXPECT_EQ(before[1].url.find("secret"), std::string::npos) << before[1].url;
+
+  const CollectContext ctx = Now();
+  collector.Collect(ctx);
+  std::vector<ScrapeTargetStatus> after = collector.TargetStatuses();
+  ASSERT_EQ(after.size(), 2U);
+  EXPECT_EQ(after[0].name, "good");
+  EXPECT_TRUE(after[0].up);
+  EXPECT_EQ(after[0].samples, 3);
+  EXPECT_EQ(after[0].last_scrape_ms, ctx.wall_ms);
+  EXPECT_GT(after[0].duration_seconds, 0);
+  EXPECT_EQ(after[0].last_error, "");
+  EXPECT_EQ(after[1].name, "bad");
+  EXPECT_FALSE(after[1].up);
+  EXPECT_EQ(after[1].last_error, "HTTP status 500");
+  EXPECT_EQ(after[1].url.find("secret"), std::string::npos) << after[1].url;
+}
+
 // Counts the sample lines of a Prometheus text body.
 std::size_t CountSampleLines(const std::string& body) {
   std::size_t n = 0;

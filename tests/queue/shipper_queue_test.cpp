@@ -164,6 +164,11 @@ TEST_F(ShipperQueueTest, BadRequestIsDroppedCountedAndNotRetried) {
             5);
   EXPECT_EQ(MetricValue(queue_->Metrics(), "metricsd_shipper_samples_retried_total"), 0);
   EXPECT_EQ(queue_->Health(seconds(60)).last_error, "bad request");
+  // The status page's figures agree with the self-metrics.
+  ShipperHealth health = queue_->Health(seconds(60));
+  EXPECT_EQ(health.sent_samples, 5U);
+  EXPECT_EQ(health.retried_samples, 0U);
+  EXPECT_EQ(health.dropped_samples, (std::map<std::string, std::uint64_t>{{"http_400", 5}}));
 }
 
 bool HasDropReason(const std::vector<MetricFamily>& families, std::string_view reason) {
@@ -196,6 +201,9 @@ TEST_F(ShipperQueueTest, RefusedCredentialsHoldTheQueueAndProbeOncePerMaxBackoff
     EXPECT_TRUE(health.degraded);
     EXPECT_NE(health.reason.find("bad request"), std::string::npos) << health.reason;
     EXPECT_EQ(health.pending_samples, 50U);
+    EXPECT_GT(health.disk_bytes, 0U);
+    EXPECT_TRUE(health.oldest_pending_ms.has_value());
+    EXPECT_TRUE(health.dropped_samples.empty());
     EXPECT_EQ(*health.next_retry_in, seconds(1));  // max_backoff
     EXPECT_EQ(shipper.calls(), 1);
     EXPECT_EQ(MetricValue(queue_->Metrics(), "metricsd_shipper_held"), 1);
