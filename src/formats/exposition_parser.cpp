@@ -343,9 +343,12 @@ bool ParseOmTimestamp(std::string_view t, std::int64_t& out_ms) noexcept {
     return false;
   }
   double ms = seconds * 1000.0;
-  // 9.2e18 keeps llround inside int64.
+  // Any float64 is a valid timestamp; those beyond int64 milliseconds (about 292 million
+  // years) saturate instead of failing the whole exposition. 9.2e18 keeps llround in range.
   if (!(std::fabs(ms) < 9.2e18)) {
-    return false;
+    out_ms = ms < 0 ? std::numeric_limits<std::int64_t>::min()
+                    : std::numeric_limits<std::int64_t>::max();
+    return true;
   }
   out_ms = std::llround(ms);
   return true;
@@ -743,10 +746,10 @@ class Parser {
       if (next == '\\' || next == 'n' || (next == '"' && mode_ == Mode::kOpenMetrics)) {
         help.push_back(next == 'n' ? '\n' : next);
         ++i;
-      } else if (mode_ == Mode::kOpenMetrics) {
-        return "invalid escape sequence in HELP";
       } else {
-        help.push_back(c);  // the text format keeps unknown escapes verbatim
+        // Both formats keep an unknown escape verbatim (OpenMetrics: "BS normal-char" is an
+        // escaped-char that only SHOULD NOT be produced).
+        help.push_back(c);
       }
     }
     if (!IsValidUtf8(help)) {
@@ -863,10 +866,10 @@ class Parser {
               scratch_.push_back(e);
             } else if (e == 'n') {
               scratch_.push_back('\n');
-            } else if (om) {
-              return "invalid escape sequence in label value";
             } else {
-              scratch_.push_back('\\');  // as the Prometheus scraper: unknown escapes stay
+              // Unknown escapes stay verbatim: the Prometheus scraper does so, and OpenMetrics'
+              // ABNF allows "BS normal-char" (it only SHOULD NOT be produced).
+              scratch_.push_back('\\');
               scratch_.push_back(e);
             }
             pos += 2;
