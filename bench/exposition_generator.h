@@ -17,7 +17,8 @@ inline std::string GenerateExposition(std::size_t series, bool open_metrics) {
   static constexpr const char* kCodes[] = {"200", "201", "204", "301", "400", "404", "500", "503"};
   static constexpr const char* kHandlers[] = {
       "/api/v1/users/{id}", "/api/v1/orders", "/api/v1/orders/{id}/items", "/healthz",
-      "/api/v2/search",     "/metrics",       "/api/v1/payments",          "/static/*"};
+      "/api/v2/search",     "/metrics",       "/api/v1/payments",          "/static/*",
+      "/api/v1/refunds",    "/readyz"};
   static constexpr const char* kBuckets[] = {"0.005", "0.01", "0.025", "0.05", "0.1",
                                              "0.25",  "0.5",  "1",     "2.5",  "+Inf"};
   std::uint64_t rng = 0x9E3779B97F4A7C15ULL;
@@ -56,7 +57,8 @@ inline std::string GenerateExposition(std::size_t series, bool open_metrics) {
     for (std::size_t m = 0; m < members; ++m) {
       std::string labels = "{";
       labels += "method=\"" + std::string(kMethods[m % 4]) + "\"";
-      labels += ",handler=\"" + std::string(kHandlers[(m / 4) % 8]) + "\"";
+      // 4 methods x 10 handlers: each of a family's 40 series has its own label set.
+      labels += ",handler=\"" + std::string(kHandlers[(m / 4) % 10]) + "\"";
       if (label_count > 2) {
         labels += ",code=\"" + std::string(kCodes[(m + family) % 8]) + "\"";
       }

@@ -18,9 +18,20 @@ namespace {
 
 enum class Mode : std::uint8_t { kText, kOpenMetrics };
 
-// What a sample line is inside its family; histogram buckets need `le`, summary quantiles
-// need `quantile`.
-enum class SampleKind : std::uint8_t { kPlain, kBucket, kQuantile };
+// What a sample line is inside its family, from its suffix: histogram buckets need `le`,
+// summary quantiles need `quantile`, and OpenMetrics gives each kind its own value rules.
+enum class SampleKind : std::uint8_t {
+  kPlain,
+  kBucket,
+  kQuantile,
+  kTotal,
+  kCreated,
+  kCount,
+  kSum,
+  kGaugeCount,
+  kGaugeSum,
+  kInfo,
+};
 
 struct CharTable {
   std::array<bool, 256> metric_start{};
@@ -159,6 +170,23 @@ bool FromCharsAll(std::string_view s, double& out, std::chars_format fmt) noexce
   return ec == std::errc() && ptr == end;
 }
 
+// Counters are mostly plain integers: up to 15 digits are exact in a double, so this gives the
+// value from_chars would, without its general-purpose machinery. False for anything else.
+bool ParseShortInteger(std::string_view t, double& out) noexcept {
+  if (t.empty() || t.size() > 15) {
+    return false;
+  }
+  std::uint64_t n = 0;
+  for (char d : t) {
+    if (!IsDigit(d)) {
+      return false;
+    }
+    n = n * 10 + static_cast<std::uint64_t>(d - '0');
+  }
+  out = static_cast<double>(n);
+  return true;
+}
+
 // Values in the text format follow Go's strconv.ParseFloat: decimal or hexadecimal, optional
 // sign, case-insensitive Inf/Infinity/NaN. Out-of-range values are rejected as Go rejects them.
 bool ParseTextValue(std::string_view t, double& out) noexcept {
@@ -190,15 +218,7 @@ bool ParseTextValue(std::string_view t, double& out) noexcept {
     if (!hex_start || !FromCharsAll(t, v, std::chars_format::hex)) {
       return false;
     }
-  } else if (t.size() <= 15 && std::all_of(t.begin(), t.end(), IsDigit)) {
-    // Counters are mostly plain integers: up to 15 digits are exact in a double, so this is
-    // the value from_chars would give, without its general-purpose machinery.
-    std::uint64_t n = 0;
-    for (char d : t) {
-      n = n * 10 + static_cast<std::uint64_t>(d - '0');
-    }
-    v = static_cast<double>(n);
-  } else {
+  } else if (!ParseShortInteger(t, v)) {
     if (!(IsDigit(c) || c == '.') || !FromCharsAll(t, v, std::chars_format::general)) {
       return false;
     }
@@ -256,6 +276,9 @@ RealNumberShape CheckRealNumber(std::string_view t) noexcept {
 }
 
 bool ParseOmNumber(std::string_view t, double& out) noexcept {
+  if (ParseShortInteger(t, out)) {
+    return true;
+  }
   std::string_view u = t;
   bool negative = false;
   bool signed_token = false;
@@ -354,6 +377,120 @@ bool ParseOmTimestamp(std::string_view t, std::int64_t& out_ms) noexcept {
   return true;
 }
 
+// An OpenMetrics `le` or `quantile` value: a real number, or +Inf/-Inf written exactly so. These
+// are label values that users match as strings, so the spec holds them to the canonical
+// rendering of infinity, and a NaN threshold is meaningless.
+bool ParseOmBound(std::string_view t, double& out) noexcept {
+  if (t == "+Inf" || t == "-Inf") {
+    out = t[0] == '-' ? -std::numeric_limits<double>::infinity()
+                      : std::numeric_limits<double>::infinity();
+    return true;
+  }
+  return CheckRealNumber(t).ok && ParseOmNumber(t, out);
+}
+
+std::uint64_t Load64(const char* p) noexcept {
+  std::uint64_t v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+
+std::uint64_t Load32(const char* p) noexcept {
+  std::uint32_t v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+
+// The two halves of the 128-bit product folded together: one multiply mixes 16 input bytes.
+std::uint64_t MultiplyFold(std::uint64_t a, std::uint64_t b) noexcept {
+  __extension__ using Wide = unsigned __int128;  // GCC and Clang on 64-bit targets
+  const Wide product = static_cast<Wide>(a) * b;
+  return static_cast<std::uint64_t>(product) ^ static_cast<std::uint64_t>(product >> 64);
+}
+
+// A fast 64-bit hash of a short string (label names and values: one multiply up to 16 bytes),
+// `seed` chaining two strings. It only recognises label sets seen before: a collision can only
+// reject the body it came from, so a body's author gains nothing by forcing one.
+std::uint64_t HashBytes(std::string_view s, std::uint64_t seed) noexcept {
+  constexpr std::uint64_t kA = 0x9E3779B97F4A7C15ULL;
+  constexpr std::uint64_t kB = 0xC2B2AE3D27D4EB4FULL;
+  constexpr std::uint64_t kLength = 0xD6E8FEB86659FD93ULL;  // not kB: it must not cancel below
+  const char* p = s.data();
+  std::size_t n = s.size();
+  std::uint64_t h = seed ^ (n * kLength);
+  for (; n > 16; p += 16, n -= 16) {
+    h = MultiplyFold(Load64(p) ^ kA, Load64(p + 8) ^ h ^ kB);
+  }
+  std::uint64_t a = 0;
+  std::uint64_t b = 0;
+  if (n >= 8) {
+    a = Load64(p);
+    b = Load64(p + n - 8);  // overlaps `a` below 16 bytes; the length is already in `h`
+  } else if (n >= 4) {
+    a = Load32(p);
+    b = Load32(p + n - 4);
+  } else if (n > 0) {
+    a = (std::uint64_t{U(p[0])} << 16) | (std::uint64_t{U(p[n / 2])} << 8) | U(p[n - 1]);
+  }
+  return MultiplyFold(a ^ kA, b ^ h ^ kB);
+}
+
+// A set of 64-bit hashes (open addressing, 0 marks a free slot) for the label sets one
+// OpenMetrics family has seen. It grows with the family (two to four slots per label set);
+// Reset clears a small table and shrinks a big one, so that many small families after a big
+// one do not each pay for clearing it.
+class HashSet {
+ public:
+  void Reset() {
+    if (used_ == 0) {
+      return;
+    }
+    if (slots_.size() > kKeptSlots) {
+      slots_.assign(kInitialSlots, 0);
+    } else {
+      std::fill(slots_.begin(), slots_.end(), 0);
+    }
+    used_ = 0;
+  }
+
+  // Adds `h`; false when it was there already.
+  bool Insert(std::uint64_t h) {
+    h = h == 0 ? 1 : h;
+    if ((used_ + 1) * 2 > slots_.size()) {
+      std::vector<std::uint64_t> old(std::max(kInitialSlots, slots_.size() * 2), 0);
+      old.swap(slots_);
+      used_ = 0;
+      for (std::uint64_t kept : old) {
+        if (kept != 0) {
+          Place(kept);
+        }
+      }
+    }
+    return Place(h);
+  }
+
+ private:
+  static constexpr std::size_t kInitialSlots = 64;  // a power of two, as the mask needs
+  static constexpr std::size_t kKeptSlots = 256;    // larger tables shrink on Reset
+
+  bool Place(std::uint64_t h) noexcept {
+    const std::size_t mask = slots_.size() - 1;
+    std::size_t i = h & mask;
+    while (slots_[i] != 0) {
+      if (slots_[i] == h) {
+        return false;
+      }
+      i = (i + 1) & mask;
+    }
+    ++used_;
+    slots_[i] = h;
+    return true;
+  }
+
+  std::vector<std::uint64_t> slots_;  // empty until the first Insert
+  std::size_t used_ = 0;
+};
+
 // The suffixes a typed family gives its samples. Returns whether `sample` belongs to
 // `family` of `type`, and what kind of sample it is.
 bool Belongs(Mode mode, MetricType type, std::string_view family, std::string_view sample,
@@ -363,34 +500,30 @@ bool Belongs(Mode mode, MetricType type, std::string_view family, std::string_vi
   }
   std::string_view rest = sample.substr(family.size());
   const bool om = mode == Mode::kOpenMetrics;
+  auto is = [&](std::string_view suffix, SampleKind suffix_kind) {
+    kind = suffix_kind;
+    return rest == suffix;
+  };
   kind = SampleKind::kPlain;
   switch (type) {
     case MetricType::kCounter:
-      return om ? (rest == "_total" || rest == "_created") : rest.empty();
+      return om ? (is("_total", SampleKind::kTotal) || is("_created", SampleKind::kCreated))
+                : rest.empty();
     case MetricType::kGauge:
     case MetricType::kUntyped:
     case MetricType::kStateSet:
       return rest.empty();
     case MetricType::kInfo:
-      return rest == "_info";
+      return is("_info", SampleKind::kInfo);
     case MetricType::kHistogram:
-      if (rest == "_bucket") {
-        kind = SampleKind::kBucket;
-        return true;
-      }
-      return rest == "_count" || rest == "_sum" || (om && rest == "_created");
+      return is("_bucket", SampleKind::kBucket) || is("_count", SampleKind::kCount) ||
+             is("_sum", SampleKind::kSum) || (om && is("_created", SampleKind::kCreated));
     case MetricType::kGaugeHistogram:
-      if (rest == "_bucket") {
-        kind = SampleKind::kBucket;
-        return true;
-      }
-      return rest == "_gcount" || rest == "_gsum";
+      return is("_bucket", SampleKind::kBucket) || is("_gcount", SampleKind::kGaugeCount) ||
+             is("_gsum", SampleKind::kGaugeSum);
     case MetricType::kSummary:
-      if (rest.empty()) {
-        kind = SampleKind::kQuantile;
-        return true;
-      }
-      return rest == "_count" || rest == "_sum" || (om && rest == "_created");
+      return is("", SampleKind::kQuantile) || is("_count", SampleKind::kCount) ||
+             is("_sum", SampleKind::kSum) || (om && is("_created", SampleKind::kCreated));
   }
   return false;
 }
@@ -478,6 +611,7 @@ class Parser {
           reason = "content after # EOF";
         } else if (line == "# EOF") {
           saw_eof = true;
+          reason = FinishPoint();
         } else if (line.empty()) {
           reason = "empty line";
         } else if (line[0] == '#') {
@@ -530,7 +664,32 @@ class Parser {
     bool has_type = false;
     bool has_help = false;
     bool has_unit = false;
+    bool has_nonempty_unit = false;  // an empty UNIT counts as none (OpenMetrics)
     bool has_samples = false;
+  };
+
+  // The OpenMetrics MetricPoint being read: consecutive samples of one family whose label sets
+  // agree apart from le/quantile/the state label, and whose timestamps agree. Families cannot
+  // interleave, so one of these (plus the set of label sets the family has left) is all the
+  // cross-sample state the checks need.
+  struct HistogramPoint {
+    std::size_t buckets = 0;
+    double last_le = 0;
+    double last_bucket = 0;
+    bool negative_le = false;
+    bool has_inf = false;
+    double inf_bucket = 0;
+    bool has_count = false;
+    double count = 0;
+    bool has_sum = false;
+    double sum = 0;
+  };
+  struct PointState {
+    MetricType type = MetricType::kUntyped;
+    std::uint64_t group = 0;  // GroupHash of the point's labels
+    std::int64_t timestamp_ms = 0;
+    bool has_timestamp = false;
+    HistogramPoint histogram;  // histograms and gauge histograms only
   };
 
   static constexpr std::size_t kNone = static_cast<std::size_t>(-1);
@@ -669,6 +828,8 @@ class Parser {
         return "invalid metric name in descriptor";
       }
       value = rest.substr(pos + 1);
+    } else if (which != 'T') {
+      return "HELP or UNIT without a space after the metric name";  // "# HELP a " is the empty form
     }
     if (which == 'T') {
       return Type(name, value);
@@ -724,6 +885,9 @@ class Parser {
     }
     if (mode_ == Mode::kOpenMetrics && ClashesWithOthers(name, *type, index)) {
       return "family name clashes with another family's sample names";
+    }
+    if (family.has_nonempty_unit && !CanHaveUnit(*type)) {
+      return "info and stateset families have no unit";
     }
     family.has_type = true;
     family.type = *type;
@@ -790,7 +954,11 @@ class Parser {
     if (family.has_unit) {
       return "second UNIT line for the family";
     }
+    if (!unit.empty() && !CanHaveUnit(family.type)) {
+      return "info and stateset families have no unit";
+    }
     family.has_unit = true;
+    family.has_nonempty_unit = !unit.empty();
     return nullptr;
   }
 
@@ -1036,6 +1204,8 @@ class Parser {
       return "invalid value";
     }
     std::int64_t timestamp_ms = default_timestamp_ms_;
+    bool has_timestamp = false;
+    bool has_exemplar = false;
     if (!om) {
       SkipBlanks(line, pos);
       if (pos < line.size() && line[pos] != '#') {
@@ -1066,6 +1236,7 @@ class Parser {
         if (!ParseOmTimestamp(line.substr(ts_start, pos - ts_start), timestamp_ms)) {
           return "invalid timestamp";
         }
+        has_timestamp = true;
         if (pos < line.size()) {
           ++pos;
           if (pos >= line.size() || line[pos] != '#') {
@@ -1077,11 +1248,12 @@ class Parser {
         if (const char* reason = Exemplar(line, pos)) {
           return reason;
         }
+        has_exemplar = true;
       } else if (line.back() == ' ') {
         return "trailing space";
       }
     }
-    return AddSample(name, value, timestamp_ms);
+    return AddSample(name, value, timestamp_ms, has_timestamp, has_exemplar);
   }
 
   // Finds (or, where the format allows it, creates) the family of a sample.
@@ -1128,6 +1300,207 @@ class Parser {
     return nullptr;
   }
 
+  // The OpenMetrics rules that a sample's value, its exemplar and its place among the family's
+  // earlier samples must follow (spec sections "Metric types" and "MetricPoint").
+  const char* CheckOpenMetricsSample(std::size_t index, SampleKind kind, double bound, double value,
+                                     std::int64_t timestamp_ms, bool has_timestamp,
+                                     bool has_exemplar) {
+    const FamilyState& family = families_[index];
+    const MetricType type = family.type;
+    if (has_exemplar && kind != SampleKind::kTotal && kind != SampleKind::kBucket) {
+      return "exemplar on a sample other than a counter total or a histogram bucket";
+    }
+    // Totals, buckets, counts and (histogram, summary) sums are counters semantically.
+    switch (kind) {
+      case SampleKind::kTotal:
+      case SampleKind::kBucket:
+      case SampleKind::kCount:
+      case SampleKind::kGaugeCount:
+      case SampleKind::kSum:
+        if (!(value >= 0)) {
+          return "negative or NaN value in a total, bucket, count or sum";
+        }
+        break;
+      case SampleKind::kGaugeSum:
+        if (std::isnan(value)) {
+          return "NaN _gsum";
+        }
+        break;
+      case SampleKind::kQuantile:
+        if (value < 0) {
+          return "negative quantile value";
+        }
+        if (!(bound >= 0 && bound <= 1)) {
+          return "quantile outside [0, 1]";
+        }
+        break;
+      case SampleKind::kInfo:
+        if (value != 1) {
+          return "info value is not 1";
+        }
+        break;
+      case SampleKind::kPlain:
+        if (type == MetricType::kStateSet) {
+          if (value != 0 && value != 1) {
+            return "stateset value is not 0 or 1";
+          }
+          if (FindLabel(family.name) == nullptr) {
+            return "stateset sample without a label named after its family";
+          }
+        }
+        break;
+      case SampleKind::kCreated:
+        break;
+    }
+
+    const bool histogram =
+        type == MetricType::kHistogram || type == MetricType::kGaugeHistogram;
+    std::string_view point_label;  // the label that tells a point's samples apart
+    if (histogram) {
+      point_label = "le";
+    } else if (type == MetricType::kSummary) {
+      point_label = "quantile";
+    } else if (type == MetricType::kStateSet) {
+      point_label = family.name;
+    }
+    const std::uint64_t group = GroupHash(point_label);
+    if (index != point_family_) {
+      if (const char* reason = FinishPoint()) {
+        return reason;
+      }
+      left_groups_.Reset();
+      left_groups_.Insert(group);
+      StartPoint(index, group, timestamp_ms, has_timestamp);
+    } else if (group != point_.group) {
+      if (const char* reason = FinishPoint()) {
+        return reason;
+      }
+      // The set holds every label set of the family so far, the current one included.
+      if (!left_groups_.Insert(group)) {
+        return "a label set comes back after others (Metrics or MetricPoints interleaved)";
+      }
+      StartPoint(index, group, timestamp_ms, has_timestamp);
+    } else if (has_timestamp != point_.has_timestamp) {
+      return "timestamp on some samples of a Metric but not on others";
+    } else if (has_timestamp && timestamp_ms < point_.timestamp_ms) {
+      return "timestamps of a Metric go backwards";
+    } else if (has_timestamp && timestamp_ms > point_.timestamp_ms) {
+      // A later MetricPoint of the same Metric.
+      if (const char* reason = FinishPoint()) {
+        return reason;
+      }
+      StartPoint(index, group, timestamp_ms, has_timestamp);
+    }
+    if (!histogram) {
+      return nullptr;
+    }
+    HistogramPoint& point = point_.histogram;
+    switch (kind) {
+      case SampleKind::kBucket:
+        if (point.buckets > 0 && !(bound > point.last_le)) {
+          return "histogram buckets not in increasing le order";
+        }
+        if (point.buckets > 0 && value < point.last_bucket) {
+          return "histogram bucket values are not cumulative";
+        }
+        ++point.buckets;
+        point.last_le = bound;
+        point.last_bucket = value;
+        point.negative_le = point.negative_le || bound < 0;
+        if (bound == std::numeric_limits<double>::infinity()) {
+          point.has_inf = true;
+          point.inf_bucket = value;
+        }
+        break;
+      case SampleKind::kCount:
+      case SampleKind::kGaugeCount:
+        point.has_count = true;
+        point.count = value;
+        break;
+      case SampleKind::kSum:
+      case SampleKind::kGaugeSum:
+        point.has_sum = true;
+        point.sum = value;
+        break;
+      default:
+        break;
+    }
+    return nullptr;
+  }
+
+  void StartPoint(std::size_t index, std::uint64_t group, std::int64_t timestamp_ms,
+                  bool has_timestamp) noexcept {
+    point_family_ = index;
+    point_.type = families_[index].type;
+    point_.group = group;
+    point_.timestamp_ms = timestamp_ms;
+    point_.has_timestamp = has_timestamp;
+    if (point_.type == MetricType::kHistogram || point_.type == MetricType::kGaugeHistogram) {
+      point_.histogram = HistogramPoint{};
+    }
+  }
+
+  // The histogram rules that need the whole MetricPoint, checked when it ends.
+  const char* FinishPoint() const noexcept {
+    if (point_family_ == kNone) {
+      return nullptr;
+    }
+    const bool gauge = point_.type == MetricType::kGaugeHistogram;
+    if (point_.type != MetricType::kHistogram && !gauge) {
+      return nullptr;
+    }
+    const HistogramPoint& point = point_.histogram;
+    if (!point.has_inf) {
+      return "histogram MetricPoint without a +Inf bucket";
+    }
+    if (point.has_count != point.has_sum) {
+      return gauge ? "gauge histogram has only one of _gcount and _gsum"
+                   : "histogram has only one of _count and _sum";
+    }
+    if (point.has_count && point.count != point.inf_bucket) {
+      return "histogram count differs from its +Inf bucket";
+    }
+    if (!gauge && point.has_sum && point.negative_le) {
+      return "histogram with negative buckets has a _sum";  // it would not be a counter
+    }
+    if (gauge && point.has_sum && point.sum < 0 && !point.negative_le) {
+      return "negative _gsum without negative buckets";
+    }
+    return nullptr;
+  }
+
+  // A hash of the sample's label set without empty values (they mean "no label") and without
+  // `skip`, the label that varies within one MetricPoint. labels_ is sorted, so equal sets
+  // hash equally. A collision (odds about n^2 / 2^64 for n label sets in a family) could only
+  // make a valid body look interleaved.
+  std::uint64_t GroupHash(std::string_view skip) {
+    std::uint64_t h = 0;
+    for (const RawLabel& label : labels_) {
+      if (label.value.empty() || SameBytes(label.name, skip)) {
+        continue;
+      }
+      // A label hashes as the text `name="value` (unescaped). Unless its value had escapes,
+      // that text is where the label was read from, so one call covers it. Each label hashes
+      // on its own, so the CPU overlaps them; the rotation keeps their order.
+      const char* name_end = label.name.data() + label.name.size();
+      std::string_view text;
+      if (label.value.data() == name_end + 2) {
+        text = std::string_view(label.name.data(), label.name.size() + 2 + label.value.size());
+      } else {
+        hash_text_.assign(label.name);
+        hash_text_.append("=\"");
+        hash_text_.append(label.value);
+        text = hash_text_;
+      }
+      h = std::rotl(h, 19) ^ HashBytes(text, 0);
+    }
+    return h;
+  }
+
+  static bool CanHaveUnit(MetricType type) noexcept {
+    return type != MetricType::kInfo && type != MetricType::kStateSet;
+  }
+
   const RawLabel* FindLabel(std::string_view name) const noexcept {
     for (const RawLabel& label : labels_) {
       if (label.name == name) {
@@ -1137,7 +1510,8 @@ class Parser {
     return nullptr;
   }
 
-  const char* AddSample(std::string_view name, double value, std::int64_t timestamp_ms) {
+  const char* AddSample(std::string_view name, double value, std::int64_t timestamp_ms,
+                        bool has_timestamp, bool has_exemplar) {
     auto by_name = [](const RawLabel& a, const RawLabel& b) { return LessBytes(a.name, b.name); };
     if (!std::is_sorted(labels_.begin(), labels_.end(), by_name)) {
       std::sort(labels_.begin(), labels_.end(), by_name);
@@ -1157,17 +1531,23 @@ class Parser {
     if (const char* reason = ResolveFamily(name, index, kind)) {
       return reason;
     }
-    if (kind != SampleKind::kPlain) {
+    double bound = 0;
+    if (kind == SampleKind::kBucket || kind == SampleKind::kQuantile) {
       const RawLabel* label = FindLabel(kind == SampleKind::kBucket ? "le" : "quantile");
-      double bound = 0;
       if (label == nullptr) {
         return kind == SampleKind::kBucket ? "histogram bucket without le label"
                                            : "summary quantile without quantile label";
       }
-      bool ok = mode_ == Mode::kOpenMetrics ? ParseOmNumber(label->value, bound)
+      bool ok = mode_ == Mode::kOpenMetrics ? ParseOmBound(label->value, bound)
                                             : ParseTextValue(label->value, bound);
       if (!ok) {
         return kind == SampleKind::kBucket ? "invalid le value" : "invalid quantile value";
+      }
+    }
+    if (mode_ == Mode::kOpenMetrics) {
+      if (const char* reason = CheckOpenMetricsSample(index, kind, bound, value, timestamp_ms,
+                                                      has_timestamp, has_exemplar)) {
+        return reason;
       }
     }
     FamilyState& family = families_[index];
@@ -1216,6 +1596,13 @@ class Parser {
   std::string_view last_name_;  // the previous sample line's name (points into the body)
   std::vector<RawLabel> labels_;
   std::vector<RawLabel> exemplar_labels_;
+
+  // OpenMetrics only: the family whose samples were read last, its MetricPoint so far, and the
+  // label sets it has finished with (bounded by that family's size; reset per family).
+  std::size_t point_family_ = kNone;
+  PointState point_;
+  HashSet left_groups_;
+  std::string hash_text_;  // GroupHash's copy of an escaped label
 };
 
 }  // namespace

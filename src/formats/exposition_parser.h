@@ -21,9 +21,13 @@
 // - OpenMetrics requires rejecting a partial or invalid exposition as a whole: the first
 //   violation (including a missing "# EOF") makes ParseOpenMetrics return an error, `out` is
 //   left exactly as it was, stats.samples is not increased and stats.invalid_lines grows by one.
+//   Violations include the per-type rules that span samples (histogram buckets, interleaved
+//   Metrics, timestamp order); the upstream conformance suite in
+//   tests/fixtures/openmetrics-parsers decides what is valid.
 //
 // Pure functions: no globals, safe to call from any number of threads on different outputs.
 // Cost is linear in the body size; there is no line-length limit (callers cap the body size).
+// Besides the families, OpenMetrics keeps a 64-bit hash per label set of the family being read.
 #pragma once
 
 #include <cstddef>

@@ -281,6 +281,86 @@ INSTANTIATE_TEST_SUITE_P(
         "a{b=\"c\"}1\n# EOF\n",                // no space before value
         "a\n# EOF\n"));                        // no value
 
+// The rules between samples and on values that need the family's type (spec "Metric types"
+// and "MetricPoint"); each body breaks exactly one.
+INSTANTIATE_TEST_SUITE_P(
+    TypeRules, OpenMetricsInvalid,
+    ::testing::Values(
+        "# TYPE a counter\na_total -1\n# EOF\n",                       // negative total
+        "# TYPE a counter\na_total NaN\n# EOF\n",                      // NaN total
+        "# TYPE a gauge\na 1 # {x=\"y\"} 1\n# EOF\n",                  // exemplar on a gauge
+        "# TYPE a counter\na_created 1 # {x=\"y\"} 1\n# EOF\n",        // exemplar on _created
+        "# TYPE a histogram\na_bucket{le=\"1\"} 0\n# EOF\n",            // no +Inf bucket
+        "# TYPE a histogram\na_bucket{le=\"+INF\"} 0\n# EOF\n",         // +Inf spelt otherwise
+        "# TYPE a histogram\na_bucket{le=\"2\"} 0\na_bucket{le=\"1\"} 0\n"  // buckets out of order
+        "a_bucket{le=\"+Inf\"} 0\n# EOF\n",
+        "# TYPE a histogram\na_bucket{le=\"1\"} 2\na_bucket{le=\"+Inf\"} 1\n# EOF\n",  // not cumulative
+        "# TYPE a histogram\na_bucket{le=\"+Inf\"} 1\na_count 2\na_sum 1\n# EOF\n",  // count != +Inf
+        "# TYPE a histogram\na_bucket{le=\"+Inf\"} 1\na_sum 1\n# EOF\n",  // sum without count
+        "# TYPE a histogram\na_bucket{le=\"-1\"} 0\na_bucket{le=\"+Inf\"} 1\na_count 1\n"
+        "a_sum 1\n# EOF\n",  // negative bucket and a sum
+        "# TYPE a gaugehistogram\na_bucket{le=\"+Inf\"} 1\na_gcount 1\na_gsum -1\n# EOF\n",
+        "# TYPE a summary\na{quantile=\"1.5\"} 1\n# EOF\n",     // quantile above 1
+        "# TYPE a summary\na{quantile=\"0.5\"} -1\n# EOF\n",    // negative quantile value
+        "# TYPE a summary\na_count NaN\n# EOF\n",               // NaN count
+        "# TYPE a stateset\na{a=\"x\"} 2\n# EOF\n",             // state neither 0 nor 1
+        "# TYPE a stateset\na 1\n# EOF\n",                      // no label named after the family
+        "# TYPE a info\na_info 2\n# EOF\n",                     // info value not 1
+        "# TYPE a_s info\n# UNIT a_s s\n# EOF\n",               // unit on an info family
+        "# UNIT a_s s\n# TYPE a_s stateset\n# EOF\n",           // unit on a stateset family
+        "# HELP a\n# EOF\n",                                     // HELP without its space
+        "# UNIT a\n# EOF\n",                                     // UNIT without its space
+        "# TYPE a gauge\na{x=\"1\"} 1\na{x=\"2\"} 1\na{x=\"1\"} 1\n# EOF\n",  // Metrics interleaved
+        "# TYPE a gauge\na{x=\"1\",y=\"2\"} 1\na 1\na{y=\"2\",x=\"1\"} 1\n# EOF\n",  // same, reordered
+        "# TYPE a histogram\na_bucket{x=\"1\",le=\"+Inf\"} 0\na_bucket{x=\"2\",le=\"+Inf\"} 0\n"
+        "a_bucket{x=\"1\",le=\"+Inf\"} 0\n# EOF\n",  // MetricPoints interleaved
+        "# TYPE a gauge\na 1 2\na 1 1\n# EOF\n",       // timestamps go backwards
+        "# TYPE a gauge\na 1\na 1 1\n# EOF\n",         // timestamp on one sample only
+        "# TYPE a gauge\na 1 1\na 1\n# EOF\n"));       // and the other way round
+
+TEST(OpenMetrics, TypeRulesAcceptWhatTheSpecAllows) {
+  // Several Metrics per family, several MetricPoints per Metric (rising timestamps), label
+  // order and empty labels not mattering, negative buckets without a sum, a negative gsum next
+  // to negative buckets, NaN summary quantiles, a state set and an info metric.
+  Parsed p = Om(R"(# TYPE h histogram
+h_bucket{x="1",le="1"} 1 10
+h_bucket{x="1",le="+Inf"} 2 10
+h_count{x="1"} 2 10
+h_sum{x="1"} 3 10
+h_created{x="1"} 1 10
+h_bucket{x="1",le="1"} 2 20
+h_bucket{x="1",le="+Inf"} 3 20
+h_count{x="1"} 3 20
+h_sum{x="1"} 4 20
+h_created{x="1"} 1 20
+h_bucket{le="-1",x="2"} 0
+h_bucket{le="+Inf",x="2"} 0
+# TYPE g gaugehistogram
+g_bucket{le="-1"} 1
+g_bucket{le="+Inf"} 2
+g_gcount 2
+g_gsum -5
+# TYPE s summary
+s{quantile="0.5"} NaN
+s{quantile="1"} 0
+s_sum 0
+s_count 0
+# TYPE st stateset
+st{st="a",y="1"} 1
+st{st="b",y="1"} 0
+st{st="a",y="2"} 0
+# TYPE i info
+i_info{version="1"} 1
+# TYPE c counter
+c_total{a="1",b="2"} 1 1
+c_total{b="2",a="1",z=""} 2 1
+c_total{a="1",b="3"} 2 0
+# EOF
+)");
+  ASSERT_TRUE(p.status.ok()) << p.status.error();
+  EXPECT_EQ(p.stats.samples, 27u);
+}
+
 TEST(OpenMetrics, ExemplarLabelSetIsLimitedTo128Characters) {
   std::string ok = "# TYPE a counter\na_total 1 # {t=\"" + std::string(127, 'x') + "\"} 1\n# EOF\n";
   EXPECT_TRUE(Om(ok).status.ok());

@@ -412,6 +412,27 @@ TEST(PrometheusText, OpenMetricsBodyParsesLeniently) {
   EXPECT_EQ(p.families[0].name, "foo_total");
 }
 
+// OpenMetrics' type rules (value signs, bucket order, +Inf, grouping, timestamp order, where
+// exemplars go) are not the text format's: the Prometheus scraper takes all of these lines.
+TEST(PrometheusText, OpenMetricsTypeRulesDoNotApply) {
+  Parsed p = Text(R"(# TYPE c counter
+c -1
+c NaN
+# TYPE h histogram
+h_bucket{le="2"} 3
+h_bucket{le="1"} 1
+h_sum -4
+h_count 9
+# TYPE g gauge
+g{x="1"} 1 2000
+g{x="2"} 1
+g{x="1"} 1 1000
+g 1 # {trace_id="a"} 1
+)");
+  EXPECT_EQ(p.stats.invalid_lines, 0u) << p.stats.first_error;
+  EXPECT_EQ(p.stats.samples, 10u);
+}
+
 TEST(PrometheusText, BinaryGarbageNeverCrashes) {
   std::string garbage;
   for (int i = 0; i < 4096; ++i) {
@@ -498,8 +519,8 @@ TEST(PrometheusText, VisitorSeesExactlyTheSamplesOfTheFamilyForm) {
 
 TEST(OpenMetrics, VisitorSeesTheSamplesAndTheSameVerdict) {
   const std::string good =
-      "# TYPE c counter\n# HELP c Things.\nc_total{a=\"b\"} 1 1.5\nc_created 2\n"
-      "# TYPE g gauge\ng 3 # {trace_id=\"x\"} 1\n# EOF\n";
+      "# TYPE c counter\n# HELP c Things.\nc_total{a=\"b\"} 1 1.5 # {trace_id=\"x\"} 1\n"
+      "c_created 2\n# TYPE g gauge\ng 3\n# EOF\n";
   std::vector<MetricFamily> families;
   ParseStats stats;
   ASSERT_TRUE(ParseOpenMetrics(good, kNow, families, stats).ok());
