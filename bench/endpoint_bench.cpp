@@ -5,6 +5,8 @@
 //   BM_Prepared*:    what a request does now: render the self-metrics, hand out the parts'
 //                    shared buffers (identity, or gzip joined from cached deflate data).
 //   BM_BuildPart*:   the once-per-cycle cost moved to the collection and scrape threads.
+//   BM_StatusPage*:  rendering "/" (HTML, JSON) for 8 collectors, 20 targets (5 failing) and
+//                    2 shippers with a full hour of history, as the server thread does.
 #include <benchmark/benchmark.h>
 
 #include <memory>
@@ -13,6 +15,8 @@
 
 #include "agent/agent.h"
 #include "agent/exposition_cache.h"
+#include "agent/status_page.h"
+#include "config/config_loader.h"
 #include "exposition_generator.h"
 #include "formats/exposition_parser.h"
 #include "formats/prometheus_text_writer.h"
@@ -123,6 +127,63 @@ BENCHMARK(BM_BuildPart50kScraped)
     ->Arg(1)
     ->ArgName("with_gzip")
     ->Unit(benchmark::kMillisecond);
+
+StatusView TypicalStatus() {
+  StatusView view{.version = "0.1.0", .now_ms = 1'700'000'000'000, .uptime_seconds = 86400,
+                  .ready = true, .effective_config = config::RenderEffectiveConfig({})};
+  for (const char* name :
+       {"host", "cpu", "memory", "filesystem", "diskio", "network", "pressure", "scrape"}) {
+    view.collectors.push_back(CollectorHealth{.name = name, .state = "ok",
+                                              .last_duration_seconds = 0.0002,
+                                              .last_success_ms = view.now_ms - 1000});
+  }
+  for (int i = 0; i < 120; ++i) {
+    view.collection_seconds_history.push_back(0.0003 + 0.00001 * (i % 7));
+  }
+  for (int i = 0; i < 20; ++i) {
+    bool up = i % 4 != 0;
+    view.targets.push_back(ScrapeTargetStatus{
+        .name = "app-" + std::to_string(i),
+        .url = "http://10.0.0." + std::to_string(i) + ":9100/metrics",
+        .up = up,
+        .last_scrape_ms = view.now_ms - 3000,
+        .duration_seconds = 0.004,
+        .samples = up ? 250 : 0,
+        .last_error = up ? "" : "request failed: Connection refused <after 0 ms>"});
+  }
+  for (const char* name : {"prometheus", "victoria"}) {
+    ShipperStatus shipper{.name = name};
+    shipper.health.pending_samples = 1234;
+    shipper.health.last_error = "HTTP 503: upstream <unavailable>";
+    shipper.depth_history.assign(120, 1000.0);
+    view.shippers.push_back(std::move(shipper));
+  }
+  return view;
+}
+
+void BM_StatusPageHtml(benchmark::State& state) {
+  const StatusView view = TypicalStatus();
+  std::size_t bytes = 0;
+  for (auto _ : state) {
+    std::string page = RenderStatusHtml(view);
+    bytes = page.size();
+    benchmark::DoNotOptimize(page);
+  }
+  state.counters["bytes"] = static_cast<double>(bytes);
+}
+BENCHMARK(BM_StatusPageHtml);
+
+void BM_StatusPageJson(benchmark::State& state) {
+  const StatusView view = TypicalStatus();
+  std::size_t bytes = 0;
+  for (auto _ : state) {
+    std::string page = RenderStatusJson(view);
+    bytes = page.size();
+    benchmark::DoNotOptimize(page);
+  }
+  state.counters["bytes"] = static_cast<double>(bytes);
+}
+BENCHMARK(BM_StatusPageJson);
 
 }  // namespace
 }  // namespace metricsd

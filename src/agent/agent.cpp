@@ -315,6 +315,7 @@ void Agent::SystemTick() {
     output = std::make_shared<CollectorRunner::Output>();
   }
   system_.RunOnce(ctx, *output);
+  process_metrics_.SampleOpenFds();
   const std::vector<MetricFamily>* families = &output->families;
   double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();

@@ -30,9 +30,10 @@ ProcessMetrics::~ProcessMetrics() {
   }
 }
 
-int ProcessMetrics::CountOpenFds() {
+void ProcessMetrics::SampleOpenFds() {
+  std::lock_guard lock(mutex_);
   if (fds_ == nullptr) {
-    return -1;
+    return;
   }
   ::rewinddir(fds_);  // /proc re-lists the table from the start
   int count = 0;
@@ -41,7 +42,7 @@ int ProcessMetrics::CountOpenFds() {
       ++count;
     }
   }
-  return count - 1;  // the descriptor of the listing itself
+  open_fds_ = count - 1;  // the descriptor of the listing itself
 }
 
 void ProcessMetrics::Append(std::int64_t wall_ms, std::vector<MetricFamily>& out) {
@@ -88,11 +89,11 @@ void ProcessMetrics::Append(std::int64_t wall_ms, std::vector<MetricFamily>& out
                               MetricType::kGauge, wall_ms)
                     .Add(rss)
                     .Build());
-  int fds = CountOpenFds();
-  if (fds >= 0) {
-    out.push_back(FamilyBuilder("process_open_fds", "Open file descriptors of metricsd.",
+  if (open_fds_ >= 0) {
+    out.push_back(FamilyBuilder("process_open_fds",
+                                "Open file descriptors of metricsd, as of the last collection.",
                                 MetricType::kGauge, wall_ms)
-                      .Add(fds)
+                      .Add(open_fds_)
                       .Build());
   }
 }

@@ -1,7 +1,9 @@
 // metricsd's own process metrics (process_* as Prometheus client libraries name them),
-// read from /proc/self of the namespace metricsd runs in (not HOST_PROC). They are read on
-// every /metrics request, so the files stay open and are re-read (pread, rewinddir): a
-// fresh open of /proc/self/... costs path lookups on each request. Thread-safe.
+// read from /proc/self of the namespace metricsd runs in (not HOST_PROC). CPU time and
+// resident memory are read on every /metrics request (one pread of /proc/self/stat, kept
+// open: a fresh open costs path lookups each time). The open-descriptor count needs a
+// listing of /proc/self/fd (three system calls), so the collection cycle takes it
+// (SampleOpenFds) and requests report the latest. Thread-safe.
 #pragma once
 
 #include <dirent.h>
@@ -23,13 +25,15 @@ class ProcessMetrics {
   ProcessMetrics& operator=(const ProcessMetrics&) = delete;
 
   void Append(std::int64_t wall_ms, std::vector<MetricFamily>& out);
+  // Counts the open file descriptors now; Append reports the count until the next call.
+  void SampleOpenFds();
 
  private:
-  int CountOpenFds();
 
   std::mutex mutex_;
   UniqueFd stat_;       // /proc/self/stat; guarded by mutex_
   DIR* fds_ = nullptr;  // /proc/self/fd; guarded by mutex_
+  int open_fds_ = -1;   // -1: not counted (yet); guarded by mutex_
 };
 
 }  // namespace metricsd

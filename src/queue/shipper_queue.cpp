@@ -10,6 +10,7 @@
 #include "core/thread_name.h"
 #include "queue/batch_codec.h"
 #include "queue/data_dir.h"
+#include "queue/request_assembler.h"
 
 namespace metricsd::queue {
 namespace {
@@ -264,204 +265,139 @@ void ShipperQueue::CountDrop(const std::string& reason, std::uint64_t samples,
 
 void ShipperQueue::Run(std::stop_token stop) {
   BusyScope busy(&progress_);
-  auto request_samples = [this] {
-    return options_.max_samples_per_request == 0 ? SIZE_MAX : options_.max_samples_per_request;
+  RequestAssembler requests;
+  const RequestAssembler::CorruptFn drop_corrupt = [this](std::uint64_t seq,
+                                                          const std::string& why,
+                                                          std::uint64_t samples) {
+    spdlog::error("shipper {}: queued batch {} cannot be decoded ({}); the rest of it is dropped",
+                  name_, seq, why);
+    CountDrop(kCorrupt, samples, nullptr);
   };
-  std::size_t max_samples = request_samples();
-  // The records being sent (one Read() of the spool), read a request at a time: `views`
-  // holds the samples of the current request (at most max_samples, possibly from several
-  // small records), as views into `records`; `work` holds ranges of them, a stack whose
-  // back() is sent next (413 halves). The records are acknowledged when all are sent.
-  std::vector<SpoolRecord> records;
-  std::size_t next_record = 0;
-  std::optional<BatchViewReader> reader;
-  std::uint64_t reading_seq = 0;
-  std::uint32_t reading_samples = 0;
-  SampleViews views;
-  struct Piece {
-    std::size_t begin;
-    std::size_t end;
-  };
-  std::vector<Piece> work;
-  std::uint64_t ack_seq = 0;
-  int attempt = 0;
-  std::optional<std::chrono::steady_clock::time_point> not_before;
-
-  bool held = false;
-
+  SendState state;
   while (!stop.stop_requested()) {
-    if (RefreshSettings()) {
-      max_samples = request_samples();
-      if (held) {
-        // New credentials or settings: probe now instead of at the end of the hold.
-        not_before.reset();
-      }
+    if (RefreshSettings() && state.held) {
+      state.not_before.reset();  // new credentials or settings: probe now
     }
-    if (work.empty()) {
-      views.clear();
-      while (views.samples.size() < max_samples) {
-        if (!reader) {
-          if (next_record == records.size()) {
-            break;
-          }
-          reader.emplace(records[next_record].payload);
-          reading_seq = records[next_record].seq;
-          reading_samples = records[next_record].samples;
-          ++next_record;
-        }
-        Result<bool> more = reader->Next(max_samples - views.samples.size(), views);
-        if (!more) {
-          spdlog::error(
-              "shipper {}: queued batch {} cannot be decoded ({}); the rest of it is "
-              "dropped",
-              name_, reading_seq, more.error());
-          const std::size_t read = reader->samples_read();
-          CountDrop(kCorrupt, reading_samples > read ? reading_samples - read : 0, nullptr);
-          reader.reset();
-        } else if (!*more) {
-          reader.reset();
-        }
-      }
-      if (!views.samples.empty()) {
-        work.push_back(Piece{0, views.samples.size()});
-        continue;
-      }
-      // Everything read so far is sent: acknowledge it and read on.
-      if (ack_seq != 0) {
-        spool_.Ack(ack_seq);
-        ack_seq = 0;
-      }
-      records.clear();
-      next_record = 0;
-      if (!spool_.Read(max_samples, options_.max_request_payload_bytes, records)) {
-        WaitFor(stop, std::nullopt);
-        continue;
-      }
-      ack_seq = records.back().seq;
+    const std::size_t max_samples = options_.max_samples_per_request == 0
+                                        ? SIZE_MAX
+                                        : options_.max_samples_per_request;
+    std::optional<SampleRange> request = requests.Current(
+        spool_, max_samples, options_.max_request_payload_bytes, drop_corrupt);
+    if (!request) {
+      WaitFor(stop, std::nullopt);
       continue;
     }
-    if (not_before.has_value()) {
-      if (clock_.SteadyNow() < *not_before) {
-        // A held queue looks at its credential files every second while it waits.
-        auto until = *not_before;
-        if (held && !options_.credential_files.empty()) {
-          until = std::min(until, clock_.SteadyNow() + std::chrono::seconds(1));
-        }
-        WaitFor(stop, until);
-        continue;
+    if (state.not_before && clock_.SteadyNow() < *state.not_before) {
+      // A held queue looks at its credential files every second while it waits.
+      auto until = *state.not_before;
+      if (state.held && !options_.credential_files.empty()) {
+        until = std::min(until, clock_.SteadyNow() + std::chrono::seconds(1));
       }
-      not_before.reset();
-    }
-
-    const Piece piece = work.back();
-    const std::size_t samples = piece.end - piece.begin;
-    if (samples == 0) {
-      work.pop_back();
+      WaitFor(stop, until);
       continue;
     }
-    const SendResult result = shipper_->SendRange(SampleRange{&views, piece.begin, piece.end});
-    {
-      std::lock_guard lock(stats_mu_);
-      ++requests_by_status_[result.http_status];
-    }
-    ++attempt;
-    const RetryPolicy::Decision decision = policy_.Decide(result, attempt, random01_());
-    if (held && decision.action != RetryPolicy::Action::kHold) {
-      held = false;
-      spdlog::info("shipper {}: the receiver accepts requests again; the hold is over", name_);
-      std::lock_guard lock(stats_mu_);
-      held_ = false;
-    }
-    switch (decision.action) {
-      case RetryPolicy::Action::kDone: {
-        if (failures_in_a_row_ > 0) {
-          spdlog::info("shipper {}: delivering again after {} failed attempts", name_,
-                       failures_in_a_row_);
-        }
-        failures_in_a_row_ = 0;
-        std::lock_guard lock(stats_mu_);
-        sent_samples_ += samples;
-        ++sent_requests_;
-        last_success_ms_ = clock_.WallMillis();
-        last_success_steady_ = clock_.SteadyNow();
-        retry_at_.reset();
-        work.pop_back();
-        attempt = 0;
+    state.not_before.reset();
+    const SendResult result = shipper_->SendRange(*request);
+    switch (Decide(result, request->size(), state)) {
+      case Next::kFinished:
+        requests.Finished();
         break;
-      }
-      case RetryPolicy::Action::kRetry: {
-        if (failures_in_a_row_ == 0) {
-          spdlog::warn("shipper {}: send failed ({}{}); retrying in {} ms, new data is queued",
-                       name_, result.reason,
-                       result.http_status > 0 ? ", HTTP " + std::to_string(result.http_status) : "",
-                       decision.delay.count());
-        }
-        ++failures_in_a_row_;
-        {
-          std::lock_guard lock(stats_mu_);
-          retried_samples_ += samples;
-          last_error_ms_ = clock_.WallMillis();
-          last_error_ = result.reason.empty() ? DropReason(result) : result.reason;
-          not_before = clock_.SteadyNow() + decision.delay;
-          retry_at_ = not_before;
-        }
+      case Next::kSameAgain:
         break;
-      }
-      case RetryPolicy::Action::kDrop: {
-        if (logged_drop_reasons_.size() < kMaxDropReasons &&
-            logged_drop_reasons_.insert(decision.drop_reason).second) {
-          // One line per cause; the counter keeps the rest.
-          spdlog::warn("shipper {}: receiver rejected {} samples ({}: {}); dropped, not retried",
-                       name_, samples, decision.drop_reason, result.reason);
-        }
-        CountDrop(decision.drop_reason, samples, &result);
-        work.pop_back();
-        attempt = 0;
-        break;
-      }
-      case RetryPolicy::Action::kHold: {
-        if (!held) {
-          spdlog::error(
-              "shipper {}: receiver refused the request ({}); holding {} queued samples on disk "
-              "and probing every {} ms until the configuration or a credential file changes",
-              name_, result.reason, spool_.Stats().pending_samples, decision.delay.count());
-        }
-        held = true;
-        attempt = 0;
-        std::lock_guard lock(stats_mu_);
-        held_ = true;
-        last_error_ms_ = clock_.WallMillis();
-        last_error_ = result.reason;
-        not_before = clock_.SteadyNow() + decision.delay;
-        retry_at_ = not_before;
-        break;
-      }
-      case RetryPolicy::Action::kSplit: {
-        attempt = 0;
-        if (samples == 1) {
+      case Next::kSplit:
+        if (!requests.Split()) {
           if (logged_drop_reasons_.insert(kTooLarge).second) {
             spdlog::warn("shipper {}: receiver rejects even a single sample as too large; dropped",
                          name_);
           }
           CountDrop(kTooLarge, 1, &result);
-          work.pop_back();
-          break;
+          requests.Finished();
         }
-        // Halves, the first holding ceil(n/2); it goes out first.
-        const std::size_t middle = piece.begin + (samples + 1) / 2;
-        work.pop_back();
-        work.push_back(Piece{middle, piece.end});
-        work.push_back(Piece{piece.begin, middle});
         break;
-      }
     }
   }
-  // Stopping: acknowledge the records read only if every sample of them went out; otherwise
-  // they are all sent again after the restart (at most one read's worth is repeated).
-  const bool all_sent = work.empty() && !reader && next_record == records.size();
-  if (all_sent && ack_seq != 0) {
-    spool_.Ack(ack_seq);
+  requests.AckIfAllFinished(spool_);
+}
+
+ShipperQueue::Next ShipperQueue::Decide(const SendResult& result, std::size_t samples,
+                                        SendState& state) {
+  {
+    std::lock_guard lock(stats_mu_);
+    ++requests_by_status_[result.http_status];
   }
+  ++state.attempt;
+  const RetryPolicy::Decision decision = policy_.Decide(result, state.attempt, random01_());
+  if (state.held && decision.action != RetryPolicy::Action::kHold) {
+    state.held = false;
+    spdlog::info("shipper {}: the receiver accepts requests again; the hold is over", name_);
+    std::lock_guard lock(stats_mu_);
+    held_ = false;
+  }
+  switch (decision.action) {
+    case RetryPolicy::Action::kDone: {
+      if (failures_in_a_row_ > 0) {
+        spdlog::info("shipper {}: delivering again after {} failed attempts", name_,
+                     failures_in_a_row_);
+      }
+      failures_in_a_row_ = 0;
+      state.attempt = 0;
+      std::lock_guard lock(stats_mu_);
+      sent_samples_ += samples;
+      ++sent_requests_;
+      last_success_ms_ = clock_.WallMillis();
+      last_success_steady_ = clock_.SteadyNow();
+      retry_at_.reset();
+      return Next::kFinished;
+    }
+    case RetryPolicy::Action::kRetry: {
+      if (failures_in_a_row_ == 0) {
+        spdlog::warn("shipper {}: send failed ({}{}); retrying in {} ms, new data is queued",
+                     name_, result.reason,
+                     result.http_status > 0 ? ", HTTP " + std::to_string(result.http_status) : "",
+                     decision.delay.count());
+      }
+      ++failures_in_a_row_;
+      state.not_before = clock_.SteadyNow() + decision.delay;
+      std::lock_guard lock(stats_mu_);
+      retried_samples_ += samples;
+      last_error_ms_ = clock_.WallMillis();
+      last_error_ = result.reason.empty() ? DropReason(result) : result.reason;
+      retry_at_ = state.not_before;
+      return Next::kSameAgain;
+    }
+    case RetryPolicy::Action::kDrop: {
+      if (logged_drop_reasons_.size() < kMaxDropReasons &&
+          logged_drop_reasons_.insert(decision.drop_reason).second) {
+        // One line per cause; the counter keeps the rest.
+        spdlog::warn("shipper {}: receiver rejected {} samples ({}: {}); dropped, not retried",
+                     name_, samples, decision.drop_reason, result.reason);
+      }
+      CountDrop(decision.drop_reason, samples, &result);
+      state.attempt = 0;
+      return Next::kFinished;
+    }
+    case RetryPolicy::Action::kHold: {
+      if (!state.held) {
+        spdlog::error(
+            "shipper {}: receiver refused the request ({}); holding {} queued samples on disk "
+            "and probing every {} ms until the configuration or a credential file changes",
+            name_, result.reason, spool_.Stats().pending_samples, decision.delay.count());
+      }
+      state.held = true;
+      state.attempt = 0;
+      state.not_before = clock_.SteadyNow() + decision.delay;
+      std::lock_guard lock(stats_mu_);
+      held_ = true;
+      last_error_ms_ = clock_.WallMillis();
+      last_error_ = result.reason;
+      retry_at_ = state.not_before;
+      return Next::kSameAgain;
+    }
+    case RetryPolicy::Action::kSplit:
+      state.attempt = 0;
+      return Next::kSplit;
+  }
+  return Next::kSameAgain;
 }
 
 std::vector<MetricFamily> ShipperQueue::Metrics() const {

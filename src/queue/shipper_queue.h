@@ -148,7 +148,18 @@ class ShipperQueue {
   SpoolStats QueueStats() const { return spool_.Stats(); }
 
  private:
+  // The sender loop: take the current request (request_assembler.h), wait out a backoff or
+  // hold, send it, and let Decide say what comes next.
   void Run(std::stop_token stop);
+  // What the sender loop keeps between requests.
+  struct SendState {
+    int attempt = 0;  // of the current request
+    bool held = false;
+    std::optional<std::chrono::steady_clock::time_point> not_before;  // backoff or hold
+  };
+  enum class Next { kFinished, kSameAgain, kSplit };
+  // The retry policy's verdict on one send, with its bookkeeping (counters, logs, hold).
+  Next Decide(const SendResult& result, std::size_t samples, SendState& state);
   // Waits until woken, stopped, or `deadline` on the injected clock passes.
   void WaitFor(std::stop_token& stop,
                std::optional<std::chrono::steady_clock::time_point> deadline);

@@ -1,8 +1,6 @@
 // End-to-end: the metricsd binary with TLS, mTLS and basic auth on its own endpoint, checked
 // with the curl client; a reload that changes the password; and a pull-only agent without
 // server TLS that never maps OpenSSL.
-#include <crypt.h>
-
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -10,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "support/bcrypt.h"
 #include "support/process.h"
 #include "support/test_pki.h"
 
@@ -25,12 +24,7 @@ using testing::WaitFor;
 
 const std::string kBinary = METRICSD_BINARY;
 
-std::string Bcrypt(const std::string& password) {
-  char salt[CRYPT_GENSALT_OUTPUT_SIZE];
-  EXPECT_NE(::crypt_gensalt_rn("$2y$", 4, nullptr, 0, salt, sizeof salt), nullptr);
-  crypt_data data{};
-  return ::crypt_r(password.c_str(), salt, &data);
-}
+using testing::BcryptHash;
 
 // The HTTP status curl got (0: no HTTP response, e.g. a refused handshake).
 int CurlStatus(std::vector<std::string> args) {
@@ -66,7 +60,7 @@ TEST(SecuredEndpointE2e, TlsClientCertificateAndPasswordThroughAReload) {
   testing::CertFiles client = pki.Issue("client", {.common_name = "prom", .client = true});
   int port = testing::FreePort();
   std::string config =
-      dir.Write("config.json", SecuredConfig(port, server, pki.ca_file(), Bcrypt("first-pw")));
+      dir.Write("config.json", SecuredConfig(port, server, pki.ca_file(), BcryptHash("first-pw")));
   ChildProcess daemon(kBinary, {"-config", config}, testing::MetricsdTestEnv(), dir.path());
   const std::string base = "https://127.0.0.1:" + std::to_string(port);
   const std::vector<std::string> trust = {"--cacert", pki.ca_file()};
@@ -90,7 +84,7 @@ TEST(SecuredEndpointE2e, TlsClientCertificateAndPasswordThroughAReload) {
   EXPECT_THAT(Maps(daemon.pid()), HasSubstr("libssl"));
 
   // A reload with a new password: the old one stops working, the new one works.
-  dir.Write("config.json", SecuredConfig(port, server, pki.ca_file(), Bcrypt("second-pw")));
+  dir.Write("config.json", SecuredConfig(port, server, pki.ca_file(), BcryptHash("second-pw")));
   daemon.Signal(SIGHUP);
   EXPECT_TRUE(WaitFor(
       [&] { return CurlStatus(with(cert, {"-u", "prom:first-pw", base + "/metrics"})) == 401; },
@@ -109,7 +103,7 @@ TEST(SecuredEndpointE2e, PullOnlyWithoutServerTlsNeverLoadsOpenSsl) {
   int port = testing::FreePort();
   std::string config = dir.Write(
       "config.json", R"({"server":{"host":"127.0.0.1","port":)" + std::to_string(port) +
-                         R"(,"basic_auth_users":{"prom":")" + Bcrypt("pw") +
+                         R"(,"basic_auth_users":{"prom":")" + BcryptHash("pw") +
                          R"("}},"collector":{"interval_seconds":1}})");
   ChildProcess daemon(kBinary, {"-config", config}, testing::MetricsdTestEnv(), dir.path());
   ASSERT_TRUE(WaitFor(
@@ -131,7 +125,7 @@ TEST(SecuredEndpointE2e, CheckConfigRefusesAPlaintextPasswordAndRedactsHashes) {
   EXPECT_EQ(refused.Wait(20s), 1);
   EXPECT_THAT(refused.Stderr(), HasSubstr("server.basic_auth_users.prom"));
   EXPECT_THAT(refused.Stderr(), Not(HasSubstr("hunter2")));
-  std::string hash = Bcrypt("pw");
+  std::string hash = BcryptHash("pw");
   std::string good =
       dir.Write("good.json", R"({"server":{"basic_auth_users":{"prom":")" + hash + R"("}}})");
   ChildProcess valid(kBinary, {"-check-config", "-config", good}, testing::MetricsdTestEnv());

@@ -2,7 +2,6 @@
 // end with the real binary and a real Prometheus: a reload followed by kill -9, a reload that
 // removes a shipper, a receiver that refuses our credentials, and two hosts shipping to one
 // receiver.
-#include <crypt.h>
 #include <fcntl.h>
 #include <sys/file.h>
 #include <unistd.h>
@@ -17,6 +16,7 @@
 #include <set>
 #include <thread>
 
+#include "support/bcrypt.h"
 #include "support/process.h"
 #include "support/prometheus.h"
 
@@ -249,15 +249,7 @@ TEST(Trust, ReloadThatRemovesAShipperClosesItsQueueAndKeepsItsData) {
   EXPECT_THAT(daemon->Stderr(), Not(HasSubstr("in use by another")));
 }
 
-std::string Bcrypt(const std::string& password) {
-  char salt[CRYPT_GENSALT_OUTPUT_SIZE];
-  if (crypt_gensalt_rn("$2b$", 5, nullptr, 0, salt, sizeof salt) == nullptr) {
-    return {};
-  }
-  crypt_data data{};
-  const char* hash = crypt_r(password.c_str(), salt, &data);
-  return hash != nullptr && hash[0] == '$' ? hash : "";
-}
+std::string Bcrypt(const std::string& password) { return testing::BcryptHash(password, 5); }
 
 double MetricSum(const std::string& metrics, const std::string& prefix) {
   double sum = 0;

@@ -3,8 +3,6 @@
 // OpenSSL ServerTls. Certificates come from support/test_pki.h.
 #include "http/tls_server.h"
 
-#include <crypt.h>
-
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -15,6 +13,7 @@
 #include <vector>
 
 #include "server/http_server.h"
+#include "support/bcrypt.h"
 #include "support/process.h"
 #include "support/test_pki.h"
 
@@ -47,12 +46,7 @@ CurlResult Curl(std::vector<std::string> args) {
   return CurlResult{code.value_or(-1), curl.Stdout(), curl.Stderr()};
 }
 
-std::string Bcrypt(const std::string& password) {
-  char salt[CRYPT_GENSALT_OUTPUT_SIZE];
-  EXPECT_NE(::crypt_gensalt_rn("$2y$", 4, nullptr, 0, salt, sizeof salt), nullptr);
-  crypt_data data{};
-  return ::crypt_r(password.c_str(), salt, &data);
-}
+using testing::BcryptHash;
 
 class TlsServerTest : public ::testing::Test {
  protected:
@@ -178,7 +172,7 @@ TEST_F(TlsServerTest, ProbesCanSkipTheClientCertificate) {
 }
 
 TEST_F(TlsServerTest, BasicAuthRightWrongAndMissing) {
-  Start({}, ServerSecurity{.basic_auth_users = {{"prom", Bcrypt("right-pw")}}});
+  Start({}, ServerSecurity{.basic_auth_users = {{"prom", BcryptHash("right-pw")}}});
   const std::vector<std::string> base = {"--cacert", pki_.ca_file(), "-D", "-"};
   CurlResult missing = Curl({"--cacert", pki_.ca_file(), "-D", "-", Url("/metrics")});
   EXPECT_EQ(missing.status(), 401);
@@ -199,7 +193,7 @@ TEST_F(TlsServerTest, BasicAuthRightWrongAndMissing) {
 }
 
 TEST_F(TlsServerTest, BasicAuthCanLeaveProbesOpenAndFollowsANewUserList) {
-  StartPlain(ServerSecurity{.basic_auth_users = {{"prom", Bcrypt("old-pw")}},
+  StartPlain(ServerSecurity{.basic_auth_users = {{"prom", BcryptHash("old-pw")}},
                             .probes_skip_auth = true});
   const std::string base = "http://127.0.0.1:" + std::to_string(server_->port());
   EXPECT_EQ(Curl({base + "/health"}).status(), 200);
@@ -207,7 +201,7 @@ TEST_F(TlsServerTest, BasicAuthCanLeaveProbesOpenAndFollowsANewUserList) {
   EXPECT_EQ(Curl({base + "/metrics"}).status(), 401);
   EXPECT_EQ(Curl({"-u", "prom:old-pw", base + "/metrics"}).status(), 200);
   // A reload with a new hash: the old password (remembered before) no longer works.
-  server_->SetSecurity(ServerSecurity{.basic_auth_users = {{"prom", Bcrypt("new-pw")}}});
+  server_->SetSecurity(ServerSecurity{.basic_auth_users = {{"prom", BcryptHash("new-pw")}}});
   EXPECT_TRUE(testing::WaitFor(
       [&] { return Curl({"-u", "prom:old-pw", base + "/metrics"}).status() == 401; }, 10s));
   EXPECT_EQ(Curl({"-u", "prom:new-pw", base + "/metrics"}).status(), 200);

@@ -1,8 +1,8 @@
 #include "server/basic_auth.h"
 
 #include "core/base64.h"
+#include "support/bcrypt.h"
 
-#include <crypt.h>
 #include <poll.h>
 
 #include <gtest/gtest.h>
@@ -16,12 +16,8 @@ namespace {
 using namespace std::chrono_literals;
 using Verdict = BasicAuth::Verdict;
 
-// A bcrypt hash of `password` at cost `cost` (4 keeps tests fast), made with libxcrypt.
 std::string Bcrypt(const std::string& password, int cost = 4) {
-  char salt[CRYPT_GENSALT_OUTPUT_SIZE];
-  EXPECT_NE(::crypt_gensalt_rn("$2y$", cost, nullptr, 0, salt, sizeof salt), nullptr);
-  crypt_data data{};
-  return ::crypt_r(password.c_str(), salt, &data);
+  return testing::BcryptHash(password, cost);
 }
 
 std::string Header(const std::string& user_colon_password) {

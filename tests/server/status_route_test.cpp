@@ -1,7 +1,6 @@
 // The status page's route: "/" answers HTML or JSON by the Accept header, HEAD included, and
 // stays out of the reserved probe slots.
 #include <arpa/inet.h>
-#include <crypt.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
@@ -16,6 +15,8 @@
 
 #include "core/unique_fd.h"
 #include "server/http_server.h"
+#include "server/loopback_client.h"
+#include "support/bcrypt.h"
 
 namespace metricsd {
 namespace {
@@ -23,43 +24,8 @@ namespace {
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
 
-UniqueFd ConnectLoopback(int port, int receive_buffer = 0) {
-  UniqueFd fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  if (receive_buffer > 0) {
-    ::setsockopt(fd.get(), SOL_SOCKET, SO_RCVBUF, &receive_buffer, sizeof receive_buffer);
-  }
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<std::uint16_t>(port));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof addr) != 0) {
-    return UniqueFd();
-  }
-  return fd;
-}
-
 // One request on a fresh connection; the reply as read until the server closes (or 10 s).
-std::string Ask(int port, const std::string& request) {
-  UniqueFd fd = ConnectLoopback(port);
-  if (!fd.valid()) {
-    return "";
-  }
-  ::send(fd.get(), request.data(), request.size(), MSG_NOSIGNAL);
-  std::string reply;
-  char buf[4096];
-  for (;;) {
-    pollfd p{.fd = fd.get(), .events = POLLIN, .revents = 0};
-    if (::poll(&p, 1, 10000) != 1) {
-      break;
-    }
-    ssize_t n = ::recv(fd.get(), buf, sizeof buf, 0);
-    if (n <= 0) {
-      break;
-    }
-    reply.append(buf, static_cast<std::size_t>(n));
-  }
-  return reply;
-}
+std::string Ask(int port, const std::string& request) { return testing::Exchange(port, request); }
 
 std::string Get(int port, const std::string& path, const std::string& extra_headers = "",
                 const std::string& method = "GET") {
@@ -141,11 +107,8 @@ TEST_F(StatusRouteTest, OtherPathsStay404AndOtherMethods405) {
 // The page shows the configuration and every error: it is guarded like /metrics, not open
 // like the probes.
 TEST_F(StatusRouteTest, BasicAuthGuardsThePageButNotTheProbes) {
-  char salt[CRYPT_GENSALT_OUTPUT_SIZE];
-  ASSERT_NE(crypt_gensalt_rn("$2b$", 4, nullptr, 0, salt, sizeof salt), nullptr);
-  crypt_data data{};
-  const char* hash = crypt_r("pw", salt, &data);
-  ASSERT_NE(hash, nullptr);
+  const std::string hash = testing::BcryptHash("pw");
+  ASSERT_FALSE(hash.empty());
   Start(ServerLimits{},
         ServerSecurity{.basic_auth_users = {{"u", hash}}, .probes_skip_auth = true});
   EXPECT_THAT(Get(port(), "/"), StartsWith("HTTP/1.1 401 "));
@@ -174,7 +137,7 @@ TEST_F(StatusRouteTest, AReservedProbeSlotDoesNotServeTheStatusPage) {
   // Two readers that never read a 16 MiB /metrics hold every ordinary slot.
   UniqueFd held[2];
   for (UniqueFd& fd : held) {
-    fd = ConnectLoopback(port(), 4096);
+    fd = testing::Connect(port(), 4096);
     const std::string request = "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n";
     ::send(fd.get(), request.data(), request.size(), MSG_NOSIGNAL);
   }
