@@ -28,7 +28,15 @@ std::string ReadBytes(const fs::path& path) {
   return ss.str();
 }
 
-// test.json is a flat object; only "shouldParse" matters. No JSON library for one boolean.
+// test.json is a flat object of a few keys; no JSON library for reading two of them.
+// The upstream "comment", when there is one, says what makes an invalid case invalid.
+std::string Comment(const std::string& json) {
+  std::size_t key = json.find("\"comment\"");
+  std::size_t open = key == std::string::npos ? key : json.find('"', key + 9);
+  std::size_t close = open == std::string::npos ? open : json.find('"', open + 1);
+  return close == std::string::npos ? "" : json.substr(open + 1, close - open - 1);
+}
+
 std::optional<bool> ShouldParse(const std::string& json) {
   std::size_t key = json.find("\"shouldParse\"");
   if (key == std::string::npos) {
@@ -71,7 +79,8 @@ TEST(OpenMetricsConformance, EveryUpstreamCaseGetsTheExpectedVerdict) {
   std::string disagreements;
   for (const fs::path& dir : cases) {
     const std::string name = dir.filename().string();
-    std::optional<bool> expected = ShouldParse(ReadBytes(dir / "test.json"));
+    const std::string json = ReadBytes(dir / "test.json");
+    std::optional<bool> expected = ShouldParse(json);
     if (!expected) {
       disagreements += "  " + name + ": test.json has no shouldParse\n";
       continue;
@@ -90,9 +99,11 @@ TEST(OpenMetricsConformance, EveryUpstreamCaseGetsTheExpectedVerdict) {
     if (status.ok() != visitor_status.ok()) {
       disagreements += "  " + name + ": family and visitor forms disagree\n";
     } else if (status.ok() != *expected) {
-      disagreements += "  " + name + (*expected ? ": valid but rejected (" + status.error() + ")"
-                                                : ": invalid but accepted");
-      disagreements += "\n";
+      std::string comment = Comment(json);
+      disagreements += "  " + name;
+      disagreements += *expected ? ": valid but rejected (" + status.error() + ")"
+                                 : ": invalid but accepted";
+      disagreements += comment.empty() ? "\n" : " [upstream: " + comment + "]\n";
     } else {
       ++agree;
     }
