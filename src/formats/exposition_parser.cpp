@@ -170,20 +170,35 @@ bool FromCharsAll(std::string_view s, double& out, std::chars_format fmt) noexce
   return ec == std::errc() && ptr == end;
 }
 
-// Counters are mostly plain integers: up to 15 digits are exact in a double, so this gives the
-// value from_chars would, without its general-purpose machinery. False for anything else.
-bool ParseShortInteger(std::string_view t, double& out) noexcept {
-  if (t.empty() || t.size() > 15) {
+// Most values are plain: an integer, or digits with one decimal point, 15 digits at most. Such
+// a mantissa and the power of ten are exact doubles, and one IEEE division rounds correctly,
+// so this is the value from_chars would give, without its general-purpose machinery. False
+// for anything else (the caller then takes the general path).
+bool ParseShortDecimal(std::string_view t, double& out) noexcept {
+  static constexpr std::array<double, 16> kPowersOfTen = {
+      1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
+  if (t.empty() || t.size() > 16) {
     return false;
   }
-  std::uint64_t n = 0;
-  for (char d : t) {
-    if (!IsDigit(d)) {
+  std::uint64_t mantissa = 0;
+  std::size_t digits = 0;
+  std::size_t point = t.size();  // index of '.', if any
+  for (std::size_t i = 0; i < t.size(); ++i) {
+    const char c = t[i];
+    if (IsDigit(c)) {
+      mantissa = mantissa * 10 + static_cast<std::uint64_t>(c - '0');
+      ++digits;
+    } else if (c == '.' && point == t.size() && i > 0 && i + 1 < t.size()) {
+      point = i;
+    } else {
       return false;
     }
-    n = n * 10 + static_cast<std::uint64_t>(d - '0');
   }
-  out = static_cast<double>(n);
+  if (digits > 15) {
+    return false;
+  }
+  const std::size_t fraction_digits = point == t.size() ? 0 : t.size() - point - 1;
+  out = static_cast<double>(mantissa) / kPowersOfTen[fraction_digits];
   return true;
 }
 
@@ -218,7 +233,7 @@ bool ParseTextValue(std::string_view t, double& out) noexcept {
     if (!hex_start || !FromCharsAll(t, v, std::chars_format::hex)) {
       return false;
     }
-  } else if (!ParseShortInteger(t, v)) {
+  } else if (!ParseShortDecimal(t, v)) {
     if (!(IsDigit(c) || c == '.') || !FromCharsAll(t, v, std::chars_format::general)) {
       return false;
     }
@@ -276,7 +291,7 @@ RealNumberShape CheckRealNumber(std::string_view t) noexcept {
 }
 
 bool ParseOmNumber(std::string_view t, double& out) noexcept {
-  if (ParseShortInteger(t, out)) {
+  if (ParseShortDecimal(t, out)) {
     return true;
   }
   std::string_view u = t;

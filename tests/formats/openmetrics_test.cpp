@@ -1,6 +1,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <charconv>
 #include <cmath>
 #include <limits>
 #include <string>
@@ -206,6 +207,19 @@ TEST(OpenMetrics, NumbersFollowTheGrammar) {
   EXPECT_EQ(p.families[3].samples[0].value, INFINITY);
   EXPECT_DOUBLE_EQ(p.families[4].samples[0].value, 1.5e-3);
   EXPECT_EQ(p.families[5].samples[0].value, -7);
+}
+
+// Short decimals take a fast path; it must give exactly the double from_chars gives.
+TEST(OpenMetrics, ShortDecimalsAreExact) {
+  for (const char* text : {"0.1", "0.3", "1234.571429", "999999999999999", "99999999999999.9",
+                           "0.000000000000001", "123456789.012345", "7", "0.0", "1.5"}) {
+    Parsed p = Om(std::string("a ") + text + "\n# EOF\n");
+    ASSERT_TRUE(p.status.ok()) << text;
+    double expected = 0;
+    std::string_view view(text);
+    std::from_chars(view.data(), view.data() + view.size(), expected);
+    EXPECT_EQ(p.families[0].samples[0].value, expected) << text;
+  }
 }
 
 TEST(OpenMetrics, EofWithoutTrailingNewlineIsAccepted) {
