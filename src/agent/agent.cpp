@@ -340,6 +340,7 @@ void Agent::SystemTick() {
   system_spare_ = std::exchange(system_published_, std::move(output));
   ready_.store(true);
   if (system_batch_) {
+    system_staleness_.Cycle(*families, ctx.wall_ms, *system_batch_);
     Ship(*families, *system_batch_);
   }
   {
@@ -402,6 +403,10 @@ void Agent::PublishPart(std::span<const std::span<const MetricFamily>> lists,
   auto part = ExpositionPart::Build(lists, previous.get(), latest_other.get());
   std::lock_guard lock(snapshot_mutex_);
   mine.swap(part);
+}
+
+void Agent::InheritSeries(Agent& previous) {
+  system_staleness_ = std::move(previous.system_staleness_);
 }
 
 void Agent::Ship(const std::vector<MetricFamily>& families, ShippedBatch& batch) {

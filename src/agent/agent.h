@@ -33,6 +33,7 @@
 #include "agent/process_metrics.h"
 #include "agent/scheduler.h"
 #include "agent/shipped_batch.h"
+#include "agent/staleness.h"
 #include "agent/status_page.h"
 #include "collectors/scrape_source.h"
 #include "config/options.h"
@@ -100,6 +101,11 @@ class Agent {
 
   const Queues& queues() const noexcept { return queues_; }
 
+  // Reload: takes over the series the previous agent's last system cycle shipped, so that
+  // those this configuration no longer collects get staleness markers. Call after
+  // previous.StopCollection() and before Start().
+  void InheritSeries(Agent& previous);
+
   // For the watchdog: "<thread>: busy for <n>s" for the first collection, scrape or sender
   // thread that is stuck in one piece of work past its limit; nullopt when all progress.
   std::optional<std::string> Stalled(std::chrono::steady_clock::time_point now) const;
@@ -149,6 +155,7 @@ class Agent {
   // Text and OpenMetrics samples go straight from the parser into the queue encoding.
   std::unique_ptr<ShippedBatch> scrape_sink_;   // null without shippers; scrape thread
   std::unique_ptr<ShippedBatch> system_batch_;  // null without shippers; collection thread
+  StalenessTracker system_staleness_;            // collection thread (used with system_batch_)
   std::unique_ptr<Scheduler> scrape_scheduler_;
   std::string data_dir_;
   Queues queues_;

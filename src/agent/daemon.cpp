@@ -272,6 +272,7 @@ Status Daemon::Reload() {
     std::lock_guard lock(agent_mutex_);
     agent_ = next;
   }
+  next->InheritSeries(*old);
   next->Start();
   if (server_) {
     server_->SetSecurity(std::move(*security));

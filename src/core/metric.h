@@ -6,6 +6,7 @@
 // was taken in milliseconds since the Unix epoch. Value types; no sharing, no locking.
 #pragma once
 
+#include <bit>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -13,6 +14,11 @@
 #include <vector>
 
 namespace metricsd {
+
+// Prometheus' staleness marker: a NaN with these exact bits says "this series ended here"
+// (remote write carries it; every other NaN is an ordinary value).
+inline constexpr std::uint64_t kStaleNaNBits = 0x7ff0000000000002ULL;
+inline double StaleNaN() noexcept { return std::bit_cast<double>(kStaleNaNBits); }
 
 enum class MetricType : std::uint8_t {
   kGauge,

@@ -24,8 +24,8 @@
 
 namespace metricsd::formats {
 
-// The staleness marker (remote write 1.0); only ever sent when a sample carries exactly it.
-inline constexpr std::uint64_t kStaleNaNBits = 0x7ff0000000000002ULL;
+// The staleness marker (core/metric.h); only ever sent when a sample carries exactly it.
+using metricsd::kStaleNaNBits;
 // What every other NaN becomes (Prometheus' "normal" NaN).
 inline constexpr std::uint64_t kNormalNaNBits = 0x7ff8000000000001ULL;
 
