@@ -20,19 +20,10 @@
 #include "exposition_generator.h"
 #include "formats/exposition_parser.h"
 #include "formats/prometheus_text_writer.h"
+#include "host_families.h"
 
 namespace metricsd {
 namespace {
-
-std::vector<MetricFamily> HostFamilies() {
-  config::Config config;
-  config.collector.enable_gpu = false;
-  CollectorRunner runner(BuildSystemCollectors(config, HostPaths{}));
-  CollectContext ctx{.steady_now = std::chrono::steady_clock::now(), .wall_ms = 1};
-  runner.RunOnce(ctx);  // rates need a previous tick
-  ctx.steady_now = std::chrono::steady_clock::now();
-  return runner.RunOnce(ctx);
-}
 
 // About what Agent::SelfMetrics makes in pull mode: ~30 small families.
 std::vector<MetricFamily> SelfFamilies() {
@@ -129,11 +120,15 @@ BENCHMARK(BM_BuildPart50kScraped)
     ->Unit(benchmark::kMillisecond);
 
 StatusView TypicalStatus() {
-  StatusView view{.version = "0.1.0", .now_ms = 1'700'000'000'000, .uptime_seconds = 86400,
-                  .ready = true, .effective_config = config::RenderEffectiveConfig({})};
+  StatusView view{.version = "0.1.0",
+                  .now_ms = 1'700'000'000'000,
+                  .uptime_seconds = 86400,
+                  .ready = true,
+                  .effective_config = config::RenderEffectiveConfig({})};
   for (const char* name :
        {"host", "cpu", "memory", "filesystem", "diskio", "network", "pressure", "scrape"}) {
-    view.collectors.push_back(CollectorHealth{.name = name, .state = "ok",
+    view.collectors.push_back(CollectorHealth{.name = name,
+                                              .state = "ok",
                                               .last_duration_seconds = 0.0002,
                                               .last_success_ms = view.now_ms - 1000});
   }

@@ -10,19 +10,10 @@
 #include "agent/agent.h"
 #include "agent/shipped_batch.h"
 #include "agent/staleness.h"
+#include "host_families.h"
 
 namespace metricsd {
 namespace {
-
-std::vector<MetricFamily> HostFamilies() {
-  config::Config config;
-  config.collector.enable_gpu = false;
-  CollectorRunner runner(BuildSystemCollectors(config, HostPaths{}));
-  CollectContext ctx{.steady_now = std::chrono::steady_clock::now(), .wall_ms = 1};
-  runner.RunOnce(ctx);  // rates need a previous tick
-  ctx.steady_now = std::chrono::steady_clock::now();
-  return runner.RunOnce(ctx);
-}
 
 std::size_t CountSamples(const std::vector<MetricFamily>& families) {
   std::size_t n = 0;

@@ -132,12 +132,10 @@ Status ValidateNetworkSettings(const config::Config& config, const NetApi* net) 
   return ValidateEndpointTls(config, *net);
 }
 
-Result<ServerSecurity> MakeServerSecurity(const config::ServerOptions& server,
-                                          const NetApi* net) {
+Result<ServerSecurity> MakeServerSecurity(const config::ServerOptions& server, const NetApi* net) {
   using config::ClientAuth;
-  const bool require_cert =
-      server.tls.enabled() &&
-      server.tls.effective_client_auth() == ClientAuth::kRequireAndVerifyClientCert;
+  const bool require_cert = server.tls.enabled() && server.tls.effective_client_auth() ==
+                                                        ClientAuth::kRequireAndVerifyClientCert;
   ServerSecurity security{.basic_auth_users = server.basic_auth_users,
                           .require_client_cert = require_cert,
                           .probes_skip_auth = server.probes_skip_auth};
@@ -147,8 +145,8 @@ Result<ServerSecurity> MakeServerSecurity(const config::ServerOptions& server,
     }
     // With probes exempted, the handshake lets certificate-less clients in and the server
     // refuses them per request instead.
-    auto tls = net->MakeServerTls(server.tls, require_cert && server.probes_skip_auth,
-                                  "server.tls");
+    auto tls =
+        net->MakeServerTls(server.tls, require_cert && server.probes_skip_auth, "server.tls");
     if (!tls.ok()) {
       return Error{tls.error()};
     }
@@ -393,6 +391,12 @@ void Agent::PublishPart(std::span<const std::span<const MetricFamily>> lists,
                         std::shared_ptr<const ExpositionPart>& mine,
                         const std::shared_ptr<const ExpositionPart>& other) {
   std::lock_guard build(part_build_mutex_);
+  PublishPartLocked(lists, mine, other);
+}
+
+void Agent::PublishPartLocked(std::span<const std::span<const MetricFamily>> lists,
+                              std::shared_ptr<const ExpositionPart>& mine,
+                              const std::shared_ptr<const ExpositionPart>& other) {
   std::shared_ptr<const ExpositionPart> previous;
   std::shared_ptr<const ExpositionPart> latest_other;
   {
@@ -403,6 +407,32 @@ void Agent::PublishPart(std::span<const std::span<const MetricFamily>> lists,
   auto part = ExpositionPart::Build(lists, previous.get(), latest_other.get());
   std::lock_guard lock(snapshot_mutex_);
   mine.swap(part);
+}
+
+void Agent::PrepareMissingParts() {
+  // Under the build lock, so that a cycle publishing at the same time is not overwritten
+  // with an older snapshot's part.
+  std::lock_guard build(part_build_mutex_);
+  std::shared_ptr<const std::vector<MetricFamily>> system;
+  std::shared_ptr<const std::vector<MetricFamily>> scraped;
+  {
+    std::lock_guard lock(snapshot_mutex_);
+    if (system_part_ == nullptr) {
+      system = system_snapshot_;
+    }
+    if (scrape_ && scrape_part_ == nullptr) {
+      scraped = scrape_snapshot_;
+    }
+  }
+  if (system) {
+    const std::span<const MetricFamily> lists[] = {*system};
+    PublishPartLocked(lists, system_part_, scrape_part_);
+  }
+  if (scraped) {
+    std::vector<MetricFamily> stored = scrape_collector_->MaterializeStored();
+    const std::span<const MetricFamily> lists[] = {stored, *scraped};
+    PublishPartLocked(lists, scrape_part_, system_part_);
+  }
 }
 
 void Agent::InheritSeries(Agent& previous) {
@@ -474,18 +504,28 @@ std::vector<MetricFamily> Agent::SelfMetrics(std::int64_t wall_ms) const {
   return out;
 }
 
-MetricsBody Agent::Metrics(bool gzip) const {
+MetricsBody Agent::Metrics(bool gzip) {
+  last_pull_ms_.store(clock_.WallMillis(), std::memory_order_relaxed);
   std::shared_ptr<const ExpositionPart> system;
   std::shared_ptr<const ExpositionPart> scrape;
-  {
-    std::lock_guard lock(snapshot_mutex_);
-    system = system_part_;
-    scrape = scrape_part_;
-  }
-  last_pull_ms_.store(clock_.WallMillis(), std::memory_order_relaxed);
-  if ((system == nullptr && ready_.load()) || (scrape_ && scrape == nullptr)) {
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    {
+      std::lock_guard lock(snapshot_mutex_);
+      system = system_part_;
+      scrape = scrape_part_;
+    }
+    if ((system != nullptr || !ready_.load()) && (!scrape_ || scrape != nullptr)) {
+      break;
+    }
     // Nobody pulled for a while, so the cycles stopped preparing parts (a push-only agent
-    // should not pay for them): render this once; the next cycles prepare them again.
+    // should not pay for them). Prepare them now from the latest cycles, once: the requests
+    // that follow, and the cycles from now on, use and renew them.
+    if (attempt == 0) {
+      PrepareMissingParts();
+    }
+  }
+  if ((system == nullptr && ready_.load()) || (scrape_ && scrape == nullptr)) {
+    // No scrape cycle has finished yet: nothing to prepare from.
     return MetricsBody::Text(RenderMetrics());
   }
   std::vector<MetricFamily> self = SelfMetrics(clock_.WallMillis());

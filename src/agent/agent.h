@@ -115,8 +115,10 @@ class Agent {
   std::vector<MetricFamily> CollectOnce();
 
   // The /metrics body from the prepared parts. The cycles prepare them only while /metrics
-  // is pulled (within 5 min or 3 intervals); a pull after a quiet spell is rendered in full.
-  MetricsBody Metrics(bool gzip) const;
+  // is pulled (within 5 min or 3 intervals); a pull after a quiet spell prepares them from
+  // the latest cycles first (once, on the server thread), so that requests arriving before
+  // the next cycle never each render the whole body.
+  MetricsBody Metrics(bool gzip);
   // A full render of the same content (the fallback when the parts share a family name).
   std::string RenderMetrics() const;
   HealthView Health() const;
@@ -136,6 +138,12 @@ class Agent {
   void PublishPart(std::span<const std::span<const MetricFamily>> lists,
                    std::shared_ptr<const ExpositionPart>& mine,
                    const std::shared_ptr<const ExpositionPart>& other);
+  void PublishPartLocked(std::span<const std::span<const MetricFamily>> lists,
+                         std::shared_ptr<const ExpositionPart>& mine,
+                         const std::shared_ptr<const ExpositionPart>& other);
+  // A pull after a quiet spell: builds the parts the cycles did not prepare, from the latest
+  // snapshots, so that this and later requests are served from parts.
+  void PrepareMissingParts();
   std::vector<MetricFamily> SelfMetrics(std::int64_t wall_ms) const;
 
   config::Config config_;
@@ -155,7 +163,7 @@ class Agent {
   // Text and OpenMetrics samples go straight from the parser into the queue encoding.
   std::unique_ptr<ShippedBatch> scrape_sink_;   // null without shippers; scrape thread
   std::unique_ptr<ShippedBatch> system_batch_;  // null without shippers; collection thread
-  StalenessTracker system_staleness_;            // collection thread (used with system_batch_)
+  StalenessTracker system_staleness_;           // collection thread (used with system_batch_)
   std::unique_ptr<Scheduler> scrape_scheduler_;
   std::string data_dir_;
   Queues queues_;

@@ -29,7 +29,6 @@ class ProcessMetrics {
   void SampleOpenFds();
 
  private:
-
   std::mutex mutex_;
   UniqueFd stat_;       // /proc/self/stat; guarded by mutex_
   DIR* fds_ = nullptr;  // /proc/self/fd; guarded by mutex_

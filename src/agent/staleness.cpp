@@ -24,8 +24,8 @@ std::uint64_t SeriesKey(const Sample& sample) {
 
 }  // namespace
 
-std::size_t StalenessTracker::Cycle(const std::vector<MetricFamily>& families,
-                                    std::int64_t wall_ms, ShippedBatch& batch) {
+std::size_t StalenessTracker::Cycle(const std::vector<MetricFamily>& families, std::int64_t wall_ms,
+                                    ShippedBatch& batch) {
   ++cycle_;
   for (const MetricFamily& family : families) {
     for (const Sample& sample : family.samples) {

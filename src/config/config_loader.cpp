@@ -990,7 +990,8 @@ bool IsBcryptHash(std::string_view hash) {
     return false;
   }
   int cost = (hash[4] - '0') * 10 + (hash[5] - '0');
-  return cost >= 4 && cost <= 31 && hash.substr(7).find_first_not_of(kAlphabet) == std::string::npos;
+  return cost >= 4 && cost <= 31 &&
+         hash.substr(7).find_first_not_of(kAlphabet) == std::string::npos;
 }
 
 void ValidateServerSecurity(RawConfig& raw, Diagnostics& diag) {
@@ -1027,14 +1028,13 @@ void ValidateServerSecurity(RawConfig& raw, Diagnostics& diag) {
   }
   if (tls.client_ca_file.empty() && tls.client_auth_type &&
       *tls.client_auth_type != ClientAuth::kNoClientCert) {
-    diag.Error("server.tls.client_ca_file",
-               "is required when server.tls.client_auth_type is " +
-                   std::string(ClientAuthName(*tls.client_auth_type)));
+    diag.Error("server.tls.client_ca_file", "is required when server.tls.client_auth_type is " +
+                                                std::string(ClientAuthName(*tls.client_auth_type)));
   }
   for (const auto& [user, hash] : server.basic_auth_users) {
     if (user.empty() || user.find(':') != std::string::npos) {
-      diag.Error("server.basic_auth_users", "user name \"" + user +
-                                                "\" must be non-empty and contain no ':'");
+      diag.Error("server.basic_auth_users",
+                 "user name \"" + user + "\" must be non-empty and contain no ':'");
     }
     if (!IsBcryptHash(hash)) {
       // The value is not echoed: it may be a plaintext password pasted by mistake.
@@ -1363,18 +1363,17 @@ std::string RenderEffectiveConfig(const Config& c) {
     users[user] = Redacted(hash);
   }
   const ServerTlsOptions& server_tls = c.server.tls;
-  out["server"] = {
-      {"host", c.server.host},
-      {"port", c.server.port},
-      {"health_degraded_after", Ms(c.server.health_degraded_after)},
-      {"tls",
-       {{"cert_file", server_tls.cert_file},
-        {"key_file", server_tls.key_file},
-        {"client_ca_file", server_tls.client_ca_file},
-        {"client_auth_type", ClientAuthName(server_tls.effective_client_auth())},
-        {"min_version", TlsVersionName(server_tls.min_version)}}},
-      {"basic_auth_users", users},
-      {"probes_skip_auth", c.server.probes_skip_auth}};
+  out["server"] = {{"host", c.server.host},
+                   {"port", c.server.port},
+                   {"health_degraded_after", Ms(c.server.health_degraded_after)},
+                   {"tls",
+                    {{"cert_file", server_tls.cert_file},
+                     {"key_file", server_tls.key_file},
+                     {"client_ca_file", server_tls.client_ca_file},
+                     {"client_auth_type", ClientAuthName(server_tls.effective_client_auth())},
+                     {"min_version", TlsVersionName(server_tls.min_version)}}},
+                   {"basic_auth_users", users},
+                   {"probes_skip_auth", c.server.probes_skip_auth}};
   const CollectorOptions& k = c.collector;
   out["collector"] = {{"interval_seconds", k.interval.count()},
                       {"enable_cpu", k.enable_cpu},

@@ -1368,8 +1368,7 @@ class Parser {
         break;
     }
 
-    const bool histogram =
-        type == MetricType::kHistogram || type == MetricType::kGaugeHistogram;
+    const bool histogram = type == MetricType::kHistogram || type == MetricType::kGaugeHistogram;
     std::string_view point_label;  // the label that tells a point's samples apart
     if (histogram) {
       point_label = "le";
