@@ -5,9 +5,9 @@
 #include <openssl/x509.h>
 #include <sys/stat.h>
 
+#include <spdlog/spdlog.h>
 #include <array>
 #include <chrono>
-#include <spdlog/spdlog.h>
 
 namespace metricsd::http {
 
@@ -58,8 +58,8 @@ Result<UniqueCtx> BuildContext(const config::ServerTlsOptions& options, bool req
   SSL_CTX_set_min_proto_version(ctx.get(), OpensslVersion(options.min_version));
   // Partial writes and a moving buffer: the server writes shared pieces as the socket takes
   // them. Released buffers: idle keep-alive connections hold no 34 KiB of TLS buffers.
-  SSL_CTX_set_mode(ctx.get(), SSL_MODE_ENABLE_PARTIAL_WRITE |
-                                  SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER | SSL_MODE_RELEASE_BUFFERS);
+  SSL_CTX_set_mode(ctx.get(), SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
+                                  SSL_MODE_RELEASE_BUFFERS);
   SSL_CTX_set_options(ctx.get(), SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
   if (SSL_CTX_use_certificate_chain_file(ctx.get(), options.cert_file.c_str()) != 1) {
     return Error{prefix + ".cert_file: cannot use \"" + options.cert_file +
@@ -71,8 +71,7 @@ Result<UniqueCtx> BuildContext(const config::ServerTlsOptions& options, bool req
   }
   if (SSL_CTX_check_private_key(ctx.get()) != 1) {
     ERR_clear_error();
-    return Error{prefix + ".key_file: does not match the certificate in " + prefix +
-                 ".cert_file"};
+    return Error{prefix + ".key_file: does not match the certificate in " + prefix + ".cert_file"};
   }
   // Sessions resumed across a verify-mode context need an id context (else OpenSSL fails
   // the resumption); one name per server is enough.
@@ -87,8 +86,8 @@ Result<UniqueCtx> BuildContext(const config::ServerTlsOptions& options, bool req
     // The CA names sent in the CertificateRequest, so clients pick the right certificate.
     STACK_OF(X509_NAME)* names = SSL_load_client_CA_file(options.client_ca_file.c_str());
     if (names == nullptr) {
-      return Error{prefix + ".client_ca_file: no PEM certificate in \"" +
-                   options.client_ca_file + "\""};
+      return Error{prefix + ".client_ca_file: no PEM certificate in \"" + options.client_ca_file +
+                   "\""};
     }
     SSL_CTX_set_client_CA_list(ctx.get(), names);
   }
@@ -210,9 +209,10 @@ class OpensslServerTls final : public ServerTls {
     auto rebuilt = BuildContext(options_, request_only_, key_prefix_);
     if (!rebuilt.ok()) {
       if (versions != failed_versions_) {
-        spdlog::warn("server TLS files changed but cannot be used yet (still serving the "
-                     "previous certificate): {}",
-                     rebuilt.error());
+        spdlog::warn(
+            "server TLS files changed but cannot be used yet (still serving the "
+            "previous certificate): {}",
+            rebuilt.error());
         failed_versions_ = versions;
       }
       return;

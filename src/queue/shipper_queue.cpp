@@ -266,8 +266,7 @@ void ShipperQueue::CountDrop(const std::string& reason, std::uint64_t samples,
 void ShipperQueue::Run(std::stop_token stop) {
   BusyScope busy(&progress_);
   RequestAssembler requests;
-  const RequestAssembler::CorruptFn drop_corrupt = [this](std::uint64_t seq,
-                                                          const std::string& why,
+  const RequestAssembler::CorruptFn drop_corrupt = [this](std::uint64_t seq, const std::string& why,
                                                           std::uint64_t samples) {
     spdlog::error("shipper {}: queued batch {} cannot be decoded ({}); the rest of it is dropped",
                   name_, seq, why);
@@ -278,11 +277,10 @@ void ShipperQueue::Run(std::stop_token stop) {
     if (RefreshSettings() && state.held) {
       state.not_before.reset();  // new credentials or settings: probe now
     }
-    const std::size_t max_samples = options_.max_samples_per_request == 0
-                                        ? SIZE_MAX
-                                        : options_.max_samples_per_request;
-    std::optional<SampleRange> request = requests.Current(
-        spool_, max_samples, options_.max_request_payload_bytes, drop_corrupt);
+    const std::size_t max_samples =
+        options_.max_samples_per_request == 0 ? SIZE_MAX : options_.max_samples_per_request;
+    std::optional<SampleRange> request =
+        requests.Current(spool_, max_samples, options_.max_request_payload_bytes, drop_corrupt);
     if (!request) {
       WaitFor(stop, std::nullopt);
       continue;
@@ -351,8 +349,8 @@ ShipperQueue::Next ShipperQueue::Decide(const SendResult& result, std::size_t sa
     }
     case RetryPolicy::Action::kRetry: {
       if (failures_in_a_row_ == 0) {
-        spdlog::warn("shipper {}: send failed ({}{}); retrying in {} ms, new data is queued",
-                     name_, result.reason,
+        spdlog::warn("shipper {}: send failed ({}{}); retrying in {} ms, new data is queued", name_,
+                     result.reason,
                      result.http_status > 0 ? ", HTTP " + std::to_string(result.http_status) : "",
                      decision.delay.count());
       }

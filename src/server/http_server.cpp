@@ -87,7 +87,7 @@ enum class AuthState { kUnchecked, kPending, kAllowed, kDenied };
 // One client connection: non-blocking, driven by the server thread's poll loop.
 struct Connection {
   UniqueFd fd;
-  std::uint64_t id = 0;           // names the connection to the bcrypt worker
+  std::uint64_t id = 0;            // names the connection to the bcrypt worker
   std::unique_ptr<TlsStream> tls;  // null: plain HTTP
   TlsStream::Want tls_want = TlsStream::Want::kNothing;
   AuthState auth = AuthState::kUnchecked;
@@ -751,8 +751,8 @@ void HttpServer::Serve() {
     }
     connections.remove_if([](const Connection& c) { return !c.fd.valid(); });
     // After the deadlines have freed what they could, so evictions pick among the living.
-    if (fds[1].revents != 0 && !Accept(listen_fd_.get(), connections, limits_,
-                                       security->settings.tls.get(), next_id)) {
+    if (fds[1].revents != 0 &&
+        !Accept(listen_fd_.get(), connections, limits_, security->settings.tls.get(), next_id)) {
       accept_paused_until = Clock::now() + kAcceptBackoff;
     }
     connections.remove_if([](const Connection& c) { return !c.fd.valid(); });

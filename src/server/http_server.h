@@ -130,7 +130,7 @@ class HttpServer {
   UniqueFd wake_fd_;  // eventfd: Stop() and SetSecurity() wake the server thread
   std::mutex security_mutex_;
   std::optional<ServerSecurity> next_security_;  // guarded by security_mutex_
-  bool stopping_ = false;                         // guarded by security_mutex_
+  bool stopping_ = false;                        // guarded by security_mutex_
   std::thread thread_;
   int port_ = 0;
   ProgressMark progress_{std::chrono::minutes(1)};

@@ -150,10 +150,12 @@ TEST(Keys, EveryKeyIsRead) {
   TempFile ca("ca"), cert("cert"), key("key"), pw("secret\n"), token("tok");
   std::string text = R"({
     "server": {"host": "127.0.0.1", "port": 9100, "health_degraded_after": "2m",
-      "tls": {"cert_file": ")" + cert.path() + R"(", "key_file": ")" + key.path() +
+      "tls": {"cert_file": ")" +
+                     cert.path() + R"(", "key_file": ")" + key.path() +
                      R"(", "client_ca_file": ")" + ca.path() + R"(",
         "client_auth_type": "VerifyClientCertIfGiven", "min_version": "TLS1.3"},
-      "basic_auth_users": {"prom": ")" + std::string(kBcryptHash) + R"("},
+      "basic_auth_users": {"prom": ")" +
+                     std::string(kBcryptHash) + R"("},
       "probes_skip_auth": true},
     "collector": {"interval_seconds": 15, "enable_cpu": false, "enable_memory": false,
       "enable_disk": false, "enable_network": false, "enable_gpu": true, "enable_host": false,
@@ -576,9 +578,9 @@ TEST(Validation, ServerSecurityErrorsNameTheirKey) {
   std::string plain = MustFail(R"({"server":{"basic_auth_users":{"prom":"hunter2"}}})");
   EXPECT_THAT(plain, HasSubstr("server.basic_auth_users.prom: must be a bcrypt hash"));
   EXPECT_THAT(plain, ::testing::Not(HasSubstr("hunter2")));
-  EXPECT_THAT(MustFail(R"({"server":{"basic_auth_users":{"a:b":")" + std::string(kBcryptHash) +
-                       R"("}}})"),
-              HasSubstr("contain no ':'"));
+  EXPECT_THAT(
+      MustFail(R"({"server":{"basic_auth_users":{"a:b":")" + std::string(kBcryptHash) + R"("}}})"),
+      HasSubstr("contain no ':'"));
   // A truncated hash and one of another scheme ($6$ is SHA-512 crypt).
   EXPECT_THAT(MustFail(R"({"server":{"basic_auth_users":{"p":")" +
                        std::string(kBcryptHash.substr(0, 59)) + R"("}}})"),
@@ -608,8 +610,8 @@ TEST(Validation, ServerSecurityDefaultsAndWarnings) {
   // A client CA without a policy means mTLS.
   EXPECT_EQ(c.server.tls.effective_client_auth(), ClientAuth::kRequireAndVerifyClientCert);
   EXPECT_EQ(Config{}.server.tls.effective_client_auth(), ClientAuth::kNoClientCert);
-  auto clear = LoadWith(R"({"server":{"basic_auth_users":{"p":")" + std::string(kBcryptHash) +
-                        R"("}}})");
+  auto clear =
+      LoadWith(R"({"server":{"basic_auth_users":{"p":")" + std::string(kBcryptHash) + R"("}}})");
   ASSERT_TRUE(clear.ok());
   ASSERT_EQ(clear->warnings.size(), 1u);
   EXPECT_THAT(clear->warnings[0], HasSubstr("clear text"));

@@ -28,8 +28,8 @@ using testing::BcryptHash;
 
 // The HTTP status curl got (0: no HTTP response, e.g. a refused handshake).
 int CurlStatus(std::vector<std::string> args) {
-  std::vector<std::string> all = {"-s", "-o", "/dev/null", "--max-time", "10", "-w",
-                                  "%{http_code}"};
+  std::vector<std::string> all = {"-s", "-o", "/dev/null",   "--max-time",
+                                  "10", "-w", "%{http_code}"};
   all.insert(all.end(), args.begin(), args.end());
   ChildProcess curl(testing::FindBinary("curl"), all);
   curl.Wait(20s);
@@ -55,8 +55,8 @@ TEST(SecuredEndpointE2e, TlsClientCertificateAndPasswordThroughAReload) {
   }
   TempDir dir;
   testing::TestPki pki(dir.path(), "ca");
-  testing::CertFiles server = pki.Issue(
-      "server", {.common_name = "metricsd", .ip_addresses = {"127.0.0.1"}});
+  testing::CertFiles server =
+      pki.Issue("server", {.common_name = "metricsd", .ip_addresses = {"127.0.0.1"}});
   testing::CertFiles client = pki.Issue("client", {.common_name = "prom", .client = true});
   int port = testing::FreePort();
   std::string config =
@@ -64,8 +64,8 @@ TEST(SecuredEndpointE2e, TlsClientCertificateAndPasswordThroughAReload) {
   ChildProcess daemon(kBinary, {"-config", config}, testing::MetricsdTestEnv(), dir.path());
   const std::string base = "https://127.0.0.1:" + std::to_string(port);
   const std::vector<std::string> trust = {"--cacert", pki.ca_file()};
-  const std::vector<std::string> cert = {"--cacert", pki.ca_file(), "--cert", client.cert_file,
-                                         "--key", client.key_file};
+  const std::vector<std::string> cert = {"--cacert",       pki.ca_file(), "--cert",
+                                         client.cert_file, "--key",       client.key_file};
   auto with = [](std::vector<std::string> args, std::vector<std::string> more) {
     args.insert(args.end(), more.begin(), more.end());
     return args;
@@ -87,7 +87,9 @@ TEST(SecuredEndpointE2e, TlsClientCertificateAndPasswordThroughAReload) {
   dir.Write("config.json", SecuredConfig(port, server, pki.ca_file(), BcryptHash("second-pw")));
   daemon.Signal(SIGHUP);
   EXPECT_TRUE(WaitFor(
-      [&] { return CurlStatus(with(cert, {"-u", "prom:first-pw", base + "/metrics"})) == 401; },
+      [&] {
+        return CurlStatus(with(cert, {"-u", "prom:first-pw", base + "/metrics"})) == 401;
+      },
       20s))
       << daemon.Stderr();
   EXPECT_EQ(CurlStatus(with(cert, {"-u", "prom:second-pw", base + "/metrics"})), 200);
@@ -101,15 +103,15 @@ TEST(SecuredEndpointE2e, TlsClientCertificateAndPasswordThroughAReload) {
 TEST(SecuredEndpointE2e, PullOnlyWithoutServerTlsNeverLoadsOpenSsl) {
   TempDir dir;
   int port = testing::FreePort();
-  std::string config = dir.Write(
-      "config.json", R"({"server":{"host":"127.0.0.1","port":)" + std::to_string(port) +
-                         R"(,"basic_auth_users":{"prom":")" + BcryptHash("pw") +
-                         R"("}},"collector":{"interval_seconds":1}})");
+  std::string config =
+      dir.Write("config.json", R"({"server":{"host":"127.0.0.1","port":)" + std::to_string(port) +
+                                   R"(,"basic_auth_users":{"prom":")" + BcryptHash("pw") +
+                                   R"("}},"collector":{"interval_seconds":1}})");
   ChildProcess daemon(kBinary, {"-config", config}, testing::MetricsdTestEnv(), dir.path());
   ASSERT_TRUE(WaitFor(
       [&] {
-        return CurlStatus({"-u", "prom:pw", "http://127.0.0.1:" + std::to_string(port) +
-                                                "/metrics"}) == 200;
+        return CurlStatus({"-u", "prom:pw",
+                           "http://127.0.0.1:" + std::to_string(port) + "/metrics"}) == 200;
       },
       20s))
       << daemon.Stderr();
@@ -136,11 +138,10 @@ TEST(SecuredEndpointE2e, CheckConfigRefusesAPlaintextPasswordAndRedactsHashes) {
   testing::TestPki pki(dir.path(), "ca");
   testing::CertFiles a = pki.Issue("a", {.common_name = "a"});
   testing::CertFiles b = pki.Issue("b", {.common_name = "b"});
-  std::string mismatched = dir.Write(
-      "tls.json", R"({"server":{"tls":{"cert_file":")" + a.cert_file + R"(","key_file":")" +
-                      b.key_file + R"("}}})");
-  ChildProcess check(kBinary, {"-check-config", "-config", mismatched},
-                     testing::MetricsdTestEnv());
+  std::string mismatched =
+      dir.Write("tls.json", R"({"server":{"tls":{"cert_file":")" + a.cert_file +
+                                R"(","key_file":")" + b.key_file + R"("}}})");
+  ChildProcess check(kBinary, {"-check-config", "-config", mismatched}, testing::MetricsdTestEnv());
   EXPECT_EQ(check.Wait(20s), 1);
   EXPECT_THAT(check.Stderr(), HasSubstr("server.tls.key_file"));
 }

@@ -27,8 +27,7 @@ int SeriesNow(const Prometheus& prometheus, const std::string& promql) {
 
 std::string Config(int port, const std::string& receiver, bool network) {
   return R"({"server":{"host":"127.0.0.1","port":)" + std::to_string(port) +
-         R"(},"collector":{"interval_seconds":1,"enable_network":)" +
-         (network ? "true" : "false") +
+         R"(},"collector":{"interval_seconds":1,"enable_network":)" + (network ? "true" : "false") +
          R"(,"filesystems":{"mountpoint_include":"^/excludes-every-mount$"}},
            "shipper":{"type":"prometheus_remote_write","endpoint":")" +
          receiver + R"("}})";
@@ -53,8 +52,7 @@ TEST(StalenessE2e, VanishedInterfaceAndSwitchedOffCollectorEndAtOnce) {
 
   const std::string docker0 = R"(system_network_bytes_recv_total{interface="docker0"})";
   const std::string eth0 = R"(system_network_bytes_recv_total{interface="eth0"})";
-  ASSERT_TRUE(WaitFor([&] { return SeriesNow(prometheus, docker0) == 1; }, 30s))
-      << daemon.Stderr();
+  ASSERT_TRUE(WaitFor([&] { return SeriesNow(prometheus, docker0) == 1; }, 30s)) << daemon.Stderr();
 
   // docker0 goes away. Rewritten in place: the collector keeps /proc/net/dev open and
   // re-reads it, as it would the kernel's.
@@ -62,16 +60,15 @@ TEST(StalenessE2e, VanishedInterfaceAndSwitchedOffCollectorEndAtOnce) {
   dev.erase(dev.find("docker0:"), std::string::npos);
   std::ofstream(proc + "/net/dev", std::ios::trunc) << dev;
   // Without a marker the series would still answer for five minutes.
-  EXPECT_TRUE(WaitFor([&] { return SeriesNow(prometheus, docker0) == 0; }, 20s))
-      << daemon.Stderr();
+  EXPECT_TRUE(WaitFor([&] { return SeriesNow(prometheus, docker0) == 0; }, 20s)) << daemon.Stderr();
   // (A read between the truncation and the write may have ended eth0 for one cycle too.)
   EXPECT_TRUE(WaitFor([&] { return SeriesNow(prometheus, eth0) == 1; }, 10s));
 
   // A reload switches the network collector off: all of its series end.
   dir.Write("config.json", Config(port, prometheus.url(), false));
   daemon.Signal(SIGHUP);
-  EXPECT_TRUE(WaitFor([&] { return SeriesNow(prometheus, "system_network_bytes_recv_total") == 0; },
-                      20s))
+  EXPECT_TRUE(
+      WaitFor([&] { return SeriesNow(prometheus, "system_network_bytes_recv_total") == 0; }, 20s))
       << daemon.Stderr();
   EXPECT_EQ(SeriesNow(prometheus, "system_load_1"), 1);  // the rest goes on
   daemon.Signal(SIGTERM);

@@ -101,15 +101,14 @@ TEST(OpenMetricsConformance, EveryUpstreamCaseGetsTheExpectedVerdict) {
     } else if (status.ok() != *expected) {
       std::string comment = Comment(json);
       disagreements += "  " + name;
-      disagreements += *expected ? ": valid but rejected (" + status.error() + ")"
-                                 : ": invalid but accepted";
+      disagreements +=
+          *expected ? ": valid but rejected (" + status.error() + ")" : ": invalid but accepted";
       disagreements += comment.empty() ? "\n" : " [upstream: " + comment + "]\n";
     } else {
       ++agree;
     }
   }
-  EXPECT_EQ(agree, cases.size()) << agree << " of " << cases.size()
-                                 << " cases agree; the others:\n"
+  EXPECT_EQ(agree, cases.size()) << agree << " of " << cases.size() << " cases agree; the others:\n"
                                  << disagreements;
 }
 
