@@ -2,9 +2,9 @@
 // /proc, /sys) and on a generated 50,000-series scraped body:
 //   BM_FullRender*:  what every request did before: render everything (the scraped body is
 //                    also re-parsed, as MaterializeStored did).
-//   BM_Prepared*:    what a request does now: render the self-metrics, hand out the parts'
-//                    shared buffers (identity, or gzip joined from cached deflate data).
-//   BM_BuildPart*:   the once-per-cycle cost moved to the collection and scrape threads.
+//   BM_Prepared*:    what a request does now: render the process metrics, hand out the
+//                    parts' shared buffers (identity, or gzip joined from cached deflate data).
+//   BM_Build*Part*:  the once-per-cycle cost moved to the collection and scrape threads.
 //   BM_StatusPage*:  rendering "/" (HTML, JSON) for 8 collectors, 20 targets (5 failing) and
 //                    2 shippers with a full hour of history, as the server thread does.
 #include <benchmark/benchmark.h>
@@ -25,15 +25,33 @@
 namespace metricsd {
 namespace {
 
-// About what Agent::SelfMetrics makes in pull mode: ~30 small families.
-std::vector<MetricFamily> SelfFamilies() {
+// About what Agent::CycleSelfMetrics makes in pull mode (the self part, once per cycle)...
+std::vector<MetricFamily> CycleSelfFamilies() {
   std::vector<MetricFamily> self;
-  for (int i = 0; i < 30; ++i) {
+  for (int i = 0; i < 8; ++i) {
     FamilyBuilder b("metricsd_self_" + std::to_string(i), "help", MetricType::kGauge, 1);
-    for (int j = 0; j < 4; ++j) {
-      b.Add(i * j, {{"collector", "c" + std::to_string(j)}});
+    for (int j = 0; j < 7; ++j) {
+      b.Add(i * j + 0.125, {{"collector", "c" + std::to_string(j)}});
     }
     self.push_back(b.Build());
+  }
+  return self;
+}
+
+// ...and what Agent::RequestSelfMetrics reads per request in pull mode (no queues).
+std::vector<MetricFamily> RequestFamilies() {
+  std::vector<MetricFamily> now;
+  for (const char* name :
+       {"process_cpu_seconds_total", "process_open_fds", "process_resident_memory_bytes"}) {
+    now.push_back(FamilyBuilder(name, "help", MetricType::kGauge, 1).Add(4567.25).Build());
+  }
+  return now;
+}
+
+std::vector<MetricFamily> SelfFamilies() {
+  std::vector<MetricFamily> self = CycleSelfFamilies();
+  for (MetricFamily& family : RequestFamilies()) {
+    self.push_back(std::move(family));
   }
   return self;
 }
@@ -59,12 +77,13 @@ BENCHMARK(BM_FullRenderHost);
 
 void BM_PreparedHost(benchmark::State& state) {
   auto host = HostFamilies();
-  auto self = SelfFamilies();
+  auto now = RequestFamilies();
+  auto self = ExpositionPart::BuildSelf(CycleSelfFamilies(), nullptr);
   const std::span<const MetricFamily> lists[] = {host};
   auto part = ExpositionPart::Build(lists, nullptr, nullptr);
   const bool gzip = state.range(0) != 0;
   for (auto _ : state) {
-    auto body = AssembleMetrics(self, part.get(), nullptr, gzip);
+    auto body = AssembleMetrics(now, {.self = self.get(), .system = part.get()}, gzip);
     benchmark::DoNotOptimize(body);
   }
 }
@@ -86,15 +105,16 @@ void BM_FullRender50kScraped(benchmark::State& state) {
 BENCHMARK(BM_FullRender50kScraped)->Unit(benchmark::kMillisecond);
 
 void BM_Prepared50kScraped(benchmark::State& state) {
-  auto self = SelfFamilies();
   std::vector<MetricFamily> stored;
   ParseStats stats;
   ParsePrometheusText(ScrapedBody(), 1, stored, stats);
   const std::span<const MetricFamily> lists[] = {stored};
   auto part = ExpositionPart::Build(lists, nullptr, nullptr);
+  auto now = RequestFamilies();
+  auto self = ExpositionPart::BuildSelf(CycleSelfFamilies(), nullptr);
   const bool gzip = state.range(0) != 0;
   for (auto _ : state) {
-    auto body = AssembleMetrics(self, nullptr, part.get(), gzip);
+    auto body = AssembleMetrics(now, {.self = self.get(), .scrape = part.get()}, gzip);
     benchmark::DoNotOptimize(body);
   }
 }
@@ -118,6 +138,20 @@ BENCHMARK(BM_BuildPart50kScraped)
     ->Arg(1)
     ->ArgName("with_gzip")
     ->Unit(benchmark::kMillisecond);
+
+// The self part renewed after each cycle (while /metrics is pulled), and its deflate data.
+void BM_BuildSelfPart(benchmark::State& state) {
+  auto cycle = CycleSelfFamilies();
+  auto previous = ExpositionPart::BuildSelf(cycle, nullptr);
+  for (auto _ : state) {
+    auto part = ExpositionPart::BuildSelf(cycle, previous.get());
+    if (state.range(0) != 0) {
+      benchmark::DoNotOptimize(part->deflated());
+    }
+    benchmark::DoNotOptimize(part);
+  }
+}
+BENCHMARK(BM_BuildSelfPart)->Arg(0)->Arg(1)->ArgName("with_gzip");
 
 StatusView TypicalStatus() {
   StatusView view{.version = "0.1.0",

@@ -333,7 +333,7 @@ void Agent::SystemTick() {
     const std::span<const MetricFamily> lists[] = {*families};
     PublishPart(lists, system_part_, scrape_part_);
   } else {
-    DropPart(system_part_);
+    DropParts(system_part_);
   }
   system_spare_ = std::exchange(system_published_, std::move(output));
   ready_.store(true);
@@ -365,7 +365,7 @@ void Agent::ScrapeTick() {
     const std::span<const MetricFamily> lists[] = {stored, *families};
     PublishPart(lists, scrape_part_, system_part_);
   } else {
-    DropPart(scrape_part_);
+    DropParts(scrape_part_);
   }
   if (scrape_sink_) {
     // The streamed samples first, then the families of JSON targets, in one batch.
@@ -381,10 +381,12 @@ bool Agent::PullsExpected() const {
   return last != 0 && clock_.WallMillis() - last < remember_ms;
 }
 
-void Agent::DropPart(std::shared_ptr<const ExpositionPart>& mine) {
+void Agent::DropParts(std::shared_ptr<const ExpositionPart>& mine) {
   std::shared_ptr<const ExpositionPart> gone;
+  std::shared_ptr<const ExpositionPart> self;
   std::lock_guard lock(snapshot_mutex_);
   gone.swap(mine);
+  self.swap(self_part_);
 }
 
 void Agent::PublishPart(std::span<const std::span<const MetricFamily>> lists,
@@ -392,6 +394,7 @@ void Agent::PublishPart(std::span<const std::span<const MetricFamily>> lists,
                         const std::shared_ptr<const ExpositionPart>& other) {
   std::lock_guard build(part_build_mutex_);
   PublishPartLocked(lists, mine, other);
+  PublishSelfPartLocked();
 }
 
 void Agent::PublishPartLocked(std::span<const std::span<const MetricFamily>> lists,
@@ -409,14 +412,27 @@ void Agent::PublishPartLocked(std::span<const std::span<const MetricFamily>> lis
   mine.swap(part);
 }
 
+void Agent::PublishSelfPartLocked() {
+  std::shared_ptr<const ExpositionPart> previous;
+  {
+    std::lock_guard lock(snapshot_mutex_);
+    previous = self_part_;
+  }
+  auto part = ExpositionPart::BuildSelf(CycleSelfMetrics(clock_.WallMillis()), previous.get());
+  std::lock_guard lock(snapshot_mutex_);
+  self_part_.swap(part);
+}
+
 void Agent::PrepareMissingParts() {
   // Under the build lock, so that a cycle publishing at the same time is not overwritten
   // with an older snapshot's part.
   std::lock_guard build(part_build_mutex_);
   std::shared_ptr<const std::vector<MetricFamily>> system;
   std::shared_ptr<const std::vector<MetricFamily>> scraped;
+  bool self_missing = false;
   {
     std::lock_guard lock(snapshot_mutex_);
+    self_missing = self_part_ == nullptr;
     if (system_part_ == nullptr) {
       system = system_snapshot_;
     }
@@ -432,6 +448,9 @@ void Agent::PrepareMissingParts() {
     std::vector<MetricFamily> stored = scrape_collector_->MaterializeStored();
     const std::span<const MetricFamily> lists[] = {stored, *scraped};
     PublishPartLocked(lists, scrape_part_, system_part_);
+  }
+  if (self_missing || system || scraped) {
+    PublishSelfPartLocked();
   }
 }
 
@@ -465,7 +484,7 @@ std::vector<MetricFamily> Agent::CollectOnce() {
   return families;
 }
 
-std::vector<MetricFamily> Agent::SelfMetrics(std::int64_t wall_ms) const {
+std::vector<MetricFamily> Agent::CycleSelfMetrics(std::int64_t wall_ms) const {
   std::vector<MetricFamily> out;
   out.push_back(
       FamilyBuilder("metricsd_build_info", "metricsd version.", MetricType::kGauge, wall_ms)
@@ -497,6 +516,11 @@ std::vector<MetricFamily> Agent::SelfMetrics(std::int64_t wall_ms) const {
       }
     }
   }
+  return out;
+}
+
+std::vector<MetricFamily> Agent::RequestSelfMetrics(std::int64_t wall_ms) const {
+  std::vector<MetricFamily> out;
   for (const auto& q : queues_) {
     q->AppendMetrics(out);
   }
@@ -506,33 +530,34 @@ std::vector<MetricFamily> Agent::SelfMetrics(std::int64_t wall_ms) const {
 
 MetricsBody Agent::Metrics(bool gzip) {
   last_pull_ms_.store(clock_.WallMillis(), std::memory_order_relaxed);
+  std::shared_ptr<const ExpositionPart> self;
   std::shared_ptr<const ExpositionPart> system;
   std::shared_ptr<const ExpositionPart> scrape;
-  for (int attempt = 0; attempt < 2; ++attempt) {
+  bool complete = false;
+  for (int attempt = 0; attempt < 2 && !complete; ++attempt) {
+    if (attempt == 1) {
+      // Nobody pulled for a while, so the cycles stopped preparing parts (a push-only agent
+      // should not pay for them). Prepare them now from the latest cycles, once: the
+      // requests that follow, and the cycles from now on, use and renew them.
+      PrepareMissingParts();
+    }
     {
       std::lock_guard lock(snapshot_mutex_);
+      self = self_part_;
       system = system_part_;
       scrape = scrape_part_;
     }
-    if ((system != nullptr || !ready_.load()) && (!scrape_ || scrape != nullptr)) {
-      break;
+    complete =
+        self != nullptr && (system != nullptr || !ready_.load()) && (!scrape_ || scrape != nullptr);
+  }
+  if (complete) {
+    std::vector<MetricFamily> now = RequestSelfMetrics(clock_.WallMillis());
+    if (auto body = AssembleMetrics(now, {self.get(), system.get(), scrape.get()}, gzip)) {
+      return std::move(*body);
     }
-    // Nobody pulled for a while, so the cycles stopped preparing parts (a push-only agent
-    // should not pay for them). Prepare them now from the latest cycles, once: the requests
-    // that follow, and the cycles from now on, use and renew them.
-    if (attempt == 0) {
-      PrepareMissingParts();
-    }
   }
-  if ((system == nullptr && ready_.load()) || (scrape_ && scrape == nullptr)) {
-    // No scrape cycle has finished yet: nothing to prepare from.
-    return MetricsBody::Text(RenderMetrics());
-  }
-  std::vector<MetricFamily> self = SelfMetrics(clock_.WallMillis());
-  if (auto body = AssembleMetrics(self, system.get(), scrape.get(), gzip)) {
-    return std::move(*body);
-  }
-  // A family name shared by system and scraped metrics: one header needs a full render.
+  // No scrape cycle has finished yet (nothing to prepare from), or a family name is shared
+  // by two parts (one header needs a full render).
   return MetricsBody::Text(RenderMetrics());
 }
 
@@ -546,13 +571,15 @@ std::string Agent::RenderMetrics() const {
   }
   std::string out;
   out.reserve(64 * 1024);
-  std::vector<MetricFamily> self = SelfMetrics(clock_.WallMillis());
+  const std::int64_t wall_ms = clock_.WallMillis();
+  std::vector<MetricFamily> self = CycleSelfMetrics(wall_ms);
+  std::vector<MetricFamily> now = RequestSelfMetrics(wall_ms);
   // Scraped text bodies become families only here, when someone asks.
   std::vector<MetricFamily> stored;
   if (scrape_collector_ != nullptr) {
     stored = scrape_collector_->MaterializeStored();
   }
-  std::vector<std::span<const MetricFamily>> parts{self};
+  std::vector<std::span<const MetricFamily>> parts{now, self};
   if (snapshot) {
     parts.emplace_back(*snapshot);
   }

@@ -131,10 +131,11 @@ class Agent {
   void SystemTick();
   void ScrapeTick();
   void Ship(const std::vector<MetricFamily>& families, ShippedBatch& batch);
-  // Builds `mine` from lists, checked against `other`, and publishes it.
   // Whether /metrics was pulled recently enough that the cycles should prepare its parts.
   bool PullsExpected() const;
-  void DropPart(std::shared_ptr<const ExpositionPart>& mine);
+  // Drops `mine` and the self part (the cycles stop renewing them).
+  void DropParts(std::shared_ptr<const ExpositionPart>& mine);
+  // Builds `mine` from lists, checked against `other`, publishes it, and renews the self part.
   void PublishPart(std::span<const std::span<const MetricFamily>> lists,
                    std::shared_ptr<const ExpositionPart>& mine,
                    const std::shared_ptr<const ExpositionPart>& other);
@@ -144,7 +145,11 @@ class Agent {
   // A pull after a quiet spell: builds the parts the cycles did not prepare, from the latest
   // snapshots, so that this and later requests are served from parts.
   void PrepareMissingParts();
-  std::vector<MetricFamily> SelfMetrics(std::int64_t wall_ms) const;
+  void PublishSelfPartLocked();
+  // The agent's own metrics that change once per cycle (the self part)...
+  std::vector<MetricFamily> CycleSelfMetrics(std::int64_t wall_ms) const;
+  // ...and those read at request time: queues and the process.
+  std::vector<MetricFamily> RequestSelfMetrics(std::int64_t wall_ms) const;
 
   config::Config config_;
   const std::string effective_config_;  // secrets redacted; rendered once per agent
@@ -186,6 +191,7 @@ class Agent {
   // Held while a part is built and published, so the later builder sees the other's latest
   // part and the pair is known disjoint (or not) at request time.
   std::mutex part_build_mutex_;
+  std::shared_ptr<const ExpositionPart> self_part_;    // guarded by snapshot_mutex_
   std::shared_ptr<const ExpositionPart> system_part_;  // guarded by snapshot_mutex_
   std::shared_ptr<const ExpositionPart> scrape_part_;  // guarded by snapshot_mutex_
   mutable std::atomic<std::int64_t> last_pull_ms_{0};  // wall clock of the last /metrics

@@ -1,6 +1,7 @@
 #include "agent/exposition_cache.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <string_view>
 
 #include <zlib.h>
@@ -81,6 +82,26 @@ void AppendLittleEndian32(unsigned long value, std::string& out) {
   }
 }
 
+// Request text up to this size is sent as stored blocks; larger (many kept self-named
+// families) is worth compressing.
+constexpr std::size_t kStoredLimit = 16 * 1024;
+
+// `in` as stored deflate blocks (RFC 1951 3.2.4), not final, at a byte boundary: each is a
+// header byte (BFINAL=0, BTYPE=00, padding), LEN and its complement, then the bytes.
+void AppendStoredBlocks(std::string_view in, std::string& out) {
+  constexpr std::size_t kMaxBlock = 65535;
+  while (!in.empty()) {
+    std::size_t n = std::min(in.size(), kMaxBlock);
+    const auto len = static_cast<std::uint16_t>(n);
+    const auto nlen = static_cast<std::uint16_t>(~len);
+    const char header[5] = {0, static_cast<char>(len & 0xff), static_cast<char>(len >> 8),
+                            static_cast<char>(nlen & 0xff), static_cast<char>(nlen >> 8)};
+    out.append(header, sizeof header);
+    out.append(in.substr(0, n));
+    in.remove_prefix(n);
+  }
+}
+
 }  // namespace
 
 std::shared_ptr<const ExpositionPart> ExpositionPart::Build(
@@ -105,18 +126,37 @@ std::shared_ptr<const ExpositionPart> ExpositionPart::Build(
   }
   std::string text;
   AppendPrometheusText(rendered, text);
-  Names names = TypeNames(text);
-  part->text_ = std::make_shared<const std::string>(std::move(text));
-  if (previous != nullptr && previous->names_ && *previous->names_ == names) {
-    part->names_ = previous->names_;
-  } else {
-    part->names_ = std::make_shared<const Names>(std::move(names));
-  }
+  part->SetText(std::move(text), previous);
   if (other != nullptr) {
     part->checked_against_ = other->names_;
     part->disjoint_ = Disjoint(*part->names_, *other->names_);
   }
   return part;
+}
+
+std::shared_ptr<const ExpositionPart> ExpositionPart::BuildSelf(
+    std::span<const MetricFamily> families, const ExpositionPart* previous) {
+  auto part = std::make_shared<ExpositionPart>();
+  std::string text;
+  text.reserve(4096);
+  const std::span<const MetricFamily> lists[] = {families};
+  AppendPrometheusText(lists, text);
+  part->SetText(std::move(text), previous);
+  return part;
+}
+
+void ExpositionPart::SetText(std::string text, const ExpositionPart* previous) {
+  Names names = TypeNames(text);
+  text_ = std::make_shared<const std::string>(std::move(text));
+  if (previous != nullptr && previous->names_ && *previous->names_ == names) {
+    names_ = previous->names_;
+  } else {
+    names_ = std::make_shared<const Names>(std::move(names));
+  }
+}
+
+bool ExpositionPart::Declares(std::string_view name) const noexcept {
+  return std::binary_search(names_->begin(), names_->end(), name);
 }
 
 const ExpositionPart::Deflated& ExpositionPart::deflated() const {
@@ -141,49 +181,62 @@ bool ExpositionPart::KnownDisjoint(const ExpositionPart* other) const noexcept {
   return false;  // neither was built against the other: not known
 }
 
-std::optional<MetricsBody> AssembleMetrics(std::span<const MetricFamily> self,
-                                           const ExpositionPart* system,
-                                           const ExpositionPart* scrape, bool gzip) {
-  if (system != nullptr && !system->KnownDisjoint(scrape)) {
+std::optional<MetricsBody> AssembleMetrics(std::span<const MetricFamily> now,
+                                           const PreparedParts& parts, bool gzip) {
+  if (parts.system != nullptr && !parts.system->KnownDisjoint(parts.scrape)) {
     return std::nullopt;
   }
-  std::vector<std::span<const MetricFamily>> now{self};
-  std::vector<const ExpositionPart*> parts;
-  for (const ExpositionPart* part : {system, scrape}) {
+  std::vector<std::span<const MetricFamily>> lists{now};
+  std::vector<const ExpositionPart*> prepared;
+  for (const ExpositionPart* part : {parts.self, parts.system, parts.scrape}) {
     if (part != nullptr) {
-      now.emplace_back(part->per_request());
-      parts.push_back(part);
+      lists.emplace_back(part->per_request());
+      prepared.push_back(part);
+    }
+  }
+  if (parts.self != nullptr) {
+    // Kept self-named families (a scraped metricsd's) merge only with `now`, not with text.
+    for (std::span<const MetricFamily> list : lists) {
+      for (const MetricFamily& family : list) {
+        if (parts.self->Declares(family.name)) {
+          return std::nullopt;
+        }
+      }
     }
   }
   std::string text;
-  text.reserve(8 * 1024);
-  AppendPrometheusText(now, text);
+  text.reserve(2048);
+  AppendPrometheusText(lists, text);
   MetricsBody body{.gzip = gzip};
   if (!gzip) {
     body.pieces.push_back(std::make_shared<const std::string>(std::move(text)));
-    for (const ExpositionPart* part : parts) {
+    for (const ExpositionPart* part : prepared) {
       if (!part->text()->empty()) {
         body.pieces.push_back(part->text());
       }
     }
     return body;
   }
-  std::string deflated = DeflateSync(text, true);
-  if (deflated.empty()) {
-    return std::nullopt;  // zlib failed (out of memory): the caller's full render
-  }
   // gzip header (RFC 1952): magic, deflate, no flags, no mtime, no extra flags, OS unknown.
   std::string head("\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff", 10);
-  head += deflated;
+  if (text.size() <= kStoredLimit) {
+    AppendStoredBlocks(text, head);
+  } else {
+    std::string deflated = DeflateSync(text, true);
+    if (deflated.empty()) {
+      return std::nullopt;  // zlib failed (out of memory): the caller's full render
+    }
+    head += deflated;
+  }
   unsigned long crc =
       crc32_z(crc32_z(0, nullptr, 0), reinterpret_cast<const Bytef*>(text.data()), text.size());
   std::size_t length = text.size();
   body.pieces.push_back(std::make_shared<const std::string>(std::move(head)));
-  for (const ExpositionPart* part : parts) {
-    const ExpositionPart::Deflated& d = part->deflated();
+  for (const ExpositionPart* part : prepared) {
     if (part->text()->empty()) {
       continue;
     }
+    const ExpositionPart::Deflated& d = part->deflated();
     if (d.bytes->empty()) {
       return std::nullopt;
     }

@@ -79,7 +79,7 @@ TEST_F(ExpositionCacheTest, TheBodyHasTheFamiliesOfAFullRenderEachOnce) {
   auto system = ExpositionPart::Build(sys, nullptr, nullptr);
   const std::span<const MetricFamily> scr[] = {stored_, scraped_};
   auto scrape = ExpositionPart::Build(scr, nullptr, system.get());
-  auto body = AssembleMetrics(self_, system.get(), scrape.get(), false);
+  auto body = AssembleMetrics(self_, {.system = system.get(), .scrape = scrape.get()}, false);
   ASSERT_TRUE(body);
   EXPECT_FALSE(body->gzip);
   EXPECT_EQ(Blocks(Join(*body)), Blocks(FullRender()));
@@ -93,9 +93,9 @@ TEST_F(ExpositionCacheTest, TheBodyHasTheFamiliesOfAFullRenderEachOnce) {
 TEST_F(ExpositionCacheTest, SelfMetricsChangeBetweenRequestsWithoutANewCycle) {
   const std::span<const MetricFamily> sys[] = {system_};
   auto system = ExpositionPart::Build(sys, nullptr, nullptr);
-  auto first = AssembleMetrics(self_, system.get(), nullptr, false);
+  auto first = AssembleMetrics(self_, {.system = system.get(), .scrape = nullptr}, false);
   self_[0] = Gauge("metricsd_collection_cycles_total", 4);
-  auto second = AssembleMetrics(self_, system.get(), nullptr, false);
+  auto second = AssembleMetrics(self_, {.system = system.get(), .scrape = nullptr}, false);
   ASSERT_TRUE(first && second);
   EXPECT_THAT(Join(*first), ::testing::HasSubstr("metricsd_collection_cycles_total 3\n"));
   EXPECT_THAT(Join(*second), ::testing::HasSubstr("metricsd_collection_cycles_total 4\n"));
@@ -110,13 +110,13 @@ TEST_F(ExpositionCacheTest, GzipIsOneMemberThatDecodesToTheIdentityBody) {
   auto system = ExpositionPart::Build(sys, nullptr, nullptr);
   const std::span<const MetricFamily> scr[] = {stored_, scraped_};
   auto scrape = ExpositionPart::Build(scr, nullptr, system.get());
-  auto plain = AssembleMetrics(self_, system.get(), scrape.get(), false);
-  auto gzipped = AssembleMetrics(self_, system.get(), scrape.get(), true);
+  auto plain = AssembleMetrics(self_, {.system = system.get(), .scrape = scrape.get()}, false);
+  auto gzipped = AssembleMetrics(self_, {.system = system.get(), .scrape = scrape.get()}, true);
   ASSERT_TRUE(plain && gzipped);
   EXPECT_TRUE(gzipped->gzip);
   EXPECT_EQ(Gunzip(Join(*gzipped)), Join(*plain));
   EXPECT_LT(Join(*gzipped).size(), Join(*plain).size() / 3);
-  auto again = AssembleMetrics(self_, system.get(), scrape.get(), true);
+  auto again = AssembleMetrics(self_, {.system = system.get(), .scrape = scrape.get()}, true);
   EXPECT_EQ(again->pieces[1], gzipped->pieces[1]);  // cached, not recompressed
   EXPECT_EQ(again->pieces[1], system->deflated().bytes);
 }
@@ -127,7 +127,7 @@ TEST_F(ExpositionCacheTest, ANameInBothPartsNeedsAFullRender) {
   auto system = ExpositionPart::Build(sys, nullptr, nullptr);
   const std::span<const MetricFamily> scr[] = {stored_, scraped_};
   auto scrape = ExpositionPart::Build(scr, nullptr, system.get());
-  EXPECT_FALSE(AssembleMetrics(self_, system.get(), scrape.get(), false));
+  EXPECT_FALSE(AssembleMetrics(self_, {.system = system.get(), .scrape = scrape.get()}, false));
 }
 
 TEST_F(ExpositionCacheTest, PartsBuiltInTurnStayKnownDisjoint) {
@@ -138,9 +138,61 @@ TEST_F(ExpositionCacheTest, PartsBuiltInTurnStayKnownDisjoint) {
   for (int cycle = 0; cycle < 3; ++cycle) {
     system_[0] = Gauge("system_load1", cycle);
     system = ExpositionPart::Build(sys, system.get(), scrape.get());
-    ASSERT_TRUE(AssembleMetrics(self_, system.get(), scrape.get(), false));
+    ASSERT_TRUE(AssembleMetrics(self_, {.system = system.get(), .scrape = scrape.get()}, false));
     scrape = ExpositionPart::Build(scr, scrape.get(), system.get());
-    ASSERT_TRUE(AssembleMetrics(self_, system.get(), scrape.get(), false));
+    ASSERT_TRUE(AssembleMetrics(self_, {.system = system.get(), .scrape = scrape.get()}, false));
+  }
+}
+
+TEST_F(ExpositionCacheTest, TheSelfPartIsServedPreparedAndMergesWithNothing) {
+  std::vector<MetricFamily> cycle = {Gauge("metricsd_collector_up", 1),
+                                     Gauge("metricsd_collection_duration_seconds", 0.002)};
+  auto self = ExpositionPart::BuildSelf(cycle, nullptr);
+  EXPECT_TRUE(self->per_request().empty());
+  EXPECT_TRUE(self->Declares("metricsd_collector_up"));
+  EXPECT_FALSE(self->Declares("metricsd_collector"));
+  const std::span<const MetricFamily> sys[] = {system_};
+  auto system = ExpositionPart::Build(sys, nullptr, nullptr);
+  const std::span<const MetricFamily> scr[] = {stored_, scraped_};
+  auto scrape = ExpositionPart::Build(scr, nullptr, system.get());
+  const PreparedParts parts{.self = self.get(), .system = system.get(), .scrape = scrape.get()};
+  auto plain = AssembleMetrics(self_, parts, false);
+  ASSERT_TRUE(plain);
+  const std::span<const MetricFamily> all[] = {self_, cycle, system_, stored_, scraped_};
+  std::string full;
+  AppendPrometheusText(all, full);
+  EXPECT_EQ(Blocks(Join(*plain)), Blocks(full));
+  ASSERT_EQ(plain->pieces.size(), 4u);
+  EXPECT_EQ(plain->pieces[1], self->text());
+  auto gzipped = AssembleMetrics(self_, parts, true);
+  ASSERT_TRUE(gzipped);
+  EXPECT_EQ(Gunzip(Join(*gzipped)), Join(*plain));
+
+  // A scraped metricsd's family of the same name cannot be merged into prepared text.
+  stored_.push_back(Gauge("metricsd_collector_up", 0, "other-metricsd"));
+  const std::span<const MetricFamily> scr_other[] = {stored_, scraped_};
+  auto other = ExpositionPart::Build(scr_other, nullptr, system.get());
+  EXPECT_FALSE(AssembleMetrics(
+      self_, {.self = self.get(), .system = system.get(), .scrape = other.get()}, false));
+  // Renewing the self part with the same names lends them on.
+  auto renewed = ExpositionPart::BuildSelf(cycle, self.get());
+  EXPECT_EQ(Join(*AssembleMetrics(self_, {.self = renewed.get()}, false)),
+            Join(*AssembleMetrics(self_, {.self = self.get()}, false)));
+}
+
+TEST_F(ExpositionCacheTest, RequestTextOfAnySizeDecodesFromTheGzipBody) {
+  const std::span<const MetricFamily> sys[] = {system_};
+  auto system = ExpositionPart::Build(sys, nullptr, nullptr);
+  // Empty, a few bytes (stored blocks), over 64 KiB (deflated).
+  for (int families : {0, 1, 3000}) {
+    std::vector<MetricFamily> now;
+    for (int i = 0; i < families; ++i) {
+      now.push_back(Gauge("process_x_" + std::to_string(i), i));
+    }
+    auto plain = AssembleMetrics(now, {.system = system.get()}, false);
+    auto gzipped = AssembleMetrics(now, {.system = system.get()}, true);
+    ASSERT_TRUE(plain && gzipped);
+    EXPECT_EQ(Gunzip(Join(*gzipped)), Join(*plain)) << families << " families";
   }
 }
 
