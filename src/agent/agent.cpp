@@ -552,7 +552,15 @@ MetricsBody Agent::Metrics(bool gzip) {
   }
   if (complete) {
     std::vector<MetricFamily> now = RequestSelfMetrics(clock_.WallMillis());
-    if (auto body = AssembleMetrics(now, {self.get(), system.get(), scrape.get()}, gzip)) {
+    const PreparedParts parts{self.get(), system.get(), scrape.get()};
+    std::optional<MetricsBody> body;
+    if (gzip) {
+      std::lock_guard lock(deflater_mutex_);
+      body = AssembleMetrics(now, parts, &deflater_);
+    } else {
+      body = AssembleMetrics(now, parts, nullptr);
+    }
+    if (body) {
       return std::move(*body);
     }
   }

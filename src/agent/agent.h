@@ -194,6 +194,8 @@ class Agent {
   std::shared_ptr<const ExpositionPart> self_part_;    // guarded by snapshot_mutex_
   std::shared_ptr<const ExpositionPart> system_part_;  // guarded by snapshot_mutex_
   std::shared_ptr<const ExpositionPart> scrape_part_;  // guarded by snapshot_mutex_
+  std::mutex deflater_mutex_;
+  RawDeflater deflater_;  // guarded by deflater_mutex_; gzips the parts and request text
   mutable std::atomic<std::int64_t> last_pull_ms_{0};  // wall clock of the last /metrics
   mutable ProcessMetrics process_metrics_;             // read per /metrics request
   std::atomic<std::uint64_t> cycles_{0};

@@ -53,29 +53,6 @@ bool Disjoint(const ExpositionPart::Names& a, const ExpositionPart::Names& b) {
   return true;
 }
 
-// Raw deflate (no header) of `in`, ending in a sync flush so that more deflate data may follow.
-// `small`: an 8 KiB window and small hash, for the per-request self-metrics (a few KiB): the
-// full 32 KiB window costs ~270 KiB of state to allocate and clear, per request.
-std::string DeflateSync(std::string_view in, bool small) {
-  z_stream z{};
-  // Level 1: /metrics is compressible text, speed matters more. Negative bits: raw deflate.
-  if (deflateInit2(&z, 1, Z_DEFLATED, small ? -13 : -15, small ? 5 : 8, Z_DEFAULT_STRATEGY) !=
-      Z_OK) {
-    return {};
-  }
-  // The bound covers Z_FINISH; a sync flush adds an empty stored block (at most 6 bytes).
-  std::string out(deflateBound(&z, static_cast<uLong>(in.size())) + 16, '\0');
-  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
-  z.avail_in = static_cast<uInt>(in.size());
-  z.next_out = reinterpret_cast<Bytef*>(out.data());
-  z.avail_out = static_cast<uInt>(out.size());
-  int rc = deflate(&z, Z_SYNC_FLUSH);
-  bool complete = rc == Z_OK && z.avail_in == 0 && z.avail_out > 0;
-  out.resize(z.total_out);
-  deflateEnd(&z);
-  return complete ? out : std::string();
-}
-
 void AppendLittleEndian32(unsigned long value, std::string& out) {
   for (int i = 0; i < 4; ++i) {
     out += static_cast<char>((value >> (8 * i)) & 0xff);
@@ -103,6 +80,36 @@ void AppendStoredBlocks(std::string_view in, std::string& out) {
 }
 
 }  // namespace
+
+RawDeflater::RawDeflater() {
+  // Level 1: /metrics is compressible text, speed matters more. Negative bits: raw deflate.
+  // An 8 KiB window and a small hash keep the state under 64 KiB (the default's 270 KiB
+  // would be mmapped, page-faulted and cleared again and again); /metrics compresses <1%
+  // worse for it.
+  ok_ = deflateInit2(&stream_, 1, Z_DEFLATED, -13, 5, Z_DEFAULT_STRATEGY) == Z_OK;
+}
+
+RawDeflater::~RawDeflater() {
+  if (ok_) {
+    deflateEnd(&stream_);
+  }
+}
+
+std::string RawDeflater::DeflateSync(std::string_view in) {
+  if (!ok_ || deflateReset(&stream_) != Z_OK) {
+    return {};
+  }
+  // The bound covers Z_FINISH; a sync flush adds an empty stored block (at most 6 bytes).
+  std::string out(deflateBound(&stream_, static_cast<uLong>(in.size())) + 16, '\0');
+  stream_.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
+  stream_.avail_in = static_cast<uInt>(in.size());
+  stream_.next_out = reinterpret_cast<Bytef*>(out.data());
+  stream_.avail_out = static_cast<uInt>(out.size());
+  int rc = deflate(&stream_, Z_SYNC_FLUSH);
+  bool complete = rc == Z_OK && stream_.avail_in == 0 && stream_.avail_out > 0;
+  out.resize(stream_.total_out);
+  return complete ? out : std::string();
+}
 
 std::shared_ptr<const ExpositionPart> ExpositionPart::Build(
     std::span<const std::span<const MetricFamily>> lists, const ExpositionPart* previous,
@@ -159,9 +166,9 @@ bool ExpositionPart::Declares(std::string_view name) const noexcept {
   return std::binary_search(names_->begin(), names_->end(), name);
 }
 
-const ExpositionPart::Deflated& ExpositionPart::deflated() const {
-  std::call_once(gzip_once_, [this] {
-    deflated_.bytes = std::make_shared<const std::string>(DeflateSync(*text_, false));
+const ExpositionPart::Deflated& ExpositionPart::deflated(RawDeflater& deflater) const {
+  std::call_once(gzip_once_, [&] {
+    deflated_.bytes = std::make_shared<const std::string>(deflater.DeflateSync(*text_));
     deflated_.crc = crc32_z(crc32_z(0, nullptr, 0), reinterpret_cast<const Bytef*>(text_->data()),
                             text_->size());
   });
@@ -182,7 +189,7 @@ bool ExpositionPart::KnownDisjoint(const ExpositionPart* other) const noexcept {
 }
 
 std::optional<MetricsBody> AssembleMetrics(std::span<const MetricFamily> now,
-                                           const PreparedParts& parts, bool gzip) {
+                                           const PreparedParts& parts, RawDeflater* gzip) {
   if (parts.system != nullptr && !parts.system->KnownDisjoint(parts.scrape)) {
     return std::nullopt;
   }
@@ -207,8 +214,8 @@ std::optional<MetricsBody> AssembleMetrics(std::span<const MetricFamily> now,
   std::string text;
   text.reserve(2048);
   AppendPrometheusText(lists, text);
-  MetricsBody body{.gzip = gzip};
-  if (!gzip) {
+  MetricsBody body{.gzip = gzip != nullptr};
+  if (gzip == nullptr) {
     body.pieces.push_back(std::make_shared<const std::string>(std::move(text)));
     for (const ExpositionPart* part : prepared) {
       if (!part->text()->empty()) {
@@ -222,7 +229,7 @@ std::optional<MetricsBody> AssembleMetrics(std::span<const MetricFamily> now,
   if (text.size() <= kStoredLimit) {
     AppendStoredBlocks(text, head);
   } else {
-    std::string deflated = DeflateSync(text, true);
+    std::string deflated = gzip->DeflateSync(text);
     if (deflated.empty()) {
       return std::nullopt;  // zlib failed (out of memory): the caller's full render
     }
@@ -236,7 +243,7 @@ std::optional<MetricsBody> AssembleMetrics(std::span<const MetricFamily> now,
     if (part->text()->empty()) {
       continue;
     }
-    const ExpositionPart::Deflated& d = part->deflated();
+    const ExpositionPart::Deflated& d = part->deflated(*gzip);
     if (d.bytes->empty()) {
       return std::nullopt;
     }

@@ -34,10 +34,30 @@
 #include <string_view>
 #include <vector>
 
+#include <zlib.h>
+
 #include "core/metric.h"
 #include "server/http_server.h"
 
 namespace metricsd {
+
+// One raw deflate stream, reset between uses: a deflate allocates and clears no state.
+// Not thread-safe.
+class RawDeflater {
+ public:
+  RawDeflater();
+  ~RawDeflater();
+  RawDeflater(const RawDeflater&) = delete;
+  RawDeflater& operator=(const RawDeflater&) = delete;
+
+  // Raw deflate (no header) of `in`, ending in a sync flush so that more deflate data may
+  // follow; empty when zlib fails.
+  std::string DeflateSync(std::string_view in);
+
+ private:
+  z_stream stream_{};
+  bool ok_ = false;
+};
 
 class ExpositionPart {
  public:
@@ -58,8 +78,8 @@ class ExpositionPart {
     std::shared_ptr<const std::string> bytes;  // raw deflate, ends in a sync flush
     unsigned long crc = 0;                     // CRC-32 of text()
   };
-  // text() compressed; on the first call.
-  const Deflated& deflated() const;
+  // text() compressed (with `deflater`, on the first call).
+  const Deflated& deflated(RawDeflater& deflater) const;
   // The families merged per request with the self-metrics.
   const std::vector<MetricFamily>& per_request() const noexcept { return per_request_; }
   // Whether no name of this part's text appears in `other`'s (null: an empty part), as
@@ -90,8 +110,9 @@ struct PreparedParts {
 
 // The /metrics body: `now` (the self-metrics read at request time) and the parts'
 // per-request families rendered now, then the parts' prepared text (or deflate data).
+// `gzip`: the stream to compress with (a part's first gzip request uses it); null: identity.
 // nullopt when the parts share a family name.
 std::optional<MetricsBody> AssembleMetrics(std::span<const MetricFamily> now,
-                                           const PreparedParts& parts, bool gzip);
+                                           const PreparedParts& parts, RawDeflater* gzip);
 
 }  // namespace metricsd

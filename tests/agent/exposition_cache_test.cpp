@@ -65,6 +65,7 @@ class ExpositionCacheTest : public ::testing::Test {
   std::vector<MetricFamily> stored_ = {Gauge("app_requests", 7, "app"),
                                        Gauge("process_open_fds", 40, "app")};
   std::vector<MetricFamily> scraped_ = {Gauge("json_value", 1, "json")};
+  RawDeflater deflater_;
 
   std::string FullRender() const {
     const std::span<const MetricFamily> parts[] = {self_, system_, stored_, scraped_};
@@ -79,7 +80,7 @@ TEST_F(ExpositionCacheTest, TheBodyHasTheFamiliesOfAFullRenderEachOnce) {
   auto system = ExpositionPart::Build(sys, nullptr, nullptr);
   const std::span<const MetricFamily> scr[] = {stored_, scraped_};
   auto scrape = ExpositionPart::Build(scr, nullptr, system.get());
-  auto body = AssembleMetrics(self_, {.system = system.get(), .scrape = scrape.get()}, false);
+  auto body = AssembleMetrics(self_, {.system = system.get(), .scrape = scrape.get()}, nullptr);
   ASSERT_TRUE(body);
   EXPECT_FALSE(body->gzip);
   EXPECT_EQ(Blocks(Join(*body)), Blocks(FullRender()));
@@ -93,9 +94,9 @@ TEST_F(ExpositionCacheTest, TheBodyHasTheFamiliesOfAFullRenderEachOnce) {
 TEST_F(ExpositionCacheTest, SelfMetricsChangeBetweenRequestsWithoutANewCycle) {
   const std::span<const MetricFamily> sys[] = {system_};
   auto system = ExpositionPart::Build(sys, nullptr, nullptr);
-  auto first = AssembleMetrics(self_, {.system = system.get(), .scrape = nullptr}, false);
+  auto first = AssembleMetrics(self_, {.system = system.get(), .scrape = nullptr}, nullptr);
   self_[0] = Gauge("metricsd_collection_cycles_total", 4);
-  auto second = AssembleMetrics(self_, {.system = system.get(), .scrape = nullptr}, false);
+  auto second = AssembleMetrics(self_, {.system = system.get(), .scrape = nullptr}, nullptr);
   ASSERT_TRUE(first && second);
   EXPECT_THAT(Join(*first), ::testing::HasSubstr("metricsd_collection_cycles_total 3\n"));
   EXPECT_THAT(Join(*second), ::testing::HasSubstr("metricsd_collection_cycles_total 4\n"));
@@ -110,15 +111,16 @@ TEST_F(ExpositionCacheTest, GzipIsOneMemberThatDecodesToTheIdentityBody) {
   auto system = ExpositionPart::Build(sys, nullptr, nullptr);
   const std::span<const MetricFamily> scr[] = {stored_, scraped_};
   auto scrape = ExpositionPart::Build(scr, nullptr, system.get());
-  auto plain = AssembleMetrics(self_, {.system = system.get(), .scrape = scrape.get()}, false);
-  auto gzipped = AssembleMetrics(self_, {.system = system.get(), .scrape = scrape.get()}, true);
+  auto plain = AssembleMetrics(self_, {.system = system.get(), .scrape = scrape.get()}, nullptr);
+  auto gzipped =
+      AssembleMetrics(self_, {.system = system.get(), .scrape = scrape.get()}, &deflater_);
   ASSERT_TRUE(plain && gzipped);
   EXPECT_TRUE(gzipped->gzip);
   EXPECT_EQ(Gunzip(Join(*gzipped)), Join(*plain));
   EXPECT_LT(Join(*gzipped).size(), Join(*plain).size() / 3);
-  auto again = AssembleMetrics(self_, {.system = system.get(), .scrape = scrape.get()}, true);
+  auto again = AssembleMetrics(self_, {.system = system.get(), .scrape = scrape.get()}, &deflater_);
   EXPECT_EQ(again->pieces[1], gzipped->pieces[1]);  // cached, not recompressed
-  EXPECT_EQ(again->pieces[1], system->deflated().bytes);
+  EXPECT_EQ(again->pieces[1], system->deflated(deflater_).bytes);
 }
 
 TEST_F(ExpositionCacheTest, ANameInBothPartsNeedsAFullRender) {
@@ -127,7 +129,7 @@ TEST_F(ExpositionCacheTest, ANameInBothPartsNeedsAFullRender) {
   auto system = ExpositionPart::Build(sys, nullptr, nullptr);
   const std::span<const MetricFamily> scr[] = {stored_, scraped_};
   auto scrape = ExpositionPart::Build(scr, nullptr, system.get());
-  EXPECT_FALSE(AssembleMetrics(self_, {.system = system.get(), .scrape = scrape.get()}, false));
+  EXPECT_FALSE(AssembleMetrics(self_, {.system = system.get(), .scrape = scrape.get()}, nullptr));
 }
 
 TEST_F(ExpositionCacheTest, PartsBuiltInTurnStayKnownDisjoint) {
@@ -138,9 +140,9 @@ TEST_F(ExpositionCacheTest, PartsBuiltInTurnStayKnownDisjoint) {
   for (int cycle = 0; cycle < 3; ++cycle) {
     system_[0] = Gauge("system_load1", cycle);
     system = ExpositionPart::Build(sys, system.get(), scrape.get());
-    ASSERT_TRUE(AssembleMetrics(self_, {.system = system.get(), .scrape = scrape.get()}, false));
+    ASSERT_TRUE(AssembleMetrics(self_, {.system = system.get(), .scrape = scrape.get()}, nullptr));
     scrape = ExpositionPart::Build(scr, scrape.get(), system.get());
-    ASSERT_TRUE(AssembleMetrics(self_, {.system = system.get(), .scrape = scrape.get()}, false));
+    ASSERT_TRUE(AssembleMetrics(self_, {.system = system.get(), .scrape = scrape.get()}, nullptr));
   }
 }
 
@@ -156,7 +158,7 @@ TEST_F(ExpositionCacheTest, TheSelfPartIsServedPreparedAndMergesWithNothing) {
   const std::span<const MetricFamily> scr[] = {stored_, scraped_};
   auto scrape = ExpositionPart::Build(scr, nullptr, system.get());
   const PreparedParts parts{.self = self.get(), .system = system.get(), .scrape = scrape.get()};
-  auto plain = AssembleMetrics(self_, parts, false);
+  auto plain = AssembleMetrics(self_, parts, nullptr);
   ASSERT_TRUE(plain);
   const std::span<const MetricFamily> all[] = {self_, cycle, system_, stored_, scraped_};
   std::string full;
@@ -164,7 +166,7 @@ TEST_F(ExpositionCacheTest, TheSelfPartIsServedPreparedAndMergesWithNothing) {
   EXPECT_EQ(Blocks(Join(*plain)), Blocks(full));
   ASSERT_EQ(plain->pieces.size(), 4u);
   EXPECT_EQ(plain->pieces[1], self->text());
-  auto gzipped = AssembleMetrics(self_, parts, true);
+  auto gzipped = AssembleMetrics(self_, parts, &deflater_);
   ASSERT_TRUE(gzipped);
   EXPECT_EQ(Gunzip(Join(*gzipped)), Join(*plain));
 
@@ -173,11 +175,11 @@ TEST_F(ExpositionCacheTest, TheSelfPartIsServedPreparedAndMergesWithNothing) {
   const std::span<const MetricFamily> scr_other[] = {stored_, scraped_};
   auto other = ExpositionPart::Build(scr_other, nullptr, system.get());
   EXPECT_FALSE(AssembleMetrics(
-      self_, {.self = self.get(), .system = system.get(), .scrape = other.get()}, false));
+      self_, {.self = self.get(), .system = system.get(), .scrape = other.get()}, nullptr));
   // Renewing the self part with the same names lends them on.
   auto renewed = ExpositionPart::BuildSelf(cycle, self.get());
-  EXPECT_EQ(Join(*AssembleMetrics(self_, {.self = renewed.get()}, false)),
-            Join(*AssembleMetrics(self_, {.self = self.get()}, false)));
+  EXPECT_EQ(Join(*AssembleMetrics(self_, {.self = renewed.get()}, nullptr)),
+            Join(*AssembleMetrics(self_, {.self = self.get()}, nullptr)));
 }
 
 TEST_F(ExpositionCacheTest, RequestTextOfAnySizeDecodesFromTheGzipBody) {
@@ -189,8 +191,8 @@ TEST_F(ExpositionCacheTest, RequestTextOfAnySizeDecodesFromTheGzipBody) {
     for (int i = 0; i < families; ++i) {
       now.push_back(Gauge("process_x_" + std::to_string(i), i));
     }
-    auto plain = AssembleMetrics(now, {.system = system.get()}, false);
-    auto gzipped = AssembleMetrics(now, {.system = system.get()}, true);
+    auto plain = AssembleMetrics(now, {.system = system.get()}, nullptr);
+    auto gzipped = AssembleMetrics(now, {.system = system.get()}, &deflater_);
     ASSERT_TRUE(plain && gzipped);
     EXPECT_EQ(Gunzip(Join(*gzipped)), Join(*plain)) << families << " families";
   }
