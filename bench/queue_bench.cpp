@@ -1,11 +1,13 @@
-// Throughput of the shipping queue: codec, CRC, WAL append (with and without fdatasync) and
-// the whole path Enqueue → disk → sender → Shipper::Send with a receiver that accepts at once.
+// Throughput of the shipping queue: codec, CRC, WAL append (with and without fdatasync), the
+// push-mode append/read/ack cycle of the Spool, and the whole path Enqueue → disk → sender →
+// Shipper::Send with a receiver that accepts at once.
 #include <benchmark/benchmark.h>
 #include <stdlib.h>
 
 #include <atomic>
 #include <filesystem>
 #include <thread>
+#include <vector>
 
 #include <spdlog/spdlog.h>
 
@@ -13,6 +15,7 @@
 #include "queue/batch_codec.h"
 #include "queue/crc32c.h"
 #include "queue/shipper_queue.h"
+#include "queue/spool.h"
 #include "queue/wal.h"
 #include "queue_bench_util.h"
 
@@ -111,6 +114,29 @@ void BM_WalAppend(benchmark::State& state) {
   state.SetBytesProcessed(state.iterations() * static_cast<std::int64_t>(payload.size()));
 }
 BENCHMARK(BM_WalAppend)->ArgName("fsync")->Arg(0)->Arg(1)->UseRealTime();
+
+// The push-mode cycle on the Spool, as the agent runs it once per collection: the collection
+// thread appends one small record (about one remote-write request), the sender reads it back
+// and acknowledges it after delivery. No network, so what is left is the queue's own I/O.
+void BM_SpoolAppendReadAck(benchmark::State& state) {
+  const bool fsync = state.range(0) != 0;
+  ScratchDir dir;
+  SystemClock clock;
+  Spool spool(SpoolOptions{.name = "bench", .dir = dir.path(), .fsync = fsync}, clock);
+  const std::string payload(6000, 'p');
+  std::vector<SpoolRecord> records;
+  for (auto _ : state) {
+    spool.Append(payload, 60, 0);
+    records.clear();
+    if (!spool.Read(10'000, 1 << 20, records)) {
+      state.SkipWithError("nothing to read");
+      break;
+    }
+    spool.Ack(records.back().seq);
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_SpoolAppendReadAck)->ArgName("fsync")->Arg(0)->Arg(1)->UseRealTime();
 
 // The whole path: Enqueue (encode + append) on this thread, the sender thread reading,
 // decoding and "sending"; timed until every sample reached the shipper.
