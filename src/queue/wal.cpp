@@ -13,6 +13,7 @@
 #include <chrono>
 #include <cstring>
 #include <filesystem>
+#include <optional>
 #include <system_error>
 
 #include <spdlog/spdlog.h>
@@ -26,7 +27,8 @@ namespace {
 constexpr char kSegmentMagic[8] = {'M', 'D', 'W', 'A', 'L', 'S', 'G', '1'};
 constexpr std::uint32_t kRecordMagic = 0x4345524D;  // "MREC" little endian
 constexpr std::uint32_t kAckMagic = 0x4B43414D;     // "MACK" little endian
-constexpr std::size_t kAckBytes = 16;
+constexpr std::size_t kAckBytes = 16;               // one slot; the file holds two
+constexpr std::size_t kAckSlots = 2;
 constexpr std::string_view kSegmentSuffix = ".wal";
 constexpr std::size_t kSegmentNameDigits = 20;
 
@@ -96,6 +98,22 @@ bool WriteAll(int fd, const char* buf, std::size_t n) {
   return true;
 }
 
+bool PwriteAll(int fd, const char* buf, std::size_t n, std::uint64_t offset) {
+  while (n > 0) {
+    const ssize_t put = ::pwrite(fd, buf, n, static_cast<off_t>(offset));
+    if (put < 0 && errno == EINTR) {
+      continue;
+    }
+    if (put <= 0) {
+      return false;
+    }
+    buf += put;
+    n -= static_cast<std::size_t>(put);
+    offset += static_cast<std::uint64_t>(put);
+  }
+  return true;
+}
+
 bool WritevAll(int fd, iovec* iov, int count) {
   while (count > 0) {
     const ssize_t put = ::writev(fd, iov, count);
@@ -142,6 +160,15 @@ void SyncDir(const std::string& dir) {
 std::uint32_t RecordCrc(const char* header, std::string_view payload) {
   const std::uint32_t crc = Crc32c(0, header + 8, Wal::kRecordHeaderBytes - 8);
   return Crc32c(crc, payload.data(), payload.size());
+}
+
+// The seq in one ack slot, if its magic and checksum hold.
+std::optional<std::uint64_t> DecodeAckSlot(const char* slot) {
+  if (Get<std::uint32_t>(slot) != kAckMagic ||
+      Get<std::uint32_t>(slot + 4) != Crc32c(0, slot + 8, 8)) {
+    return std::nullopt;
+  }
+  return Get<std::uint64_t>(slot + 8);
 }
 
 void EncodeRecordHeader(const WalRecordInfo& info, std::string_view payload, char* header) {
@@ -391,54 +418,74 @@ std::uint64_t Wal::Resync(int fd, std::uint64_t from, std::uint64_t limit) {
 }
 
 Status Wal::ReadAckFile() {
+  // Versions before the two-slot ack wrote ack.tmp and renamed it over ack; one left by a
+  // crash is stale (ack was complete before it) and nothing opens it any more.
+  const std::string tmp = options_.dir + "/ack.tmp";
+  if (::unlink(tmp.c_str()) != 0 && errno != ENOENT) {
+    return Error{ErrnoText("cannot remove", tmp, errno)};
+  }
   const std::string path = options_.dir + "/ack";
-  UniqueFd fd(OpenPrivate(path, O_RDONLY));
-  if (!fd.valid()) {
+  ack_fd_.reset(OpenPrivate(path, O_RDWR));
+  if (!ack_fd_.valid()) {
     if (errno == ENOENT) {
-      return Status::Ok();
+      return Status::Ok();  // the first Ack creates it
     }
     return Error{ErrnoText("cannot open", path, errno)};
   }
-  char buf[kAckBytes];
-  if (!PreadAll(fd.get(), buf, sizeof buf, 0) || Get<std::uint32_t>(buf) != kAckMagic ||
-      Get<std::uint32_t>(buf + 4) != Crc32c(0, buf + 8, 8)) {
+  struct stat st {};
+  if (::fstat(ack_fd_.get(), &st) != 0) {
+    return Error{ErrnoText("cannot stat", path, errno)};
+  }
+  char buf[kAckSlots * kAckBytes];
+  const std::size_t slots =
+      std::min<std::size_t>(static_cast<std::uint64_t>(st.st_size) / kAckBytes, kAckSlots);
+  std::optional<std::uint64_t> seqs[kAckSlots];
+  if (PreadAll(ack_fd_.get(), buf, slots * kAckBytes, 0)) {
+    for (std::size_t slot = 0; slot < slots; ++slot) {
+      seqs[slot] = DecodeAckSlot(buf + slot * kAckBytes);
+    }
+  }
+  if (!seqs[0].has_value() && !seqs[1].has_value()) {
     // At-least-once: without a trustworthy ack every record on disk is replayed.
     recovery_.ack_file_damaged = true;
     spdlog::warn("queue {}: ack file is damaged; replaying every buffered record", options_.dir);
     return Status::Ok();
   }
-  acked_seq_ = Get<std::uint64_t>(buf + 8);
+  const std::size_t newest = !seqs[0].has_value() || (seqs[1].has_value() && *seqs[1] > *seqs[0]);
+  acked_seq_ = *seqs[newest];
+  ack_slot_ = 1 - newest;  // the other slot: the newest stays intact while it is overwritten
   return Status::Ok();
 }
 
 Status Wal::WriteAckFile(std::uint64_t seq) {
-  char buf[kAckBytes];
-  Put<std::uint32_t>(buf, kAckMagic);
-  Put<std::uint64_t>(buf + 8, seq);
-  Put<std::uint32_t>(buf + 4, Crc32c(0, buf + 8, 8));
-  const std::string tmp = options_.dir + "/ack.tmp";
   const std::string path = options_.dir + "/ack";
-  UniqueFd fd(OpenPrivate(tmp, O_WRONLY | O_CREAT | O_TRUNC));
-  if (!fd.valid()) {
-    return Error{ErrnoText("cannot create", tmp, errno)};
+  if (!ack_fd_.valid()) {
+    ack_fd_.reset(OpenPrivate(path, O_RDWR | O_CREAT));
+    if (!ack_fd_.valid()) {
+      return Error{ErrnoText("cannot create", path, errno)};
+    }
+    ack_dir_sync_pending_ = options_.fsync;
   }
-  // With fsync, the data before the rename and the directory after, so that a power loss
-  // cannot leave an empty ack (which would replay the whole backlog). At most once per
-  // kAckSyncInterval: a stale ack only re-sends what was acknowledged since, while two
-  // flushes per delivered request would cost more CPU than the collection itself.
+  char slot[kAckBytes];
+  Put<std::uint32_t>(slot, kAckMagic);
+  Put<std::uint64_t>(slot + 8, seq);
+  Put<std::uint32_t>(slot + 4, Crc32c(0, slot + 8, 8));
+  // With fsync, at most once per kAckSyncInterval: a stale ack only re-sends what was
+  // acknowledged since, while a flush per delivered request would cost more CPU than the
+  // collection itself. The directory only once, for the new name.
   const auto now = std::chrono::steady_clock::now();
   const bool sync = options_.fsync && now - last_ack_sync_ >= kAckSyncInterval;
-  if (!WriteAll(fd.get(), buf, sizeof buf) || (sync && ::fdatasync(fd.get()) != 0)) {
-    const int err = errno;
-    ::unlink(tmp.c_str());
-    return Error{ErrnoText("cannot write", tmp, err)};
+  if (!PwriteAll(ack_fd_.get(), slot, sizeof slot, ack_slot_ * kAckBytes) ||
+      (sync && ::fdatasync(ack_fd_.get()) != 0)) {
+    // The same slot is written next time, so the other one keeps the last good ack.
+    return Error{ErrnoText("cannot write", path, errno)};
   }
-  fd.reset();
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
-    return Error{ErrnoText("cannot rename", tmp, errno)};
-  }
+  ack_slot_ = 1 - ack_slot_;
   if (sync) {
-    SyncDir(options_.dir);
+    if (ack_dir_sync_pending_) {
+      SyncDir(options_.dir);
+      ack_dir_sync_pending_ = false;
+    }
     last_ack_sync_ = now;
   }
   return Status::Ok();

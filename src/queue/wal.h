@@ -2,12 +2,16 @@
 //
 // Files in the directory:
 //   <20-digit first seq>.wal  segment: 16-byte header ("MDWALSG1", u64 first seq), then records
-//   ack                       u32 magic "MACK", u32 crc32c(seq), u64 seq: every record with
-//                             seq <= this was delivered (or dropped on purpose). Replaced
-//                             atomically (write ack.tmp, rename).
+//   ack                       two 16-byte slots (offsets 0 and 16), each u32 magic "MACK",
+//                             u32 crc32c(seq), u64 seq: every record with seq <= the higher
+//                             valid slot's seq was delivered (or dropped on purpose). Written
+//                             in place, one pwrite per ack into the older slot, so a torn write
+//                             (power loss) damages only that slot and the other keeps the
+//                             previous ack. A 16-byte file (the format before) is one slot.
 //   lock                      flock()ed while open, so two processes never share a queue.
 // Files are created 0600 and directories 0700 whatever the umask; every file is opened with
 // O_NOFOLLOW, and a symlink in place of one of them makes Open (or Ack) fail: never followed.
+// An ack.tmp left by an older version (which renamed it over ack) is removed by Open.
 // Record: 32-byte header, then the payload (an encoded Batch):
 //   u32 magic "MREC" · u32 crc32c(header[8..32) + payload) · u32 payload length ·
 //   u32 sample count · u64 seq · i64 smallest sample timestamp (ms)      (all little endian)
@@ -21,9 +25,9 @@
 // Appending to the newest segment is the only write; a new segment starts at segment_bytes.
 // When the total size would pass max_bytes, the oldest segments are deleted first and their
 // unread samples counted in evicted_samples(). With fsync, each append is fdatasync()ed
-// before returning, and the ack file (with its directory) at most once per
-// kAckSyncInterval: after a power loss the ack is at most that old, and what it no longer
-// covers is sent again.
+// before returning, and the ack file at most once per kAckSyncInterval (its directory only
+// when the first ack created it): after a power loss the ack is at most that old, and what
+// it no longer covers is sent again.
 //
 // Records are read in order with ReadNext(); Ack(seq) later marks them delivered. Not
 // thread-safe: the owner (Spool) serialises every call.
@@ -161,6 +165,10 @@ class Wal {
   std::uint64_t read_samples_in_segment_ = 0;
   UniqueFd read_fd_;
   std::string scratch_;  // payload buffer for recovery and resync
+
+  UniqueFd ack_fd_;                    // <dir>/ack; invalid until it exists
+  std::size_t ack_slot_ = 0;           // the slot (0 or 1) the next ack overwrites
+  bool ack_dir_sync_pending_ = false;  // with fsync: ack was created, its name not yet synced
 
   std::uint64_t last_seq_ = 0;
   std::uint64_t acked_seq_ = 0;

@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -11,6 +12,7 @@
 
 #include <gtest/gtest.h>
 
+#include "queue/crc32c.h"
 #include "sync_counter.h"
 #include "test_util.h"
 
@@ -404,7 +406,34 @@ TEST(Wal, SymlinkedFilesAreRefusedNotFollowed) {
   }
 }
 
-TEST(Wal, SymlinkedAckTmpIsRefusedNotFollowed) {
+// Before the ack was written in place, ack.tmp was renamed over it; nothing opens it now.
+TEST(Wal, LeftoverAckTmpIsRemovedOnOpenAndASymlinkNotFollowed) {
+  TempDir tmp;
+  const std::string dir = tmp.sub("q");
+  {
+    auto wal = OpenWal(dir);
+    ASSERT_NE(wal, nullptr);
+  }
+  WriteFile(dir + "/ack.tmp", "left by a crash");
+  {
+    auto wal = OpenWal(dir);
+    ASSERT_NE(wal, nullptr);
+    EXPECT_FALSE(std::filesystem::exists(dir + "/ack.tmp"));
+  }
+  const std::string target = tmp.sub("target");
+  WriteFile(target, "untouched");
+  ASSERT_EQ(::symlink(target.c_str(), (dir + "/ack.tmp").c_str()), 0);
+  auto wal = OpenWal(dir);
+  ASSERT_NE(wal, nullptr);
+  EXPECT_FALSE(std::filesystem::is_symlink(dir + "/ack.tmp"));
+  AppendRange(*wal, 1, 3);
+  ASSERT_EQ(ReadAll(*wal).size(), 2u);
+  ASSERT_TRUE(wal->Ack(2).ok());
+  EXPECT_EQ(ReadFile(target), "untouched");
+}
+
+// The first Ack creates the ack file; a symlink planted there after Open is not followed.
+TEST(Wal, SymlinkedAckPlantedAfterOpenIsRefusedNotFollowed) {
   TempDir tmp;
   const std::string dir = tmp.sub("q");
   auto wal = OpenWal(dir);
@@ -413,11 +442,12 @@ TEST(Wal, SymlinkedAckTmpIsRefusedNotFollowed) {
   ASSERT_EQ(ReadAll(*wal).size(), 2u);
   const std::string target = tmp.sub("target");
   WriteFile(target, "untouched");
-  ASSERT_EQ(::symlink(target.c_str(), (dir + "/ack.tmp").c_str()), 0);
+  ASSERT_EQ(::symlink(target.c_str(), (dir + "/ack").c_str()), 0);
   Status acked = wal->Ack(2);
   ASSERT_FALSE(acked.ok());
-  EXPECT_NE(acked.error().find("ack.tmp"), std::string::npos) << acked.error();
+  EXPECT_NE(acked.error().find("ack"), std::string::npos) << acked.error();
   EXPECT_EQ(ReadFile(target), "untouched");
+  EXPECT_TRUE(std::filesystem::is_symlink(dir + "/ack"));
 }
 
 TEST(Wal, WithFsyncAnAckIsDurableWhenAckReturns) {
@@ -430,10 +460,10 @@ TEST(Wal, WithFsyncAnAckIsDurableWhenAckReturns) {
   const testing::SyncCalls before = testing::CountedSyncs();
   ASSERT_TRUE((*wal)->Ack(1).ok());
   const testing::SyncCalls after = testing::CountedSyncs();
-  // ack.tmp's data before the rename, then the directory for the new name.
+  // The new ack file's data, then the directory for its new name.
   EXPECT_EQ(after.fdatasync - before.fdatasync, 1);
   EXPECT_EQ(after.fsync - before.fsync, 1);
-  // The next acks within kAckSyncInterval are renamed into place without a flush.
+  // The next acks within kAckSyncInterval are written in place without a flush.
   ASSERT_TRUE((*wal)->ReadNext(record));
   ASSERT_TRUE((*wal)->Ack(2).ok());
   const testing::SyncCalls later = testing::CountedSyncs();
@@ -452,6 +482,153 @@ TEST(Wal, WithoutFsyncAnAckSyncsNothing) {
   const testing::SyncCalls after = testing::CountedSyncs();
   EXPECT_EQ(after.fdatasync, before.fdatasync);
   EXPECT_EQ(after.fsync, before.fsync);
+}
+
+// An ack file that already exists needs its data synced, but not the directory again.
+TEST(Wal, WithFsyncAnExistingAckFileSyncsNoDirectory) {
+  TempDir tmp;
+  {
+    auto wal = Wal::Open(WalOptions{.dir = tmp.path(), .fsync = true});
+    ASSERT_TRUE(wal.ok());
+    AppendRange(**wal, 1, 4);
+    WalRecord record;
+    ASSERT_TRUE((*wal)->ReadNext(record));
+    ASSERT_TRUE((*wal)->Ack(1).ok());
+  }
+  auto wal = Wal::Open(WalOptions{.dir = tmp.path(), .fsync = true});
+  ASSERT_TRUE(wal.ok());
+  WalRecord record;
+  ASSERT_TRUE((*wal)->ReadNext(record));
+  ASSERT_EQ(record.info.seq, 2u);
+  const testing::SyncCalls before = testing::CountedSyncs();
+  ASSERT_TRUE((*wal)->Ack(2).ok());
+  const testing::SyncCalls after = testing::CountedSyncs();
+  EXPECT_EQ(after.fdatasync - before.fdatasync, 1);
+  EXPECT_EQ(after.fsync - before.fsync, 0);
+}
+
+// One ack slot as the Wal writes it: magic "MACK", crc32c(seq), seq, little endian.
+std::string AckSlot(std::uint64_t seq) {
+  char slot[16];
+  const std::uint32_t magic = 0x4B43414D;
+  std::memcpy(slot, &magic, 4);
+  std::memcpy(slot + 8, &seq, 8);
+  const std::uint32_t crc = Crc32c(0, slot + 8, 8);
+  std::memcpy(slot + 4, &crc, 4);
+  return std::string(slot, sizeof slot);
+}
+
+std::uint64_t SlotSeq(const std::string& ack_file, std::size_t slot) {
+  std::uint64_t seq = 0;
+  if (ack_file.size() >= (slot + 1) * 16) {
+    std::memcpy(&seq, ack_file.data() + slot * 16 + 8, 8);
+  }
+  return seq;
+}
+
+TEST(Wal, AckIsWrittenInPlaceInAlternatingSlotsAndSurvivesReopen) {
+  TempDir tmp;
+  {
+    auto wal = OpenWal(tmp.path());
+    AppendRange(*wal, 1, 8);
+    for (std::uint64_t seq = 1; seq <= 3; ++seq) {
+      WalRecord record;
+      ASSERT_TRUE(wal->ReadNext(record));
+      ASSERT_TRUE(wal->Ack(seq).ok());
+    }
+  }
+  std::string ack = ReadFile(tmp.sub("ack"));
+  ASSERT_EQ(ack.size(), 32u);
+  EXPECT_EQ(SlotSeq(ack, 0), 3u);  // 1, then 2 in slot 1, then 3 over 1
+  EXPECT_EQ(SlotSeq(ack, 1), 2u);
+  {
+    auto wal = OpenWal(tmp.path());
+    EXPECT_FALSE(wal->recovery().ack_file_damaged);
+    EXPECT_EQ(wal->acked_seq(), 3u);
+    WalRecord record;
+    ASSERT_TRUE(wal->ReadNext(record));
+    EXPECT_EQ(record.info.seq, 4u);
+    ASSERT_TRUE(wal->Ack(4).ok());  // overwrites the older slot, 2, and keeps 3
+  }
+  ack = ReadFile(tmp.sub("ack"));
+  EXPECT_EQ(SlotSeq(ack, 0), 3u);
+  EXPECT_EQ(SlotSeq(ack, 1), 4u);
+  auto wal = OpenWal(tmp.path());
+  EXPECT_EQ(wal->acked_seq(), 4u);
+  EXPECT_EQ(ReadAll(*wal), Seqs(5, 8));
+}
+
+// A torn write of the newer slot (power loss) leaves the older one: those records come again.
+TEST(Wal, DamagedNewerAckSlotFallsBackToTheOlderOne) {
+  for (const bool torn : {false, true}) {
+    TempDir tmp;
+    {
+      auto wal = OpenWal(tmp.path());
+      AppendRange(*wal, 1, 7);
+      EXPECT_EQ(ReadAll(*wal).size(), 6u);
+      ASSERT_TRUE(wal->Ack(2).ok());  // slot 0
+      ASSERT_TRUE(wal->Ack(4).ok());  // slot 1
+    }
+    if (torn) {
+      Truncate(tmp.sub("ack"), 16 + 7);  // only part of slot 1 reached the disk
+    } else {
+      FlipByte(tmp.sub("ack"), 16 + 9);  // slot 1's seq
+    }
+    {
+      auto wal = OpenWal(tmp.path());
+      EXPECT_FALSE(wal->recovery().ack_file_damaged) << torn;
+      EXPECT_EQ(wal->acked_seq(), 2u) << torn;
+      EXPECT_EQ(wal->recovery().records, 4u) << torn;
+      EXPECT_EQ(ReadAll(*wal), Seqs(3, 7)) << torn;
+      ASSERT_TRUE(wal->Ack(3).ok());  // into the damaged slot: slot 0 keeps 2
+    }
+    const std::string ack = ReadFile(tmp.sub("ack"));
+    EXPECT_EQ(SlotSeq(ack, 0), 2u) << torn;
+    EXPECT_EQ(SlotSeq(ack, 1), 3u) << torn;
+    auto wal = OpenWal(tmp.path());
+    EXPECT_EQ(ReadAll(*wal), Seqs(4, 7)) << torn;
+  }
+}
+
+TEST(Wal, BothAckSlotsDamagedReplaysEverything) {
+  TempDir tmp;
+  {
+    auto wal = OpenWal(tmp.path());
+    AppendRange(*wal, 1, 5);
+    EXPECT_EQ(ReadAll(*wal).size(), 4u);
+    ASSERT_TRUE(wal->Ack(2).ok());
+    ASSERT_TRUE(wal->Ack(3).ok());
+  }
+  FlipByte(tmp.sub("ack"), 9);
+  FlipByte(tmp.sub("ack"), 16 + 9);
+  auto wal = OpenWal(tmp.path());
+  EXPECT_TRUE(wal->recovery().ack_file_damaged);
+  EXPECT_EQ(wal->acked_seq(), 0u);
+  EXPECT_EQ(ReadAll(*wal), Seqs(1, 5));
+}
+
+// The format before: one 16-byte ack, replaced by rename.
+TEST(Wal, LegacySixteenByteAckFileIsRead) {
+  TempDir tmp;
+  {
+    auto wal = OpenWal(tmp.path());
+    AppendRange(*wal, 1, 6);
+  }
+  WriteFile(tmp.sub("ack"), AckSlot(3));
+  {
+    auto wal = OpenWal(tmp.path());
+    EXPECT_FALSE(wal->recovery().ack_file_damaged);
+    EXPECT_EQ(wal->acked_seq(), 3u);
+    EXPECT_EQ(wal->recovery().records, 2u);
+    EXPECT_EQ(ReadAll(*wal), Seqs(4, 6));
+    ASSERT_TRUE(wal->Ack(4).ok());  // into slot 1, keeping the legacy slot
+  }
+  const std::string ack = ReadFile(tmp.sub("ack"));
+  EXPECT_EQ(ack.substr(0, 16), AckSlot(3));
+  EXPECT_EQ(ack.substr(16), AckSlot(4));
+  auto wal = OpenWal(tmp.path());
+  EXPECT_EQ(wal->acked_seq(), 4u);
+  EXPECT_EQ(ReadAll(*wal), Seqs(5, 6));
 }
 
 }  // namespace
