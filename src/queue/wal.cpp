@@ -13,6 +13,7 @@
 #include <chrono>
 #include <cstring>
 #include <filesystem>
+#include <new>
 #include <optional>
 #include <system_error>
 
@@ -162,6 +163,15 @@ std::uint32_t RecordCrc(const char* header, std::string_view payload) {
   return Crc32c(crc, payload.data(), payload.size());
 }
 
+WalRecordInfo DecodeRecordHeader(const char* header) {
+  WalRecordInfo info;
+  info.payload_bytes = Get<std::uint32_t>(header + 8);
+  info.samples = Get<std::uint32_t>(header + 12);
+  info.seq = Get<std::uint64_t>(header + 16);
+  info.min_timestamp_ms = Get<std::int64_t>(header + 24);
+  return info;
+}
+
 // The seq in one ack slot, if its magic and checksum hold.
 std::optional<std::uint64_t> DecodeAckSlot(const char* slot) {
   if (Get<std::uint32_t>(slot) != kAckMagic ||
@@ -293,7 +303,7 @@ void Wal::RecoverSegment(Segment& segment, std::uint64_t& prev_seq) {
   }
   const auto file_size = static_cast<std::uint64_t>(st.st_size);
   char header[kSegmentHeaderBytes];
-  if (file_size < kSegmentHeaderBytes || !PreadAll(fd.get(), header, sizeof header, 0) ||
+  if (file_size < kSegmentHeaderBytes || !ReadDisk(fd.get(), header, sizeof header, 0) ||
       std::memcmp(header, kSegmentMagic, sizeof kSegmentMagic) != 0 ||
       Get<std::uint64_t>(header + 8) != segment.base_seq) {
     // A segment torn while it was being created, or not ours. Nothing in it can be trusted
@@ -354,32 +364,42 @@ void Wal::RecoverSegment(Segment& segment, std::uint64_t& prev_seq) {
   segment.size = offset;
 }
 
+bool Wal::ReadDisk(int fd, char* buf, std::size_t n, std::uint64_t offset) {
+  ++disk_reads_;
+  return PreadAll(fd, buf, n, offset);
+}
+
 Wal::ReadStatus Wal::ReadRecordAt(int fd, std::uint64_t offset, std::uint64_t limit,
-                                  WalRecordInfo& info, std::string* payload, std::uint64_t& next) {
+                                  WalRecordInfo& info, std::string* payload, std::uint64_t& next,
+                                  const char* known_header) {
   if (offset >= limit) {
     return ReadStatus::kEnd;
   }
   if (limit - offset < kRecordHeaderBytes) {
     return ReadStatus::kCorrupt;
   }
-  char header[kRecordHeaderBytes];
-  if (!PreadAll(fd, header, sizeof header, offset) || Get<std::uint32_t>(header) != kRecordMagic) {
+  char read_header[kRecordHeaderBytes];
+  const char* header = known_header;
+  if (header == nullptr) {
+    if (!ReadDisk(fd, read_header, sizeof read_header, offset)) {
+      return ReadStatus::kCorrupt;
+    }
+    header = read_header;
+  }
+  if (Get<std::uint32_t>(header) != kRecordMagic) {
     return ReadStatus::kCorrupt;
   }
-  const auto length = Get<std::uint32_t>(header + 8);
+  info = DecodeRecordHeader(header);
+  const std::uint32_t length = info.payload_bytes;
   if (length > kMaxPayloadBytes || length > limit - offset - kRecordHeaderBytes) {
     return ReadStatus::kCorrupt;
   }
-  info.payload_bytes = length;
-  info.samples = Get<std::uint32_t>(header + 12);
-  info.seq = Get<std::uint64_t>(header + 16);
-  info.min_timestamp_ms = Get<std::int64_t>(header + 24);
   if (info.seq == 0) {
     return ReadStatus::kCorrupt;  // seq 0 is never written; all-zero bytes must not pass
   }
   std::string& buf = payload != nullptr ? *payload : scratch_;
   buf.resize(length);
-  if (!PreadAll(fd, buf.data(), length, offset + kRecordHeaderBytes) ||
+  if (!ReadDisk(fd, buf.data(), length, offset + kRecordHeaderBytes) ||
       RecordCrc(header, buf) != Get<std::uint32_t>(header + 4)) {
     return ReadStatus::kCorrupt;
   }
@@ -397,7 +417,7 @@ std::uint64_t Wal::Resync(int fd, std::uint64_t from, std::uint64_t limit) {
   while (pos + kRecordHeaderBytes <= limit) {
     const auto n = static_cast<std::size_t>(std::min<std::uint64_t>(kChunk, limit - pos));
     chunk.resize(n);
-    if (!PreadAll(fd, chunk.data(), n, pos)) {
+    if (!ReadDisk(fd, chunk.data(), n, pos)) {
       return limit;
     }
     std::string_view view(chunk);
@@ -556,6 +576,10 @@ void Wal::EvictFront() {
         "far in {} segments)",
         options_.dir, options_.max_bytes, evicted_samples_, evicted_segments_);
   }
+  while (!recent_.empty() && recent_.front().segment_base == front.base_seq) {
+    recent_bytes_ -= recent_.front().payload.size();
+    recent_.pop_front();
+  }
   segments_.pop_front();
   if (read_segment_ == 0) {
     read_fd_.reset();
@@ -603,6 +627,7 @@ Status Wal::Append(const WalRecordInfo& info, std::string_view payload) {
     }
     return Error{ErrnoText("cannot append to", segment.path, err)};
   }
+  KeepRecent(segment.base_seq, segment.size, info, payload);
   segment.size += record_bytes;
   segment.records += 1;
   segment.samples += info.samples;
@@ -612,6 +637,42 @@ Status Wal::Append(const WalRecordInfo& info, std::string_view payload) {
   unread_samples_ += info.samples;
   last_seq_ = info.seq;
   return Status::Ok();
+}
+
+void Wal::KeepRecent(std::uint64_t segment_base, std::uint64_t offset, const WalRecordInfo& info,
+                     std::string_view payload) noexcept {
+  if (payload.size() > options_.recent_payload_bytes) {
+    return;
+  }
+  while (!recent_.empty() && recent_bytes_ + payload.size() > options_.recent_payload_bytes) {
+    recent_bytes_ -= recent_.front().payload.size();
+    recent_.pop_front();
+  }
+  try {
+    WalRecordInfo kept = info;
+    kept.payload_bytes = static_cast<std::uint32_t>(payload.size());
+    recent_.push_back(RecentRecord{segment_base, offset, kept, std::string(payload)});
+    recent_bytes_ += payload.size();
+  } catch (const std::bad_alloc&) {
+    // The record is on disk; the reader reads it from there.
+  }
+}
+
+Wal::RecentRecord* Wal::RecentAtReader() {
+  const std::uint64_t base = segments_[read_segment_].base_seq;
+  // Segments are ordered by base_seq and the reader only moves forward, so what lies before
+  // it was read from disk, skipped or deleted, and is never wanted again.
+  while (!recent_.empty() &&
+         (recent_.front().segment_base < base ||
+          (recent_.front().segment_base == base && recent_.front().offset < read_offset_))) {
+    recent_bytes_ -= recent_.front().payload.size();
+    recent_.pop_front();
+  }
+  if (recent_.empty() || recent_.front().segment_base != base ||
+      recent_.front().offset != read_offset_) {
+    return nullptr;
+  }
+  return &recent_.front();
 }
 
 void Wal::ForfeitUnreadInSegment() {
@@ -670,18 +731,23 @@ bool Wal::SettleReader() {
 std::optional<WalRecordInfo> Wal::PeekNext() {
   while (SettleReader()) {
     const Segment& segment = segments_[read_segment_];
-    char header[kRecordHeaderBytes];
-    if (segment.size - read_offset_ >= kRecordHeaderBytes &&
-        PreadAll(read_fd_.get(), header, sizeof header, read_offset_) &&
-        Get<std::uint32_t>(header) == kRecordMagic) {
-      // The checksum is checked by ReadNext; a peek only needs the header fields.
-      WalRecordInfo info;
-      info.payload_bytes = Get<std::uint32_t>(header + 8);
-      info.samples = Get<std::uint32_t>(header + 12);
-      info.seq = Get<std::uint64_t>(header + 16);
-      info.min_timestamp_ms = Get<std::int64_t>(header + 24);
-      return info;
+    if (const RecentRecord* recent = RecentAtReader()) {
+      return recent->info;
     }
+    if (peeked_.valid && peeked_.segment_base == segment.base_seq &&
+        peeked_.offset == read_offset_) {
+      return DecodeRecordHeader(peeked_.bytes);
+    }
+    if (segment.size - read_offset_ >= kRecordHeaderBytes &&
+        ReadDisk(read_fd_.get(), peeked_.bytes, kRecordHeaderBytes, read_offset_) &&
+        Get<std::uint32_t>(peeked_.bytes) == kRecordMagic) {
+      // The checksum is checked by ReadNext; a peek only needs the header fields.
+      peeked_.valid = true;
+      peeked_.segment_base = segment.base_seq;
+      peeked_.offset = read_offset_;
+      return DecodeRecordHeader(peeked_.bytes);
+    }
+    peeked_.valid = false;
     ++corrupt_records_;
     read_offset_ = Resync(read_fd_.get(), read_offset_, segment.size);
   }
@@ -692,8 +758,21 @@ bool Wal::ReadNext(WalRecord& out) {
   while (SettleReader()) {
     Segment& segment = segments_[read_segment_];
     std::uint64_t next = 0;
-    const ReadStatus status =
-        ReadRecordAt(read_fd_.get(), read_offset_, segment.size, out.info, &out.payload, next);
+    ReadStatus status = ReadStatus::kOk;
+    if (RecentRecord* recent = RecentAtReader()) {
+      out.info = recent->info;
+      out.payload = std::move(recent->payload);
+      recent_bytes_ -= out.payload.size();
+      recent_.pop_front();
+      next = read_offset_ + kRecordHeaderBytes + out.info.payload_bytes;
+      ++memory_reads_;
+    } else {
+      const bool peeked = peeked_.valid && peeked_.segment_base == segment.base_seq &&
+                          peeked_.offset == read_offset_;
+      status = ReadRecordAt(read_fd_.get(), read_offset_, segment.size, out.info, &out.payload,
+                            next, peeked ? peeked_.bytes : nullptr);
+    }
+    peeked_.valid = false;
     if (status == ReadStatus::kOk) {
       read_offset_ = next;
       if (out.info.seq <= acked_seq_) {

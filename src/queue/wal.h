@@ -29,8 +29,12 @@
 // when the first ack created it): after a power loss the ack is at most that old, and what
 // it no longer covers is sent again.
 //
-// Records are read in order with ReadNext(); Ack(seq) later marks them delivered. Not
-// thread-safe: the owner (Spool) serialises every call.
+// Records are read in order with ReadNext(); Ack(seq) later marks them delivered. The
+// payloads of the newest appends (recent_payload_bytes in all) also stay in memory with
+// their place on disk: a reader that follows the writer closely gets them without a pread,
+// byte for byte what was written. Everything else (the backlog found at Open, records that
+// fell out of that bound) is read from disk. Not thread-safe: the owner (Spool) serialises
+// every call.
 #pragma once
 
 #include <chrono>
@@ -53,6 +57,8 @@ struct WalOptions {
   std::uint64_t max_bytes = 1ULL << 30;
   std::uint64_t segment_bytes = 0;  // 0: max_bytes / 16, clamped to [64 KiB, 64 MiB]
   bool fsync = true;
+  // Payloads of the newest appends kept in memory for the reader; 0: every read goes to disk.
+  std::size_t recent_payload_bytes = 4U << 20;
 };
 
 struct WalRecordInfo {
@@ -117,6 +123,10 @@ class Wal {
   std::uint64_t evicted_samples() const noexcept { return evicted_samples_; }
   std::uint64_t evicted_segments() const noexcept { return evicted_segments_; }
   std::size_t segment_count() const noexcept { return segments_.size(); }
+  // pread() calls on segment files since Open, recovery included.
+  std::uint64_t disk_reads() const noexcept { return disk_reads_; }
+  // Records that ReadNext handed out from memory instead of the disk.
+  std::uint64_t memory_reads() const noexcept { return memory_reads_; }
 
  private:
   struct Segment {
@@ -128,6 +138,22 @@ class Wal {
     std::uint64_t last_seq = 0;                                  // 0: no record
     std::uint64_t first_offset = kSegmentHeaderBytes;            // first unacknowledged record
     std::vector<std::pair<std::uint64_t, std::uint64_t>> holes;  // corrupt [from, to)
+  };
+
+  // A record appended since Open, kept so that a reader close behind needs no pread.
+  struct RecentRecord {
+    std::uint64_t segment_base = 0;  // Segment::base_seq: names the segment for good
+    std::uint64_t offset = 0;
+    WalRecordInfo info;
+    std::string payload;
+  };
+
+  // The header that PeekNext read, so that ReadNext does not read it a second time.
+  struct PeekedHeader {
+    bool valid = false;
+    std::uint64_t segment_base = 0;
+    std::uint64_t offset = 0;
+    char bytes[kRecordHeaderBytes] = {};
   };
 
   enum class ReadStatus { kOk, kEnd, kCorrupt };
@@ -146,8 +172,15 @@ class Wal {
   void AdvanceReaderSegment();
   // Positions the reader on a readable record or the end; false when nothing is left.
   bool SettleReader();
+  // `known_header`: the 32 header bytes already read at `offset`, checked like read ones.
   ReadStatus ReadRecordAt(int fd, std::uint64_t offset, std::uint64_t limit, WalRecordInfo& info,
-                          std::string* payload, std::uint64_t& next);
+                          std::string* payload, std::uint64_t& next,
+                          const char* known_header = nullptr);
+  bool ReadDisk(int fd, char* buf, std::size_t n, std::uint64_t offset);
+  void KeepRecent(std::uint64_t segment_base, std::uint64_t offset, const WalRecordInfo& info,
+                  std::string_view payload) noexcept;
+  // The kept record at the reader's position, after dropping those the reader has passed.
+  RecentRecord* RecentAtReader();
   // Offset of the next valid record after a corrupt one at `from`, or `limit` if none.
   std::uint64_t Resync(int fd, std::uint64_t from, std::uint64_t limit);
   std::string SegmentPath(std::uint64_t base_seq) const;
@@ -165,6 +198,11 @@ class Wal {
   std::uint64_t read_samples_in_segment_ = 0;
   UniqueFd read_fd_;
   std::string scratch_;  // payload buffer for recovery and resync
+  PeekedHeader peeked_;
+  std::deque<RecentRecord> recent_;  // appended since Open, oldest first
+  std::size_t recent_bytes_ = 0;     // payload bytes in recent_
+  std::uint64_t disk_reads_ = 0;
+  std::uint64_t memory_reads_ = 0;
 
   UniqueFd ack_fd_;                    // <dir>/ack; invalid until it exists
   std::size_t ack_slot_ = 0;           // the slot (0 or 1) the next ack overwrites

@@ -206,7 +206,11 @@ TEST(Wal, CorruptRecordInTheMiddleIsSkippedAndTheRestKept) {
 
 TEST(Wal, CorruptionAfterOpenIsSkippedWhileReading) {
   TempDir tmp;
-  auto wal = OpenWal(tmp.path());
+  // Nothing kept in memory, so every record is read from the damaged file.
+  auto opened = Wal::Open(WalOptions{
+      .dir = tmp.path(), .max_bytes = 1 << 20, .fsync = false, .recent_payload_bytes = 0});
+  ASSERT_TRUE(opened.ok()) << opened.error();
+  auto& wal = *opened;
   AppendRange(*wal, 1, 5);
   FlipByte(SegmentFiles(tmp.path()).at(0), kHeader + 1 * kRecord + 60);
   EXPECT_EQ(ReadAll(*wal), (std::vector<std::uint64_t>{1, 3, 4}));
@@ -629,6 +633,131 @@ TEST(Wal, LegacySixteenByteAckFileIsRead) {
   auto wal = OpenWal(tmp.path());
   EXPECT_EQ(wal->acked_seq(), 4u);
   EXPECT_EQ(ReadAll(*wal), Seqs(5, 6));
+}
+
+std::vector<std::string> PeekAndReadPayloads(Wal& wal) {
+  std::vector<std::string> payloads;
+  while (wal.PeekNext().has_value()) {
+    WalRecord record;
+    if (!wal.ReadNext(record)) {
+      break;
+    }
+    payloads.push_back(record.payload);
+  }
+  return payloads;
+}
+
+std::vector<std::string> Payloads(std::uint64_t from, std::uint64_t to, std::size_t size) {
+  std::vector<std::string> v;
+  for (std::uint64_t seq = from; seq < to; ++seq) {
+    v.push_back(Payload(seq, size));
+  }
+  return v;
+}
+
+// The push-mode pattern: the sender reads what the collection thread appended just before.
+TEST(Wal, RecordReadRightAfterAppendComesFromMemoryWithoutDiskReads) {
+  TempDir tmp;
+  std::vector<std::string> from_memory;
+  {
+    auto wal = OpenWal(tmp.path());
+    const std::uint64_t reads_at_open = wal->disk_reads();
+    for (std::uint64_t seq = 1; seq <= 5; ++seq) {
+      AppendRange(*wal, seq, seq + 1, 6000);
+      const auto peeked = wal->PeekNext();
+      ASSERT_TRUE(peeked.has_value());
+      EXPECT_EQ(peeked->seq, seq);
+      EXPECT_EQ(peeked->payload_bytes, 6000u);
+      EXPECT_EQ(peeked->samples, 10u);
+      EXPECT_EQ(peeked->min_timestamp_ms, static_cast<std::int64_t>(seq * 1000));
+      WalRecord record;
+      ASSERT_TRUE(wal->ReadNext(record));
+      EXPECT_EQ(record.info.seq, seq);
+      EXPECT_EQ(record.info.payload_bytes, 6000u);
+      from_memory.push_back(record.payload);
+    }
+    EXPECT_EQ(wal->disk_reads(), reads_at_open);
+    EXPECT_EQ(wal->memory_reads(), 5u);
+    EXPECT_EQ(wal->unread_records(), 0u);
+    EXPECT_EQ(from_memory, Payloads(1, 6, 6000));
+  }
+  // Nothing was acknowledged: the same records, now from disk, byte for byte.
+  auto wal = OpenWal(tmp.path());
+  const std::uint64_t reads_at_open = wal->disk_reads();
+  EXPECT_EQ(PeekAndReadPayloads(*wal), from_memory);
+  EXPECT_EQ(wal->memory_reads(), 0u);
+  EXPECT_GT(wal->disk_reads(), reads_at_open);
+}
+
+// The backlog found at Open is read from disk, the header once per record.
+TEST(Wal, PeekThenReadReadsEachHeaderOnce) {
+  TempDir tmp;
+  {
+    auto wal = OpenWal(tmp.path());
+    AppendRange(*wal, 1, 5);
+  }
+  auto wal = OpenWal(tmp.path());
+  const std::uint64_t reads_at_open = wal->disk_reads();
+  EXPECT_EQ(PeekAndReadPayloads(*wal), Payloads(1, 5, 100));
+  EXPECT_EQ(wal->disk_reads() - reads_at_open, 4u * 2);  // a header and a payload each
+  EXPECT_EQ(wal->memory_reads(), 0u);
+  // Peeking again does not read again.
+  AppendRange(*wal, 5, 6);
+  const std::uint64_t before_peeks = wal->disk_reads();
+  ASSERT_TRUE(wal->PeekNext().has_value());
+  ASSERT_TRUE(wal->PeekNext().has_value());
+  EXPECT_EQ(wal->disk_reads(), before_peeks);
+}
+
+TEST(Wal, RecordsBeyondTheMemoryBoundAreReadFromDisk) {
+  TempDir tmp;
+  // Room for the payloads of the newest three 100-byte records.
+  auto opened = Wal::Open(WalOptions{
+      .dir = tmp.path(), .max_bytes = 1 << 20, .fsync = false, .recent_payload_bytes = 350});
+  ASSERT_TRUE(opened.ok()) << opened.error();
+  Wal& wal = **opened;
+  AppendRange(wal, 1, 11);
+  std::vector<std::uint64_t> from_disk;
+  std::vector<std::string> payloads;
+  while (wal.PeekNext().has_value()) {
+    const std::uint64_t disk_before = wal.disk_reads();
+    WalRecord record;
+    ASSERT_TRUE(wal.ReadNext(record));
+    if (wal.disk_reads() != disk_before) {
+      from_disk.push_back(record.info.seq);
+    }
+    payloads.push_back(record.payload);
+  }
+  EXPECT_EQ(from_disk, Seqs(1, 8));
+  EXPECT_EQ(wal.memory_reads(), 3u);
+  EXPECT_EQ(payloads, Payloads(1, 11, 100));
+  // A record larger than the bound is never kept.
+  AppendRange(wal, 11, 12, 400);
+  const std::uint64_t disk_before = wal.disk_reads();
+  WalRecord record;
+  ASSERT_TRUE(wal.ReadNext(record));
+  EXPECT_EQ(record.payload, Payload(11, 400));
+  EXPECT_EQ(wal.disk_reads() - disk_before, 2u);
+  EXPECT_EQ(wal.memory_reads(), 3u);
+}
+
+// Segments rotate and the oldest are evicted at the cap while records are kept in memory:
+// the reader still gets every surviving record once, in order, from wherever it is.
+TEST(Wal, KeptRecordsFollowRotationAndEviction) {
+  TempDir tmp;
+  const std::uint64_t segment = kHeader + 4 * kRecord;
+  auto wal = OpenWal(tmp.path(), 3 * segment, segment);
+  AppendRange(*wal, 1, 3);
+  EXPECT_EQ(ReadAll(*wal), Seqs(1, 3));
+  ASSERT_TRUE(wal->Ack(2).ok());
+  AppendRange(*wal, 3, 31);  // 8 segments written; those from 21 on stay
+  EXPECT_EQ(wal->evicted_segments(), 5u);
+  EXPECT_EQ(ReadAll(*wal), Seqs(21, 31));
+  EXPECT_EQ(wal->memory_reads(), 12u);
+  ASSERT_TRUE(wal->Ack(30).ok());
+  AppendRange(*wal, 31, 33);
+  EXPECT_EQ(ReadAll(*wal), Seqs(31, 33));
+  EXPECT_EQ(wal->memory_reads(), 14u);
 }
 
 }  // namespace
