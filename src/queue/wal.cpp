@@ -627,7 +627,7 @@ Status Wal::Append(const WalRecordInfo& info, std::string_view payload) {
     }
     return Error{ErrnoText("cannot append to", segment.path, err)};
   }
-  KeepRecent(segment.base_seq, segment.size, info, payload);
+  KeepRecent(segment.base_seq, segment.size, info, payload);  // before unread_records_ counts it
   segment.size += record_bytes;
   segment.records += 1;
   segment.samples += info.samples;
@@ -641,12 +641,15 @@ Status Wal::Append(const WalRecordInfo& info, std::string_view payload) {
 
 void Wal::KeepRecent(std::uint64_t segment_base, std::uint64_t offset, const WalRecordInfo& info,
                      std::string_view payload) noexcept {
-  if (payload.size() > options_.recent_payload_bytes) {
+  // Worth keeping only while every unread record is kept too, so that the reader, whenever
+  // it comes, finds them all here. A backlog larger than the bound (a receiver outage) is
+  // read from disk anyway; its newest records would only sit in memory until it drained.
+  // Then nothing is kept until the reader has caught up.
+  const bool reader_follows = recent_.size() == unread_records_;
+  if (!reader_follows || recent_bytes_ + payload.size() > options_.recent_payload_bytes) {
+    recent_.clear();
+    recent_bytes_ = 0;
     return;
-  }
-  while (!recent_.empty() && recent_bytes_ + payload.size() > options_.recent_payload_bytes) {
-    recent_bytes_ -= recent_.front().payload.size();
-    recent_.pop_front();
   }
   try {
     WalRecordInfo kept = info;

@@ -29,12 +29,12 @@
 // when the first ack created it): after a power loss the ack is at most that old, and what
 // it no longer covers is sent again.
 //
-// Records are read in order with ReadNext(); Ack(seq) later marks them delivered. The
-// payloads of the newest appends (recent_payload_bytes in all) also stay in memory with
+// Records are read in order with ReadNext(); Ack(seq) later marks them delivered. While
+// the unread records fit in recent_payload_bytes, their payloads also stay in memory with
 // their place on disk: a reader that follows the writer closely gets them without a pread,
-// byte for byte what was written. Everything else (the backlog found at Open, records that
-// fell out of that bound) is read from disk. Not thread-safe: the owner (Spool) serialises
-// every call.
+// byte for byte what was written. A backlog beyond that bound (an outage) drops them all
+// and is read from disk, like the backlog found at Open, until the reader has caught up.
+// Not thread-safe: the owner (Spool) serialises every call.
 #pragma once
 
 #include <chrono>
@@ -57,7 +57,7 @@ struct WalOptions {
   std::uint64_t max_bytes = 1ULL << 30;
   std::uint64_t segment_bytes = 0;  // 0: max_bytes / 16, clamped to [64 KiB, 64 MiB]
   bool fsync = true;
-  // Payloads of the newest appends kept in memory for the reader; 0: every read goes to disk.
+  // At most this many bytes of unread payloads are kept in memory for the reader; 0: none.
   std::size_t recent_payload_bytes = 4U << 20;
 };
 
@@ -199,7 +199,7 @@ class Wal {
   UniqueFd read_fd_;
   std::string scratch_;  // payload buffer for recovery and resync
   PeekedHeader peeked_;
-  std::deque<RecentRecord> recent_;  // appended since Open, oldest first
+  std::deque<RecentRecord> recent_;  // unread records appended since Open, oldest first
   std::size_t recent_bytes_ = 0;     // payload bytes in recent_
   std::uint64_t disk_reads_ = 0;
   std::uint64_t memory_reads_ = 0;

@@ -709,36 +709,54 @@ TEST(Wal, PeekThenReadReadsEachHeaderOnce) {
   EXPECT_EQ(wal->disk_reads(), before_peeks);
 }
 
-TEST(Wal, RecordsBeyondTheMemoryBoundAreReadFromDisk) {
-  TempDir tmp;
-  // Room for the payloads of the newest three 100-byte records.
-  auto opened = Wal::Open(WalOptions{
-      .dir = tmp.path(), .max_bytes = 1 << 20, .fsync = false, .recent_payload_bytes = 350});
-  ASSERT_TRUE(opened.ok()) << opened.error();
-  Wal& wal = **opened;
-  AppendRange(wal, 1, 11);
+// Which records the reader got from disk (by seq), reading everything unread.
+std::vector<std::uint64_t> SeqsReadFromDisk(Wal& wal, std::vector<std::string>& payloads) {
   std::vector<std::uint64_t> from_disk;
-  std::vector<std::string> payloads;
   while (wal.PeekNext().has_value()) {
     const std::uint64_t disk_before = wal.disk_reads();
     WalRecord record;
-    ASSERT_TRUE(wal.ReadNext(record));
+    if (!wal.ReadNext(record)) {
+      break;
+    }
     if (wal.disk_reads() != disk_before) {
       from_disk.push_back(record.info.seq);
     }
     payloads.push_back(record.payload);
   }
-  EXPECT_EQ(from_disk, Seqs(1, 8));
+  return from_disk;
+}
+
+TEST(Wal, BacklogBeyondTheMemoryBoundIsReadFromDiskUntilTheReaderCatchesUp) {
+  TempDir tmp;
+  // Room for the payloads of three 100-byte records.
+  auto opened = Wal::Open(WalOptions{
+      .dir = tmp.path(), .max_bytes = 1 << 20, .fsync = false, .recent_payload_bytes = 350});
+  ASSERT_TRUE(opened.ok()) << opened.error();
+  Wal& wal = **opened;
+  std::vector<std::string> payloads;
+
+  // Within the bound: all from memory.
+  AppendRange(wal, 1, 4);
+  EXPECT_TRUE(SeqsReadFromDisk(wal, payloads).empty());
   EXPECT_EQ(wal.memory_reads(), 3u);
-  EXPECT_EQ(payloads, Payloads(1, 11, 100));
+
+  // Seven unread records pass it: all of them come from disk, the newest too.
+  AppendRange(wal, 4, 11);
+  EXPECT_EQ(SeqsReadFromDisk(wal, payloads), Seqs(4, 11));
+  EXPECT_EQ(wal.memory_reads(), 3u);
+
+  // Caught up: kept again.
+  AppendRange(wal, 11, 13);
+  EXPECT_TRUE(SeqsReadFromDisk(wal, payloads).empty());
+  EXPECT_EQ(wal.memory_reads(), 5u);
+
   // A record larger than the bound is never kept.
-  AppendRange(wal, 11, 12, 400);
-  const std::uint64_t disk_before = wal.disk_reads();
-  WalRecord record;
-  ASSERT_TRUE(wal.ReadNext(record));
-  EXPECT_EQ(record.payload, Payload(11, 400));
-  EXPECT_EQ(wal.disk_reads() - disk_before, 2u);
-  EXPECT_EQ(wal.memory_reads(), 3u);
+  AppendRange(wal, 13, 14, 400);
+  EXPECT_EQ(SeqsReadFromDisk(wal, payloads), Seqs(13, 14));
+
+  std::vector<std::string> expected = Payloads(1, 13, 100);
+  expected.push_back(Payload(13, 400));
+  EXPECT_EQ(payloads, expected);
 }
 
 // Segments rotate and the oldest are evicted at the cap while records are kept in memory:
