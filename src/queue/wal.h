@@ -176,7 +176,9 @@ class Wal {
   ReadStatus ReadRecordAt(int fd, std::uint64_t offset, std::uint64_t limit, WalRecordInfo& info,
                           std::string* payload, std::uint64_t& next,
                           const char* known_header = nullptr);
+  // PreadAll on a segment, counted in disk_reads_.
   bool ReadDisk(int fd, char* buf, std::size_t n, std::uint64_t offset);
+  // Called by Append for a written record, before it counts as unread.
   void KeepRecent(std::uint64_t segment_base, std::uint64_t offset, const WalRecordInfo& info,
                   std::string_view payload) noexcept;
   // The kept record at the reader's position, after dropping those the reader has passed.
