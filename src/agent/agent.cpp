@@ -456,6 +456,15 @@ void Agent::PrepareMissingParts() {
 
 void Agent::InheritSeries(Agent& previous) {
   system_staleness_ = std::move(previous.system_staleness_);
+  if (previous.scrape_collector_ == nullptr) {
+    return;
+  }
+  // Markers for removed targets ride with the next batch of either thread; none are needed
+  // when nothing is shipped.
+  ScrapeSampleSink* markers = scrape_sink_ ? scrape_sink_.get() : system_batch_.get();
+  if (markers != nullptr) {
+    previous.scrape_collector_->HandOverSeries(scrape_collector_, *markers, clock_.WallMillis());
+  }
 }
 
 void Agent::Ship(const std::vector<MetricFamily>& families, ShippedBatch& batch) {

@@ -101,9 +101,10 @@ class Agent {
 
   const Queues& queues() const noexcept { return queues_; }
 
-  // Reload: takes over the series the previous agent's last system cycle shipped, so that
-  // those this configuration no longer collects get staleness markers. Call after
-  // previous.StopCollection() and before Start().
+  // Reload: takes over the series the previous agent's last system cycle and each scrape
+  // target shipped, so that those this configuration no longer collects (and every series of
+  // a removed target) get staleness markers. Call after previous.StopCollection() and before
+  // Start().
   void InheritSeries(Agent& previous);
 
   // For the watchdog: "<thread>: busy for <n>s" for the first collection, scrape or sender

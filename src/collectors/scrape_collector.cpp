@@ -71,6 +71,9 @@ struct ScrapeCollector::Target {
   std::int64_t last_scrape_ms = 0;
   std::string last_error;
   std::optional<bool> logged_ok;  // the state last logged; nullopt: nothing logged yet
+
+  // The series of the last successful scrape, while samples are shipped (sink_ set).
+  SeriesTracker series;
 };
 
 std::chrono::milliseconds ScrapeCollector::EffectiveTimeout(
@@ -182,8 +185,9 @@ class NullVisitor final : public SampleVisitor {
 // Applies the target's prefix and labels and hands each sample to the sink.
 class StreamingVisitor final : public SampleVisitor {
  public:
-  StreamingVisitor(TargetLabeler& labeler, std::string_view prefix, ScrapeSampleSink& sink)
-      : labeler_(labeler), prefix_(prefix), sink_(sink) {}
+  StreamingVisitor(TargetLabeler& labeler, std::string_view prefix, ScrapeSampleSink& sink,
+                   SeriesTracker& series, std::int64_t scrape_ms)
+      : labeler_(labeler), prefix_(prefix), sink_(sink), series_(series), scrape_ms_(scrape_ms) {}
 
   void OnSample(const FamilyView& family, std::string_view name, std::span<const LabelView> labels,
                 double value, std::int64_t timestamp_ms) override {
@@ -199,12 +203,18 @@ class StreamingVisitor final : public SampleVisitor {
     }
     sink_.Add(family_name, family.help, family.type, labeler_.name(), labeler_.labels(), value,
               timestamp_ms);
+    // As Prometheus does: a sample with a timestamp of its own never gets a staleness marker.
+    if (timestamp_ms == scrape_ms_) {
+      series_.Seen(family_name, family.type, labeler_.name(), labeler_.labels());
+    }
   }
 
  private:
   TargetLabeler& labeler_;
   std::string_view prefix_;
   ScrapeSampleSink& sink_;
+  SeriesTracker& series_;
+  std::int64_t scrape_ms_;
   std::string_view last_family_;  // the family whose prefixed name is in family_buffer_
   std::string family_buffer_;
 };
@@ -236,35 +246,23 @@ CollectResult ScrapeCollector::Collect(const CollectContext& ctx) {
     }
     t.next_due = ctx.steady_now + t.interval;
     if (!t.client) {
-      t.up = false;
-      t.last_scrape_ms = ctx.wall_ms;
-      t.last_error = t.setup_error;
-      LogState(t.options.name, t.logged_ok, false, t.last_error);
+      EndScrape(t, ctx.wall_ms, t.setup_error);
       continue;
     }
     if (multi == nullptr) {
-      t.up = false;
-      t.last_scrape_ms = ctx.wall_ms;
-      t.last_error = "curl_multi_init failed";
-      LogState(t.options.name, t.logged_ok, false, t.last_error);
+      EndScrape(t, ctx.wall_ms, "curl_multi_init failed");
       continue;
     }
     t.done = false;
     t.result = CURLE_OK;
     if (Status s = t.client->PrepareRequest(t.request); !s) {
-      t.up = false;
-      t.last_scrape_ms = ctx.wall_ms;
-      t.last_error = s.error();
-      LogState(t.options.name, t.logged_ok, false, t.last_error);
+      EndScrape(t, ctx.wall_ms, s.error());
       continue;
     }
     curl_easy_setopt(t.client->easy(), CURLOPT_PRIVATE, static_cast<void*>(&t));
     if (CURLMcode mc = curl_multi_add_handle(multi, t.client->easy()); mc != CURLM_OK) {
       (void)t.client->FinishRequest(CURLE_FAILED_INIT);
-      t.up = false;
-      t.last_scrape_ms = ctx.wall_ms;
-      t.last_error = curl_multi_strerror(mc);
-      LogState(t.options.name, t.logged_ok, false, t.last_error);
+      EndScrape(t, ctx.wall_ms, curl_multi_strerror(mc));
       continue;
     }
     t.in_flight = true;
@@ -324,7 +322,6 @@ CollectResult ScrapeCollector::Collect(const CollectContext& ctx) {
 
   // 3. Parse what arrived.
   for (Target* t : scraping) {
-    const std::string& name = t->options.name;
     const Clock::time_point parse_started = Clock::now();
     Result<http::HttpResponse> response = t->client->FinishRequest(t->result);
     std::string error;
@@ -345,21 +342,18 @@ CollectResult ScrapeCollector::Collect(const CollectContext& ctx) {
         error = "parse error: " + s.error();
         t->samples = 0;
       } else if (stats.invalid_lines > 0) {
-        spdlog::debug("scrape endpoint {}: {} invalid lines, first: {}", name, stats.invalid_lines,
-                      stats.first_error);
+        spdlog::debug("scrape endpoint {}: {} invalid lines, first: {}", t->options.name,
+                      stats.invalid_lines, stats.first_error);
       }
     }
     if (!error.empty()) {
       std::lock_guard lock(stored_mutex_);
       t->stored.reset();
     }
-    t->up = error.empty();
-    t->last_scrape_ms = ctx.wall_ms;
-    t->last_error = error;
     // Transfer time plus this target's own parse time: waiting for the other targets of
     // the tick is not part of it.
     t->duration_seconds = Seconds((t->finished - started) + (Clock::now() - parse_started));
-    LogState(name, t->logged_ok, t->up, error);
+    EndScrape(*t, ctx.wall_ms, std::move(error));
   }
 
   {
@@ -411,6 +405,13 @@ Status ScrapeCollector::ParseResponse(Target& t, http::HttpResponse& response, s
       return s;
     }
     ApplyTargetLabels(families, "", e.name, t.extra_labels);  // ParseJsonApp applied the prefix
+    if (sink_ != nullptr) {
+      for (const MetricFamily& family : families) {
+        for (const Sample& sample : family.samples) {
+          t.series.Seen(family, sample);
+        }
+      }
+    }
     out.insert(out.end(), std::make_move_iterator(families.begin()),
                std::make_move_iterator(families.end()));
     std::lock_guard lock(stored_mutex_);
@@ -425,7 +426,7 @@ Status ScrapeCollector::ParseResponse(Target& t, http::HttpResponse& response, s
     }
   }
   if (sink_ != nullptr) {
-    StreamingVisitor visitor(*t.labeler, e.metric_prefix, *sink_);
+    StreamingVisitor visitor(*t.labeler, e.metric_prefix, *sink_, t.series, wall_ms);
     ParseStats streamed;
     (void)ParseExposition(format, response.body, wall_ms, visitor, streamed);
     if (format != ScrapeFormat::kOpenMetrics) {
@@ -439,6 +440,47 @@ Status ScrapeCollector::ParseResponse(Target& t, http::HttpResponse& response, s
   std::lock_guard lock(stored_mutex_);
   t.stored = std::move(stored);
   return Status::Ok();
+}
+
+void ScrapeCollector::EndScrape(Target& t, std::int64_t wall_ms, std::string error) {
+  t.up = error.empty();
+  t.last_scrape_ms = wall_ms;
+  t.last_error = std::move(error);
+  LogState(t.options.name, t.logged_ok, t.up, t.last_error);
+  if (sink_ == nullptr) {
+    return;
+  }
+  // The series this scrape did not bring (all of them when it failed) end now.
+  auto mark = [&](const SeriesTracker::Gone& gone) {
+    sink_->Add(gone.family, "", gone.type, gone.name, gone.labels, StaleNaN(), wall_ms);
+  };
+  if (t.up) {
+    t.series.EndRound(mark);
+  } else {
+    t.series.Clear(mark);
+  }
+}
+
+void ScrapeCollector::HandOverSeries(ScrapeSource* next, ScrapeSampleSink& markers,
+                                     std::int64_t wall_ms) {
+  for (auto& t : targets_) {
+    if (next != nullptr && next->AdoptSeries(t->options.name, t->series)) {
+      continue;
+    }
+    t->series.Clear([&](const SeriesTracker::Gone& gone) {
+      markers.Add(gone.family, "", gone.type, gone.name, gone.labels, StaleNaN(), wall_ms);
+    });
+  }
+}
+
+bool ScrapeCollector::AdoptSeries(std::string_view target, SeriesTracker& series) {
+  for (auto& t : targets_) {
+    if (t->options.name == target) {
+      std::swap(t->series, series);
+      return true;
+    }
+  }
+  return false;
 }
 
 std::vector<ScrapeTargetStatus> ScrapeCollector::TargetStatuses() const {

@@ -14,6 +14,12 @@
 // ScrapeSampleSink given at construction (the shippers' queue), and the body itself is kept
 // until the target's next scrape; MaterializeStored() turns the kept bodies into families
 // when someone asks (/metrics, -once). A failed scrape drops the target's kept body.
+//
+// Staleness, as Prometheus' scrape loop does it, while samples are shipped: the series of a
+// target's last successful scrape that the next scrape does not bring, and all of them when
+// a scrape fails, get the staleness marker at that scrape's time (samples with a timestamp
+// of their own excepted). On a reload HandOverSeries passes each target's series to the
+// target of the same name, and marks those of removed targets.
 // JSON bodies are small status documents: their families are returned by Collect().
 //
 // Targets with their own `interval` are scraped when due (checked on each Collect); a tick
@@ -65,6 +71,8 @@ class ScrapeCollector final : public ScrapeSource {
   // scrape, as families (prefix and target labels applied), in target order.
   std::vector<MetricFamily> MaterializeStored() const override;
   std::vector<ScrapeTargetStatus> TargetStatuses() const override;
+  void HandOverSeries(ScrapeSource* next, ScrapeSampleSink& markers, std::int64_t wall_ms) override;
+  bool AdoptSeries(std::string_view target, SeriesTracker& series) override;
 
   // The timeout a target gets: its own, else min(10s, its interval).
   static std::chrono::milliseconds EffectiveTimeout(const config::EndpointOptions& endpoint,
@@ -80,6 +88,10 @@ class ScrapeCollector final : public ScrapeSource {
   // rejected.
   Status ParseResponse(Target& t, http::HttpResponse& response, std::int64_t wall_ms,
                        std::vector<MetricFamily>& out, ParseStats& stats);
+
+  // Records the end of a target's scrape (error empty: it succeeded): its state, the log
+  // line on a change, and, while shipping, staleness markers for the series it no longer has.
+  void EndScrape(Target& t, std::int64_t wall_ms, std::string error);
 
   std::vector<std::unique_ptr<Target>> targets_;
   std::unique_ptr<Multi> multi_;

@@ -454,6 +454,7 @@ void ReadShipper(ObjectReader& r, ShipperOptions& s, std::string& type_text) {
     q.DurationValue("max_retry_after", s.queue.max_retry_after);
     q.IntegerList("hold_on_status", s.queue.hold_on_status);
     q.Bool("fsync", s.queue.fsync);
+    q.DurationValue("fsync_interval", s.queue.fsync_interval);
   });
 }
 
@@ -1122,6 +1123,9 @@ void Validate(RawConfig& raw, Diagnostics& diag) {
     if (s.queue.min_backoff.count() <= 0 || s.queue.max_backoff < s.queue.min_backoff) {
       diag.Error(p + ".queue.max_backoff", "backoffs must be positive and min <= max");
     }
+    if (s.queue.fsync_interval.count() < 0 || s.queue.fsync_interval > std::chrono::hours(1)) {
+      diag.Error(p + ".queue.fsync_interval", "must be between 0s and 1h");
+    }
     for (std::size_t i = 0; i < s.queue.hold_on_status.size(); ++i) {
       const int status = s.queue.hold_on_status[i];
       // 413 splits and 429 retries: holding them would hide a receiver that wants less.
@@ -1413,7 +1417,8 @@ std::string RenderEffectiveConfig(const Config& c) {
                 {"retry_on_429", s.queue.retry_on_429},
                 {"max_retry_after", Ms(s.queue.max_retry_after)},
                 {"hold_on_status", s.queue.hold_on_status},
-                {"fsync", s.queue.fsync}}}};
+                {"fsync", s.queue.fsync},
+                {"fsync_interval", Ms(s.queue.fsync_interval)}}}};
     AuthJson(s.auth, j);
     shippers.push_back(j);
   }

@@ -115,6 +115,9 @@ constexpr std::array kOptions = {
                "the configuration or a credential file changes."},
     OptionInfo{"shipper.queue.fsync", "bool", "true", "",
                "fdatasync each queued batch, so the buffer also survives a power loss."},
+    OptionInfo{"shipper.queue.fsync_interval", "duration", "0s", "",
+               "Group commit: with fsync, sync at most once per interval (one sync covers every "
+               "batch since); a power loss can then cost up to this much. 0s: every batch."},
     OptionInfo{"shippers[].name", "string", "", "",
                "Several receivers: each entry takes every shipper.* key plus a unique name."},
     OptionInfo{"endpoints[].name", "string", "", "",

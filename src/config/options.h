@@ -63,6 +63,9 @@ struct QueueOptions {
   // fdatasync every queued batch before Enqueue returns: the queue survives a power loss,
   // not only a crash or kill -9 (which page-cache writes survive anyway).
   bool fsync = true;
+  // With fsync, 0 syncs every batch; more is group commit: one fdatasync per interval covers
+  // every batch queued since, so a power loss can cost up to that much (a crash still none).
+  milliseconds fsync_interval{0};
 };
 
 struct ShipperOptions {

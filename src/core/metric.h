@@ -19,6 +19,9 @@ namespace metricsd {
 // (remote write carries it; every other NaN is an ordinary value).
 inline constexpr std::uint64_t kStaleNaNBits = 0x7ff0000000000002ULL;
 inline double StaleNaN() noexcept { return std::bit_cast<double>(kStaleNaNBits); }
+inline bool IsStaleNaN(double value) noexcept {
+  return std::bit_cast<std::uint64_t>(value) == kStaleNaNBits;
+}
 
 enum class MetricType : std::uint8_t {
   kGauge,

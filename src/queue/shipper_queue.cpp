@@ -78,6 +78,7 @@ ShipperQueue::ShipperQueue(ShipperQueueOptions options, std::unique_ptr<Shipper>
                           .segment_bytes = options_.segment_bytes,
                           .max_memory_samples = options_.queue.max_memory_samples,
                           .fsync = options_.queue.fsync,
+                          .fsync_interval = options_.queue.fsync_interval,
                           .disk_retry_interval = options_.disk_retry_interval},
              clock),
       progress_(options_.stall_after) {
@@ -151,10 +152,11 @@ void ShipperQueue::Reconfigure(std::unique_ptr<Shipper> shipper, ShipperQueueOpt
   const config::QueueOptions& before = spool_queue_;
   if (options.queue.max_disk_bytes != before.max_disk_bytes ||
       options.queue.max_memory_samples != before.max_memory_samples ||
-      options.queue.fsync != before.fsync) {
+      options.queue.fsync != before.fsync ||
+      options.queue.fsync_interval != before.fsync_interval) {
     spdlog::warn(
-        "shipper {}: changes to queue.max_disk_bytes, queue.max_memory_samples and queue.fsync "
-        "take effect at the next restart",
+        "shipper {}: changes to queue.max_disk_bytes, queue.max_memory_samples, queue.fsync and "
+        "queue.fsync_interval take effect at the next restart",
         name_);
   }
   {

@@ -52,7 +52,8 @@ void Spool::OpenWalLocked() {
   auto wal = Wal::Open(WalOptions{.dir = options_.dir,
                                   .max_bytes = options_.max_disk_bytes,
                                   .segment_bytes = options_.segment_bytes,
-                                  .fsync = options_.fsync});
+                                  .fsync = options_.fsync,
+                                  .fsync_interval = options_.fsync_interval});
   if (!wal.ok()) {
     EnterMemoryModeLocked(wal.error());
     return;

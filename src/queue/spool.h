@@ -34,6 +34,7 @@ struct SpoolOptions {
   std::uint64_t segment_bytes = 0;  // 0: automatic, see WalOptions
   std::size_t max_memory_samples = 100'000;
   bool fsync = true;
+  std::chrono::milliseconds fsync_interval{0};  // see WalOptions
   std::chrono::milliseconds disk_retry_interval{std::chrono::seconds(30)};
 };
 

@@ -617,8 +617,10 @@ Status Wal::Append(const WalRecordInfo& info, std::string_view payload) {
   char header[kRecordHeaderBytes];
   EncodeRecordHeader(info, payload, header);
   iovec iov[2] = {{header, sizeof header}, {const_cast<char*>(payload.data()), payload.size()}};
-  if (!WritevAll(write_fd_.get(), iov, 2) ||
-      (options_.fsync && ::fdatasync(write_fd_.get()) != 0)) {
+  const auto now = std::chrono::steady_clock::now();
+  const bool sync = options_.fsync && (options_.fsync_interval.count() <= 0 || !last_append_sync_ ||
+                                       now - *last_append_sync_ >= options_.fsync_interval);
+  if (!WritevAll(write_fd_.get(), iov, 2) || (sync && ::fdatasync(write_fd_.get()) != 0)) {
     const int err = errno;
     // Leave no partial record behind; if even that fails, a new segment starts next time
     // and recovery cuts the torn bytes.
@@ -626,6 +628,9 @@ Status Wal::Append(const WalRecordInfo& info, std::string_view payload) {
       CloseActive();
     }
     return Error{ErrnoText("cannot append to", segment.path, err)};
+  }
+  if (sync) {
+    last_append_sync_ = now;
   }
   KeepRecent(segment.base_seq, segment.size, info, payload);  // before unread_records_ counts it
   segment.size += record_bytes;

@@ -25,9 +25,10 @@
 // Appending to the newest segment is the only write; a new segment starts at segment_bytes.
 // When the total size would pass max_bytes, the oldest segments are deleted first and their
 // unread samples counted in evicted_samples(). With fsync, each append is fdatasync()ed
-// before returning, and the ack file at most once per kAckSyncInterval (its directory only
-// when the first ack created it): after a power loss the ack is at most that old, and what
-// it no longer covers is sent again.
+// before returning (with fsync_interval, the first append once that interval has passed
+// since the last sync, which covers every append before it), and the ack file at most once
+// per kAckSyncInterval (its directory only when the first ack created it): after a power
+// loss the ack is at most that old, and what it no longer covers is sent again.
 //
 // Records are read in order with ReadNext(); Ack(seq) later marks them delivered. While
 // the unread records fit in recent_payload_bytes, their payloads also stay in memory with
@@ -57,6 +58,9 @@ struct WalOptions {
   std::uint64_t max_bytes = 1ULL << 30;
   std::uint64_t segment_bytes = 0;  // 0: max_bytes / 16, clamped to [64 KiB, 64 MiB]
   bool fsync = true;
+  // With fsync: 0 syncs every append before it returns; more is group commit, one
+  // fdatasync covering every append since the last, at most once per interval.
+  std::chrono::milliseconds fsync_interval{0};
   // At most this many bytes of unread payloads are kept in memory for the reader; 0: none.
   std::size_t recent_payload_bytes = 4U << 20;
 };
@@ -213,6 +217,8 @@ class Wal {
   std::uint64_t last_seq_ = 0;
   std::uint64_t acked_seq_ = 0;
   std::chrono::steady_clock::time_point last_ack_sync_{};  // with fsync: the last durable ack
+  // With fsync_interval: when an append was last synced; nullopt: never.
+  std::optional<std::chrono::steady_clock::time_point> last_append_sync_;
   std::uint64_t unread_records_ = 0;
   std::uint64_t unread_samples_ = 0;
   std::uint64_t disk_bytes_ = 0;

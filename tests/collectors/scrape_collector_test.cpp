@@ -844,5 +844,135 @@ TEST(ScrapeCollector, RejectedOpenMetricsBodyStreamsNothing) {
   EXPECT_EQ(CountSamples(r, "om"), 0u);
 }
 
+// The names of the series that got a staleness marker, at `wall_ms`, since `from`.
+std::vector<std::string> StaleSince(const RecordingSink& sink, std::size_t from,
+                                    std::int64_t wall_ms) {
+  std::vector<std::string> names;
+  for (std::size_t i = from; i < sink.entries.size(); ++i) {
+    const Sample& s = sink.entries[i].sample;
+    if (IsStaleNaN(s.value)) {
+      EXPECT_EQ(s.timestamp_ms, wall_ms) << s.name;
+      std::string name = s.name;
+      for (const Label& l : s.labels) {
+        name += "," + l.name + "=" + l.value;
+      }
+      names.push_back(name);
+    }
+  }
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+TEST(ScrapeCollector, SeriesThatVanishOrAFailedScrapeGetStalenessMarkers) {
+  std::atomic<int> body{0};
+  Server server;
+  server.http().Get("/m", [&](const httplib::Request&, httplib::Response& res) {
+    switch (body.load()) {
+      case 0:
+        res.set_content("up_a 1\nup_b{k=\"v\"} 2\nown_ts 3 1700000000000\n", "text/plain");
+        break;
+      case 1:
+        res.set_content("up_a 1\n", "text/plain");
+        break;
+      default:
+        res.status = 500;
+    }
+  });
+  server.Start();
+  RecordingSink sink;
+  ScrapeCollector collector({Endpoint("t", server.url("/m"))}, 1s, &sink);
+  CollectContext ctx = Now();
+  Scrape(collector, ctx);
+  EXPECT_TRUE(StaleSince(sink, 0, ctx.wall_ms).empty());
+
+  // up_b is gone; own_ts has a timestamp of its own, so it never gets a marker.
+  body = 1;
+  std::size_t from = sink.entries.size();
+  ctx.steady_now += 2s;
+  ctx.wall_ms += 2000;
+  Scrape(collector, ctx);
+  EXPECT_EQ(StaleSince(sink, from, ctx.wall_ms),
+            (std::vector<std::string>{"app_up_b,endpoint=t,k=v"}));
+
+  // A failed scrape ends every series of the last good one.
+  body = 2;
+  from = sink.entries.size();
+  ctx.steady_now += 2s;
+  ctx.wall_ms += 2000;
+  Scrape(collector, ctx);
+  EXPECT_EQ(StaleSince(sink, from, ctx.wall_ms), (std::vector<std::string>{"app_up_a,endpoint=t"}));
+  // ...once: the next failure has nothing left to end.
+  from = sink.entries.size();
+  ctx.steady_now += 2s;
+  ctx.wall_ms += 2000;
+  Scrape(collector, ctx);
+  EXPECT_TRUE(StaleSince(sink, from, ctx.wall_ms).empty());
+
+  // Back up: nothing is marked, and the series are tracked again.
+  body = 0;
+  from = sink.entries.size();
+  ctx.steady_now += 2s;
+  ctx.wall_ms += 2000;
+  Scrape(collector, ctx);
+  EXPECT_TRUE(StaleSince(sink, from, ctx.wall_ms).empty());
+  EXPECT_EQ(sink.CountFor("t") - from, 3u);
+}
+
+TEST(ScrapeCollector, JsonSeriesThatVanishGetStalenessMarkers) {
+  std::atomic<bool> both{true};
+  Server server;
+  server.http().Get("/j", [&](const httplib::Request&, httplib::Response& res) {
+    res.set_content(both ? R"({"queue": 3, "workers": 2})" : R"({"queue": 3})", "application/json");
+  });
+  server.Start();
+  RecordingSink sink;
+  ScrapeCollector collector({Endpoint("j", server.url("/j"))}, 1s, &sink);
+  CollectContext ctx = Now();
+  Scrape(collector, ctx);
+  both = false;
+  std::size_t from = sink.entries.size();
+  ctx.steady_now += 2s;
+  ctx.wall_ms += 2000;
+  Scrape(collector, ctx);
+  EXPECT_EQ(StaleSince(sink, from, ctx.wall_ms),
+            (std::vector<std::string>{"app_workers,endpoint=j"}));
+}
+
+TEST(ScrapeCollector, AReloadHandsSeriesToTheSameTargetAndEndsThoseOfRemovedOnes) {
+  Server server;
+  server.http().Get("/a", [&](const httplib::Request&, httplib::Response& res) {
+    res.set_content("x 1\ny 2\n", "text/plain");
+  });
+  server.http().Get("/b", [&](const httplib::Request&, httplib::Response& res) {
+    res.set_content("z 1\n", "text/plain");
+  });
+  server.http().Get("/a2", [&](const httplib::Request&, httplib::Response& res) {
+    res.set_content("x 1\n", "text/plain");
+  });
+  server.Start();
+  RecordingSink old_sink;
+  ScrapeCollector before({Endpoint("a", server.url("/a")), Endpoint("b", server.url("/b"))}, 1s,
+                         &old_sink);
+  CollectContext ctx = Now();
+  Scrape(before, ctx);
+
+  // The new configuration keeps "a" (now serving only x) and drops "b".
+  RecordingSink new_sink;
+  ScrapeCollector after({Endpoint("a", server.url("/a2"))}, 1s, &new_sink);
+  RecordingSink markers;
+  before.HandOverSeries(&after, markers, ctx.wall_ms + 500);
+  EXPECT_EQ(StaleSince(markers, 0, ctx.wall_ms + 500),
+            (std::vector<std::string>{"app_z,endpoint=b"}));
+  ctx.steady_now += 2s;
+  ctx.wall_ms += 2000;
+  Scrape(after, ctx);
+  EXPECT_EQ(StaleSince(new_sink, 0, ctx.wall_ms), (std::vector<std::string>{"app_y,endpoint=a"}));
+
+  // No endpoints at all any more: every series ends.
+  RecordingSink last;
+  after.HandOverSeries(nullptr, last, ctx.wall_ms + 1);
+  EXPECT_EQ(StaleSince(last, 0, ctx.wall_ms + 1), (std::vector<std::string>{"app_x,endpoint=a"}));
+}
+
 }  // namespace
 }  // namespace metricsd

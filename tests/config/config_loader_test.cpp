@@ -103,6 +103,7 @@ TEST(Defaults, ShipperDefaults) {
   EXPECT_EQ(s.queue.min_backoff, 500ms);
   EXPECT_EQ(s.queue.max_backoff, 1min);
   EXPECT_TRUE(s.queue.retry_on_429);
+  EXPECT_EQ(s.queue.fsync_interval, 0ms);
   EXPECT_EQ(s.queue.hold_on_status, (std::vector<int>{401, 403, 404}));
 }
 
@@ -176,7 +177,7 @@ TEST(Keys, EveryKeyIsRead) {
       "headers": {"X-Scope-OrgID": "tenant1"},
       "max_samples_per_request": 500, "gzip": true,
       "queue": {"max_disk_bytes": 2097152, "max_memory_samples": 10, "min_backoff": "1s",
-        "max_backoff": "30s", "retry_on_429": false}},
+        "max_backoff": "30s", "retry_on_429": false, "fsync_interval": "2s"}},
     "shippers": [{"name": "vm", "type": "influx_line", "endpoint": "http://vm:8428/write",
       "bearer_token_file": ")" +
                      token.path() + R"("}],
@@ -245,6 +246,7 @@ TEST(Keys, EveryKeyIsRead) {
   EXPECT_EQ(s.queue.min_backoff, 1s);
   EXPECT_EQ(s.queue.max_backoff, 30s);
   EXPECT_FALSE(s.queue.retry_on_429);
+  EXPECT_EQ(s.queue.fsync_interval, 2s);
   EXPECT_EQ(c.shippers[1].name, "vm");
   EXPECT_EQ(c.shippers[1].type, ShipperType::kInfluxLine);
   EXPECT_EQ(c.shippers[1].auth.bearer_token_file, token.path());
@@ -520,6 +522,8 @@ INSTANTIATE_TEST_SUITE_P(
         ValidationCase{Shipper(R"("queue":{"max_disk_bytes":10})"), "shipper.queue.max_disk_bytes"},
         ValidationCase{Shipper(R"("queue":{"min_backoff":"10s","max_backoff":"1s"})"),
                        "shipper.queue.max_backoff"},
+        ValidationCase{Shipper(R"("queue":{"fsync_interval":"2h"})"),
+                       "shipper.queue.fsync_interval: must be between 0s and 1h"},
         ValidationCase{R"({"shippers":[{"type":"http_json","endpoint":"http://a/"}]})",
                        "shippers[0].name: \"\" must be non-empty"},
         ValidationCase{

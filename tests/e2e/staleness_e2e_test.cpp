@@ -1,11 +1,15 @@
-// End-to-end: system series that vanish end at once in a real Prometheus (remote write
-// carries the staleness marker), instead of lingering for the 5-minute lookback: an
-// interface removed from the host, and a collector switched off by a reload.
+// End-to-end: series that vanish end at once in a real Prometheus (remote write carries the
+// staleness marker), instead of lingering for the 5-minute lookback: an interface removed
+// from the host, a collector switched off by a reload, a series a scrape target stops
+// exposing, a failed scrape, and a target removed by a reload.
 #include <gtest/gtest.h>
+#include <httplib.h>
 
 #include <filesystem>
 #include <fstream>
+#include <mutex>
 #include <string>
+#include <thread>
 
 #include "support/process.h"
 #include "support/prometheus.h"
@@ -71,6 +75,88 @@ TEST(StalenessE2e, VanishedInterfaceAndSwitchedOffCollectorEndAtOnce) {
       WaitFor([&] { return SeriesNow(prometheus, "system_network_bytes_recv_total") == 0; }, 20s))
       << daemon.Stderr();
   EXPECT_EQ(SeriesNow(prometheus, "system_load_1"), 1);  // the rest goes on
+  daemon.Signal(SIGTERM);
+  EXPECT_EQ(daemon.Wait(20s), 0);
+}
+
+// A scrape target whose body and status the test sets.
+class Target {
+ public:
+  Target() {
+    server_.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
+      std::lock_guard lock(mu_);
+      res.status = status_;
+      res.set_content(body_, "text/plain; version=0.0.4");
+    });
+    port_ = server_.bind_to_any_port("127.0.0.1");
+    thread_ = std::thread([this] { server_.listen_after_bind(); });
+    WaitFor([this] { return server_.is_running(); }, 10s);
+  }
+  ~Target() {
+    server_.stop();
+    thread_.join();
+  }
+  void Serve(int status, std::string body) {
+    std::lock_guard lock(mu_);
+    status_ = status;
+    body_ = std::move(body);
+  }
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_) + "/metrics"; }
+
+ private:
+  std::mutex mu_;
+  int status_ = 200;
+  std::string body_;
+  httplib::Server server_;
+  int port_ = 0;
+  std::thread thread_;
+};
+
+std::string ScrapeConfig(int port, const std::string& receiver, const std::string& target) {
+  std::string endpoints =
+      target.empty() ? "" : R"(,"endpoints":[{"name":"app","url":")" + target + R"("}])";
+  return R"({"server":{"host":"127.0.0.1","port":)" + std::to_string(port) +
+         R"(},"collector":{"interval_seconds":1,"enable_network":false,"enable_disk":false},
+           "shipper":{"type":"prometheus_remote_write","endpoint":")" +
+         receiver + R"("})" + endpoints + "}";
+}
+
+TEST(StalenessE2e, ScrapedSeriesEndWhenGoneWhenTheScrapeFailsAndWhenTheTargetIsRemoved) {
+  if (!Prometheus::Available()) GTEST_SKIP() << "prometheus is not installed";
+  TempDir dir;
+  Prometheus prometheus(dir, "receiver", testing::FreePort());
+  ASSERT_TRUE(prometheus.Start()) << testing::ReadFile(prometheus.log_path());
+  Target target;
+  const std::string both = "# TYPE one gauge\none 1\n# TYPE two gauge\ntwo 2\n";
+  target.Serve(200, both);
+  const int port = testing::FreePort();
+  std::string config = dir.Write("config.json", ScrapeConfig(port, prometheus.url(), target.url()));
+  ChildProcess daemon(METRICSD_BINARY, {"-config", config}, testing::MetricsdTestEnv(), dir.path());
+  ASSERT_TRUE(WaitFor([&] { return SeriesNow(prometheus, "app_two") == 1; }, 30s))
+      << daemon.Stderr();
+
+  // The target stops exposing `two`: it ends; `one` goes on.
+  target.Serve(200, "# TYPE one gauge\none 1\n");
+  EXPECT_TRUE(WaitFor([&] { return SeriesNow(prometheus, "app_two") == 0; }, 20s))
+      << daemon.Stderr();
+  EXPECT_EQ(SeriesNow(prometheus, "app_one"), 1);
+
+  // A failing scrape ends everything the target had.
+  target.Serve(500, "");
+  EXPECT_TRUE(WaitFor([&] { return SeriesNow(prometheus, "app_one") == 0; }, 20s))
+      << daemon.Stderr();
+
+  // Back: both series again; then a reload removes the target and both end.
+  target.Serve(200, both);
+  ASSERT_TRUE(
+      WaitFor([&] { return SeriesNow(prometheus, "{__name__=~\"app_one|app_two\"}") == 2; }, 20s))
+      << daemon.Stderr();
+  dir.Write("config.json", ScrapeConfig(port, prometheus.url(), ""));
+  daemon.Signal(SIGHUP);
+  EXPECT_TRUE(
+      WaitFor([&] { return SeriesNow(prometheus, "{__name__=~\"app_one|app_two\"}") == 0; }, 20s))
+      << daemon.Stderr();
+  EXPECT_EQ(SeriesNow(prometheus, "system_load_1"), 1);  // the host goes on
   daemon.Signal(SIGTERM);
   EXPECT_EQ(daemon.Wait(20s), 0);
 }

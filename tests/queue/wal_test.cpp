@@ -475,6 +475,25 @@ TEST(Wal, WithFsyncAnAckIsDurableWhenAckReturns) {
   EXPECT_EQ(later.fsync, after.fsync);
 }
 
+TEST(Wal, WithAnFsyncIntervalOneSyncCoversTheAppendsOfThatInterval) {
+  for (const auto interval : {std::chrono::milliseconds(0), std::chrono::milliseconds(3'600'000)}) {
+    TempDir tmp;
+    auto wal = Wal::Open(WalOptions{.dir = tmp.path(), .fsync = true, .fsync_interval = interval});
+    ASSERT_TRUE(wal.ok());
+    AppendRange(**wal, 1, 2);  // starts the segment and syncs: the first append always does
+    const testing::SyncCalls before = testing::CountedSyncs();
+    AppendRange(**wal, 2, 5);
+    const testing::SyncCalls after = testing::CountedSyncs();
+    EXPECT_EQ(after.fdatasync - before.fdatasync, interval.count() == 0 ? 3 : 0)
+        << "fsync_interval " << interval.count() << " ms";
+    // What was appended is all there after a reopen, synced or not.
+    wal->reset();
+    auto reopened = Wal::Open(WalOptions{.dir = tmp.path(), .fsync = true});
+    ASSERT_TRUE(reopened.ok());
+    EXPECT_EQ((*reopened)->unread_records(), 4u);
+  }
+}
+
 TEST(Wal, WithoutFsyncAnAckSyncsNothing) {
   TempDir tmp;
   auto wal = OpenWal(tmp.path());
