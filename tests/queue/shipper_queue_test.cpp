@@ -415,6 +415,43 @@ TEST_F(ShipperQueueTest, RestartReplaysUnsentBatchesInOrderOnce) {
   EXPECT_EQ(up.delivered(), Range(0, 25));
 }
 
+TEST_F(ShipperQueueTest, TooLargeSplitsARequestReadBackFromDiskAfterARestart) {
+  {
+    FakeShipper& down = Make();
+    down.Fallback(Answer(Retry(503)));
+    queue_->Start();
+    for (int i = 0; i < 6; ++i) {
+      queue_->Enqueue(MakeBatch(i * 7, 7));
+    }
+    ASSERT_TRUE(WaitUntil([&] { return down.calls() >= 1; }));
+    queue_.reset();
+  }
+  // The backlog comes back from disk merged into one 42-sample request; this receiver takes
+  // at most 5 samples a request, and never sample 20.
+  FakeShipper& small = Make();
+  small.Fallback([](const Batch& batch) {
+    const auto values = Values(batch);
+    if (values.size() > 5 || std::find(values.begin(), values.end(), 20) != values.end()) {
+      return SendResult{SendResult::Kind::kTooLarge, 413, std::nullopt, "too large"};
+    }
+    return SendResult::Ok();
+  });
+  queue_->Start();
+  std::vector<int> expected = Range(0, 42);
+  expected.erase(expected.begin() + 20);
+  ASSERT_TRUE(WaitUntil([&] { return queue_->QueueStats().pending_samples == 0; }));
+  EXPECT_EQ(small.delivered(), expected);  // each once, in order
+  EXPECT_EQ(MetricValue(queue_->Metrics(), "metricsd_shipper_samples_dropped_total", "too_large"),
+            1);
+  // Everything was acknowledged on disk: a further restart replays nothing.
+  FakeShipper& after = Make();
+  queue_->Start();
+  queue_->Enqueue(MakeBatch(100, 1));
+  ASSERT_TRUE(WaitUntil([&] { return after.delivered().size() >= 1; }));
+  ASSERT_TRUE(WaitUntil([&] { return queue_->QueueStats().pending_samples == 0; }));
+  EXPECT_EQ(after.delivered(), std::vector<int>{100});
+}
+
 TEST_F(ShipperQueueTest, StopDuringABlockedSendIsBoundedByTheShipperTimeout) {
   FakeShipper& shipper = Make();
   shipper.Block(milliseconds(200));  // the shipper's own timeout
