@@ -6,12 +6,28 @@ std::size_t StalenessTracker::Cycle(const std::vector<MetricFamily>& families, s
                                     ShippedBatch& batch) {
   for (const MetricFamily& family : families) {
     for (const Sample& sample : family.samples) {
-      series_.Seen(family, sample);
+      const std::uint64_t key = SeriesTracker::Key(sample);
+      if (series_.Seen(key)) {
+        labels_[key] = Series{family.name, family.type, sample.name, sample.labels};
+      }
     }
   }
-  return series_.EndRound([&](const SeriesTracker::Gone& gone) {
-    batch.Add(gone.family, "", gone.type, gone.name, gone.labels, StaleNaN(), wall_ms);
-  });
+  series_.EndRound(gone_);
+  std::vector<LabelView> views;
+  for (std::uint64_t key : gone_) {
+    auto it = labels_.find(key);
+    if (it == labels_.end()) {
+      continue;
+    }
+    const Series& s = it->second;
+    views.clear();
+    for (const Label& label : s.labels) {
+      views.push_back(LabelView{label.name, label.value});
+    }
+    batch.Add(s.family, "", s.type, s.name, views, StaleNaN(), wall_ms);
+    labels_.erase(it);
+  }
+  return gone_.size();
 }
 
 }  // namespace metricsd

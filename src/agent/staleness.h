@@ -5,10 +5,13 @@
 // write carries the marker; the JSON and Influx encoders skip NaN, and /metrics simply stops
 // showing the series.
 //
-// One per collecting thread, handed to the next agent on a reload.
+// One per collecting thread, handed to the next agent on a reload. The host has a few
+// hundred series, so their labels are simply kept (copied once, when new).
 #pragma once
 
 #include <cstdint>
+#include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "agent/shipped_batch.h"
@@ -26,7 +29,15 @@ class StalenessTracker {
   std::size_t tracked() const noexcept { return series_.size(); }
 
  private:
+  struct Series {
+    std::string family;
+    MetricType type = MetricType::kGauge;
+    std::string name;
+    Labels labels;
+  };
   SeriesTracker series_;
+  std::unordered_map<std::uint64_t, Series> labels_;  // by key, for the markers
+  std::vector<std::uint64_t> gone_;                   // scratch
 };
 
 }  // namespace metricsd

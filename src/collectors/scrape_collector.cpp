@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "core/redact.h"
+#include "core/series_tracker.h"
 #include "formats/exposition_parser.h"
 #include "formats/json_app.h"
 #include "formats/scrape_format.h"
@@ -72,8 +73,17 @@ struct ScrapeCollector::Target {
   std::string last_error;
   std::optional<bool> logged_ok;  // the state last logged; nullopt: nothing logged yet
 
-  // The series of the last successful scrape, while samples are shipped (sink_ set).
+  // While samples are shipped (sink_ set): the keys of the last successful scrape's series,
+  // and a JSON target's last families (a text target's are in `stored`), where the labels
+  // of vanished series are found again for their staleness markers.
   SeriesTracker series;
+  std::vector<MetricFamily> json_families;
+};
+
+// What a target had before this scrape: where vanished series' labels are found.
+struct ScrapeCollector::Previous {
+  std::shared_ptr<const StoredBody> body;
+  std::vector<MetricFamily> json;
 };
 
 std::chrono::milliseconds ScrapeCollector::EffectiveTimeout(
@@ -182,15 +192,30 @@ class NullVisitor final : public SampleVisitor {
                 std::int64_t) override {}
 };
 
-// Applies the target's prefix and labels and hands each sample to the sink.
-class StreamingVisitor final : public SampleVisitor {
+// A staleness marker for the series if its key is in `gone` (sorted) and not marked yet.
+void MarkIfGone(const std::vector<std::uint64_t>& gone, std::vector<bool>& marked,
+                std::string_view family, MetricType type, std::string_view name,
+                std::span<const LabelView> labels, ScrapeSampleSink& sink, std::int64_t wall_ms) {
+  const std::uint64_t key = SeriesTracker::Key(name, labels);
+  auto it = std::lower_bound(gone.begin(), gone.end(), key);
+  if (it == gone.end() || *it != key) {
+    return;
+  }
+  const auto at = static_cast<std::size_t>(it - gone.begin());
+  if (!marked[at]) {
+    marked[at] = true;
+    sink.Add(family, "", type, name, labels, StaleNaN(), wall_ms);
+  }
+}
+
+// Applies the target's prefix and labels to each sample of a body.
+class LabellingVisitor : public SampleVisitor {
  public:
-  StreamingVisitor(TargetLabeler& labeler, std::string_view prefix, ScrapeSampleSink& sink,
-                   SeriesTracker& series, std::int64_t scrape_ms)
-      : labeler_(labeler), prefix_(prefix), sink_(sink), series_(series), scrape_ms_(scrape_ms) {}
+  LabellingVisitor(TargetLabeler& labeler, std::string_view prefix)
+      : labeler_(labeler), prefix_(prefix) {}
 
   void OnSample(const FamilyView& family, std::string_view name, std::span<const LabelView> labels,
-                double value, std::int64_t timestamp_ms) override {
+                double value, std::int64_t timestamp_ms) final {
     labeler_.Apply(name, labels);
     std::string_view family_name = family.name;
     if (!prefix_.empty()) {
@@ -201,22 +226,67 @@ class StreamingVisitor final : public SampleVisitor {
       }
       family_name = family_buffer_;
     }
-    sink_.Add(family_name, family.help, family.type, labeler_.name(), labeler_.labels(), value,
-              timestamp_ms);
-    // As Prometheus does: a sample with a timestamp of its own never gets a staleness marker.
-    if (timestamp_ms == scrape_ms_) {
-      series_.Seen(family_name, family.type, labeler_.name(), labeler_.labels());
-    }
+    OnLabelled(family_name, family, labeler_.name(), labeler_.labels(), value, timestamp_ms);
   }
+
+ protected:
+  virtual void OnLabelled(std::string_view family_name, const FamilyView& family,
+                          std::string_view name, std::span<const LabelView> labels, double value,
+                          std::int64_t timestamp_ms) = 0;
 
  private:
   TargetLabeler& labeler_;
   std::string_view prefix_;
+  std::string_view last_family_;  // the family whose prefixed name is in family_buffer_
+  std::string family_buffer_;
+};
+
+// Hands each labelled sample to the sink and, for staleness, notes its series.
+class StreamingVisitor final : public LabellingVisitor {
+ public:
+  StreamingVisitor(TargetLabeler& labeler, std::string_view prefix, ScrapeSampleSink& sink,
+                   SeriesTracker& series, std::int64_t scrape_ms)
+      : LabellingVisitor(labeler, prefix), sink_(sink), series_(series), scrape_ms_(scrape_ms) {}
+
+ private:
+  void OnLabelled(std::string_view family_name, const FamilyView& family, std::string_view name,
+                  std::span<const LabelView> labels, double value,
+                  std::int64_t timestamp_ms) override {
+    sink_.Add(family_name, family.help, family.type, name, labels, value, timestamp_ms);
+    // As Prometheus does: a sample with a timestamp of its own never gets a staleness marker.
+    if (timestamp_ms == scrape_ms_) {
+      series_.Seen(SeriesTracker::Key(name, labels));
+    }
+  }
+
   ScrapeSampleSink& sink_;
   SeriesTracker& series_;
   std::int64_t scrape_ms_;
-  std::string_view last_family_;  // the family whose prefixed name is in family_buffer_
-  std::string family_buffer_;
+};
+
+// Walks a previous body and sends a staleness marker for each series whose key is in
+// `gone` (sorted), once.
+class MarkerVisitor final : public LabellingVisitor {
+ public:
+  MarkerVisitor(TargetLabeler& labeler, std::string_view prefix,
+                const std::vector<std::uint64_t>& gone, std::vector<bool>& marked,
+                ScrapeSampleSink& sink, std::int64_t wall_ms)
+      : LabellingVisitor(labeler, prefix),
+        gone_(gone),
+        marked_(marked),
+        sink_(sink),
+        wall_ms_(wall_ms) {}
+
+ private:
+  void OnLabelled(std::string_view family_name, const FamilyView& family, std::string_view name,
+                  std::span<const LabelView> labels, double, std::int64_t) override {
+    MarkIfGone(gone_, marked_, family_name, family.type, name, labels, sink_, wall_ms_);
+  }
+
+  const std::vector<std::uint64_t>& gone_;
+  std::vector<bool>& marked_;
+  ScrapeSampleSink& sink_;
+  std::int64_t wall_ms_;
 };
 
 Status ParseExposition(ScrapeFormat format, std::string_view body, std::int64_t wall_ms,
@@ -246,23 +316,23 @@ CollectResult ScrapeCollector::Collect(const CollectContext& ctx) {
     }
     t.next_due = ctx.steady_now + t.interval;
     if (!t.client) {
-      EndScrape(t, ctx.wall_ms, t.setup_error);
+      EndScrape(t, ctx.wall_ms, t.setup_error, TakePrevious(t));
       continue;
     }
     if (multi == nullptr) {
-      EndScrape(t, ctx.wall_ms, "curl_multi_init failed");
+      EndScrape(t, ctx.wall_ms, "curl_multi_init failed", TakePrevious(t));
       continue;
     }
     t.done = false;
     t.result = CURLE_OK;
     if (Status s = t.client->PrepareRequest(t.request); !s) {
-      EndScrape(t, ctx.wall_ms, s.error());
+      EndScrape(t, ctx.wall_ms, s.error(), TakePrevious(t));
       continue;
     }
     curl_easy_setopt(t.client->easy(), CURLOPT_PRIVATE, static_cast<void*>(&t));
     if (CURLMcode mc = curl_multi_add_handle(multi, t.client->easy()); mc != CURLM_OK) {
       (void)t.client->FinishRequest(CURLE_FAILED_INIT);
-      EndScrape(t, ctx.wall_ms, curl_multi_strerror(mc));
+      EndScrape(t, ctx.wall_ms, curl_multi_strerror(mc), TakePrevious(t));
       continue;
     }
     t.in_flight = true;
@@ -323,6 +393,7 @@ CollectResult ScrapeCollector::Collect(const CollectContext& ctx) {
   // 3. Parse what arrived.
   for (Target* t : scraping) {
     const Clock::time_point parse_started = Clock::now();
+    Previous previous = TakePrevious(*t);
     Result<http::HttpResponse> response = t->client->FinishRequest(t->result);
     std::string error;
     t->samples = 0;
@@ -346,14 +417,10 @@ CollectResult ScrapeCollector::Collect(const CollectContext& ctx) {
                       stats.invalid_lines, stats.first_error);
       }
     }
-    if (!error.empty()) {
-      std::lock_guard lock(stored_mutex_);
-      t->stored.reset();
-    }
     // Transfer time plus this target's own parse time: waiting for the other targets of
     // the tick is not part of it.
     t->duration_seconds = Seconds((t->finished - started) + (Clock::now() - parse_started));
-    EndScrape(*t, ctx.wall_ms, std::move(error));
+    EndScrape(*t, ctx.wall_ms, std::move(error), std::move(previous));
   }
 
   {
@@ -408,9 +475,10 @@ Status ScrapeCollector::ParseResponse(Target& t, http::HttpResponse& response, s
     if (sink_ != nullptr) {
       for (const MetricFamily& family : families) {
         for (const Sample& sample : family.samples) {
-          t.series.Seen(family, sample);
+          t.series.Seen(SeriesTracker::Key(sample));
         }
       }
+      t.json_families = families;
     }
     out.insert(out.end(), std::make_move_iterator(families.begin()),
                std::make_move_iterator(families.end()));
@@ -442,45 +510,88 @@ Status ScrapeCollector::ParseResponse(Target& t, http::HttpResponse& response, s
   return Status::Ok();
 }
 
-void ScrapeCollector::EndScrape(Target& t, std::int64_t wall_ms, std::string error) {
+ScrapeCollector::Previous ScrapeCollector::TakePrevious(Target& t) {
+  Previous previous;
+  {
+    std::lock_guard lock(stored_mutex_);
+    previous.body = t.stored;
+  }
+  previous.json = std::move(t.json_families);
+  t.json_families.clear();
+  return previous;
+}
+
+void ScrapeCollector::EndScrape(Target& t, std::int64_t wall_ms, std::string error,
+                                Previous previous) {
   t.up = error.empty();
   t.last_scrape_ms = wall_ms;
   t.last_error = std::move(error);
   LogState(t.options.name, t.logged_ok, t.up, t.last_error);
+  if (!t.up) {
+    std::lock_guard lock(stored_mutex_);
+    t.stored.reset();
+  }
   if (sink_ == nullptr) {
     return;
   }
   // The series this scrape did not bring (all of them when it failed) end now.
-  auto mark = [&](const SeriesTracker::Gone& gone) {
-    sink_->Add(gone.family, "", gone.type, gone.name, gone.labels, StaleNaN(), wall_ms);
-  };
   if (t.up) {
-    t.series.EndRound(mark);
+    t.series.EndRound(gone_);
   } else {
-    t.series.Clear(mark);
+    t.series.Clear(gone_);
+  }
+  MarkGone(t, previous, gone_, wall_ms, *sink_);
+}
+
+void ScrapeCollector::MarkGone(Target& t, const Previous& previous,
+                               const std::vector<std::uint64_t>& gone, std::int64_t wall_ms,
+                               ScrapeSampleSink& markers) {
+  if (gone.empty()) {
+    return;
+  }
+  std::vector<bool> marked(gone.size());
+  if (previous.body) {
+    MarkerVisitor visitor(*t.labeler, t.options.metric_prefix, gone, marked, markers, wall_ms);
+    ParseStats stats;
+    (void)ParseExposition(previous.body->format, previous.body->body, previous.body->wall_ms,
+                          visitor, stats);
+  }
+  std::vector<LabelView> views;
+  for (const MetricFamily& family : previous.json) {
+    for (const Sample& sample : family.samples) {
+      views.clear();
+      for (const Label& label : sample.labels) {
+        views.push_back(LabelView{label.name, label.value});
+      }
+      MarkIfGone(gone, marked, family.name, family.type, sample.name, views, markers, wall_ms);
+    }
   }
 }
 
 void ScrapeCollector::HandOverSeries(ScrapeSource* next, ScrapeSampleSink& markers,
                                      std::int64_t wall_ms) {
+  auto* successor = dynamic_cast<ScrapeCollector*>(next);
   for (auto& t : targets_) {
-    if (next != nullptr && next->AdoptSeries(t->options.name, t->series)) {
+    // The same name, prefix and labels: the same series, so the next scrape decides.
+    Target* same = nullptr;
+    for (auto& candidate : successor != nullptr ? successor->targets_ : targets_) {
+      if (successor != nullptr && candidate->options.name == t->options.name &&
+          candidate->options.metric_prefix == t->options.metric_prefix &&
+          candidate->options.labels == t->options.labels) {
+        same = candidate.get();
+      }
+    }
+    Previous previous = TakePrevious(*t);
+    if (same != nullptr) {
+      same->series = std::move(t->series);
+      same->json_families = std::move(previous.json);
+      std::lock_guard lock(successor->stored_mutex_);
+      same->stored = std::move(previous.body);
       continue;
     }
-    t->series.Clear([&](const SeriesTracker::Gone& gone) {
-      markers.Add(gone.family, "", gone.type, gone.name, gone.labels, StaleNaN(), wall_ms);
-    });
+    t->series.Clear(gone_);
+    MarkGone(*t, previous, gone_, wall_ms, markers);
   }
-}
-
-bool ScrapeCollector::AdoptSeries(std::string_view target, SeriesTracker& series) {
-  for (auto& t : targets_) {
-    if (t->options.name == target) {
-      std::swap(t->series, series);
-      return true;
-    }
-  }
-  return false;
 }
 
 std::vector<ScrapeTargetStatus> ScrapeCollector::TargetStatuses() const {

@@ -18,9 +18,9 @@
 // Staleness, as Prometheus' scrape loop does it, while samples are shipped: the series of a
 // target's last successful scrape that the next scrape does not bring, and all of them when
 // a scrape fails, get the staleness marker at that scrape's time (samples with a timestamp
-// of their own excepted). On a reload HandOverSeries passes each target's series to the
-// target of the same name, and marks those of removed targets.
-// JSON bodies are small status documents: their families are returned by Collect().
+// of their own excepted). Only the series' keys are kept; the labels of vanished series are
+// found again in the target's previous body. On a reload HandOverSeries passes each
+// target's series to the target of the same name, prefix and labels, and marks the others'.
 //
 // Targets with their own `interval` are scraped when due (checked on each Collect); a tick
 // returns the JSON samples of the targets scraped in it and the self-metrics of every target:
@@ -72,7 +72,6 @@ class ScrapeCollector final : public ScrapeSource {
   std::vector<MetricFamily> MaterializeStored() const override;
   std::vector<ScrapeTargetStatus> TargetStatuses() const override;
   void HandOverSeries(ScrapeSource* next, ScrapeSampleSink& markers, std::int64_t wall_ms) override;
-  bool AdoptSeries(std::string_view target, SeriesTracker& series) override;
 
   // The timeout a target gets: its own, else min(10s, its interval).
   static std::chrono::milliseconds EffectiveTimeout(const config::EndpointOptions& endpoint,
@@ -89,9 +88,16 @@ class ScrapeCollector final : public ScrapeSource {
   Status ParseResponse(Target& t, http::HttpResponse& response, std::int64_t wall_ms,
                        std::vector<MetricFamily>& out, ParseStats& stats);
 
+  struct Previous;
+  // What the target had before this scrape (its kept body and JSON families).
+  Previous TakePrevious(Target& t);
   // Records the end of a target's scrape (error empty: it succeeded): its state, the log
-  // line on a change, and, while shipping, staleness markers for the series it no longer has.
-  void EndScrape(Target& t, std::int64_t wall_ms, std::string error);
+  // line on a change, and, while shipping, staleness markers for the series it no longer has
+  // (their labels found again in `previous`).
+  void EndScrape(Target& t, std::int64_t wall_ms, std::string error, Previous previous);
+  // Staleness markers for the series of `t` whose keys are in `gone` (sorted).
+  void MarkGone(Target& t, const Previous& previous, const std::vector<std::uint64_t>& gone,
+                std::int64_t wall_ms, ScrapeSampleSink& markers);
 
   std::vector<std::unique_ptr<Target>> targets_;
   std::unique_ptr<Multi> multi_;
@@ -101,6 +107,7 @@ class ScrapeCollector final : public ScrapeSource {
   // One per target, updated in place at the end of each Collect (no allocation once the
   // strings have grown).
   std::vector<ScrapeTargetStatus> statuses_;  // guarded by status_mutex_
+  std::vector<std::uint64_t> gone_;           // scratch of the collecting thread
 };
 
 }  // namespace metricsd

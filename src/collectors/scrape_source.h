@@ -11,7 +11,6 @@
 
 #include "collectors/collector.h"
 #include "core/metric.h"
-#include "core/series_tracker.h"
 
 namespace metricsd {
 
@@ -44,13 +43,11 @@ class ScrapeSource : public Collector {
   // scrape, as families (prefix and target labels applied), in target order. Thread-safe.
   virtual std::vector<MetricFamily> MaterializeStored() const = 0;
 
-  // Reload: each target's series (for staleness markers) go to the target of the same name
-  // in `next` (null: no endpoints any more); the series of targets `next` does not have get
-  // a staleness marker in `markers` at `wall_ms`. Neither source may be collecting.
+  // Reload: each target's series (for staleness markers) go to the same target in `next`
+  // (same name, prefix and labels; null: no endpoints any more); the series of the others
+  // get a staleness marker in `markers` at `wall_ms`. Neither source may be collecting.
   virtual void HandOverSeries(ScrapeSource* next, ScrapeSampleSink& markers,
                               std::int64_t wall_ms) = 0;
-  // Takes over the series of a previous target; false when no target has that name.
-  virtual bool AdoptSeries(std::string_view target, SeriesTracker& series) = 0;
 };
 
 }  // namespace metricsd

@@ -1,5 +1,6 @@
 #include "core/series_tracker.h"
 
+#include <algorithm>
 #include <bit>
 #include <cstring>
 
@@ -44,7 +45,27 @@ class SeriesHash {
 
 }  // namespace
 
-bool SeriesTracker::Touch(std::uint64_t key) {
+std::uint64_t SeriesTracker::Key(std::string_view name, std::span<const LabelView> labels) {
+  SeriesHash hash;
+  hash.Add(name);
+  for (const LabelView& label : labels) {
+    hash.Add(label.name);
+    hash.Add(label.value);
+  }
+  return hash.Finish();
+}
+
+std::uint64_t SeriesTracker::Key(const Sample& sample) {
+  SeriesHash hash;
+  hash.Add(sample.name);
+  for (const Label& label : sample.labels) {
+    hash.Add(label.name);
+    hash.Add(label.value);
+  }
+  return hash.Finish();
+}
+
+bool SeriesTracker::Seen(std::uint64_t key) {
   std::uint32_t at = 0;
   bool added = false;
   if (cursor_ < order_.size() && entries_[order_[cursor_]].key == key) {
@@ -55,7 +76,6 @@ bool SeriesTracker::Touch(std::uint64_t key) {
     added = inserted;
     if (added) {
       entries_.push_back(Entry{.key = key});
-      data_.emplace_back();
     } else if (const Entry& e = entries_[at];
                e.round + 1 == round_ && e.seen_at < order_.size() && order_[e.seen_at] == at) {
       cursor_ = e.seen_at + 1;  // back in step after a series came and went
@@ -70,36 +90,51 @@ bool SeriesTracker::Touch(std::uint64_t key) {
   return added;
 }
 
-void SeriesTracker::Seen(std::string_view family, MetricType type, std::string_view name,
-                         std::span<const LabelView> labels) {
-  SeriesHash hash;
-  hash.Add(name);
-  for (const LabelView& label : labels) {
-    hash.Add(label.name);
-    hash.Add(label.value);
-  }
-  if (Touch(hash.Finish())) {
-    Series& s = data_.back();
-    s.family.assign(family);
-    s.type = type;
-    s.name.assign(name);
-    s.labels.reserve(labels.size());
-    for (const LabelView& label : labels) {
-      s.labels.push_back(Label{std::string(label.name), std::string(label.value)});
+void SeriesTracker::EndRound(std::vector<std::uint64_t>& gone) {
+  gone.clear();
+  if (seen_.size() != entries_.size()) {
+    // Drop the entries this round did not see, keeping the others' order.
+    std::vector<std::uint32_t> moved_to(entries_.size());
+    std::size_t kept = 0;
+    for (std::size_t i = 0; i < entries_.size(); ++i) {
+      if (entries_[i].round != round_) {
+        gone.push_back(entries_[i].key);
+        index_.erase(entries_[i].key);
+        continue;
+      }
+      moved_to[i] = static_cast<std::uint32_t>(kept);
+      if (kept != i) {
+        entries_[kept] = entries_[i];
+        index_[entries_[kept].key] = static_cast<std::uint32_t>(kept);
+      }
+      ++kept;
     }
+    entries_.resize(kept);
+    for (std::uint32_t& i : seen_) {
+      i = moved_to[i];
+    }
+    std::sort(gone.begin(), gone.end());
   }
+  order_.swap(seen_);
+  StartRound();
 }
 
-void SeriesTracker::Seen(const MetricFamily& family, const Sample& sample) {
-  SeriesHash hash;
-  hash.Add(sample.name);
-  for (const Label& label : sample.labels) {
-    hash.Add(label.name);
-    hash.Add(label.value);
+void SeriesTracker::Clear(std::vector<std::uint64_t>& gone) {
+  gone.clear();
+  for (const Entry& e : entries_) {
+    gone.push_back(e.key);
   }
-  if (Touch(hash.Finish())) {
-    data_.back() = Series{family.name, family.type, sample.name, sample.labels};
-  }
+  std::sort(gone.begin(), gone.end());
+  entries_.clear();
+  index_.clear();
+  order_.clear();
+  StartRound();
+}
+
+void SeriesTracker::StartRound() {
+  seen_.clear();
+  cursor_ = 0;
+  ++round_;
 }
 
 }  // namespace metricsd

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <map>
 #include <random>
 #include <set>
 #include <string>
@@ -18,25 +19,40 @@ struct Key {
   friend auto operator<=>(const Key&, const Key&) = default;
 };
 
+// A tracker that remembers each key's series, as the owners do from their previous round.
 class Tracker {
  public:
   void See(const Key& k) {
     const LabelView labels[] = {{"k", k.label}};
-    tracker_.Seen("fam", MetricType::kGauge, k.name, labels);
+    const std::uint64_t key = SeriesTracker::Key(k.name, labels);
+    // New exactly when the tracker does not know it.
+    EXPECT_EQ(tracker_.Seen(key), !names_.contains(key)) << k.name << " " << k.label;
+    names_[key] = k;
   }
   std::set<Key> EndRound() {
-    std::set<Key> gone;
-    tracker_.EndRound([&](const SeriesTracker::Gone& g) {
-      EXPECT_EQ(g.family, "fam");
-      EXPECT_EQ(g.labels.size(), 1u);
-      gone.insert(Key{std::string(g.name), std::string(g.labels[0].value)});
-    });
-    return gone;
+    tracker_.EndRound(gone_);
+    return Resolve();
+  }
+  std::set<Key> Clear() {
+    tracker_.Clear(gone_);
+    return Resolve();
   }
   SeriesTracker& tracker() { return tracker_; }
 
  private:
+  std::set<Key> Resolve() {
+    EXPECT_TRUE(std::is_sorted(gone_.begin(), gone_.end()));
+    std::set<Key> gone;
+    for (std::uint64_t key : gone_) {
+      EXPECT_TRUE(names_.contains(key));
+      gone.insert(names_[key]);
+      names_.erase(key);  // forgotten: a new series if it comes back
+    }
+    return gone;
+  }
   SeriesTracker tracker_;
+  std::map<std::uint64_t, Key> names_;
+  std::vector<std::uint64_t> gone_;
 };
 
 TEST(SeriesTracker, ASeriesMissingFromARoundIsReportedOnceWithItsLabels) {
@@ -68,26 +84,18 @@ TEST(SeriesTracker, ARepeatedSeriesCountsOnceAndClearReportsEverything) {
   t.See({"b", "1"});
   EXPECT_TRUE(t.EndRound().empty());
   EXPECT_EQ(t.tracker().size(), 2u);
-  std::set<Key> cleared;
-  t.tracker().Clear([&](const SeriesTracker::Gone& g) {
-    cleared.insert(Key{std::string(g.name), std::string(g.labels[0].value)});
-  });
-  EXPECT_EQ(cleared, (std::set<Key>{{"a", "1"}, {"b", "1"}}));
+  EXPECT_EQ(t.Clear(), (std::set<Key>{{"a", "1"}, {"b", "1"}}));
   EXPECT_EQ(t.tracker().size(), 0u);
   t.See({"a", "1"});
   EXPECT_TRUE(t.EndRound().empty());
 }
 
-TEST(SeriesTracker, FamiliesAndViewsNameTheSameSeries) {
-  SeriesTracker tracker;
-  MetricFamily family{"fam", "", MetricType::kCounter, {}};
-  family.samples.push_back(Sample{"fam_total", {{"a", "1"}, {"b", "2"}}, 1, 0});
-  tracker.Seen(family, family.samples[0]);
-  EXPECT_EQ(tracker.EndRound([](const SeriesTracker::Gone&) {}), 0u);
+TEST(SeriesTracker, SamplesAndViewsHaveTheSameKey) {
+  const Sample sample{"fam_total", {{"a", "1"}, {"b", "2"}}, 1, 0};
   const LabelView labels[] = {{"a", "1"}, {"b", "2"}};
-  tracker.Seen("fam", MetricType::kCounter, "fam_total", labels);
-  EXPECT_EQ(tracker.EndRound([](const SeriesTracker::Gone&) { ADD_FAILURE(); }), 0u);
-  EXPECT_EQ(tracker.size(), 1u);
+  EXPECT_EQ(SeriesTracker::Key(sample), SeriesTracker::Key("fam_total", labels));
+  const LabelView other[] = {{"a", "1"}, {"b", "3"}};
+  EXPECT_NE(SeriesTracker::Key(sample), SeriesTracker::Key("fam_total", other));
 }
 
 // Random rounds (series coming and going, order shuffled, repeats) against a plain set: the
