@@ -70,8 +70,6 @@ struct MetricFamily {
   std::vector<Sample> samples;
 };
 
-using Snapshot = std::vector<MetricFamily>;
-
 // Sorts by name (byte order, as remote write requires) and keeps the last of duplicate names.
 void SortLabels(Labels& labels);
 
