@@ -40,49 +40,49 @@ std::vector<MetricFamily> MakeBatch(int n) {
 
 void BM_RemoteWriteEncode(benchmark::State& state) {
   auto batch = MakeBatch(static_cast<int>(state.range(0)));
-  std::vector<formats::SampleRef> refs;
-  formats::FlattenFamilies(batch, refs);
+  const SampleViews views = ViewsOf(batch);
+  const SampleRange samples = AllSamples(views);
   formats::RemoteWriteEncoder encoder;
   std::string body;
   formats::EncodeStats stats;
   for (auto _ : state) {
-    encoder.Encode(refs, body, stats);
+    encoder.Encode(samples, body, stats);
     benchmark::DoNotOptimize(body.data());
   }
-  state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(refs.size()));
-  state.counters["snappy_bytes_per_sample"] = double(body.size()) / double(refs.size());
+  state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(samples.size()));
+  state.counters["snappy_bytes_per_sample"] = double(body.size()) / double(samples.size());
   state.counters["proto_bytes_per_sample"] =
-      double(encoder.last_protobuf().size()) / double(refs.size());
+      double(encoder.last_protobuf().size()) / double(samples.size());
 }
 BENCHMARK(BM_RemoteWriteEncode)->Arg(2000)->Arg(50000);
 
 void BM_HttpJsonEncode(benchmark::State& state) {
   auto batch = MakeBatch(static_cast<int>(state.range(0)));
-  std::vector<formats::SampleRef> refs;
-  formats::FlattenFamilies(batch, refs);
+  const SampleViews views = ViewsOf(batch);
+  const SampleRange samples = AllSamples(views);
   std::string body;
   formats::EncodeStats stats;
   for (auto _ : state) {
-    formats::EncodeHttpJson(refs, 1'700'000'000, body, stats);
+    formats::EncodeHttpJson(samples, 1'700'000'000, body, stats);
     benchmark::DoNotOptimize(body.data());
   }
-  state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(refs.size()));
-  state.counters["bytes_per_sample"] = double(body.size()) / double(refs.size());
+  state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(samples.size()));
+  state.counters["bytes_per_sample"] = double(body.size()) / double(samples.size());
 }
 BENCHMARK(BM_HttpJsonEncode)->Arg(2000);
 
 void BM_InfluxEncode(benchmark::State& state) {
   auto batch = MakeBatch(static_cast<int>(state.range(0)));
-  std::vector<formats::SampleRef> refs;
-  formats::FlattenFamilies(batch, refs);
+  const SampleViews views = ViewsOf(batch);
+  const SampleRange samples = AllSamples(views);
   std::string body;
   formats::EncodeStats stats;
   for (auto _ : state) {
-    formats::EncodeInfluxLines(refs, formats::InfluxPrecision::kNanoseconds, body, stats);
+    formats::EncodeInfluxLines(samples, formats::InfluxPrecision::kNanoseconds, body, stats);
     benchmark::DoNotOptimize(body.data());
   }
-  state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(refs.size()));
-  state.counters["bytes_per_sample"] = double(body.size()) / double(refs.size());
+  state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(samples.size()));
+  state.counters["bytes_per_sample"] = double(body.size()) / double(samples.size());
 }
 BENCHMARK(BM_InfluxEncode)->Arg(2000);
 

@@ -31,11 +31,11 @@ using metricsd::SendResult;
 class SwitchableShipper final : public metricsd::Shipper {
  public:
   std::string_view name() const override { return "outage"; }
-  metricsd::SendResult Send(const Batch& batch) noexcept override {
+  metricsd::SendResult SendRange(const metricsd::SampleRange& range) noexcept override {
     if (!up_.load()) {
       return SendResult{SendResult::Kind::kRetry, 503, std::nullopt, "receiver down"};
     }
-    delivered_ += metricsd::queue::CountSamples(batch);
+    delivered_ += range.size();
     return SendResult::Ok();
   }
   std::atomic<bool> up_{false};

@@ -169,7 +169,7 @@ void BM_QueueToRemoteWrite(benchmark::State& state) {
         break;
       }
       formats::EncodeStats encode_stats;
-      encoder.EncodeViews(SampleRange{&views, 0, views.samples.size()}, body, encode_stats);
+      encoder.Encode(AllSamples(views), body, encode_stats);
       wire_bytes += body.size();
       samples += views.samples.size();
     }

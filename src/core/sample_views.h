@@ -1,6 +1,7 @@
 // SampleViews: a batch of samples whose strings point at someone else's bytes (the queue's
-// encoded records), so that the sender can go from the on-disk queue to the wire without
-// building a Sample. Value types over views; the bytes must outlive them.
+// encoded records, or families built in memory: ViewsOf), so that the sender can go from the
+// on-disk queue to the wire without building a Sample, and every encoder reads one shape.
+// Value types over views; the bytes must outlive them.
 #pragma once
 
 #include <cstddef>
@@ -15,8 +16,8 @@
 namespace metricsd {
 
 // A batch as the queue decodes it, without copying: every string points into the queue
-// records it came from, which must outlive it. Samples keep their batch order; consecutive
-// samples of a family point at the same Family.
+// records (or families) it came from, which must outlive it. Samples keep their batch order;
+// consecutive samples of a family point at the same Family.
 struct SampleViews {
   struct Family {
     std::string_view name;
@@ -43,27 +44,6 @@ struct SampleViews {
     samples.clear();
     labels.clear();
   }
-  // Samples [begin, end) as an owning Batch (consecutive samples of a family grouped).
-  std::vector<MetricFamily> ToBatch(std::size_t begin, std::size_t end) const {
-    std::vector<MetricFamily> batch;
-    std::uint32_t current = 0;
-    for (std::size_t i = begin; i < end; ++i) {
-      const Entry& e = samples[i];
-      if (batch.empty() || e.family != current) {
-        const Family& f = families[e.family];
-        batch.push_back(MetricFamily{std::string(f.name), std::string(f.help), f.type, {}});
-        current = e.family;
-      }
-      Sample& sample = batch.back().samples.emplace_back();
-      sample.name = e.name;
-      sample.value = e.value;
-      sample.timestamp_ms = e.timestamp_ms;
-      for (const LabelView& l : LabelsOf(e)) {
-        sample.labels.push_back(Label{std::string(l.name), std::string(l.value)});
-      }
-    }
-    return batch;
-  }
 };
 
 // Samples [begin, end) of a SampleViews.
@@ -73,5 +53,40 @@ struct SampleRange {
   std::size_t end = 0;
   std::size_t size() const noexcept { return end - begin; }
 };
+
+// Every sample of `views`.
+inline SampleRange AllSamples(const SampleViews& views) noexcept {
+  return SampleRange{&views, 0, views.samples.size()};
+}
+
+// Views over a list of families, in their order, so that owned samples go through the same
+// encoders as the queue's records. The families must outlive the result and stay unchanged.
+inline SampleViews ViewsOf(std::span<const MetricFamily> families) {
+  SampleViews views;
+  std::size_t samples = 0;
+  std::size_t labels = 0;
+  for (const MetricFamily& family : families) {
+    samples += family.samples.size();
+    for (const Sample& sample : family.samples) {
+      labels += sample.labels.size();
+    }
+  }
+  views.families.reserve(families.size());
+  views.samples.reserve(samples);
+  views.labels.reserve(labels);
+  for (const MetricFamily& family : families) {
+    const auto family_index = static_cast<std::uint32_t>(views.families.size());
+    views.families.push_back({family.name, family.help, family.type});
+    for (const Sample& sample : family.samples) {
+      views.samples.push_back({family_index, sample.name, views.labels.size(),
+                               static_cast<std::uint32_t>(sample.labels.size()), sample.value,
+                               sample.timestamp_ms});
+      for (const Label& label : sample.labels) {
+        views.labels.push_back({label.name, label.value});
+      }
+    }
+  }
+  return views;
+}
 
 }  // namespace metricsd

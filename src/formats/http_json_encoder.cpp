@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <span>
 #include <vector>
 
 namespace metricsd::formats {
@@ -52,7 +53,7 @@ std::size_t Utf8SequenceLength(std::string_view s, std::size_t i) {
   return len;
 }
 
-bool LabelsSortedUnique(const Labels& labels) {
+bool LabelsSortedUnique(std::span<const LabelView> labels) {
   for (std::size_t i = 1; i < labels.size(); ++i) {
     if (!(labels[i - 1].name < labels[i].name)) {
       return false;
@@ -61,11 +62,11 @@ bool LabelsSortedUnique(const Labels& labels) {
   return true;
 }
 
-void AppendLabels(std::string& out, const Labels& labels, std::vector<const Label*>& scratch,
-                  EncodeStats& stats) {
+void AppendLabels(std::string& out, std::span<const LabelView> labels,
+                  std::vector<const LabelView*>& scratch, EncodeStats& stats) {
   out += '{';
   bool first = true;
-  auto emit = [&](const Label& l) {
+  auto emit = [&](const LabelView& l) {
     if (!first) {
       out += ',';
     }
@@ -75,17 +76,17 @@ void AppendLabels(std::string& out, const Labels& labels, std::vector<const Labe
     AppendJsonString(out, l.value);
   };
   if (LabelsSortedUnique(labels)) {
-    for (const Label& l : labels) {
+    for (const LabelView& l : labels) {
       emit(l);
     }
   } else {
     // A JSON object cannot repeat a key: sort, keep the last of equal names.
     scratch.clear();
-    for (const Label& l : labels) {
+    for (const LabelView& l : labels) {
       scratch.push_back(&l);
     }
     std::stable_sort(scratch.begin(), scratch.end(),
-                     [](const Label* a, const Label* b) { return a->name < b->name; });
+                     [](const LabelView* a, const LabelView* b) { return a->name < b->name; });
     for (std::size_t i = 0; i < scratch.size(); ++i) {
       if (i + 1 < scratch.size() && scratch[i + 1]->name == scratch[i]->name) {
         ++stats.duplicate_labels_dropped;
@@ -178,7 +179,7 @@ void AppendJsonNumber(std::string& out, double value) {
   out.append(buf, r.ptr);
 }
 
-void EncodeHttpJson(std::span<const SampleRef> samples, std::int64_t timestamp_s, std::string& out,
+void EncodeHttpJson(const SampleRange& samples, std::int64_t timestamp_s, std::string& out,
                     EncodeStats& stats) {
   out.clear();
   out.reserve(64 + samples.size() * 96);
@@ -186,10 +187,11 @@ void EncodeHttpJson(std::span<const SampleRef> samples, std::int64_t timestamp_s
   char buf[24];
   out.append(buf, std::to_chars(buf, buf + sizeof(buf), timestamp_s).ptr);
   out += ",\"metrics\":[";
-  std::vector<const Label*> scratch;
+  std::vector<const LabelView*> scratch;
   bool first = true;
-  for (const SampleRef& ref : samples) {
-    const Sample& s = *ref.sample;
+  const SampleViews& views = *samples.views;
+  for (std::size_t i = samples.begin; i < samples.end; ++i) {
+    const SampleViews::Entry& s = views.samples[i];
     if (!std::isfinite(s.value)) {
       ++stats.samples_skipped_non_finite;
       continue;
@@ -203,9 +205,9 @@ void EncodeHttpJson(std::span<const SampleRef> samples, std::int64_t timestamp_s
     out += ",\"value\":";
     AppendJsonNumber(out, s.value);
     out += ",\"type\":";
-    AppendJsonString(out, MetricTypeName(ref.family->type));
+    AppendJsonString(out, MetricTypeName(views.families[s.family].type));
     out += ",\"labels\":";
-    AppendLabels(out, s.labels, scratch, stats);
+    AppendLabels(out, views.LabelsOf(s), scratch, stats);
     out += '}';
     ++stats.samples_written;
   }

@@ -9,16 +9,16 @@
 #pragma once
 
 #include <cstdint>
-#include <span>
 #include <string>
 #include <string_view>
 
-#include "formats/sample_ref.h"
+#include "core/sample_views.h"
+#include "formats/encode_stats.h"
 
 namespace metricsd::formats {
 
 // Replaces `out` with the payload for `samples`.
-void EncodeHttpJson(std::span<const SampleRef> samples, std::int64_t timestamp_s, std::string& out,
+void EncodeHttpJson(const SampleRange& samples, std::int64_t timestamp_s, std::string& out,
                     EncodeStats& stats);
 
 // Appends a double as Go's encoding/json writes a float64 (finite values only).

@@ -2,6 +2,7 @@
 
 #include <charconv>
 #include <cmath>
+#include <span>
 
 namespace metricsd::formats {
 namespace {
@@ -84,21 +85,22 @@ InfluxPrecision InfluxPrecisionFromUrl(std::string_view url) noexcept {
   return InfluxPrecision::kNanoseconds;
 }
 
-void EncodeInfluxLines(std::span<const SampleRef> samples, InfluxPrecision precision,
-                       std::string& out, EncodeStats& stats) {
+void EncodeInfluxLines(const SampleRange& samples, InfluxPrecision precision, std::string& out,
+                       EncodeStats& stats) {
   out.clear();
   out.reserve(samples.size() * 96);
   char buf[32];
-  for (const SampleRef& ref : samples) {
-    const Sample& s = *ref.sample;
+  const SampleViews& views = *samples.views;
+  for (std::size_t k = samples.begin; k < samples.end; ++k) {
+    const SampleViews::Entry& s = views.samples[k];
     if (!std::isfinite(s.value) || s.name.empty()) {
       ++stats.samples_skipped_non_finite;
       continue;
     }
     AppendEscaped(out, s.name, ", ");
-    const Labels& labels = s.labels;
+    const std::span<const LabelView> labels = views.LabelsOf(s);
     for (std::size_t i = 0; i < labels.size(); ++i) {
-      const Label& l = labels[i];
+      const LabelView& l = labels[i];
       if (l.value.empty() || l.name.empty()) {
         ++stats.empty_labels_dropped;
         continue;

@@ -8,11 +8,11 @@
 // Stateless; thread-safe.
 #pragma once
 
-#include <span>
 #include <string>
 #include <string_view>
 
-#include "formats/sample_ref.h"
+#include "core/sample_views.h"
+#include "formats/encode_stats.h"
 
 namespace metricsd::formats {
 
@@ -23,7 +23,7 @@ enum class InfluxPrecision { kNanoseconds, kMicroseconds, kMilliseconds, kSecond
 InfluxPrecision InfluxPrecisionFromUrl(std::string_view url) noexcept;
 
 // Replaces `out` with the lines for `samples`.
-void EncodeInfluxLines(std::span<const SampleRef> samples, InfluxPrecision precision,
-                       std::string& out, EncodeStats& stats);
+void EncodeInfluxLines(const SampleRange& samples, InfluxPrecision precision, std::string& out,
+                       EncodeStats& stats);
 
 }  // namespace metricsd::formats

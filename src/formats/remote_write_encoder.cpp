@@ -52,8 +52,7 @@ constexpr std::size_t BytesFieldSize(std::size_t len) noexcept { return 1 + Vari
 
 }  // namespace
 
-template <typename L>
-void RemoteWriteEncoder::BuildLabels(std::string_view name, std::span<const L> in,
+void RemoteWriteEncoder::BuildLabels(std::string_view name, std::span<const LabelView> in,
                                      EncodeStats& stats) {
   labels_.clear();
   // Within one Encode call every string is alive, so the same address and size means the
@@ -81,20 +80,20 @@ void RemoteWriteEncoder::BuildLabels(std::string_view name, std::span<const L> i
   }
   bool fast = true;
   for (std::size_t i = 0; i < in.size() && fast; ++i) {
-    const L& l = in[i];
+    const LabelView& l = in[i];
     fast =
         !l.value.empty() && (names_checked || (l.name != kNameLabel && IsValidLabelName(l.name) &&
                                                (i == 0 || in[i - 1].name < l.name)));
   }
   if (fast && !names_checked) {
     valid_label_names_.clear();
-    for (const L& l : in) {
+    for (const LabelView& l : in) {
       valid_label_names_.push_back(l.name);
     }
   }
   if (fast) {
     bool name_placed = false;
-    for (const L& l : in) {
+    for (const LabelView& l : in) {
       if (!name_placed && kNameLabel < std::string_view(l.name)) {
         labels_.push_back({kNameLabel, name});
         name_placed = true;
@@ -113,7 +112,7 @@ void RemoteWriteEncoder::BuildLabels(std::string_view name, std::span<const L> i
   }
   order_.clear();
   for (std::size_t i = 0; i < in.size(); ++i) {
-    const L& l = in[i];
+    const LabelView& l = in[i];
     if (l.value.empty()) {
       ++stats.empty_labels_dropped;
       continue;
@@ -155,8 +154,7 @@ void RemoteWriteEncoder::BuildLabels(std::string_view name, std::span<const L> i
   }
 }
 
-template <typename L>
-void RemoteWriteEncoder::AppendSeries(std::string_view name, std::span<const L> labels,
+void RemoteWriteEncoder::AppendSeries(std::string_view name, std::span<const LabelView> labels,
                                       double value, std::int64_t timestamp_ms, EncodeStats& stats) {
   BuildLabels(name, labels, stats);
 
@@ -200,19 +198,7 @@ void RemoteWriteEncoder::AppendSeries(std::string_view name, std::span<const L> 
   ++stats.samples_written;
 }
 
-void RemoteWriteEncoder::Encode(std::span<const SampleRef> samples, std::string& out,
-                                EncodeStats& stats) {
-  proto_.clear();
-  ForgetCheckedNames();
-  for (const SampleRef& ref : samples) {
-    const Sample& s = *ref.sample;
-    AppendSeries(s.name, std::span<const Label>(s.labels), s.value, s.timestamp_ms, stats);
-  }
-  Compress(out);
-}
-
-void RemoteWriteEncoder::EncodeViews(const SampleRange& samples, std::string& out,
-                                     EncodeStats& stats) {
+void RemoteWriteEncoder::Encode(const SampleRange& samples, std::string& out, EncodeStats& stats) {
   proto_.clear();
   ForgetCheckedNames();
   const SampleViews& views = *samples.views;

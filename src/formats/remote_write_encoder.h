@@ -20,7 +20,7 @@
 #include "core/byte_buffer.h"
 #include "core/metric.h"
 #include "core/sample_views.h"
-#include "formats/sample_ref.h"
+#include "formats/encode_stats.h"
 
 namespace metricsd::formats {
 
@@ -33,20 +33,15 @@ class RemoteWriteEncoder {
  public:
   // Encodes `samples` as one WriteRequest; `out` receives the snappy-compressed body
   // (replaced). Stats are added to `stats`.
-  void Encode(std::span<const SampleRef> samples, std::string& out, EncodeStats& stats);
-  // The same from the queue's views, without building a Sample.
-  void EncodeViews(const SampleRange& samples, std::string& out, EncodeStats& stats);
+  void Encode(const SampleRange& samples, std::string& out, EncodeStats& stats);
 
   // The uncompressed protobuf of the last Encode() (valid until the next call).
   std::string_view last_protobuf() const noexcept { return proto_.view(); }
 
  private:
   // Fills labels_ with the final, sorted label set of a sample (including __name__).
-  // L is Label or LabelView.
-  template <typename L>
-  void BuildLabels(std::string_view name, std::span<const L> in, EncodeStats& stats);
-  template <typename L>
-  void AppendSeries(std::string_view name, std::span<const L> labels, double value,
+  void BuildLabels(std::string_view name, std::span<const LabelView> in, EncodeStats& stats);
+  void AppendSeries(std::string_view name, std::span<const LabelView> labels, double value,
                     std::int64_t timestamp_ms, EncodeStats& stats);
   void Compress(std::string& out);
   // The checked-names memory below is only valid within one Encode call.

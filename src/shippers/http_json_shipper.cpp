@@ -33,11 +33,11 @@ std::vector<std::string> HttpJsonShipper::ProtocolHeaders(bool gzip) {
   return {"Content-Type: application/json"};
 }
 
-void HttpJsonShipper::EncodeRequest(std::span<const formats::SampleRef> samples, std::string& body,
+void HttpJsonShipper::EncodeRequest(const SampleRange& samples, std::string& body,
                                     formats::EncodeStats& stats) {
   std::int64_t newest_ms = 0;
-  for (const formats::SampleRef& ref : samples) {
-    newest_ms = std::max(newest_ms, ref.sample->timestamp_ms);
+  for (std::size_t i = samples.begin; i < samples.end; ++i) {
+    newest_ms = std::max(newest_ms, samples.views->samples[i].timestamp_ms);
   }
   std::int64_t timestamp_s = newest_ms / 1000;
   if (!gzip_) {

@@ -22,7 +22,7 @@ class HttpJsonShipper final : public HttpShipper {
       : HttpShipper(options, std::move(client)), gzip_(options.gzip) {}
 
  private:
-  void EncodeRequest(std::span<const formats::SampleRef> samples, std::string& body,
+  void EncodeRequest(const SampleRange& samples, std::string& body,
                      formats::EncodeStats& stats) override;
 
   bool gzip_;

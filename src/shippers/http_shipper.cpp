@@ -80,8 +80,8 @@ formats::EncodeStats HttpShipper::encode_stats() const {
   return stats_;
 }
 
-template <typename Encode>
-SendResult HttpShipper::SendChunks(std::size_t total, Encode&& encode) {
+SendResult HttpShipper::SendChunks(const SampleRange& range) {
+  const std::size_t total = range.size();
   const std::size_t requests = (total + max_samples_per_request_ - 1) / max_samples_per_request_;
   std::optional<SendResult> first_drop;
   std::size_t dropped_requests = 0;
@@ -92,7 +92,7 @@ SendResult HttpShipper::SendChunks(std::size_t total, Encode&& encode) {
     const std::size_t begin = i * max_samples_per_request_;
     const std::size_t end = std::min(total, begin + max_samples_per_request_);
     formats::EncodeStats stats;
-    encode(begin, end, body_, stats);
+    EncodeRequest(SampleRange{range.views, range.begin + begin, range.begin + end}, body_, stats);
     request.body = body_;
     {
       std::lock_guard lock(stats_mutex_);
@@ -130,29 +130,9 @@ SendResult HttpShipper::SendChunks(std::size_t total, Encode&& encode) {
   return SendResult::Ok(last_status);
 }
 
-SendResult HttpShipper::Send(const Batch& batch) noexcept {
-  try {
-    formats::FlattenFamilies(batch, refs_);
-    return SendChunks(refs_.size(), [this](std::size_t begin, std::size_t end, std::string& body,
-                                           formats::EncodeStats& stats) {
-      EncodeRequest(std::span<const formats::SampleRef>(refs_).subspan(begin, end - begin), body,
-                    stats);
-    });
-  } catch (const std::exception& e) {
-    return SendResult{SendResult::Kind::kRetry, 0, std::nullopt,
-                      std::string("internal error: ") + e.what()};
-  }
-}
-
 SendResult HttpShipper::SendRange(const SampleRange& range) noexcept {
   try {
-    if (!encodes_views()) {
-      return Shipper::SendRange(range);
-    }
-    return SendChunks(range.size(), [&](std::size_t begin, std::size_t end, std::string& body,
-                                        formats::EncodeStats& stats) {
-      EncodeViews(SampleRange{range.views, range.begin + begin, range.begin + end}, body, stats);
-    });
+    return SendChunks(range);
   } catch (const std::exception& e) {
     return SendResult{SendResult::Kind::kRetry, 0, std::nullopt,
                       std::string("internal error: ") + e.what()};

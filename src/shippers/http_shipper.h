@@ -1,4 +1,4 @@
-// HttpShipper: what the three HTTP shippers share. It flattens a batch, cuts it into
+// HttpShipper: what the three HTTP shippers share. It cuts a range of samples into
 // requests of at most max_samples_per_request samples, encodes each (subclass), POSTs it
 // with the shipper's HttpClient and maps the outcome to a verdict:
 //
@@ -14,7 +14,7 @@
 //   - kDrop does not stop the send (the other requests may be fine); the first drop is
 //     returned after all requests were tried, its reason saying how many were rejected.
 //
-// Send() is called from one sender thread; encode_stats() may be read from any thread.
+// SendRange() is called from one sender thread; encode_stats() may be read from any thread.
 #pragma once
 
 #include <cstddef>
@@ -27,7 +27,7 @@
 
 #include "config/options.h"
 #include "core/result.h"
-#include "formats/sample_ref.h"
+#include "formats/encode_stats.h"
 #include "http/http_client.h"
 #include "shippers/shipper.h"
 
@@ -41,11 +41,9 @@ SendResult ClassifyHttpResult(const Result<http::HttpResponse>& result,
 class HttpShipper : public Shipper {
  public:
   std::string_view name() const override { return name_; }
-  SendResult Send(const Batch& batch) noexcept override;
-  // Encodes straight from the views when the format can (EncodeViews), else as Send().
   SendResult SendRange(const SampleRange& range) noexcept override;
 
-  // Totals over every Send(): what the encoder wrote, changed and left out.
+  // Totals over every request: what the encoder wrote, changed and left out.
   formats::EncodeStats encode_stats() const;
   // The client (e.g. to read the negotiated TLS parameters).
   const http::HttpClient& client() const noexcept { return *client_; }
@@ -54,27 +52,19 @@ class HttpShipper : public Shipper {
   HttpShipper(const config::ShipperOptions& options, std::unique_ptr<http::HttpClient> client);
 
   // Replaces `body` with the request body for `samples`.
-  virtual void EncodeRequest(std::span<const formats::SampleRef> samples, std::string& body,
+  virtual void EncodeRequest(const SampleRange& samples, std::string& body,
                              formats::EncodeStats& stats) = 0;
-  // Formats that can encode straight from the queue's views say so and implement
-  // EncodeViews (replaces `body` with the request body for `samples`); for the others a
-  // range is turned into a Batch first.
-  virtual bool encodes_views() const noexcept { return false; }
-  virtual void EncodeViews(const SampleRange& /*samples*/, std::string& /*body*/,
-                           formats::EncodeStats& /*stats*/) {}
 
  private:
-  // Cuts `total` samples into requests, encodes each with `encode(begin, end, body, stats)`,
-  // sends them and combines the verdicts (see the header comment).
-  template <typename Encode>
-  SendResult SendChunks(std::size_t total, Encode&& encode);
+  // Cuts `range` into requests, encodes and sends each and combines the verdicts (see the
+  // header comment).
+  SendResult SendChunks(const SampleRange& range);
 
   std::string name_;
   std::string endpoint_;
   std::size_t max_samples_per_request_;
   std::unique_ptr<http::HttpClient> client_;
-  std::vector<formats::SampleRef> refs_;  // reused
-  std::string body_;                      // reused
+  std::string body_;  // reused
   mutable std::mutex stats_mutex_;
   formats::EncodeStats stats_;  // guarded by stats_mutex_
 };

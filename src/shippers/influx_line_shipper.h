@@ -19,7 +19,7 @@ class InfluxLineShipper final : public HttpShipper {
         precision_(formats::InfluxPrecisionFromUrl(options.endpoint)) {}
 
  private:
-  void EncodeRequest(std::span<const formats::SampleRef> samples, std::string& body,
+  void EncodeRequest(const SampleRange& samples, std::string& body,
                      formats::EncodeStats& stats) override {
     formats::EncodeInfluxLines(samples, precision_, body, stats);
   }

@@ -21,14 +21,9 @@ class RemoteWriteShipper final : public HttpShipper {
       : HttpShipper(options, std::move(client)) {}
 
  private:
-  void EncodeRequest(std::span<const formats::SampleRef> samples, std::string& body,
+  void EncodeRequest(const SampleRange& samples, std::string& body,
                      formats::EncodeStats& stats) override {
     encoder_.Encode(samples, body, stats);
-  }
-  bool encodes_views() const noexcept override { return true; }
-  void EncodeViews(const SampleRange& samples, std::string& body,
-                   formats::EncodeStats& stats) override {
-    encoder_.EncodeViews(samples, body, stats);
   }
 
   formats::RemoteWriteEncoder encoder_;

@@ -1,8 +1,8 @@
-// Shipper: encodes one batch for one receiver and sends it, once. It never retries and
+// Shipper: encodes one range of samples for one receiver and sends it, once. It never retries and
 // never sleeps: the send loop (src/queue) owns retries, backoff, splitting and the
 // on-disk buffer, using the verdict returned here.
 //
-// Send() is called from that shipper's own sender thread only (never concurrently) and
+// SendRange() is called from that shipper's own sender thread only (never concurrently) and
 // must not throw. It must return within the configured timeout.
 #pragma once
 
@@ -40,19 +40,19 @@ class Shipper {
  public:
   virtual ~Shipper() = default;
   virtual std::string_view name() const = 0;  // the configured shipper name
-  virtual SendResult Send(const Batch& batch) noexcept = 0;
+  // What the queue calls: the samples are views into the queue's records.
+  virtual SendResult SendRange(const SampleRange& range) noexcept = 0;
 
-  // What the queue calls. Shippers that can encode straight from views override it; the
-  // default builds a Batch of the range and calls Send().
-  virtual SendResult SendRange(const SampleRange& range) noexcept {
-    Batch batch;
+  // Sends owned families (tests, one-off sends) through the same path as the queue's views.
+  SendResult Send(const Batch& batch) noexcept {
+    SampleViews views;
     try {
-      batch = range.views->ToBatch(range.begin, range.end);
+      views = ViewsOf(batch);
     } catch (const std::exception& e) {
       return SendResult{SendResult::Kind::kRetry, 0, std::nullopt,
                         std::string("internal error: ") + e.what()};
     }
-    return Send(batch);
+    return SendRange(AllSamples(views));
   }
 };
 

@@ -63,11 +63,10 @@ TEST(HttpJsonEncoder, WritesTheOriginalPayloadShapeAndSkipsNonFinite) {
   MetricFamily up{"app_up", "", MetricType::kUntyped, {}};
   up.samples.push_back({"app_up", {{"z", "1"}, {"a", "x<y"}}, 1, 1});
   std::vector<MetricFamily> families{mem, net, up};
-  std::vector<SampleRef> refs;
-  FlattenFamilies(families, refs);
+  const SampleViews views = ViewsOf(families);
   std::string out;
   EncodeStats stats;
-  EncodeHttpJson(refs, 1700000000, out, stats);
+  EncodeHttpJson(AllSamples(views), 1700000000, out, stats);
   EXPECT_EQ(
       out,
       R"({"timestamp":1700000000,"metrics":[)"
@@ -82,11 +81,10 @@ TEST(HttpJsonEncoder, AllSkippedStillGivesValidJson) {
   MetricFamily f{"m", "", MetricType::kGauge, {}};
   f.samples.push_back({"m", {}, std::numeric_limits<double>::quiet_NaN(), 1});
   std::vector<MetricFamily> families{f};
-  std::vector<SampleRef> refs;
-  FlattenFamilies(families, refs);
+  const SampleViews views = ViewsOf(families);
   std::string out;
   EncodeStats stats;
-  EncodeHttpJson(refs, 7, out, stats);
+  EncodeHttpJson(AllSamples(views), 7, out, stats);
   EXPECT_EQ(out, R"({"timestamp":7,"metrics":[]})");
 }
 

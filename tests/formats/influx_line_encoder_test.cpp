@@ -9,11 +9,10 @@ namespace {
 
 std::string Encode(const std::vector<MetricFamily>& families, InfluxPrecision precision,
                    EncodeStats* stats_out = nullptr) {
-  std::vector<SampleRef> refs;
-  FlattenFamilies(families, refs);
+  const SampleViews views = ViewsOf(families);
   std::string out;
   EncodeStats stats;
-  EncodeInfluxLines(refs, precision, out, stats);
+  EncodeInfluxLines(AllSamples(views), precision, out, stats);
   if (stats_out != nullptr) {
     *stats_out = stats;
   }

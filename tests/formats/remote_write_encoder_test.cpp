@@ -6,8 +6,11 @@
 #include <bit>
 #include <cmath>
 #include <limits>
+#include <set>
+#include <string_view>
 
 #include "remote.pb.h"
+#include "support/owned_batch.h"
 
 namespace metricsd::formats {
 namespace {
@@ -39,11 +42,10 @@ struct Encoded {
 };
 
 Encoded EncodeFamilies(const std::vector<MetricFamily>& families) {
-  std::vector<SampleRef> refs;
-  FlattenFamilies(families, refs);
+  const SampleViews views = ViewsOf(families);
   RemoteWriteEncoder encoder;
   Encoded e;
-  encoder.Encode(refs, e.body, e.stats);
+  encoder.Encode(AllSamples(views), e.body, e.stats);
   e.request = Decode(e.body);
   return e;
 }
@@ -149,12 +151,11 @@ TEST(RemoteWriteEncoder, UsesSnappyBlockFormatNotFramed) {
     f.samples.push_back({"m", {{"i", std::to_string(i)}}, double(i), 1000 + i});
   }
   std::vector<MetricFamily> families{f};
-  std::vector<SampleRef> refs;
-  FlattenFamilies(families, refs);
+  const SampleViews views = ViewsOf(families);
   RemoteWriteEncoder encoder;
   std::string body;
   EncodeStats stats;
-  encoder.Encode(refs, body, stats);
+  encoder.Encode(AllSamples(views), body, stats);
   ASSERT_GE(body.size(), 10u);
   EXPECT_NE(body.substr(0, 10), std::string("\xff\x06\x00\x00sNaPpY", 10));
   // The block format starts with the varint of the uncompressed length.
@@ -180,14 +181,13 @@ TEST(RemoteWriteEncoder, ReusedEncoderProducesIdenticalOutputAndHandlesEdgeValue
   f.samples.push_back({"m", {{"long", long_value}, {"utf8", "grüße ☃"}}, -1.5e300, -5});
   f.samples.push_back({"m", {}, 1e-300, std::numeric_limits<std::int64_t>::max()});
   std::vector<MetricFamily> families{f};
-  std::vector<SampleRef> refs;
-  FlattenFamilies(families, refs);
+  const SampleViews views = ViewsOf(families);
   RemoteWriteEncoder encoder;
   std::string first;
   std::string second;
   EncodeStats stats;
-  encoder.Encode(refs, first, stats);
-  encoder.Encode(refs, second, stats);
+  encoder.Encode(AllSamples(views), first, stats);
+  encoder.Encode(AllSamples(views), second, stats);
   EXPECT_EQ(first, second);
   prometheus::WriteRequest request = Decode(first);
   ASSERT_EQ(request.timeseries_size(), 2);
@@ -203,7 +203,8 @@ TEST(RemoteWriteEncoder, EmptyBatchIsAnEmptyRequest) {
   RemoteWriteEncoder encoder;
   std::string body;
   EncodeStats stats;
-  encoder.Encode({}, body, stats);
+  const SampleViews views;
+  encoder.Encode(AllSamples(views), body, stats);
   EXPECT_EQ(Decode(body).timeseries_size(), 0);
   EXPECT_EQ(stats.samples_written, 0u);
 }
@@ -214,9 +215,10 @@ TEST(RemoteWriteEncoder, EmptyBatchIsAnEmptyRequest) {
 namespace metricsd::formats {
 namespace {
 
-// The queue's path (views into the encoded records) must put the very same bytes on the wire
-// as the Batch path, repairs and edge values included.
-TEST(RemoteWriteEncoder, ViewsProduceTheSameBytesAsSamples) {
+// The queue's views point every repeat of a string at one place (the encoder then skips
+// re-checking names); views of families point at each sample's own strings. Both must put
+// the very same bytes on the wire, repairs and edge values included.
+TEST(RemoteWriteEncoder, SharedAndPerSampleStringsProduceTheSameBytes) {
   MetricFamily messy{"app_req.rate-1", "", MetricType::kGauge, {}};
   messy.samples.push_back({"app_req.rate-1",
                            {{"zeta", "1"},
@@ -235,40 +237,43 @@ TEST(RemoteWriteEncoder, ViewsProduceTheSameBytesAsSamples) {
                              1'700'000'000'000 + i});
   }
   std::vector<MetricFamily> families{messy, clean};
-  std::vector<SampleRef> refs;
-  FlattenFamilies(families, refs);
+  const SampleViews per_sample = ViewsOf(families);
+  std::set<std::string, std::less<>> pool;  // nodes stay put: views into it stay valid
+  auto intern = [&pool](std::string_view text) -> std::string_view {
+    return *pool.emplace(text).first;
+  };
   SampleViews views;
   for (const MetricFamily& f : families) {
-    views.families.push_back({f.name, f.help, f.type});
+    views.families.push_back({intern(f.name), intern(f.help), f.type});
     for (const Sample& s : f.samples) {
       SampleViews::Entry& e = views.samples.emplace_back();
       e.family = static_cast<std::uint32_t>(views.families.size() - 1);
-      e.name = s.name;
+      e.name = intern(s.name);
       e.first_label = views.labels.size();
       e.label_count = static_cast<std::uint32_t>(s.labels.size());
       for (const Label& l : s.labels) {
-        views.labels.push_back({l.name, l.value});
+        views.labels.push_back({intern(l.name), intern(l.value)});
       }
       e.value = s.value;
       e.timestamp_ms = s.timestamp_ms;
     }
   }
   RemoteWriteEncoder encoder;
-  std::string from_refs;
+  std::string from_families;
   std::string from_views;
-  EncodeStats refs_stats;
+  EncodeStats families_stats;
   EncodeStats views_stats;
-  encoder.Encode(refs, from_refs, refs_stats);
-  encoder.EncodeViews(SampleRange{&views, 0, views.samples.size()}, from_views, views_stats);
-  EXPECT_EQ(from_views, from_refs);
+  encoder.Encode(AllSamples(per_sample), from_families, families_stats);
+  encoder.Encode(AllSamples(views), from_views, views_stats);
+  EXPECT_EQ(from_views, from_families);
   EXPECT_EQ(views_stats.samples_written, 51u);
-  EXPECT_EQ(views_stats.duplicate_labels_dropped, refs_stats.duplicate_labels_dropped);
-  EXPECT_EQ(views_stats.nan_values_normalized, refs_stats.nan_values_normalized);
+  EXPECT_EQ(views_stats.duplicate_labels_dropped, families_stats.duplicate_labels_dropped);
+  EXPECT_EQ(views_stats.nan_values_normalized, families_stats.nan_values_normalized);
   // A sub-range is exactly those samples.
-  encoder.EncodeViews(SampleRange{&views, 1, 3}, from_views, views_stats);
+  encoder.Encode(SampleRange{&views, 1, 3}, from_views, views_stats);
   EXPECT_EQ(Decode(from_views).timeseries_size(), 2);
-  // And ToBatch gives the samples back.
-  std::vector<MetricFamily> back = views.ToBatch(0, views.samples.size());
+  // And the views give the samples back.
+  std::vector<MetricFamily> back = metricsd::testing::OwnedBatch(AllSamples(views));
   ASSERT_EQ(back.size(), 2u);
   EXPECT_EQ(back[1].samples.size(), 50u);
   EXPECT_EQ(back[0].samples[0].labels, messy.samples[0].labels);

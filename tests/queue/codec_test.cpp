@@ -186,7 +186,7 @@ TEST(BatchCodec, ViewsDecodeTheSameSamplesWithoutCopying) {
   ASSERT_EQ(views.samples.size(), CountSamples(batch));
   Batch empty_dropped = batch;
   empty_dropped.pop_back();  // views carry samples; a family without any leaves no trace
-  ExpectSameBatch(empty_dropped, views.ToBatch(0, views.samples.size()));
+  ExpectSameBatch(empty_dropped, metricsd::testing::OwnedBatch(AllSamples(views)));
   for (const SampleViews::Entry& e : views.samples) {
     EXPECT_GE(e.name.data(), encoded.data());
     EXPECT_LT(e.name.data(), encoded.data() + encoded.size());
@@ -222,7 +222,7 @@ TEST(BatchViewReader, PiecesOfAnySizeAddUpToTheBatch) {
       EXPECT_LE(views.samples.size(), piece);
       // One family per sample, so that pieces compare without regard to where they were cut.
       for (std::size_t i = 0; i < views.samples.size(); ++i) {
-        Batch one = views.ToBatch(i, i + 1);
+        Batch one = metricsd::testing::OwnedBatch(SampleRange{&views, i, i + 1});
         pieces.insert(pieces.end(), one.begin(), one.end());
       }
       if (!*more) {

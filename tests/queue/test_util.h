@@ -19,6 +19,7 @@
 
 #include "core/clock.h"
 #include "shippers/shipper.h"
+#include "support/owned_batch.h"
 
 namespace metricsd::queue::testing {
 
@@ -98,14 +99,15 @@ inline std::vector<int> Values(const Batch& batch) {
 }
 
 // A Shipper that answers from a script (then with `fallback`), records what it received and
-// can block inside Send until released (or until its own timeout, like a real shipper).
+// can block inside SendRange until released (or until its own timeout, like a real shipper).
 class FakeShipper final : public Shipper {
  public:
   using Responder = std::function<SendResult(const Batch&)>;
 
   std::string_view name() const override { return "fake"; }
 
-  SendResult Send(const Batch& batch) noexcept override {
+  SendResult SendRange(const SampleRange& range) noexcept override {
+    const Batch batch = metricsd::testing::OwnedBatch(range);
     std::unique_lock lock(mu_);
     ++calls_;
     in_send_ = true;
