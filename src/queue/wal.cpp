@@ -67,52 +67,38 @@ std::string ErrnoText(std::string_view what, const std::string& path, int err) {
   return text;
 }
 
-// pread() the whole range; false on error or short file.
-bool PreadAll(int fd, char* buf, std::size_t n, std::uint64_t offset) {
-  while (n > 0) {
-    const ssize_t got = ::pread(fd, buf, n, static_cast<off_t>(offset));
+// Repeats a partial read or write, `step(done)` doing the next part, until `n` bytes are
+// done; false on an error or at the end of the file.
+template <typename Step>
+bool Exactly(std::size_t n, Step step) {
+  std::size_t done = 0;
+  while (done < n) {
+    const ssize_t got = step(done);
     if (got < 0 && errno == EINTR) {
       continue;
     }
     if (got <= 0) {
       return false;
     }
-    buf += got;
-    n -= static_cast<std::size_t>(got);
-    offset += static_cast<std::uint64_t>(got);
+    done += static_cast<std::size_t>(got);
   }
   return true;
+}
+
+bool PreadAll(int fd, char* buf, std::size_t n, std::uint64_t offset) {
+  return Exactly(n, [&](std::size_t done) {
+    return ::pread(fd, buf + done, n - done, static_cast<off_t>(offset + done));
+  });
 }
 
 bool WriteAll(int fd, const char* buf, std::size_t n) {
-  while (n > 0) {
-    const ssize_t put = ::write(fd, buf, n);
-    if (put < 0 && errno == EINTR) {
-      continue;
-    }
-    if (put <= 0) {
-      return false;
-    }
-    buf += put;
-    n -= static_cast<std::size_t>(put);
-  }
-  return true;
+  return Exactly(n, [&](std::size_t done) { return ::write(fd, buf + done, n - done); });
 }
 
 bool PwriteAll(int fd, const char* buf, std::size_t n, std::uint64_t offset) {
-  while (n > 0) {
-    const ssize_t put = ::pwrite(fd, buf, n, static_cast<off_t>(offset));
-    if (put < 0 && errno == EINTR) {
-      continue;
-    }
-    if (put <= 0) {
-      return false;
-    }
-    buf += put;
-    n -= static_cast<std::size_t>(put);
-    offset += static_cast<std::uint64_t>(put);
-  }
-  return true;
+  return Exactly(n, [&](std::size_t done) {
+    return ::pwrite(fd, buf + done, n - done, static_cast<off_t>(offset + done));
+  });
 }
 
 bool WritevAll(int fd, iovec* iov, int count) {

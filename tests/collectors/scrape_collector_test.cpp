@@ -25,6 +25,7 @@
 
 #include "core/clock.h"
 #include "support/curl_environment.h"
+#include "support/local_http_server.h"
 #include "support/process.h"
 
 namespace metricsd {
@@ -43,29 +44,7 @@ CollectContext Now() {
 }
 
 // A cpp-httplib server with handlers set by the test.
-class Server {
- public:
-  Server() { port_ = server_.bind_to_any_port("127.0.0.1"); }
-  ~Server() {
-    server_.stop();
-    if (thread_.joinable()) {
-      thread_.join();
-    }
-  }
-  httplib::Server& http() { return server_; }
-  void Start() {
-    thread_ = std::thread([this] { server_.listen_after_bind(); });
-    metricsd::testing::WaitUntil([this] { return server_.is_running(); }, 10s);
-  }
-  std::string url(const std::string& path) const {
-    return "http://127.0.0.1:" + std::to_string(port_) + path;
-  }
-
- private:
-  httplib::Server server_;
-  int port_ = 0;
-  std::thread thread_;
-};
+using Server = metricsd::testing::LocalHttpServer;
 
 // A raw TCP server for behaviour no HTTP library produces: each connection runs `handler`
 // on its own thread until it returns or the server stops.

@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "support/gunzip.h"
+#include "support/local_http_server.h"
 #include "support/process.h"
 #include "support/prometheus.h"
 
@@ -36,24 +37,16 @@ class BigTarget {
                "{shard=\"" + std::to_string(i % 7) + "\"} " + std::to_string(i) + "\n";
     }
     body_ += "# TYPE process_open_fds gauge\nprocess_open_fds 12\n";
-    server_.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
+    server_.http().Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
       res.set_content(body_, "text/plain; version=0.0.4");
     });
-    port_ = server_.bind_to_any_port("127.0.0.1");
-    thread_ = std::thread([this] { server_.listen_after_bind(); });
-    WaitFor([this] { return server_.is_running(); }, 10s);
+    server_.Start();
   }
-  ~BigTarget() {
-    server_.stop();
-    thread_.join();
-  }
-  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_) + "/metrics"; }
+  std::string url() const { return server_.url("/metrics"); }
 
  private:
   std::string body_;
-  httplib::Server server_;
-  int port_ = 0;
-  std::thread thread_;
+  testing::LocalHttpServer server_;  // last: stopped before the body its handler serves
 };
 
 using testing::Gunzip;

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "support/local_http_server.h"
 #include "support/process.h"
 
 namespace metricsd {
@@ -25,26 +26,18 @@ const std::string kBinary = METRICSD_BINARY;
 class Target {
  public:
   Target() {
-    server_.Get("/metrics", [](const httplib::Request&, httplib::Response& res) {
+    server_.http().Get("/metrics", [](const httplib::Request&, httplib::Response& res) {
       res.set_content(
           "# TYPE orders_total counter\norders_total{shop=\"x\"} 42\n"
           "# TYPE queue_depth gauge\nqueue_depth 7\n",
           "text/plain; version=0.0.4");
     });
-    port_ = server_.bind_to_any_port("127.0.0.1");
-    thread_ = std::thread([this] { server_.listen_after_bind(); });
-    WaitFor([this] { return server_.is_running(); }, 10s);
+    server_.Start();
   }
-  ~Target() {
-    server_.stop();
-    thread_.join();
-  }
-  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_) + "/metrics"; }
+  std::string url() const { return server_.url("/metrics"); }
 
  private:
-  httplib::Server server_;
-  int port_ = 0;
-  std::thread thread_;
+  testing::LocalHttpServer server_;
 };
 
 std::string Config(int port, const std::string& target_url) {

@@ -10,6 +10,7 @@
 #include <set>
 #include <thread>
 
+#include "support/local_http_server.h"
 #include "support/process.h"
 #include "support/prometheus.h"
 #include "support/test_pki.h"
@@ -187,26 +188,19 @@ TEST(Shipping, ScrapedPrometheusMetricsLandInPrometheus) {
 class ScriptedReceiver {
  public:
   explicit ScriptedReceiver(std::function<int(int request_number)> status) {
-    server_.Post("/write", [this, status](const httplib::Request&, httplib::Response& res) {
+    server_.http().Post("/write", [this, status](const httplib::Request&, httplib::Response& res) {
       int n = ++requests_;
       res.status = status(n);
       if (res.status >= 400) res.set_content("scripted failure", "text/plain");
     });
-    port_ = server_.bind_to_any_port("127.0.0.1");
-    thread_ = std::thread([this] { server_.listen_after_bind(); });
+    server_.Start();
   }
-  ~ScriptedReceiver() {
-    server_.stop();
-    thread_.join();
-  }
-  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_) + "/write"; }
+  std::string url() const { return server_.url("/write"); }
   int requests() const { return requests_.load(); }
 
  private:
-  httplib::Server server_;
   std::atomic<int> requests_{0};
-  int port_ = 0;
-  std::thread thread_;
+  testing::LocalHttpServer server_;  // last: stopped before the counter its handler uses
 };
 
 std::string ShipperConfig(const TempDir& dir, int port, const std::string& url) {

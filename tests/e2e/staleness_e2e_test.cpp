@@ -3,14 +3,13 @@
 // from the host, a collector switched off by a reload, a series a scrape target stops
 // exposing, a failed scrape, and a target removed by a reload.
 #include <gtest/gtest.h>
-#include <httplib.h>
 
 #include <filesystem>
 #include <fstream>
 #include <mutex>
 #include <string>
-#include <thread>
 
+#include "support/local_http_server.h"
 #include "support/process.h"
 #include "support/prometheus.h"
 
@@ -83,33 +82,25 @@ TEST(StalenessE2e, VanishedInterfaceAndSwitchedOffCollectorEndAtOnce) {
 class Target {
  public:
   Target() {
-    server_.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
+    server_.http().Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
       std::lock_guard lock(mu_);
       res.status = status_;
       res.set_content(body_, "text/plain; version=0.0.4");
     });
-    port_ = server_.bind_to_any_port("127.0.0.1");
-    thread_ = std::thread([this] { server_.listen_after_bind(); });
-    WaitFor([this] { return server_.is_running(); }, 10s);
-  }
-  ~Target() {
-    server_.stop();
-    thread_.join();
+    server_.Start();
   }
   void Serve(int status, std::string body) {
     std::lock_guard lock(mu_);
     status_ = status;
     body_ = std::move(body);
   }
-  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_) + "/metrics"; }
+  std::string url() const { return server_.url("/metrics"); }
 
  private:
   std::mutex mu_;
   int status_ = 200;
   std::string body_;
-  httplib::Server server_;
-  int port_ = 0;
-  std::thread thread_;
+  testing::LocalHttpServer server_;  // last: stopped before the state its handler uses
 };
 
 std::string ScrapeConfig(int port, const std::string& receiver, const std::string& target) {

@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "support/local_http_server.h"
 #include "support/process.h"
 
 namespace metricsd {
@@ -31,24 +32,14 @@ class FixedAnswerServer {
       res.status = status;
       res.set_content(body, "text/plain");
     };
-    server_.Get(".*", answer);
-    server_.Post(".*", answer);
-    port_ = server_.bind_to_any_port("127.0.0.1");
-    thread_ = std::thread([this] { server_.listen_after_bind(); });
-    WaitFor([this] { return server_.is_running(); }, 10s);
+    server_.http().Get(".*", answer);
+    server_.http().Post(".*", answer);
+    server_.Start();
   }
-  ~FixedAnswerServer() {
-    server_.stop();
-    thread_.join();
-  }
-  std::string url(const std::string& path) const {
-    return "http://127.0.0.1:" + std::to_string(port_) + path;
-  }
+  std::string url(const std::string& path) const { return server_.url(path); }
 
  private:
-  httplib::Server server_;
-  int port_ = 0;
-  std::thread thread_;
+  testing::LocalHttpServer server_;
 };
 
 std::string Shipper(const std::string& name, const std::string& url) {

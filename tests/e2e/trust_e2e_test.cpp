@@ -8,7 +8,6 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <httplib.h>
 
 #include <array>
 #include <atomic>
@@ -20,6 +19,7 @@
 #include <thread>
 
 #include "support/bcrypt.h"
+#include "support/local_http_server.h"
 #include "support/process.h"
 #include "support/prometheus.h"
 
@@ -175,12 +175,10 @@ class CountingTargets {
   static constexpr int kTargets = 10;
   static constexpr int kSeries = 500;
 
-  CountingTargets() {
-    // One worker per kept-alive scrape connection, and spare ones.
-    server_.new_task_queue = [] { return new httplib::ThreadPool(kTargets + 4); };
+  CountingTargets() : server_(kTargets + 4) {  // a worker per kept-alive scrape, and spares
     for (int t = 0; t < kTargets; ++t) {
-      server_.Get("/t" + std::to_string(t), [this, t](const httplib::Request&,
-                                                      httplib::Response& res) {
+      server_.http().Get("/t" + std::to_string(t), [this, t](const httplib::Request&,
+                                                             httplib::Response& res) {
         const int n = ++served_[t];
         std::string body = "# TYPE storm_value gauge\n";
         for (int s = 0; s < kSeries; ++s) {
@@ -189,20 +187,13 @@ class CountingTargets {
         res.set_content(body, "text/plain; version=0.0.4");
       });
     }
-    port_ = server_.bind_to_any_port("127.0.0.1");
-    thread_ = std::thread([this] { server_.listen_after_bind(); });
-    WaitFor([this] { return server_.is_running(); }, 10s);
-  }
-  ~CountingTargets() {
-    server_.stop();
-    thread_.join();
+    server_.Start();
   }
   std::string Endpoints() const {
     std::string out;
     for (int t = 0; t < kTargets; ++t) {
-      out += std::string(t == 0 ? "" : ",") + R"({"name":"t)" + std::to_string(t) +
-             R"(","url":"http://127.0.0.1:)" + std::to_string(port_) + "/t" + std::to_string(t) +
-             R"(","metric_prefix":""})";
+      out += std::string(t == 0 ? "" : ",") + R"({"name":"t)" + std::to_string(t) + R"(","url":")" +
+             server_.url("/t" + std::to_string(t)) + R"(","metric_prefix":""})";
     }
     return "[" + out + "]";
   }
@@ -210,9 +201,7 @@ class CountingTargets {
 
  private:
   std::array<std::atomic<int>, kTargets> served_{};
-  httplib::Server server_;
-  int port_ = 0;
-  std::thread thread_;
+  testing::LocalHttpServer server_;  // last: stopped before the counters its handlers use
 };
 
 // The values (request numbers) stored for one series of each target, by endpoint name.
