@@ -329,16 +329,19 @@ TEST(Wal, UncreatableDirectoryIsAnErrorNotACrash) {
   EXPECT_FALSE(wal.ok());
 }
 
+// With fsync: three records appended, the first read and acknowledged, the Wal closed.
+void AppendThreeAckOne(const std::string& dir) {
+  auto wal = Wal::Open(WalOptions{.dir = dir, .fsync = true});
+  ASSERT_TRUE(wal.ok());
+  AppendRange(**wal, 1, 4);
+  WalRecord record;
+  ASSERT_TRUE((*wal)->ReadNext(record));
+  ASSERT_TRUE((*wal)->Ack(1).ok());
+}
+
 TEST(Wal, WithFsyncWorksTheSame) {
   TempDir tmp;
-  {
-    auto wal = Wal::Open(WalOptions{.dir = tmp.path(), .fsync = true});
-    ASSERT_TRUE(wal.ok());
-    AppendRange(**wal, 1, 4);
-    WalRecord record;
-    ASSERT_TRUE((*wal)->ReadNext(record));
-    ASSERT_TRUE((*wal)->Ack(1).ok());
-  }
+  AppendThreeAckOne(tmp.path());
   auto wal = OpenWal(tmp.path());
   EXPECT_EQ(ReadAll(*wal), Seqs(2, 4));
 }
@@ -510,14 +513,7 @@ TEST(Wal, WithoutFsyncAnAckSyncsNothing) {
 // An ack file that already exists needs its data synced, but not the directory again.
 TEST(Wal, WithFsyncAnExistingAckFileSyncsNoDirectory) {
   TempDir tmp;
-  {
-    auto wal = Wal::Open(WalOptions{.dir = tmp.path(), .fsync = true});
-    ASSERT_TRUE(wal.ok());
-    AppendRange(**wal, 1, 4);
-    WalRecord record;
-    ASSERT_TRUE((*wal)->ReadNext(record));
-    ASSERT_TRUE((*wal)->Ack(1).ok());
-  }
+  AppendThreeAckOne(tmp.path());
   auto wal = Wal::Open(WalOptions{.dir = tmp.path(), .fsync = true});
   ASSERT_TRUE(wal.ok());
   WalRecord record;
