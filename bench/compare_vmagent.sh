@@ -17,9 +17,9 @@
 #
 # Two shapes (-k):
 #   one   one target of SERIES series (default 50,000), scraped every second;
-#   pods  200 targets of 250 series each, every 5 s, the way a DaemonSet scrapes the pods of
-#         its node (each target its own path; vmagent tells them apart by a pod label,
-#         metricsd by the endpoint label).
+#   pods  200 targets of 250 series each (gen_exposition 250: 280 samples), every 5 s, as a
+#         DaemonSet scrapes the pods of its node (each target its own path; vmagent tells
+#         them apart by a pod label, metricsd by the endpoint label).
 #
 # Usage: bench/compare_vmagent.sh [-k one|pods] [-s SECONDS] [-n SERIES] [-w WARMUP] [-m METRICSD] [-g GEN_EXPOSITION]
 #   run from the repository root after building metricsd and gen_exposition.
