@@ -368,6 +368,7 @@ void Agent::ScrapeTick() {
     DropParts(scrape_part_);
   }
   if (scrape_sink_) {
+    scrape_self_staleness_.Cycle(*families, ctx.wall_ms, *scrape_sink_);
     // The streamed samples first, then the families of JSON targets, in one batch.
     Ship(*families, *scrape_sink_);
   }
@@ -456,14 +457,20 @@ void Agent::PrepareMissingParts() {
 
 void Agent::InheritSeries(Agent& previous) {
   system_staleness_ = std::move(previous.system_staleness_);
+  scrape_self_staleness_ = std::move(previous.scrape_self_staleness_);
   if (previous.scrape_collector_ == nullptr) {
     return;
   }
   // Markers for removed targets ride with the next batch of either thread; none are needed
   // when nothing is shipped.
-  ScrapeSampleSink* markers = scrape_sink_ ? scrape_sink_.get() : system_batch_.get();
-  if (markers != nullptr) {
-    previous.scrape_collector_->HandOverSeries(scrape_collector_, *markers, clock_.WallMillis());
+  ShippedBatch* markers = scrape_sink_ ? scrape_sink_.get() : system_batch_.get();
+  if (markers == nullptr) {
+    return;
+  }
+  const std::int64_t now_ms = clock_.WallMillis();
+  previous.scrape_collector_->HandOverSeries(scrape_collector_, *markers, now_ms);
+  if (scrape_ == nullptr) {
+    scrape_self_staleness_.Cycle({}, now_ms, *markers);  // no targets left: all of it ends
   }
 }
 

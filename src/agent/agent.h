@@ -170,6 +170,8 @@ class Agent {
   std::unique_ptr<ShippedBatch> scrape_sink_;   // null without shippers; scrape thread
   std::unique_ptr<ShippedBatch> system_batch_;  // null without shippers; collection thread
   StalenessTracker system_staleness_;           // collection thread (used with system_batch_)
+  // The targets' metricsd_scrape_* series: those of a target a reload removed end too.
+  StalenessTracker scrape_self_staleness_{"metricsd_scrape_"};  // scrape thread (scrape_sink_)
   std::unique_ptr<Scheduler> scrape_scheduler_;
   std::string data_dir_;
   Queues queues_;

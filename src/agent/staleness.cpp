@@ -5,6 +5,9 @@ namespace metricsd {
 std::size_t StalenessTracker::Cycle(const std::vector<MetricFamily>& families, std::int64_t wall_ms,
                                     ShippedBatch& batch) {
   for (const MetricFamily& family : families) {
+    if (!family.name.starts_with(family_prefix_)) {
+      continue;
+    }
     for (const Sample& sample : family.samples) {
       const std::uint64_t key = SeriesTracker::Key(sample);
       if (series_.Seen(key)) {

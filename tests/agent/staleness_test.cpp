@@ -72,6 +72,21 @@ TEST(StalenessTracker, ACollectorThatProducesNothingMarksAllItsSeries) {
   }
 }
 
+TEST(StalenessTracker, APrefixLimitsWhatIsTracked) {
+  StalenessTracker tracker("system_network_");
+  ShippedBatch batch("", {});
+  MetricFamily load{.name = "system_load_1", .help = "", .type = MetricType::kGauge};
+  load.samples.push_back(Sample{"system_load_1", {}, 0.5, 1000});
+  tracker.Cycle({Interfaces({"eth0"}, 1000), load}, 1000, batch);
+  EXPECT_EQ(tracker.tracked(), 1u);
+  batch.Take();
+  // load vanishing is not this tracker's business; eth0 vanishing is.
+  EXPECT_EQ(tracker.Cycle({}, 2000, batch), 1u);
+  std::vector<Sample> markers = Shipped(batch);
+  ASSERT_EQ(markers.size(), 1u);
+  EXPECT_EQ(markers[0].name, "system_network_bytes_recv_total");
+}
+
 TEST(StalenessTracker, LabelValuesAndNamesTellSeriesApart) {
   StalenessTracker tracker;
   ShippedBatch batch("", {});

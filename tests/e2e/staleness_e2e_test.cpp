@@ -142,11 +142,15 @@ TEST(StalenessE2e, ScrapedSeriesEndWhenGoneWhenTheScrapeFailsAndWhenTheTargetIsR
   ASSERT_TRUE(
       WaitFor([&] { return SeriesNow(prometheus, "{__name__=~\"app_one|app_two\"}") == 2; }, 20s))
       << daemon.Stderr();
+  const std::string self = R"(metricsd_scrape_up{endpoint="app"})";
+  ASSERT_EQ(SeriesNow(prometheus, self), 1);
   dir.Write("config.json", ScrapeConfig(port, prometheus.url(), ""));
   daemon.Signal(SIGHUP);
   EXPECT_TRUE(
       WaitFor([&] { return SeriesNow(prometheus, "{__name__=~\"app_one|app_two\"}") == 0; }, 20s))
       << daemon.Stderr();
+  // The target's own health series end with it.
+  EXPECT_TRUE(WaitFor([&] { return SeriesNow(prometheus, self) == 0; }, 20s)) << daemon.Stderr();
   EXPECT_EQ(SeriesNow(prometheus, "system_load_1"), 1);  // the host goes on
   daemon.Signal(SIGTERM);
   EXPECT_EQ(daemon.Wait(20s), 0);
