@@ -648,11 +648,14 @@ void ScrapeCollector::HandOverSeries(ScrapeSource* next, ScrapeSampleSink& marke
   for (auto& t : targets_) {
     // The same name, prefix and labels: the same series, so the next scrape decides.
     Target* same = nullptr;
-    for (auto& candidate : successor != nullptr ? successor->targets_ : targets_) {
-      if (successor != nullptr && candidate->options.name == t->options.name &&
-          candidate->options.metric_prefix == t->options.metric_prefix &&
-          candidate->options.labels == t->options.labels) {
-        same = candidate.get();
+    if (successor != nullptr) {
+      for (auto& candidate : successor->targets_) {
+        if (candidate->options.name == t->options.name &&
+            candidate->options.metric_prefix == t->options.metric_prefix &&
+            candidate->options.labels == t->options.labels) {
+          same = candidate.get();
+          break;
+        }
       }
     }
     Previous previous = TakePrevious(*t);
