@@ -82,6 +82,16 @@ struct ShipperOptions {
 
 enum class ScrapeFormat { kAuto, kPrometheusText, kOpenMetrics, kJson };
 
+// Prometheus' per-scrape limits (0: no limit). Exceeding one fails the scrape: none of its
+// samples are stored, and its series go stale.
+struct ScrapeLimits {
+  std::size_t sample_limit = 200'000;
+  std::size_t label_limit = 64;
+  std::size_t label_name_length_limit = 256;
+  std::size_t label_value_length_limit = 4096;
+  std::size_t line_length_limit = 64 * 1024;
+};
+
 struct EndpointOptions {
   std::string name;
   std::string url;
@@ -93,6 +103,7 @@ struct EndpointOptions {
   std::uint64_t max_body_bytes = 64ULL << 20;
   TlsOptions tls;
   HttpAuth auth;
+  ScrapeLimits limits;  // effective: the global scrape.* values unless the endpoint sets its own
 };
 
 struct FilesystemOptions {
@@ -180,6 +191,7 @@ struct Config {
   CollectorOptions collector;
   std::vector<ShipperOptions> shippers;  // empty: pull mode (/metrics only)
   std::vector<EndpointOptions> endpoints;
+  ScrapeLimits scrape_limits;  // scrape.*: every endpoint's defaults
   std::map<std::string, std::string> global_labels;
   // instance="<value>" on every shipped sample, so that hosts never share a series. Unset:
   // the host name; empty: no instance label. /metrics never carries it (the scraper adds its
