@@ -228,6 +228,10 @@ struct RelabelProgram::Step {
   // Submatches that replace and labelmap ask for: the whole match and every group that
   // one of the templates names.
   int submatch_count = 1;
+  // The regex compiles on its own too, so the ^(?:...)$ wrapper anchors every match at both
+  // ends. Otherwise (e.g. "a)|(b", which Prometheus wraps into "^(?:a)|(b)$") matches may
+  // cover part of the text, and labelmap must look for more than one.
+  bool whole_text_matches = false;
 };
 
 struct RelabelScratch::State {
@@ -265,6 +269,16 @@ struct RelabelScratch::State {
 
   std::string_view Get(std::string_view name) const noexcept {
     const std::span<const LabelView> current = Current();
+    // Series rarely carry more than a dozen labels: comparing lengths first skips most
+    // byte comparisons, which a binary search cannot.
+    if (current.size() <= 16) {
+      for (const LabelView& label : current) {
+        if (label.name.size() == name.size() && label.name == name) {
+          return label.value;
+        }
+      }
+      return {};
+    }
     const auto it = std::lower_bound(current.begin(), current.end(), name, NameLess);
     return it != current.end() && it->name == name ? it->value : std::string_view();
   }
@@ -428,6 +442,7 @@ Result<RelabelProgram> RelabelProgram::Compile(std::span<const RelabelRule> rule
     if (step.submatch_count < 1) {
       step.submatch_count = 1;
     }
+    step.whole_text_matches = RE2(rule.regex, options).ok();
     steps->push_back(std::move(step));
   }
   RelabelProgram program;
@@ -553,9 +568,19 @@ RelabelOutcome RelabelProgram::Run(RelabelScratch::State& state, Labels& out) co
           if (!regex.Match(name, 0, name.size(), RE2::UNANCHORED, nullptr, 0)) {
             continue;
           }
+          std::string& mapped = state.NewText();
+          if (step.whole_text_matches) {
+            // One match, the whole name: ReplaceAllString comes down to one expansion.
+            if (!step.replacement.constant) {
+              (void)regex.Match(name, 0, name.size(), RE2::ANCHOR_BOTH, state.groups.data(),
+                                step.submatch_count);
+            }
+            Expand(step.replacement, state.groups.data(), step.submatch_count, mapped);
+            state.Set(mapped, label.value);
+            continue;
+          }
           // Go's ReplaceAllString: every non-overlapping match is replaced; an empty match
           // right after the previous one is not, and the search always moves forward.
-          std::string& mapped = state.NewText();
           std::size_t last_end = 0;
           std::size_t search = 0;
           while (search <= name.size() && regex.Match(name, search, name.size(), RE2::UNANCHORED,
