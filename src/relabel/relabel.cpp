@@ -77,6 +77,28 @@ bool IsValidTargetTemplate(std::string_view text) noexcept {
   return true;
 }
 
+// RE2 takes `\C` (any byte), which Go's regexp rejects; every other pattern that Go
+// accepts RE2 accepts and reads the same way. Text between \Q and \E is literal in both.
+bool HasAnyByteEscape(std::string_view pattern) noexcept {
+  for (std::size_t pos = 0; pos + 1 < pattern.size(); ++pos) {
+    if (pattern[pos] != '\\') {
+      continue;
+    }
+    const char escaped = pattern[++pos];
+    if (escaped == 'C') {
+      return true;
+    }
+    if (escaped == 'Q') {
+      const std::size_t end = pattern.find("\\E", pos);
+      if (end == std::string_view::npos) {
+        return false;
+      }
+      pos = end + 1;
+    }
+  }
+  return false;
+}
+
 // A replacement template (Go's Regexp.Expand syntax) cut into literal text, each piece
 // followed by the capture group whose text comes next.
 struct TemplatePiece {
@@ -366,6 +388,9 @@ Result<RelabelProgram> RelabelProgram::Compile(std::span<const RelabelRule> rule
     step.regex = std::make_unique<RE2>("^(?:" + rule.regex + ")$", options);
     if (!step.regex->ok()) {
       return RuleError(index, "regex", "error parsing regexp: " + step.regex->error());
+    }
+    if (HasAnyByteEscape(rule.regex)) {
+      return RuleError(index, "regex", "error parsing regexp: invalid escape sequence: \\C");
     }
 
     // The checks and their order are Prometheus' (Config.UnmarshalYAML), so that the first

@@ -429,6 +429,9 @@ INSTANTIATE_TEST_SUITE_P(
                        "regex: error parsing regexp: missing ): ^(?:abc(def)$"},
         ValidationCase{"EmptyAction", {.action = ""}, "action: relabel action cannot be empty"},
         // Not in the upstream tables; the same checks.
+        ValidationCase{"AnyByteEscapeAsGo",
+                       {.regex = "a\\Cb", .target_label = "x"},
+                       "regex: error parsing regexp: invalid escape sequence: \\C"},
         ValidationCase{"UnknownAction",
                        {.target_label = "x", .action = "rename"},
                        "action: unknown relabel action \"rename\""},
@@ -467,6 +470,8 @@ TEST(RelabelValidation, AcceptsWhatPrometheusAccepts) {
                           {.action = "labelmap"},
                           {.regex = "", .action = "keep"}}),
             "(compiled)");
+  // An escaped backslash before C, and \C quoted by \Q...\E, are literal text to Go.
+  EXPECT_EQ(CompileError({{.regex = "a\\\\C|\\Q\\C\\E", .action = "keep"}}), "(compiled)");
 }
 
 TEST(RelabelReplace, ExpandsLikeGo) {
