@@ -12,11 +12,91 @@
 #include <utility>
 
 #include "core/bytes.h"
+#include "formats/exposition_lexing.h"
+#include "formats/family_collector.h"
 
 namespace metricsd {
 namespace {
 
-enum class Mode : std::uint8_t { kText, kOpenMetrics };
+// Everything in which Prometheus text 0.0.4 and OpenMetrics 1.0 differ, as one constant
+// description per format (kTextRules, kOpenMetricsRules below). The parser reads these fields
+// and never asks which format it is reading.
+struct TypeWord {
+  std::string_view word;
+  MetricType type;
+};
+
+struct FormatRules {
+  // Line structure.
+  bool ends_with_eof;          // "# EOF" ends the body; missing it or text after it fails
+  bool rejects_whole_body;     // the first violation rejects the body (else: skip the line)
+  bool lenient_blanks;         // runs of blanks between tokens, a trailing comma in label
+                               // sets (else: exactly one space)
+  bool escaped_quote_in_help;  // `\"` in HELP is an escape
+  // Families.
+  bool strict_families;              // families contiguous, metadata before samples, no name
+                                     // clashes, and the per-type MetricPoint rules
+  bool suffixed_counters;            // counters' samples are _total/_created; histograms and
+                                     // summaries may have _created
+  std::size_t exemplar_label_chars;  // the exemplar label set's cap in code points; 0: none
+  std::span<const TypeWord> type_words;
+  // Numbers.
+  bool (*parse_value)(std::string_view, double&) noexcept;
+  bool (*parse_bound)(std::string_view, double&) noexcept;  // `le` and `quantile`
+  bool (*parse_timestamp)(std::string_view, std::int64_t&) noexcept;
+  bool (*parse_exemplar_timestamp)(std::string_view) noexcept;  // checked, then dropped
+};
+
+constexpr TypeWord kTextTypeWords[] = {{"counter", MetricType::kCounter},
+                                       {"gauge", MetricType::kGauge},
+                                       {"histogram", MetricType::kHistogram},
+                                       {"summary", MetricType::kSummary},
+                                       {"untyped", MetricType::kUntyped}};
+
+constexpr TypeWord kOpenMetricsTypeWords[] = {
+    {"counter", MetricType::kCounter},     {"gauge", MetricType::kGauge},
+    {"histogram", MetricType::kHistogram}, {"summary", MetricType::kSummary},
+    {"unknown", MetricType::kUntyped},     {"gaugehistogram", MetricType::kGaugeHistogram},
+    {"stateset", MetricType::kStateSet},   {"info", MetricType::kInfo}};
+
+constexpr FormatRules kTextRules{
+    .ends_with_eof = false,
+    .rejects_whole_body = false,
+    .lenient_blanks = true,
+    .escaped_quote_in_help = false,
+    .strict_families = false,
+    .suffixed_counters = false,
+    .exemplar_label_chars = 0,
+    .type_words = kTextTypeWords,
+    .parse_value = lexing::ParseTextValue,
+    .parse_bound = lexing::ParseTextValue,
+    .parse_timestamp = lexing::ParseTextTimestamp,
+    // Prometheus reads a text exemplar's timestamp as a float.
+    .parse_exemplar_timestamp =
+        [](std::string_view t) noexcept {
+          double unused = 0;
+          return lexing::ParseTextValue(t, unused);
+        },
+};
+
+constexpr FormatRules kOpenMetricsRules{
+    .ends_with_eof = true,
+    .rejects_whole_body = true,
+    .lenient_blanks = false,
+    .escaped_quote_in_help = true,
+    .strict_families = true,
+    .suffixed_counters = true,
+    .exemplar_label_chars = 128,
+    .type_words = kOpenMetricsTypeWords,
+    .parse_value = lexing::ParseOmNumber,
+    .parse_bound = lexing::ParseOmBound,
+    .parse_timestamp = lexing::ParseOmTimestamp,
+    .parse_exemplar_timestamp =
+        [](std::string_view t) noexcept {
+          std::int64_t unused = 0;
+          return lexing::ParseOmTimestamp(t, unused);
+        },
+};
 
 // What a sample line is inside its family, from its suffix: histogram buckets need `le`,
 // summary quantiles need `quantile`, and OpenMetrics gives each kind its own value rules.
@@ -33,422 +113,14 @@ enum class SampleKind : std::uint8_t {
   kInfo,
 };
 
-struct CharTable {
-  std::array<bool, 256> metric_start{};
-  std::array<bool, 256> metric_char{};
-  std::array<bool, 256> label_start{};
-  std::array<bool, 256> label_char{};
-};
-
-constexpr CharTable MakeCharTable() {
-  CharTable t;
-  for (int c = 0; c < 256; ++c) {
-    bool alpha = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
-    bool digit = c >= '0' && c <= '9';
-    t.label_start[c] = alpha;
-    t.label_char[c] = alpha || digit;
-    t.metric_start[c] = alpha || c == ':';
-    t.metric_char[c] = alpha || digit || c == ':';
-  }
-  return t;
-}
-
-constexpr CharTable kChars = MakeCharTable();
-
-inline unsigned char U(char c) noexcept { return static_cast<unsigned char>(c); }
-inline bool IsBlank(char c) noexcept { return c == ' ' || c == '\t'; }
-inline bool IsDigit(char c) noexcept { return c >= '0' && c <= '9'; }
-
-// RFC 3629 validation (no overlongs, no surrogates, nothing above U+10FFFF), with an 8-byte
-// ASCII fast path because label values are almost always ASCII.
-bool IsValidUtf8(std::string_view s) noexcept {
-  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
-  const auto* end = p + s.size();
-  while (p < end) {
-    if (end - p >= 8) {
-      std::uint64_t word;
-      std::memcpy(&word, p, sizeof(word));
-      if ((word & 0x8080808080808080ULL) == 0) {
-        p += 8;
-        continue;
-      }
-    }
-    unsigned c = *p;
-    if (c < 0x80) {
-      ++p;
-      continue;
-    }
-    std::ptrdiff_t n = 0;
-    unsigned lo = 0x80;
-    unsigned hi = 0xBF;
-    if (c >= 0xC2 && c <= 0xDF) {
-      n = 1;
-    } else if (c == 0xE0) {
-      n = 2;
-      lo = 0xA0;
-    } else if ((c >= 0xE1 && c <= 0xEC) || c == 0xEE || c == 0xEF) {
-      n = 2;
-    } else if (c == 0xED) {
-      n = 2;
-      hi = 0x9F;
-    } else if (c == 0xF0) {
-      n = 3;
-      lo = 0x90;
-    } else if (c >= 0xF1 && c <= 0xF3) {
-      n = 3;
-    } else if (c == 0xF4) {
-      n = 3;
-      hi = 0x8F;
-    } else {
-      return false;
-    }
-    if (end - p - 1 < n) {
-      return false;
-    }
-    if (p[1] < lo || p[1] > hi) {
-      return false;
-    }
-    for (std::ptrdiff_t k = 2; k <= n; ++k) {
-      if ((p[k] & 0xC0) != 0x80) {
-        return false;
-      }
-    }
-    p += n + 1;
-  }
-  return true;
-}
-
-// The position of the first '"' or '\\' at or after `pos` (s.size() when there is none),
-// eight bytes at a time. `seen` gets the OR of every byte before it, folded into one byte, so
-// the caller knows whether any had the high bit set (non-ASCII).
-std::size_t FindQuoteOrBackslash(std::string_view s, std::size_t pos,
-                                 std::uint64_t& seen) noexcept {
-  constexpr std::uint64_t kOnes = 0x0101010101010101ULL;
-  constexpr std::uint64_t kHighs = 0x8080808080808080ULL;
-  std::uint64_t high = 0;
-  while (pos + 8 <= s.size()) {
-    std::uint64_t word;
-    std::memcpy(&word, s.data() + pos, sizeof word);
-    const std::uint64_t quote = word ^ (kOnes * static_cast<unsigned char>('"'));
-    const std::uint64_t slash = word ^ (kOnes * static_cast<unsigned char>('\\'));
-    // The lowest flagged byte of this classic zero-byte test is always a true match.
-    const std::uint64_t hit =
-        ((quote - kOnes) & ~quote & kHighs) | ((slash - kOnes) & ~slash & kHighs);
-    if (hit != 0) {
-      const int byte = std::countr_zero(hit) / 8;
-      if constexpr (std::endian::native == std::endian::little) {
-        high |= byte == 0 ? 0 : word & (~std::uint64_t{0} >> (64 - 8 * byte));
-      } else {
-        high |= word;  // conservative: may send an ASCII value through full validation
-      }
-      pos += static_cast<std::size_t>(byte);
-      seen |= (high & kHighs) != 0 ? 0x80 : 0;
-      return pos;
-    }
-    high |= word;
-    pos += 8;
-  }
-  while (pos < s.size() && s[pos] != '"' && s[pos] != '\\') {
-    high |= static_cast<unsigned char>(s[pos]);
-    ++pos;
-  }
-  seen |= (high & kHighs) != 0 ? 0x80 : 0;
-  return pos;
-}
-
-std::size_t CountCodePoints(std::string_view s) noexcept {
-  std::size_t n = 0;
-  for (char c : s) {
-    n += (U(c) & 0xC0) != 0x80 ? 1 : 0;
-  }
-  return n;
-}
-
-bool FromCharsAll(std::string_view s, double& out, std::chars_format fmt) noexcept {
-  const char* end = s.data() + s.size();
-  auto [ptr, ec] = std::from_chars(s.data(), end, out, fmt);
-  return ec == std::errc() && ptr == end;
-}
-
-// Most values are plain: an integer, or digits with one decimal point, 15 digits at most. Such
-// a mantissa and the power of ten are exact doubles, and one IEEE division rounds correctly,
-// so this is the value from_chars would give, without its general-purpose machinery. False
-// for anything else (the caller then takes the general path).
-bool ParseShortDecimal(std::string_view t, double& out) noexcept {
-  static constexpr std::array<double, 16> kPowersOfTen = {
-      1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
-  if (t.empty() || t.size() > 16) {
-    return false;
-  }
-  std::uint64_t mantissa = 0;
-  std::size_t digits = 0;
-  std::size_t point = t.size();  // index of '.', if any
-  for (std::size_t i = 0; i < t.size(); ++i) {
-    const char c = t[i];
-    if (IsDigit(c)) {
-      mantissa = mantissa * 10 + static_cast<std::uint64_t>(c - '0');
-      ++digits;
-    } else if (c == '.' && point == t.size() && i > 0 && i + 1 < t.size()) {
-      point = i;
-    } else {
-      return false;
-    }
-  }
-  if (digits > 15) {
-    return false;
-  }
-  const std::size_t fraction_digits = point == t.size() ? 0 : t.size() - point - 1;
-  out = static_cast<double>(mantissa) / kPowersOfTen[fraction_digits];
-  return true;
-}
-
-// Values in the text format follow Go's strconv.ParseFloat: decimal or hexadecimal, optional
-// sign, case-insensitive Inf/Infinity/NaN. Out-of-range values are rejected as Go rejects them.
-bool ParseTextValue(std::string_view t, double& out) noexcept {
-  bool negative = false;
-  if (!t.empty() && (t[0] == '+' || t[0] == '-')) {
-    negative = t[0] == '-';
-    t.remove_prefix(1);
-  }
-  if (t.empty()) {
-    return false;
-  }
-  double v = 0;
-  char c = t[0];
-  if (c == 'i' || c == 'I') {
-    if (!EqualsIgnoreCase(t, "inf") && !EqualsIgnoreCase(t, "infinity")) {
-      return false;
-    }
-    v = std::numeric_limits<double>::infinity();
-  } else if (c == 'n' || c == 'N') {
-    if (!EqualsIgnoreCase(t, "nan")) {
-      return false;
-    }
-    out = std::numeric_limits<double>::quiet_NaN();
-    return true;
-  } else if (t.size() > 2 && t[0] == '0' && (t[1] == 'x' || t[1] == 'X')) {
-    t.remove_prefix(2);
-    char h = t[0];
-    bool hex_start = IsDigit(h) || (h >= 'a' && h <= 'f') || (h >= 'A' && h <= 'F') || h == '.';
-    if (!hex_start || !FromCharsAll(t, v, std::chars_format::hex)) {
-      return false;
-    }
-  } else if (!ParseShortDecimal(t, v)) {
-    if (!(IsDigit(c) || c == '.') || !FromCharsAll(t, v, std::chars_format::general)) {
-      return false;
-    }
-  }
-  out = negative ? -v : v;
-  return true;
-}
-
-// OpenMetrics realnumber: [sign] digits with an optional fraction and exponent, no hex.
-struct RealNumberShape {
-  bool ok = false;
-  bool has_exponent = false;
-  std::size_t int_digits = 0;
-};
-
-RealNumberShape CheckRealNumber(std::string_view t) noexcept {
-  RealNumberShape shape;
-  std::size_t i = 0;
-  if (i < t.size() && (t[i] == '+' || t[i] == '-')) {
-    ++i;
-  }
-  std::size_t int_start = i;
-  while (i < t.size() && IsDigit(t[i])) {
-    ++i;
-  }
-  shape.int_digits = i - int_start;
-  std::size_t frac_digits = 0;
-  if (i < t.size() && t[i] == '.') {
-    ++i;
-    std::size_t frac_start = i;
-    while (i < t.size() && IsDigit(t[i])) {
-      ++i;
-    }
-    frac_digits = i - frac_start;
-  }
-  if (shape.int_digits + frac_digits == 0) {
-    return shape;
-  }
-  if (i < t.size() && (t[i] == 'e' || t[i] == 'E')) {
-    shape.has_exponent = true;
-    ++i;
-    if (i < t.size() && (t[i] == '+' || t[i] == '-')) {
-      ++i;
-    }
-    std::size_t exp_start = i;
-    while (i < t.size() && IsDigit(t[i])) {
-      ++i;
-    }
-    if (i == exp_start) {
-      return shape;
-    }
-  }
-  shape.ok = i == t.size();
-  return shape;
-}
-
-bool ParseOmNumber(std::string_view t, double& out) noexcept {
-  if (ParseShortDecimal(t, out)) {
-    return true;
-  }
-  std::string_view u = t;
-  bool negative = false;
-  bool signed_token = false;
-  if (!u.empty() && (u[0] == '+' || u[0] == '-')) {
-    negative = u[0] == '-';
-    signed_token = true;
-    u.remove_prefix(1);
-  }
-  if (EqualsIgnoreCase(u, "inf") || EqualsIgnoreCase(u, "infinity")) {
-    out = negative ? -std::numeric_limits<double>::infinity()
-                   : std::numeric_limits<double>::infinity();
-    return true;
-  }
-  if (EqualsIgnoreCase(u, "nan")) {
-    out = std::numeric_limits<double>::quiet_NaN();
-    return !signed_token;
-  }
-  if (!CheckRealNumber(t).ok) {
-    return false;
-  }
-  double v = 0;
-  if (!FromCharsAll(u, v, std::chars_format::general)) {
-    return false;
-  }
-  out = negative ? -v : v;
-  return true;
-}
-
-// Go's strconv.ParseInt(s, 10, 64): optional sign, decimal digits only.
-bool ParseTextTimestamp(std::string_view t, std::int64_t& out) noexcept {
-  if (!t.empty() && (t[0] == '+' || t[0] == '-') && (t.size() < 2 || !IsDigit(t[1]))) {
-    return false;
-  }
-  if (!t.empty() && t[0] == '+') {
-    t.remove_prefix(1);
-  }
-  if (t.empty()) {
-    return false;
-  }
-  const char* end = t.data() + t.size();
-  auto [ptr, ec] = std::from_chars(t.data(), end, out, 10);
-  return ec == std::errc() && ptr == end;
-}
-
-// OpenMetrics timestamps are seconds. Plain decimals are converted exactly (a double would
-// lose the millisecond digit of present-day times with long fractions); exponent forms go
-// through a double.
-bool ParseOmTimestamp(std::string_view t, std::int64_t& out_ms) noexcept {
-  RealNumberShape shape = CheckRealNumber(t);
-  if (!shape.ok) {
-    return false;
-  }
-  if (!shape.has_exponent && shape.int_digits <= 15) {
-    bool negative = t[0] == '-';
-    if (t[0] == '+' || t[0] == '-') {
-      t.remove_prefix(1);
-    }
-    std::int64_t seconds = 0;
-    std::size_t i = 0;
-    for (; i < t.size() && IsDigit(t[i]); ++i) {
-      seconds = seconds * 10 + (t[i] - '0');
-    }
-    std::int64_t millis = 0;
-    int taken = 0;
-    bool round_up = false;
-    if (i < t.size() && t[i] == '.') {
-      for (++i; i < t.size(); ++i, ++taken) {
-        if (taken < 3) {
-          millis = millis * 10 + (t[i] - '0');
-        } else if (taken == 3) {
-          round_up = t[i] >= '5';
-        }
-      }
-    }
-    for (; taken < 3; ++taken) {
-      millis *= 10;
-    }
-    std::int64_t ms = seconds * 1000 + millis + (round_up ? 1 : 0);
-    out_ms = negative ? -ms : ms;
-    return true;
-  }
-  double seconds = 0;
-  std::string_view u = t[0] == '+' ? t.substr(1) : t;
-  if (!FromCharsAll(u, seconds, std::chars_format::general)) {
-    return false;
-  }
-  double ms = seconds * 1000.0;
-  // Any float64 is a valid timestamp; those beyond int64 milliseconds (about 292 million
-  // years) saturate instead of failing the whole exposition. 9.2e18 keeps llround in range.
-  if (!(std::fabs(ms) < 9.2e18)) {
-    out_ms = ms < 0 ? std::numeric_limits<std::int64_t>::min()
-                    : std::numeric_limits<std::int64_t>::max();
-    return true;
-  }
-  out_ms = std::llround(ms);
-  return true;
-}
-
-// An OpenMetrics `le` or `quantile` value: a real number, or +Inf/-Inf written exactly so. These
-// are label values that users match as strings, so the spec holds them to the canonical
-// rendering of infinity, and a NaN threshold is meaningless.
-bool ParseOmBound(std::string_view t, double& out) noexcept {
-  if (t == "+Inf" || t == "-Inf") {
-    out = t[0] == '-' ? -std::numeric_limits<double>::infinity()
-                      : std::numeric_limits<double>::infinity();
-    return true;
-  }
-  return CheckRealNumber(t).ok && ParseOmNumber(t, out);
-}
-
-std::uint64_t Load64(const char* p) noexcept {
-  std::uint64_t v;
-  std::memcpy(&v, p, sizeof v);
-  return v;
-}
-
-std::uint64_t Load32(const char* p) noexcept {
-  std::uint32_t v;
-  std::memcpy(&v, p, sizeof v);
-  return v;
-}
-
-// The two halves of the 128-bit product folded together: one multiply mixes 16 input bytes.
-std::uint64_t MultiplyFold(std::uint64_t a, std::uint64_t b) noexcept {
-  __extension__ using Wide = unsigned __int128;  // GCC and Clang on 64-bit targets
-  const Wide product = static_cast<Wide>(a) * b;
-  return static_cast<std::uint64_t>(product) ^ static_cast<std::uint64_t>(product >> 64);
-}
-
-// A fast 64-bit hash of a short string (label names and values: one multiply up to 16 bytes),
-// `seed` chaining two strings. It only recognises label sets seen before: a collision can only
-// reject the body it came from, so a body's author gains nothing by forcing one.
-std::uint64_t HashBytes(std::string_view s, std::uint64_t seed) noexcept {
-  constexpr std::uint64_t kA = 0x9E3779B97F4A7C15ULL;
-  constexpr std::uint64_t kB = 0xC2B2AE3D27D4EB4FULL;
-  constexpr std::uint64_t kLength = 0xD6E8FEB86659FD93ULL;  // not kB: it must not cancel below
-  const char* p = s.data();
-  std::size_t n = s.size();
-  std::uint64_t h = seed ^ (n * kLength);
-  for (; n > 16; p += 16, n -= 16) {
-    h = MultiplyFold(Load64(p) ^ kA, Load64(p + 8) ^ h ^ kB);
-  }
-  std::uint64_t a = 0;
-  std::uint64_t b = 0;
-  if (n >= 8) {
-    a = Load64(p);
-    b = Load64(p + n - 8);  // overlaps `a` below 16 bytes; the length is already in `h`
-  } else if (n >= 4) {
-    a = Load32(p);
-    b = Load32(p + n - 4);
-  } else if (n > 0) {
-    a = (std::uint64_t{U(p[0])} << 16) | (std::uint64_t{U(p[n / 2])} << 8) | U(p[n - 1]);
-  }
-  return MultiplyFold(a ^ kA, b ^ h ^ kB);
-}
+using lexing::CountCodePoints;
+using lexing::FindQuoteOrBackslash;
+using lexing::HashBytes;
+using lexing::IsBlank;
+using lexing::IsValidUtf8;
+using lexing::kChars;
+using lexing::ScanMetricName;
+using lexing::U;
 
 // A set of 64-bit hashes (open addressing, 0 marks a free slot) for the label sets one
 // OpenMetrics family has seen. It grows with the family (two to four slots per label set);
@@ -508,13 +180,13 @@ class HashSet {
 
 // The suffixes a typed family gives its samples. Returns whether `sample` belongs to
 // `family` of `type`, and what kind of sample it is.
-bool Belongs(Mode mode, MetricType type, std::string_view family, std::string_view sample,
-             SampleKind& kind) noexcept {
+bool Belongs(const FormatRules& rules, MetricType type, std::string_view family,
+             std::string_view sample, SampleKind& kind) noexcept {
   if (sample.size() < family.size() || sample.compare(0, family.size(), family) != 0) {
     return false;
   }
   std::string_view rest = sample.substr(family.size());
-  const bool om = mode == Mode::kOpenMetrics;
+  const bool suffixed = rules.suffixed_counters;
   auto is = [&](std::string_view suffix, SampleKind suffix_kind) {
     kind = suffix_kind;
     return rest == suffix;
@@ -522,8 +194,8 @@ bool Belongs(Mode mode, MetricType type, std::string_view family, std::string_vi
   kind = SampleKind::kPlain;
   switch (type) {
     case MetricType::kCounter:
-      return om ? (is("_total", SampleKind::kTotal) || is("_created", SampleKind::kCreated))
-                : rest.empty();
+      return suffixed ? (is("_total", SampleKind::kTotal) || is("_created", SampleKind::kCreated))
+                      : rest.empty();
     case MetricType::kGauge:
     case MetricType::kUntyped:
     case MetricType::kStateSet:
@@ -532,13 +204,13 @@ bool Belongs(Mode mode, MetricType type, std::string_view family, std::string_vi
       return is("_info", SampleKind::kInfo);
     case MetricType::kHistogram:
       return is("_bucket", SampleKind::kBucket) || is("_count", SampleKind::kCount) ||
-             is("_sum", SampleKind::kSum) || (om && is("_created", SampleKind::kCreated));
+             is("_sum", SampleKind::kSum) || (suffixed && is("_created", SampleKind::kCreated));
     case MetricType::kGaugeHistogram:
       return is("_bucket", SampleKind::kBucket) || is("_gcount", SampleKind::kGaugeCount) ||
              is("_gsum", SampleKind::kGaugeSum);
     case MetricType::kSummary:
       return is("", SampleKind::kQuantile) || is("_count", SampleKind::kCount) ||
-             is("_sum", SampleKind::kSum) || (om && is("_created", SampleKind::kCreated));
+             is("_sum", SampleKind::kSum) || (suffixed && is("_created", SampleKind::kCreated));
   }
   return false;
 }
@@ -556,36 +228,11 @@ std::string_view StripSuffix(std::string_view name) noexcept {
   return {};
 }
 
-std::optional<MetricType> TypeFromWord(Mode mode, std::string_view word) noexcept {
-  if (word == "counter") {
-    return MetricType::kCounter;
-  }
-  if (word == "gauge") {
-    return MetricType::kGauge;
-  }
-  if (word == "histogram") {
-    return MetricType::kHistogram;
-  }
-  if (word == "summary") {
-    return MetricType::kSummary;
-  }
-  if (mode == Mode::kText) {
-    if (word == "untyped") {
-      return MetricType::kUntyped;
+std::optional<MetricType> TypeFromWord(const FormatRules& rules, std::string_view word) noexcept {
+  for (const TypeWord& entry : rules.type_words) {
+    if (entry.word == word) {
+      return entry.type;
     }
-    return std::nullopt;
-  }
-  if (word == "unknown") {
-    return MetricType::kUntyped;
-  }
-  if (word == "gaugehistogram") {
-    return MetricType::kGaugeHistogram;
-  }
-  if (word == "stateset") {
-    return MetricType::kStateSet;
-  }
-  if (word == "info") {
-    return MetricType::kInfo;
   }
   return std::nullopt;
 }
@@ -595,16 +242,11 @@ using RawLabel = LabelView;
 
 class Parser {
  public:
-  // Samples go to `visitor` when it is set, else into families appended to `out`.
-  Parser(Mode mode, std::int64_t default_timestamp_ms, std::vector<MetricFamily>& out,
-         SampleVisitor* visitor = nullptr)
-      : mode_(mode),
-        default_timestamp_ms_(default_timestamp_ms),
-        out_(out),
-        first_(out.size()),
-        visitor_(visitor) {}
+  Parser(const FormatRules& rules, std::int64_t default_timestamp_ms, SampleVisitor& visitor)
+      : rules_(rules), default_timestamp_ms_(default_timestamp_ms), visitor_(visitor) {}
 
-  // Text: always true. OpenMetrics: false at the first violation (error() says why).
+  // False at the first violation when the format rejects whole bodies (error() says why);
+  // otherwise invalid lines are skipped and counted, and this is true.
   bool Run(std::string_view body, ParseStats& stats) {
     std::size_t line_no = 0;
     bool saw_eof = false;
@@ -620,51 +262,29 @@ class Parser {
         body.remove_prefix(len + 1);
       }
       ++line_no;
-      const char* reason = nullptr;
-      if (mode_ == Mode::kOpenMetrics) {
-        if (saw_eof) {
-          reason = "content after # EOF";
-        } else if (line == "# EOF") {
-          saw_eof = true;
-          reason = FinishPoint();
-        } else if (line.empty()) {
-          reason = "empty line";
-        } else if (line[0] == '#') {
-          reason = OpenMetricsDescriptor(line);
-        } else {
-          reason = SampleLine(line);
-        }
-      } else {
-        if (!line.empty() && line.back() == '\r') {
-          line.remove_suffix(1);
-        }
-        reason = TextLine(line);
-      }
+      const char* reason = rules_.ends_with_eof ? OpenMetricsLine(line, saw_eof) : TextLine(line);
       if (reason != nullptr) {
         ++stats.invalid_lines;
-        if (stats.first_error.empty() || mode_ == Mode::kOpenMetrics) {
+        if (stats.first_error.empty() || rules_.rejects_whole_body) {
           error_ = "line " + std::to_string(line_no) + ": " + reason;
           if (stats.first_error.empty()) {
             stats.first_error = error_;
           }
         }
-        if (mode_ == Mode::kOpenMetrics) {
-          out_.resize(first_);
+        if (rules_.rejects_whole_body) {
           return false;
         }
       }
     }
-    if (mode_ == Mode::kOpenMetrics && !saw_eof) {
+    if (rules_.ends_with_eof && !saw_eof) {
       ++stats.invalid_lines;
       error_ = "missing # EOF";
       if (stats.first_error.empty()) {
         stats.first_error = error_;
       }
-      out_.resize(first_);
       return false;
     }
     stats.samples += samples_;
-    DropEmptyFamilies();
     return true;
   }
 
@@ -673,8 +293,7 @@ class Parser {
  private:
   struct FamilyState {
     std::string_view name;  // points into the body
-    std::string help;       // visitor mode only (families in `out_` hold their own)
-    std::size_t out_index = 0;
+    std::string help;
     MetricType type = MetricType::kUntyped;
     bool has_type = false;
     bool has_help = false;
@@ -730,12 +349,6 @@ class Parser {
     FamilyState state;
     state.name = name;
     state.type = type;
-    if (visitor_ == nullptr) {
-      state.out_index = out_.size();
-      MetricFamily& family = out_.emplace_back();
-      family.name.assign(name);
-      family.type = type;
-    }
     std::size_t index = families_.size();
     families_.push_back(state);
     by_name_.emplace(name, index);
@@ -754,7 +367,7 @@ class Parser {
       std::size_t other = Find(base);
       SampleKind kind;
       if (other != kNone && other != self &&
-          Belongs(mode_, families_[other].type, families_[other].name, name, kind)) {
+          Belongs(rules_, families_[other].type, families_[other].name, name, kind)) {
         return true;
       }
     }
@@ -763,7 +376,7 @@ class Parser {
       candidate.assign(name);
       candidate.append(suffix);
       SampleKind kind;
-      if (Belongs(mode_, type, name, candidate, kind)) {
+      if (Belongs(rules_, type, name, candidate, kind)) {
         std::size_t other = Find(candidate);
         if (other != kNone && other != self) {
           return true;
@@ -773,14 +386,12 @@ class Parser {
     return false;
   }
 
-  void DropEmptyFamilies() {
-    auto begin = out_.begin() + static_cast<std::ptrdiff_t>(first_);
-    out_.erase(
-        std::remove_if(begin, out_.end(), [](const MetricFamily& f) { return f.samples.empty(); }),
-        out_.end());
-  }
-
+  // A line of a format without "# EOF": blank lines, comments, HELP, TYPE and samples, with
+  // blanks between tokens and an optional "\r" at the end.
   const char* TextLine(std::string_view line) {
+    if (!line.empty() && line.back() == '\r') {
+      line.remove_suffix(1);
+    }
     std::size_t pos = 0;
     SkipBlanks(line, pos);
     if (pos == line.size()) {
@@ -817,6 +428,21 @@ class Parser {
       --end;
     }
     return Type(name, rest.substr(0, end));
+  }
+
+  // A line of a format that ends with "# EOF": descriptors, samples, the EOF marker itself.
+  const char* OpenMetricsLine(std::string_view line, bool& saw_eof) {
+    if (saw_eof) {
+      return "content after # EOF";
+    }
+    if (line == "# EOF") {
+      saw_eof = true;
+      return FinishPoint();
+    }
+    if (line.empty()) {
+      return "empty line";
+    }
+    return line[0] == '#' ? OpenMetricsDescriptor(line) : SampleLine(line);
   }
 
   const char* OpenMetricsDescriptor(std::string_view line) {
@@ -857,7 +483,7 @@ class Parser {
 
   // The family a descriptor line talks about, created if needed.
   const char* DescriptorFamily(std::string_view name, std::size_t& index) {
-    if (mode_ == Mode::kText) {
+    if (!rules_.strict_families) {
       index = Find(name);
       if (index == kNone) {
         index = NewFamily(name, MetricType::kUntyped);
@@ -883,7 +509,7 @@ class Parser {
   }
 
   const char* Type(std::string_view name, std::string_view word) {
-    std::optional<MetricType> type = TypeFromWord(mode_, word);
+    std::optional<MetricType> type = TypeFromWord(rules_, word);
     if (!type) {
       return "unknown metric type";
     }
@@ -898,7 +524,7 @@ class Parser {
     if (family.has_samples) {
       return "TYPE line after the family's samples";
     }
-    if (mode_ == Mode::kOpenMetrics && ClashesWithOthers(name, *type, index)) {
+    if (rules_.strict_families && ClashesWithOthers(name, *type, index)) {
       return "family name clashes with another family's sample names";
     }
     if (family.has_nonempty_unit && !CanHaveUnit(*type)) {
@@ -906,31 +532,12 @@ class Parser {
     }
     family.has_type = true;
     family.type = *type;
-    if (visitor_ == nullptr) {
-      out_[family.out_index].type = *type;
-    }
     return nullptr;
   }
 
   const char* Help(std::string_view name, std::string_view text) {
     std::string help;
-    help.reserve(text.size());
-    for (std::size_t i = 0; i < text.size(); ++i) {
-      char c = text[i];
-      if (c != '\\') {
-        help.push_back(c);
-        continue;
-      }
-      char next = i + 1 < text.size() ? text[i + 1] : '\0';
-      if (next == '\\' || next == 'n' || (next == '"' && mode_ == Mode::kOpenMetrics)) {
-        help.push_back(next == 'n' ? '\n' : next);
-        ++i;
-      } else {
-        // Both formats keep an unknown escape verbatim (OpenMetrics: "BS normal-char" is an
-        // escaped-char that only SHOULD NOT be produced).
-        help.push_back(c);
-      }
-    }
+    lexing::UnescapeHelp(text, rules_.escaped_quote_in_help, help);
     if (!IsValidUtf8(help)) {
       return "HELP text is not valid UTF-8";
     }
@@ -943,10 +550,9 @@ class Parser {
       return "second HELP line for the family";
     }
     family.has_help = true;
-    if (visitor_ == nullptr) {
-      out_[family.out_index].help = std::move(help);
-    } else {
-      family.help = std::move(help);
+    family.help = std::move(help);
+    if (family.has_samples) {
+      visitor_.OnHelpAfterSamples(View(index));  // the text format allows it
     }
     return nullptr;
   }
@@ -979,13 +585,10 @@ class Parser {
 
   // Parses `{...}` starting at line[pos] == '{' into `labels`; pos ends after '}'.
   const char* Labels(std::string_view line, std::size_t& pos, std::vector<RawLabel>& labels) {
-    const bool om = mode_ == Mode::kOpenMetrics;
     const std::size_t size = line.size();
     labels.clear();
     ++pos;
-    if (!om) {
-      SkipBlanks(line, pos);
-    }
+    SkipOptionalBlanks(line, pos);
     if (pos < size && line[pos] == '}') {
       ++pos;
       return nullptr;
@@ -1000,16 +603,12 @@ class Parser {
         ++pos;
       }
       std::string_view name = line.substr(name_start, pos - name_start);
-      if (!om) {
-        SkipBlanks(line, pos);
-      }
+      SkipOptionalBlanks(line, pos);
       if (pos >= size || line[pos] != '=') {
         return "expected '=' after label name";
       }
       ++pos;
-      if (!om) {
-        SkipBlanks(line, pos);
-      }
+      SkipOptionalBlanks(line, pos);
       if (pos >= size || line[pos] != '"') {
         return "expected '\"' to open a label value";
       }
@@ -1071,9 +670,7 @@ class Parser {
         return "label value is not valid UTF-8";
       }
       labels.push_back(RawLabel{name, value});
-      if (!om) {
-        SkipBlanks(line, pos);
-      }
+      SkipOptionalBlanks(line, pos);
       if (pos >= size) {
         return "unterminated label set";
       }
@@ -1085,7 +682,7 @@ class Parser {
         return "expected ',' or '}' in label set";
       }
       ++pos;
-      if (!om) {
+      if (rules_.lenient_blanks) {
         SkipBlanks(line, pos);
         if (pos < size && line[pos] == '}') {
           ++pos;  // the text format allows a trailing comma
@@ -1095,69 +692,71 @@ class Parser {
     }
   }
 
+  // Where blanks may separate tokens, skips them; in the strict form the caller checks for the
+  // one space itself.
+  void SkipOptionalBlanks(std::string_view line, std::size_t& pos) const noexcept {
+    if (rules_.lenient_blanks) {
+      SkipBlanks(line, pos);
+    }
+  }
+
+  bool EndsToken(char c) const noexcept { return rules_.lenient_blanks ? IsBlank(c) : c == ' '; }
+
+  // The token that starts after the separator at line[pos] (blanks, or exactly one space);
+  // pos ends after it. False when there is no separator or the token is empty.
+  bool NextToken(std::string_view line, std::size_t& pos, std::string_view& token) const {
+    if (rules_.lenient_blanks) {
+      SkipBlanks(line, pos);
+    } else if (pos < line.size() && line[pos] == ' ') {
+      ++pos;
+    } else {
+      return false;
+    }
+    std::size_t start = pos;
+    while (pos < line.size() && !EndsToken(line[pos])) {
+      ++pos;
+    }
+    token = line.substr(start, pos - start);
+    return !token.empty();
+  }
+
   // ` # {labels} value [timestamp]` after a sample; pos is at '#'. Checked, then dropped.
   const char* Exemplar(std::string_view line, std::size_t pos) {
-    const bool om = mode_ == Mode::kOpenMetrics;
     ++pos;
-    if (om) {
+    if (!rules_.lenient_blanks) {
       if (pos >= line.size() || line[pos] != ' ') {
         return "invalid exemplar";
       }
       ++pos;
-    } else {
-      SkipBlanks(line, pos);
     }
+    SkipOptionalBlanks(line, pos);
     if (pos >= line.size() || line[pos] != '{') {
       return "invalid exemplar";
     }
     if (const char* reason = Labels(line, pos, exemplar_labels_)) {
       return reason;
     }
-    if (om) {
+    if (rules_.exemplar_label_chars != 0) {
       std::size_t length = 0;
       for (const RawLabel& label : exemplar_labels_) {
         length += CountCodePoints(label.name) + CountCodePoints(label.value);
       }
-      if (length > 128) {
+      if (length > rules_.exemplar_label_chars) {
         return "exemplar label set longer than 128 characters";
       }
     }
-    auto token = [&](std::string_view& out) {
-      if (om) {
-        if (pos >= line.size() || line[pos] != ' ') {
-          return false;
-        }
-        ++pos;
-      } else {
-        SkipBlanks(line, pos);
-      }
-      std::size_t start = pos;
-      while (pos < line.size() && !IsBlank(line[pos])) {
-        ++pos;
-      }
-      out = line.substr(start, pos - start);
-      return !out.empty();
-    };
     std::string_view value_token;
     double value = 0;
-    if (!token(value_token) ||
-        !(om ? ParseOmNumber(value_token, value) : ParseTextValue(value_token, value))) {
+    if (!NextToken(line, pos, value_token) || !rules_.parse_value(value_token, value)) {
       return "invalid exemplar value";
     }
-    if (!om) {
-      SkipBlanks(line, pos);
-    }
+    SkipOptionalBlanks(line, pos);
     if (pos < line.size()) {
       std::string_view ts_token;
-      double ts = 0;
-      std::int64_t ts_ms = 0;
-      if (!token(ts_token) ||
-          !(om ? ParseOmTimestamp(ts_token, ts_ms) : ParseTextValue(ts_token, ts))) {
+      if (!NextToken(line, pos, ts_token) || !rules_.parse_exemplar_timestamp(ts_token)) {
         return "invalid exemplar timestamp";
       }
-      if (!om) {
-        SkipBlanks(line, pos);
-      }
+      SkipOptionalBlanks(line, pos);
       if (pos < line.size()) {
         return "unexpected text after exemplar";
       }
@@ -1166,7 +765,6 @@ class Parser {
   }
 
   const char* SampleLine(std::string_view line) {
-    const bool om = mode_ == Mode::kOpenMetrics;
     if (scratch_.capacity() < line.size()) {
       scratch_.reserve(line.size());
     }
@@ -1187,7 +785,7 @@ class Parser {
       return "invalid metric name";
     }
     labels_.clear();
-    if (!om) {
+    if (rules_.lenient_blanks) {
       if (pos < line.size() && !IsBlank(line[pos]) && line[pos] != '{') {
         return "invalid character in metric name";
       }
@@ -1198,74 +796,52 @@ class Parser {
         return reason;
       }
     }
-    if (om) {
-      if (pos >= line.size() || line[pos] != ' ') {
-        return "expected a single space before the value";
-      }
-      ++pos;
-    } else {
-      SkipBlanks(line, pos);
+    if (!rules_.lenient_blanks && (pos >= line.size() || line[pos] != ' ')) {
+      return "expected a single space before the value";
     }
-    std::size_t value_start = pos;
-    while (pos < line.size() && (om ? line[pos] != ' ' : !IsBlank(line[pos]))) {
-      ++pos;
-    }
-    std::string_view value_token = line.substr(value_start, pos - value_start);
-    if (value_token.empty()) {
+    std::string_view value_token;
+    if (!NextToken(line, pos, value_token)) {
       return "missing value";
     }
     double value = 0;
-    if (!(om ? ParseOmNumber(value_token, value) : ParseTextValue(value_token, value))) {
+    if (!rules_.parse_value(value_token, value)) {
       return "invalid value";
     }
+    // Then: [timestamp] [# exemplar], each after its separator. The text format also allows
+    // blanks at the end of the line; OpenMetrics does not.
     std::int64_t timestamp_ms = default_timestamp_ms_;
     bool has_timestamp = false;
     bool has_exemplar = false;
-    if (!om) {
-      SkipBlanks(line, pos);
-      if (pos < line.size() && line[pos] != '#') {
-        std::size_t ts_start = pos;
-        while (pos < line.size() && !IsBlank(line[pos])) {
-          ++pos;
-        }
-        if (!ParseTextTimestamp(line.substr(ts_start, pos - ts_start), timestamp_ms)) {
-          return "invalid timestamp";
-        }
-        SkipBlanks(line, pos);
-      }
-      if (pos < line.size()) {
-        if (line[pos] != '#') {
-          return "unexpected text after the sample";
-        }
-        if (const char* reason = Exemplar(line, pos)) {
-          return reason;
-        }
-      }
-    } else if (pos < line.size()) {
-      ++pos;  // the single space, guaranteed by the value scan
-      if (pos < line.size() && line[pos] != '#') {
-        std::size_t ts_start = pos;
-        while (pos < line.size() && line[pos] != ' ') {
-          ++pos;
-        }
-        if (!ParseOmTimestamp(line.substr(ts_start, pos - ts_start), timestamp_ms)) {
+    if (pos < line.size()) {
+      std::size_t after_value = pos;
+      std::string_view ts_token;
+      if (NextToken(line, pos, ts_token) && ts_token[0] != '#') {
+        if (!rules_.parse_timestamp(ts_token, timestamp_ms)) {
           return "invalid timestamp";
         }
         has_timestamp = true;
-        if (pos < line.size()) {
-          ++pos;
-          if (pos >= line.size() || line[pos] != '#') {
-            return "unexpected text after the timestamp";
-          }
-        }
+        after_value = pos;
       }
+      pos = after_value;
       if (pos < line.size()) {
-        if (const char* reason = Exemplar(line, pos)) {
-          return reason;
+        std::size_t hash = pos;
+        SkipOptionalBlanks(line, hash);
+        if (!rules_.lenient_blanks && line[hash] == ' ') {
+          ++hash;
         }
-        has_exemplar = true;
-      } else if (line.back() == ' ') {
-        return "trailing space";
+        if (hash >= line.size()) {
+          if (!rules_.lenient_blanks) {
+            return "trailing space";
+          }
+        } else if (line[hash] != '#' || (!rules_.lenient_blanks && hash != pos + 1)) {
+          return has_timestamp ? "unexpected text after the timestamp"
+                               : "unexpected text after the sample";
+        } else {
+          if (const char* reason = Exemplar(line, hash)) {
+            return reason;
+          }
+          has_exemplar = true;
+        }
       }
     }
     return AddSample(name, value, timestamp_ms, has_timestamp, has_exemplar);
@@ -1275,7 +851,7 @@ class Parser {
   const char* ResolveFamily(std::string_view name, std::size_t& index, SampleKind& kind) {
     if (current_ != kNone) {
       const FamilyState& family = families_[current_];
-      if (Belongs(mode_, family.type, family.name, name, kind)) {
+      if (Belongs(rules_, family.type, family.name, name, kind)) {
         index = current_;
         return nullptr;
       }
@@ -1283,12 +859,12 @@ class Parser {
     std::size_t exact = Find(name);
     std::string_view base = StripSuffix(name);
     std::size_t by_base = base.empty() ? kNone : Find(base);
-    if (mode_ == Mode::kText) {
+    if (!rules_.strict_families) {
       if (exact != kNone &&
-          Belongs(mode_, families_[exact].type, families_[exact].name, name, kind)) {
+          Belongs(rules_, families_[exact].type, families_[exact].name, name, kind)) {
         index = exact;
       } else if (by_base != kNone &&
-                 Belongs(mode_, families_[by_base].type, families_[by_base].name, name, kind)) {
+                 Belongs(rules_, families_[by_base].type, families_[by_base].name, name, kind)) {
         index = by_base;
       } else if (exact != kNone) {
         return "sample name does not fit its family's type";
@@ -1306,7 +882,7 @@ class Parser {
                                : "family appears twice (families must not be interleaved)";
     }
     if (by_base != kNone &&
-        Belongs(mode_, families_[by_base].type, families_[by_base].name, name, kind)) {
+        Belongs(rules_, families_[by_base].type, families_[by_base].name, name, kind)) {
       return "family appears twice (families must not be interleaved)";
     }
     index = NewFamily(name, MetricType::kUntyped);
@@ -1511,6 +1087,11 @@ class Parser {
     return h;
   }
 
+  FamilyView View(std::size_t index) const noexcept {
+    const FamilyState& family = families_[index];
+    return FamilyView{family.name, family.help, family.type, index};
+  }
+
   static bool CanHaveUnit(MetricType type) noexcept {
     return type != MetricType::kInfo && type != MetricType::kStateSet;
   }
@@ -1530,7 +1111,6 @@ class Parser {
     if (!std::is_sorted(labels_.begin(), labels_.end(), by_name)) {
       std::sort(labels_.begin(), labels_.end(), by_name);
     }
-    std::size_t non_empty = 0;
     for (std::size_t i = 0; i < labels_.size(); ++i) {
       if (i > 0 && SameBytes(labels_[i].name, labels_[i - 1].name)) {
         return "duplicate label name";
@@ -1538,7 +1118,6 @@ class Parser {
       if (SameBytes(labels_[i].name, "__name__")) {
         return "reserved label name __name__";
       }
-      non_empty += labels_[i].value.empty() ? 0 : 1;
     }
     std::size_t index = kNone;
     SampleKind kind = SampleKind::kPlain;
@@ -1552,53 +1131,33 @@ class Parser {
         return kind == SampleKind::kBucket ? "histogram bucket without le label"
                                            : "summary quantile without quantile label";
       }
-      bool ok = mode_ == Mode::kOpenMetrics ? ParseOmBound(label->value, bound)
-                                            : ParseTextValue(label->value, bound);
-      if (!ok) {
+      if (!rules_.parse_bound(label->value, bound)) {
         return kind == SampleKind::kBucket ? "invalid le value" : "invalid quantile value";
       }
     }
-    if (mode_ == Mode::kOpenMetrics) {
+    if (rules_.strict_families) {
       if (const char* reason = CheckOpenMetricsSample(index, kind, bound, value, timestamp_ms,
                                                       has_timestamp, has_exemplar)) {
         return reason;
       }
     }
-    FamilyState& family = families_[index];
-    family.has_samples = true;
-    if (visitor_ != nullptr) {
-      // Empty values mean "no label": compact them away in place.
-      std::size_t kept = 0;
-      for (const RawLabel& label : labels_) {
-        if (!label.value.empty()) {
-          labels_[kept++] = label;
-        }
-      }
-      labels_.resize(kept);
-      visitor_->OnSample(FamilyView{family.name, family.help, family.type}, name, labels_, value,
-                         timestamp_ms);
-      ++samples_;
-      return nullptr;
-    }
-    Sample& sample = out_[family.out_index].samples.emplace_back();
-    sample.name.assign(name);
-    sample.value = value;
-    sample.timestamp_ms = timestamp_ms;
-    sample.labels.reserve(non_empty);
+    families_[index].has_samples = true;
+    // Empty values mean "no label": compact them away in place.
+    std::size_t kept = 0;
     for (const RawLabel& label : labels_) {
       if (!label.value.empty()) {
-        sample.labels.push_back(Label{std::string(label.name), std::string(label.value)});
+        labels_[kept++] = label;
       }
     }
+    labels_.resize(kept);
+    visitor_.OnSample(View(index), name, labels_, value, timestamp_ms);
     ++samples_;
     return nullptr;
   }
 
-  const Mode mode_;
+  const FormatRules& rules_;
   const std::int64_t default_timestamp_ms_;
-  std::vector<MetricFamily>& out_;
-  const std::size_t first_;  // families before this index were there before the call
-  SampleVisitor* const visitor_;
+  SampleVisitor& visitor_;
 
   std::vector<FamilyState> families_;
   std::unordered_map<std::string_view, std::size_t> by_name_;
@@ -1623,15 +1182,13 @@ class Parser {
 
 void ParsePrometheusText(std::string_view body, std::int64_t default_timestamp_ms,
                          SampleVisitor& visitor, ParseStats& stats) {
-  std::vector<MetricFamily> unused;
-  Parser parser(Mode::kText, default_timestamp_ms, unused, &visitor);
+  Parser parser(kTextRules, default_timestamp_ms, visitor);
   (void)parser.Run(body, stats);
 }
 
 Status ParseOpenMetrics(std::string_view body, std::int64_t default_timestamp_ms,
                         SampleVisitor& visitor, ParseStats& stats) {
-  std::vector<MetricFamily> unused;
-  Parser parser(Mode::kOpenMetrics, default_timestamp_ms, unused, &visitor);
+  Parser parser(kOpenMetricsRules, default_timestamp_ms, visitor);
   if (parser.Run(body, stats)) {
     return Status::Ok();
   }
@@ -1640,17 +1197,18 @@ Status ParseOpenMetrics(std::string_view body, std::int64_t default_timestamp_ms
 
 void ParsePrometheusText(std::string_view body, std::int64_t default_timestamp_ms,
                          std::vector<MetricFamily>& out, ParseStats& stats) {
-  Parser parser(Mode::kText, default_timestamp_ms, out);
-  (void)parser.Run(body, stats);
+  FamilyCollector collector(out);
+  ParsePrometheusText(body, default_timestamp_ms, collector, stats);
 }
 
 Status ParseOpenMetrics(std::string_view body, std::int64_t default_timestamp_ms,
                         std::vector<MetricFamily>& out, ParseStats& stats) {
-  Parser parser(Mode::kOpenMetrics, default_timestamp_ms, out);
-  if (parser.Run(body, stats)) {
-    return Status::Ok();
+  FamilyCollector collector(out);
+  Status status = ParseOpenMetrics(body, default_timestamp_ms, collector, stats);
+  if (!status.ok()) {
+    collector.Discard();
   }
-  return Error{"invalid OpenMetrics exposition: " + parser.error()};
+  return status;
 }
 
 }  // namespace metricsd

@@ -287,11 +287,12 @@ TEST(PrometheusText, TypesGroupSamplesIntoFamilies) {
   EXPECT_EQ(p.families[1].name, "other");
   EXPECT_EQ(p.families[2].name, "s");
   EXPECT_EQ(p.families[2].samples.size(), 3u);
-  EXPECT_EQ(p.families[3].name, "c");
-  EXPECT_EQ(p.families[3].type, MetricType::kCounter);
-  EXPECT_EQ(p.families[3].samples.size(), 1u);
-  EXPECT_EQ(p.families[4].name, "c_total");
-  EXPECT_EQ(p.families[4].type, MetricType::kUntyped);
+  // Families come in the order of their first samples.
+  EXPECT_EQ(p.families[3].name, "c_total");
+  EXPECT_EQ(p.families[3].type, MetricType::kUntyped);
+  EXPECT_EQ(p.families[4].name, "c");
+  EXPECT_EQ(p.families[4].type, MetricType::kCounter);
+  EXPECT_EQ(p.families[4].samples.size(), 1u);
 }
 
 TEST(PrometheusText, HistogramAndSummaryNeedTheirLabels) {
