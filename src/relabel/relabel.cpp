@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <array>
 #include <charconv>
+#include <cstring>
 #include <deque>
 #include <map>
 #include <utility>
@@ -256,6 +257,101 @@ struct RelabelProgram::Step {
   bool whole_text_matches = false;
 };
 
+namespace {
+
+bool IsAscii(std::string_view text) noexcept {
+  std::size_t pos = 0;
+  for (; pos + 8 <= text.size(); pos += 8) {
+    std::uint64_t word;
+    std::memcpy(&word, text.data() + pos, sizeof(word));
+    if ((word & 0x8080808080808080ULL) != 0) {
+      return false;
+    }
+  }
+  for (; pos < text.size(); ++pos) {
+    if (static_cast<unsigned char>(text[pos]) >= 0x80) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// The text RE2 is to match: the label text itself when it is valid UTF-8, otherwise a copy
+// in which each invalid byte is U+FFFD, which is how Go's regexp reads it (RE2 would not
+// let `.` match such a byte). Offsets into the copy map back to the text, so groups and
+// the parts between matches are the original bytes, as in Go.
+class RegexText {
+ public:
+  void Reset(std::string_view text) {
+    original_ = text;
+    subject_ = text;
+    rewritten_ = false;
+    if (IsAscii(text) || IsValidUtf8(text)) {
+      return;
+    }
+    buffer_.clear();
+    to_original_.clear();
+    for (std::size_t pos = 0; pos < text.size();) {
+      const go_text::DecodedRune decoded = go_text::DecodeRune(text, pos);
+      const std::string_view piece = decoded.width == 1 && decoded.rune == go_text::kRuneError
+                                         ? std::string_view("\xEF\xBF\xBD")
+                                         : text.substr(pos, decoded.width);
+      for (std::size_t i = 0; i < piece.size(); ++i) {
+        to_original_.push_back(static_cast<std::uint32_t>(pos));
+      }
+      buffer_.append(piece);
+      pos += decoded.width;
+    }
+    to_original_.push_back(static_cast<std::uint32_t>(text.size()));
+    subject_ = buffer_;
+    rewritten_ = true;
+  }
+
+  re2::StringPiece subject() const noexcept { return {subject_.data(), subject_.size()}; }
+  std::string_view original() const noexcept { return original_; }
+
+  // An offset into subject(), at a rune boundary, as an offset into the original text.
+  std::size_t ToOriginal(std::size_t offset) const noexcept {
+    return rewritten_ ? to_original_[offset] : offset;
+  }
+
+  // Points groups that a match on subject() found at the same runes of the original text.
+  void MapGroups(re2::StringPiece* groups, int count) const noexcept {
+    if (!rewritten_) {
+      return;
+    }
+    for (int i = 0; i < count; ++i) {
+      if (groups[i].data() == nullptr) {
+        continue;
+      }
+      const std::size_t begin = static_cast<std::size_t>(groups[i].data() - subject_.data());
+      const std::size_t end = begin + groups[i].size();
+      groups[i] = re2::StringPiece(original_.data() + ToOriginal(begin),
+                                   ToOriginal(end) - ToOriginal(begin));
+    }
+  }
+
+ private:
+  static bool IsValidUtf8(std::string_view text) noexcept {
+    for (std::size_t pos = 0; pos < text.size();) {
+      const go_text::DecodedRune decoded = go_text::DecodeRune(text, pos);
+      if (decoded.width == 1 && decoded.rune == go_text::kRuneError) {
+        return false;
+      }
+      pos += decoded.width;
+    }
+    return true;
+  }
+
+  std::string_view original_;
+  std::string_view subject_;
+  bool rewritten_ = false;
+  std::string buffer_;
+  std::vector<std::uint32_t> to_original_;
+};
+
+}  // namespace
+
 struct RelabelScratch::State {
   std::span<const LabelView> input;
   // The current label set once a rule changed it; until then the input is.
@@ -265,6 +361,7 @@ struct RelabelScratch::State {
   std::vector<LabelView> with_name;  // for the Apply() overload that takes the name apart
   std::string joined;
   std::vector<re2::StringPiece> groups;
+  RegexText regex_text;
   // Text that rules produce. A deque, so that a string_view into one element stays valid
   // while more are added; elements are reused (with their capacity) by later calls.
   std::deque<std::string> texts;
@@ -507,9 +604,9 @@ RelabelOutcome RelabelProgram::Run(RelabelScratch::State& state, Labels& out) co
     switch (step.action) {
       case RelabelAction::kDrop:
       case RelabelAction::kKeep: {
-        const std::string_view value = state.Join(step.source_labels, step.separator);
-        const bool matched = regex.Match(re2::StringPiece(value.data(), value.size()), 0,
-                                         value.size(), RE2::UNANCHORED, nullptr, 0);
+        state.regex_text.Reset(state.Join(step.source_labels, step.separator));
+        const re2::StringPiece subject = state.regex_text.subject();
+        const bool matched = regex.Match(subject, 0, subject.size(), RE2::UNANCHORED, nullptr, 0);
         if (matched == (step.action == RelabelAction::kDrop)) {
           return RelabelOutcome::kDropped;
         }
@@ -525,12 +622,14 @@ RelabelOutcome RelabelProgram::Run(RelabelScratch::State& state, Labels& out) co
         break;
       }
       case RelabelAction::kReplace: {
-        const std::string_view value = state.Join(step.source_labels, step.separator);
+        state.regex_text.Reset(state.Join(step.source_labels, step.separator));
+        const re2::StringPiece subject = state.regex_text.subject();
         state.groups.resize(static_cast<std::size_t>(step.submatch_count));
-        if (!regex.Match(re2::StringPiece(value.data(), value.size()), 0, value.size(),
-                         RE2::UNANCHORED, state.groups.data(), step.submatch_count)) {
+        if (!regex.Match(subject, 0, subject.size(), RE2::UNANCHORED, state.groups.data(),
+                         step.submatch_count)) {
           break;  // no match, no replacement
         }
+        state.regex_text.MapGroups(state.groups.data(), step.submatch_count);
         std::string_view target = step.target.text;
         if (!step.target.constant) {
           std::string& expanded = state.NewText();
@@ -588,8 +687,10 @@ RelabelOutcome RelabelProgram::Run(RelabelScratch::State& state, Labels& out) co
         const std::span<const LabelView> current = state.Current();
         state.snapshot.assign(current.begin(), current.end());
         state.groups.resize(static_cast<std::size_t>(step.submatch_count));
+        RegexText& text = state.regex_text;
         for (const LabelView& label : state.snapshot) {
-          const re2::StringPiece name(label.name.data(), label.name.size());
+          text.Reset(label.name);
+          const re2::StringPiece name = text.subject();
           if (!regex.Match(name, 0, name.size(), RE2::UNANCHORED, nullptr, 0)) {
             continue;
           }
@@ -599,13 +700,15 @@ RelabelOutcome RelabelProgram::Run(RelabelScratch::State& state, Labels& out) co
             if (!step.replacement.constant) {
               (void)regex.Match(name, 0, name.size(), RE2::ANCHOR_BOTH, state.groups.data(),
                                 step.submatch_count);
+              text.MapGroups(state.groups.data(), step.submatch_count);
             }
             Expand(step.replacement, state.groups.data(), step.submatch_count, mapped);
             state.Set(mapped, label.value);
             continue;
           }
           // Go's ReplaceAllString: every non-overlapping match is replaced; an empty match
-          // right after the previous one is not, and the search always moves forward.
+          // right after the previous one is not, and the search always moves forward. The
+          // loop runs in offsets of the matched text; copies come from the original name.
           std::size_t last_end = 0;
           std::size_t search = 0;
           while (search <= name.size() && regex.Match(name, search, name.size(), RE2::UNANCHORED,
@@ -613,12 +716,15 @@ RelabelOutcome RelabelProgram::Run(RelabelScratch::State& state, Labels& out) co
             const std::size_t begin =
                 static_cast<std::size_t>(state.groups[0].data() - name.data());
             const std::size_t end = begin + state.groups[0].size();
-            mapped.append(label.name.substr(last_end, begin - last_end));
+            mapped.append(text.original().substr(
+                text.ToOriginal(last_end), text.ToOriginal(begin) - text.ToOriginal(last_end)));
             if (end > last_end || begin == 0) {
+              text.MapGroups(state.groups.data(), step.submatch_count);
               Expand(step.replacement, state.groups.data(), step.submatch_count, mapped);
             }
             last_end = end;
-            const std::size_t width = go_text::DecodeRune(label.name, search).width;
+            const std::size_t width =
+                go_text::DecodeRune(std::string_view(name.data(), name.size()), search).width;
             if (search + width > end) {
               search += width;
             } else if (search + 1 > end) {
@@ -627,7 +733,7 @@ RelabelOutcome RelabelProgram::Run(RelabelScratch::State& state, Labels& out) co
               search = end;
             }
           }
-          mapped.append(label.name.substr(last_end));
+          mapped.append(text.original().substr(text.ToOriginal(last_end)));
           state.Set(mapped, label.value);
         }
         break;
@@ -636,7 +742,8 @@ RelabelOutcome RelabelProgram::Run(RelabelScratch::State& state, Labels& out) co
       case RelabelAction::kLabelKeep: {
         const bool drop_matching = step.action == RelabelAction::kLabelDrop;
         const auto doomed = [&](const LabelView& label) {
-          const re2::StringPiece name(label.name.data(), label.name.size());
+          state.regex_text.Reset(label.name);
+          const re2::StringPiece name = state.regex_text.subject();
           return regex.Match(name, 0, name.size(), RE2::UNANCHORED, nullptr, 0) == drop_matching;
         };
         const std::span<const LabelView> current = state.Current();

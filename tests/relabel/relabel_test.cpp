@@ -650,6 +650,24 @@ TEST(RelabelReplace, ReferenceNamesRunOverNonAsciiLetters) {
             (Labels{{"a", "x"}, {"t", "<><x€>"}}));
 }
 
+TEST(RelabelRegex, InvalidUtf8ByteIsOneRuneAsInGo) {
+  // Go's regexp reads a stray byte as U+FFFD: `.` matches it, and a group that captures
+  // it holds the byte itself.
+  const Labels input{{"a", "x\xffy"}};
+  EXPECT_EQ(
+      Relabeled(MustCompile({{.source_labels = {"a"}, .regex = "x.y", .action = "keep"}}), input),
+      input);
+  EXPECT_EQ(Relabeled(MustCompile({{.source_labels = {"a"},
+                                    .regex = "x([^a])(.*)",
+                                    .target_label = "b",
+                                    .replacement = "<$1|$2>"}}),
+                      input),
+            (Labels{{"a", "x\xffy"}, {"b", "<\xff|y>"}}));
+  EXPECT_EQ(Relabeled(MustCompile({{.regex = "x\uFFFD", .action = "labeldrop"}}),
+                      {{"x\xff", "1"}, {"y", "2"}}),
+            (Labels{{"y", "2"}}));
+}
+
 TEST(RelabelRegex, DotDoesNotMatchNewlineUnlessAsked) {
   const Labels input{{"a", "foo\nbar"}};
   EXPECT_EQ(Relabeled(MustCompile({{.source_labels = {"a"}, .regex = "foo.bar", .action = "keep"}}),
