@@ -2,8 +2,8 @@
 // Prometheus 2.42 is built with, so that the relabel engine's lowercase/uppercase actions
 // and `$name` references agree with Prometheus rune for rune.
 //
-//   /usr/lib/go-1.19/bin/go run scripts/gen_go_unicode_tables.go \
-//     | clang-format --assume-filename=x.cpp > src/relabel/go_unicode_tables.cpp
+//	/usr/lib/go-1.19/bin/go run scripts/gen_go_unicode_tables.go \
+//	  | clang-format --assume-filename=x.cpp > src/relabel/go_unicode_tables.cpp
 //
 // (Debian 12: apt-get install golang-1.19-go.) Not part of the build.
 package main
@@ -15,7 +15,10 @@ import (
 	"unicode"
 )
 
-type caseRange struct{ lo, hi, stride rune; delta int32 }
+type caseRange struct {
+	lo, hi, stride rune
+	delta          int32
+}
 
 // Runs of runes whose mapping adds the same delta, at a constant stride (Go's case tables
 // alternate upper and lower case letters in many blocks).
