@@ -78,6 +78,65 @@ bool IsValidTargetTemplate(std::string_view text) noexcept {
   return true;
 }
 
+// Go's wording for RE2's error codes (regexp/syntax), so that a rule that Prometheus
+// rejects is rejected here with the same message. RE2 names the same fragment of the
+// pattern as Go does, except for invalid UTF-8.
+std::string GoRegexpError(const RE2& regex) {
+  std::string_view code;
+  switch (regex.error_code()) {
+    case RE2::ErrorBadEscape:
+      code = "invalid escape sequence";
+      break;
+    case RE2::ErrorBadCharClass:
+      code = "invalid character class";
+      break;
+    case RE2::ErrorBadCharRange:
+      code = "invalid character class range";
+      break;
+    case RE2::ErrorMissingBracket:
+      code = "missing closing ]";
+      break;
+    case RE2::ErrorMissingParen:
+      code = "missing closing )";
+      break;
+    case RE2::ErrorUnexpectedParen:
+      code = "unexpected )";
+      break;
+    case RE2::ErrorTrailingBackslash:
+      code = "trailing backslash at end of expression";
+      break;
+    case RE2::ErrorRepeatArgument:
+      code = "missing argument to repetition operator";
+      break;
+    case RE2::ErrorRepeatSize:
+      code = "invalid repeat count";
+      break;
+    case RE2::ErrorRepeatOp:
+      code = "invalid nested repetition operator";
+      break;
+    case RE2::ErrorBadPerlOp:
+      code = "invalid or unsupported Perl syntax";
+      break;
+    case RE2::ErrorBadUTF8:
+      code = "invalid UTF-8";
+      break;
+    case RE2::ErrorBadNamedCapture:
+      code = "invalid named capture";
+      break;
+    case RE2::ErrorPatternTooLarge:
+      code = "expression too large";
+      break;
+    default:
+      return "error parsing regexp: " + regex.error();
+  }
+  std::string message = "error parsing regexp: ";
+  message.append(code);
+  message.append(": `");
+  message.append(regex.error_arg());
+  message.push_back('`');
+  return message;
+}
+
 // RE2 takes `\C` (any byte), which Go's regexp rejects; every other pattern that Go
 // accepts RE2 accepts and reads the same way. Text between \Q and \E is literal in both.
 bool HasAnyByteEscape(std::string_view pattern) noexcept {
@@ -469,9 +528,6 @@ Result<RelabelProgram> RelabelProgram::Compile(std::span<const RelabelRule> rule
     const RelabelRule& rule = rules[index];
     Step step;
 
-    if (rule.action.empty()) {
-      return RuleError(index, "action", "relabel action cannot be empty");
-    }
     const std::optional<RelabelAction> action = ParseRelabelAction(rule.action);
     if (!action) {
       return RuleError(index, "action", "unknown relabel action " + Quoted(rule.action));
@@ -484,10 +540,10 @@ Result<RelabelProgram> RelabelProgram::Compile(std::span<const RelabelRule> rule
     options.set_log_errors(false);
     step.regex = std::make_unique<RE2>("^(?:" + rule.regex + ")$", options);
     if (!step.regex->ok()) {
-      return RuleError(index, "regex", "error parsing regexp: " + step.regex->error());
+      return RuleError(index, "regex", GoRegexpError(*step.regex));
     }
     if (HasAnyByteEscape(rule.regex)) {
-      return RuleError(index, "regex", "error parsing regexp: invalid escape sequence: \\C");
+      return RuleError(index, "regex", "error parsing regexp: invalid escape sequence: `\\C`");
     }
 
     // The checks and their order are Prometheus' (Config.UnmarshalYAML), so that the first

@@ -86,8 +86,8 @@ class RelabelScratch {
 class RelabelProgram {
  public:
   // Checks and compiles `rules`. The error names the offending rule and field relative to
-  // the list, e.g. "[1].regex: missing ): (a", so that the caller can prefix where the list
-  // sits in its config.
+  // the list, e.g. "[1].regex: error parsing regexp: missing closing ): `^(?:(a)$`", so that the
+  // caller can prefix where the list sits in its config.
   static Result<RelabelProgram> Compile(std::span<const RelabelRule> rules);
 
   // The empty program: keeps every series unchanged. Copies share the compiled rules.

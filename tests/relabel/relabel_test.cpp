@@ -443,12 +443,14 @@ INSTANTIATE_TEST_SUITE_P(
                        "'target_label' value"},
         ValidationCase{"BadRegex",
                        {.regex = "abc(def", .target_label = "x"},
-                       "regex: error parsing regexp: missing ): ^(?:abc(def)$"},
-        ValidationCase{"EmptyAction", {.action = ""}, "action: relabel action cannot be empty"},
+                       "regex: error parsing regexp: missing closing ): `^(?:abc(def)$`"},
+        // Upstream's case is `action: null` ("relabel action cannot be empty"), which a string
+        // field cannot hold; for `action: ""` promtool 2.42 answers this.
+        ValidationCase{"EmptyAction", {.action = ""}, "action: unknown relabel action \"\""},
         // Not in the upstream tables; the same checks.
         ValidationCase{"AnyByteEscapeAsGo",
                        {.regex = "a\\Cb", .target_label = "x"},
-                       "regex: error parsing regexp: invalid escape sequence: \\C"},
+                       "regex: error parsing regexp: invalid escape sequence: `\\C`"},
         ValidationCase{"UnknownAction",
                        {.target_label = "x", .action = "rename"},
                        "action: unknown relabel action \"rename\""},
@@ -475,6 +477,23 @@ INSTANTIATE_TEST_SUITE_P(
                        {.source_labels = {"a"}, .target_label = "${1}x-", .action = "keepequal"},
                        "target_label: \"${1}x-\" is invalid 'target_label' for keepequal action"}),
     [](const testing::TestParamInfo<ValidationCase>& info) { return info.param.name; });
+
+// Go's messages, as promtool 2.42 prints them after "error parsing regexp: ".
+TEST(RelabelValidation, RegexErrorsInGoWords) {
+  const auto error = [](std::string regex) {
+    return CompileError({{.regex = std::move(regex), .action = "keep"}});
+  };
+  const std::string prefix = "[0].regex: error parsing regexp: ";
+  EXPECT_EQ(error("abc)"), prefix + "unexpected ): `^(?:abc))$`");
+  EXPECT_EQ(error("a**"), prefix + "invalid nested repetition operator: `**`");
+  EXPECT_EQ(error("x{1001}"), prefix + "invalid repeat count: `{1001}`");
+  EXPECT_EQ(error("[a"), prefix + "missing closing ]: `[a)$`");
+  EXPECT_EQ(error("[z-a]"), prefix + "invalid character class range: `z-a`");
+  EXPECT_EQ(error("\\8"), prefix + "invalid escape sequence: `\\8`");
+  EXPECT_EQ(error("(?<n>a)"), prefix + "invalid or unsupported Perl syntax: `(?<`");
+  EXPECT_EQ(error("(?P<a-b>x)"), prefix + "invalid named capture: `(?P<a-b>`");
+  EXPECT_EQ(error("*a"), prefix + "missing argument to repetition operator: `*`");
+}
 
 TEST(RelabelValidation, AcceptsWhatPrometheusAccepts) {
   EXPECT_EQ(CompileError({}), "(compiled)");
