@@ -17,6 +17,7 @@ PACKAGES=(
   libcurl4-openssl-dev libssl-dev nlohmann-json3-dev libsnappy-dev zlib1g-dev
   libcpp-httplib-dev libspdlog-dev libfmt-dev
   libgtest-dev libgmock-dev libbenchmark-dev libprotobuf-dev protobuf-compiler libcrypt-dev
+  libre2-dev
   clang libclang-rt-14-dev python3 python3-yaml
   prometheus prometheus-node-exporter victoria-metrics systemd chromium
 )
