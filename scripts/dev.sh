@@ -24,7 +24,7 @@ PACKAGES=(
 RUNTIME_PACKAGES=(
   build-essential cmake ninja-build pkg-config ca-certificates
   libcurl4-openssl-dev libssl-dev nlohmann-json3-dev libsnappy-dev zlib1g-dev
-  libspdlog-dev libfmt-dev libcrypt-dev
+  libspdlog-dev libfmt-dev libcrypt-dev libre2-dev
 )
 
 as_root() {
