@@ -35,3 +35,14 @@ set_target_properties(RE2::re2_static PROPERTIES
   IMPORTED_LOCATION "${RE2_STATIC_LIBRARY}"
   INTERFACE_INCLUDE_DIRECTORIES "${RE2_INCLUDE_DIR}"
   INTERFACE_LINK_LIBRARIES Threads::Threads)
+# The network module is a shared object, and libre2.a's thread-local storage cannot go into
+# one: a target with the property METRICSD_SHARED_RE2 (the module, which links libstdc++.so
+# anyway) gets libre2.so instead. metricsd_re2 picks for whatever links it in the end.
+find_library(RE2_SHARED_LIBRARY NAMES libre2.so REQUIRED)
+add_library(RE2::re2_shared SHARED IMPORTED)
+set_target_properties(RE2::re2_shared PROPERTIES
+  IMPORTED_LOCATION "${RE2_SHARED_LIBRARY}"
+  INTERFACE_INCLUDE_DIRECTORIES "${RE2_INCLUDE_DIR}")
+add_library(metricsd_re2 INTERFACE)
+target_link_libraries(metricsd_re2 INTERFACE
+  "$<IF:$<BOOL:$<TARGET_PROPERTY:METRICSD_SHARED_RE2>>,RE2::re2_shared,RE2::re2_static>")

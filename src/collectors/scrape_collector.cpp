@@ -124,6 +124,7 @@ struct ScrapeCollector::StoredBody {
 struct ScrapeCollector::Target {
   config::EndpointOptions options;
   Labels extra_labels;
+  RelabelProgram relabel;  // metric_relabel_configs, compiled
   std::unique_ptr<TargetLabeler> labeler;
   std::shared_ptr<const StoredBody> stored;  // guarded by stored_mutex_
   std::chrono::milliseconds timeout{0};
@@ -186,8 +187,14 @@ ScrapeCollector::ScrapeCollector(const std::vector<config::EndpointOptions>& end
       target->extra_labels.push_back(Label{name, value});
     }
     SortLabels(target->extra_labels);
-    target->labeler =
-        std::make_unique<TargetLabeler>(e.metric_prefix, e.name, target->extra_labels);
+    if (Result<RelabelProgram> program = RelabelProgram::Compile(e.metric_relabel_configs)) {
+      target->relabel = std::move(*program);
+    } else {
+      // Validation refuses such a configuration before it gets here.
+      target->setup_error = "metric_relabel_configs" + program.error();
+    }
+    target->labeler = std::make_unique<TargetLabeler>(e.metric_prefix, e.name, target->extra_labels,
+                                                      target->relabel);
     target->timeout = EffectiveTimeout(e, collector_interval);
     target->interval = e.interval.value_or(collector_interval);
     target->request.method = "GET";
@@ -210,7 +217,9 @@ ScrapeCollector::ScrapeCollector(const std::vector<config::EndpointOptions>& end
     client.fixed_headers.push_back(std::string("X-Prometheus-Scrape-Timeout-Seconds: ") + seconds);
     auto created =
         http::HttpClient::Create(std::move(client), "endpoints[" + std::to_string(i) + "]");
-    if (created) {
+    if (!target->setup_error.empty()) {
+      spdlog::error("scrape endpoint {}: {}", e.name, target->setup_error);
+    } else if (created) {
       target->client = std::move(*created);
     } else {
       target->setup_error = created.error();
@@ -260,6 +269,9 @@ ScrapeFormat FormatOf(const config::EndpointOptions& e, const http::HttpResponse
   }
   return ScrapeFormat::kPrometheusText;
 }
+
+constexpr std::string_view kUnnamedError =
+    "metric relabeling removed the name (__name__) of a sample";
 
 // Prometheus' per-scrape limits, checked on each sample as it would be stored (prefix and
 // target labels applied; the metric name counts as the label __name__). The first limit
@@ -362,7 +374,15 @@ class LabellingVisitor : public SampleVisitor {
 
   void OnSample(const FamilyView& family, std::string_view name, std::span<const LabelView> labels,
                 double value, std::int64_t timestamp_ms) final {
-    labeler_.Apply(name, labels);
+    switch (labeler_.Apply(name, labels)) {
+      case RelabelVerdict::kKeep:
+        break;
+      case RelabelVerdict::kDropped:
+        return;
+      case RelabelVerdict::kNoName:
+        unnamed_ = true;  // the scrape fails, as in Prometheus
+        return;
+    }
     std::string_view family_name = family.name;
     if (!prefix_.empty()) {
       if (family.name.data() != last_family_.data() || family.name.size() != last_family_.size()) {
@@ -375,6 +395,10 @@ class LabellingVisitor : public SampleVisitor {
     OnLabelled(family_name, family, labeler_.name(), labeler_.labels(), value, timestamp_ms);
   }
 
+ public:
+  // A metric relabeling rule removed the name of a sample: the scrape must fail.
+  bool unnamed() const noexcept { return unnamed_; }
+
  protected:
   virtual void OnLabelled(std::string_view family_name, const FamilyView& family,
                           std::string_view name, std::span<const LabelView> labels, double value,
@@ -385,6 +409,7 @@ class LabellingVisitor : public SampleVisitor {
   std::string_view prefix_;
   std::string_view last_family_;  // the family whose prefixed name is in family_buffer_
   std::string family_buffer_;
+  bool unnamed_ = false;
 };
 
 // Checks the limits only: what a body would store when nothing is shipped.
@@ -661,6 +686,9 @@ Status ScrapeCollector::ParseResponse(Target& t, http::HttpResponse& response, s
       return Error{"parse error: " + s.error()};
     }
     ApplyTargetLabels(families, "", e.name, t.extra_labels);  // ParseJsonApp applied the prefix
+    if (RelabelFamilies(families, t.relabel) == RelabelVerdict::kNoName) {
+      return Error{std::string(kUnnamedError)};
+    }
     std::vector<LabelView> views;
     for (const MetricFamily& family : families) {
       for (const Sample& sample : family.samples) {
@@ -697,19 +725,25 @@ Status ScrapeCollector::ParseResponse(Target& t, http::HttpResponse& response, s
   // One pass: the samples stream to the sink as they are read, and a body that turns out
   // invalid (OpenMetrics is all or nothing) or over a limit takes them back.
   Status parsed = Status::Ok();
+  bool unnamed = false;
   if (sink_ != nullptr) {
     sink_->Mark();
     StreamingVisitor visitor(*t.labeler, e.metric_prefix, limits, *sink_, t.series, wall_ms);
     parsed = ParseExposition(format, response.body, wall_ms, visitor, stats);
-    if (!parsed || limits.exceeded() != nullptr) {
+    unnamed = visitor.unnamed();
+    if (!parsed || limits.exceeded() != nullptr || unnamed) {
       sink_->Rollback();
     }
   } else {
     CheckingVisitor visitor(*t.labeler, e.metric_prefix, limits);
     parsed = ParseExposition(format, response.body, wall_ms, visitor, stats);
+    unnamed = visitor.unnamed();
   }
   if (!parsed) {
     return Error{"parse error: " + parsed.error()};
+  }
+  if (unnamed) {
+    return Error{std::string(kUnnamedError)};
   }
   if (limits.exceeded() != nullptr) {
     return over_limit();
@@ -791,7 +825,8 @@ void ScrapeCollector::HandOverSeries(ScrapeSource* next, ScrapeSampleSink& marke
       for (auto& candidate : successor->targets_) {
         if (candidate->options.name == t->options.name &&
             candidate->options.metric_prefix == t->options.metric_prefix &&
-            candidate->options.labels == t->options.labels) {
+            candidate->options.labels == t->options.labels &&
+            candidate->options.metric_relabel_configs == t->options.metric_relabel_configs) {
           same = candidate.get();
           break;
         }
@@ -837,6 +872,7 @@ std::vector<MetricFamily> ScrapeCollector::MaterializeStored() const {
       ParsePrometheusText(bodies[i]->body, bodies[i]->wall_ms, families, stats);
     }
     ApplyTargetLabels(families, t.options.metric_prefix, t.options.name, t.extra_labels);
+    (void)RelabelFamilies(families, t.relabel);  // a body kept was one whose names all stayed
     out.insert(out.end(), std::make_move_iterator(families.begin()),
                std::make_move_iterator(families.end()));
   }

@@ -11,6 +11,8 @@
 #include <string_view>
 #include <vector>
 
+#include "relabel/relabel.h"
+
 namespace metricsd::config {
 
 using std::chrono::milliseconds;
@@ -104,6 +106,9 @@ struct EndpointOptions {
   TlsOptions tls;
   HttpAuth auth;
   ScrapeLimits limits;  // effective: the global scrape.* values unless the endpoint sets its own
+  // Applied to each scraped sample after the prefix and target labels, before anything is
+  // stored or shipped (Prometheus' metric_relabel_configs).
+  std::vector<RelabelRule> metric_relabel_configs;
 };
 
 struct FilesystemOptions {

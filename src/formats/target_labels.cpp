@@ -9,6 +9,8 @@
 namespace metricsd {
 namespace {
 
+constexpr std::string_view kMetricNameLabel = "__name__";
+
 Labels::iterator FindLabel(Labels& labels, std::string_view name) {
   auto it = std::lower_bound(labels.begin(), labels.end(), name,
                              [](const Label& l, std::string_view n) { return l.name < n; });
@@ -101,11 +103,52 @@ void ApplyTargetLabels(std::span<MetricFamily> families, std::string_view prefix
   }
 }
 
-TargetLabeler::TargetLabeler(std::string_view prefix, std::string_view endpoint,
-                             const Labels& extra_labels)
-    : prefix_(prefix), target_(TargetLabelSet(endpoint, extra_labels)) {}
+RelabelVerdict RelabelFamilies(std::vector<MetricFamily>& families, const RelabelProgram& program) {
+  if (program.empty()) {
+    return RelabelVerdict::kKeep;
+  }
+  RelabelScratch scratch;
+  std::vector<LabelView> views;
+  Labels out;
+  for (MetricFamily& family : families) {
+    std::size_t kept = 0;
+    for (Sample& sample : family.samples) {
+      views.clear();
+      for (const Label& label : sample.labels) {
+        views.push_back(LabelView{label.name, label.value});
+      }
+      RelabelOutcome outcome = program.Apply(sample.name, views, scratch, out);
+      if (outcome == RelabelOutcome::kDropped) {
+        continue;
+      }
+      if (outcome == RelabelOutcome::kChanged) {
+        auto name = std::find_if(out.begin(), out.end(),
+                                 [](const Label& l) { return l.name == kMetricNameLabel; });
+        if (name == out.end()) {
+          return RelabelVerdict::kNoName;
+        }
+        sample.name = std::move(name->value);
+        out.erase(name);
+        sample.labels = out;
+      }
+      if (&family.samples[kept] != &sample) {
+        family.samples[kept] = std::move(sample);
+      }
+      ++kept;
+    }
+    family.samples.resize(kept);
+  }
+  std::erase_if(families, [](const MetricFamily& f) { return f.samples.empty(); });
+  return RelabelVerdict::kKeep;
+}
 
-void TargetLabeler::Apply(std::string_view name, std::span<const LabelView> scraped) {
+TargetLabeler::TargetLabeler(std::string_view prefix, std::string_view endpoint,
+                             const Labels& extra_labels, RelabelProgram relabel)
+    : prefix_(prefix),
+      target_(TargetLabelSet(endpoint, extra_labels)),
+      relabel_(std::move(relabel)) {}
+
+RelabelVerdict TargetLabeler::Apply(std::string_view name, std::span<const LabelView> scraped) {
   if (prefix_.empty()) {
     name_ = name;
   } else {
@@ -125,6 +168,28 @@ void TargetLabeler::Apply(std::string_view name, std::span<const LabelView> scra
       merged_.push_back(LabelView{l.name, l.value});
     }
   }
+  if (relabel_.empty()) {
+    return RelabelVerdict::kKeep;
+  }
+  switch (relabel_.Apply(name_, merged_, relabel_scratch_, relabeled_)) {
+    case RelabelOutcome::kUnchanged:
+      return RelabelVerdict::kKeep;
+    case RelabelOutcome::kDropped:
+      return RelabelVerdict::kDropped;
+    case RelabelOutcome::kChanged:
+      break;
+  }
+  merged_.clear();
+  bool named = false;
+  for (const Label& l : relabeled_) {
+    if (l.name == kMetricNameLabel) {
+      name_ = l.value;
+      named = true;
+    } else {
+      merged_.push_back(LabelView{l.name, l.value});
+    }
+  }
+  return named ? RelabelVerdict::kKeep : RelabelVerdict::kNoName;
 }
 
 }  // namespace metricsd

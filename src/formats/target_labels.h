@@ -9,6 +9,11 @@
 //
 // The prefix is prepended to family and sample names as given ("" keeps them). ParseJsonApp
 // applies its own prefix, so pass "" here for JSON bodies.
+//
+// Then the endpoint's metric relabeling (Prometheus' metric_relabel_configs) runs on the
+// result, the name counting as the label __name__: it may drop the sample or change its name
+// and labels. A rule that removes __name__ makes the sample unusable; Prometheus fails such a
+// scrape, and so do the callers.
 #pragma once
 
 #include <span>
@@ -18,22 +23,35 @@
 
 #include "core/metric.h"
 #include "formats/exposition_parser.h"
+#include "relabel/relabel.h"
 
 namespace metricsd {
 
 void ApplyTargetLabels(std::span<MetricFamily> families, std::string_view prefix,
                        std::string_view endpoint, const Labels& extra_labels);
 
+enum class RelabelVerdict : std::uint8_t {
+  kKeep,     // the sample stays, with the (possibly changed) name and labels
+  kDropped,  // a rule dropped it
+  kNoName,   // a rule removed __name__: the scrape must fail
+};
+
+// Relabels every sample of `families` in place: dropped samples go, and so do families left
+// without samples. kNoName when a rule removed a sample's name (`families` is then partly
+// relabeled and must be discarded), else kKeep.
+RelabelVerdict RelabelFamilies(std::vector<MetricFamily>& families, const RelabelProgram& program);
+
 // The same rules for one sample at a time, over views, for the streaming path: no allocation
 // in the common case (no scraped label collides with one metricsd sets). Not thread-safe:
 // one per thread.
 class TargetLabeler {
  public:
-  TargetLabeler(std::string_view prefix, std::string_view endpoint, const Labels& extra_labels);
+  TargetLabeler(std::string_view prefix, std::string_view endpoint, const Labels& extra_labels,
+                RelabelProgram relabel = {});
 
-  // The final name and label set of a scraped sample; both views are valid until the next
-  // call. `scraped` must be sorted by name, unique, without empty values.
-  void Apply(std::string_view name, std::span<const LabelView> scraped);
+  // The final name and label set of a scraped sample (on kKeep); both views are valid until
+  // the next call. `scraped` must be sorted by name, unique, without empty values.
+  RelabelVerdict Apply(std::string_view name, std::span<const LabelView> scraped);
   std::string_view name() const noexcept { return name_; }
   std::span<const LabelView> labels() const noexcept { return merged_; }
 
@@ -45,6 +63,9 @@ class TargetLabeler {
   std::vector<LabelView> merged_;
   Labels slow_;  // owns the labels of a sample with collisions
   Labels conflicts_;
+  RelabelProgram relabel_;
+  RelabelScratch relabel_scratch_;
+  Labels relabeled_;  // owns the labels of a sample the relabeling changed
 };
 
 }  // namespace metricsd

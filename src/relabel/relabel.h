@@ -59,6 +59,8 @@ struct RelabelRule {
   std::string target_label;
   std::string replacement{kRelabelDefaultReplacement};
   std::string action = "replace";
+
+  bool operator==(const RelabelRule&) const = default;
 };
 
 enum class RelabelOutcome : std::uint8_t {
