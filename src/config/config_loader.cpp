@@ -169,7 +169,8 @@ void ReadFile(const Json& root, const Rows& rows, Config& c, std::vector<Shipper
   std::vector<std::string> endpoint_keys;
   AddKnownKeys(rows.endpoint, "", endpoint_keys);
   ReadList(root, "endpoints", "endpoint", diag, [&](const Json& entry, const std::string& path) {
-    EndpointOptions endpoint;
+    // scrape.* has no MC_* variable, so the file's values are final here.
+    EndpointOptions endpoint{.limits = c.scrape_limits};
     ReadRows(rows.endpoint, entry, path, endpoint, diag);
     WarnUnknownKeys(entry, path, "", endpoint_keys, diag);
     c.endpoints.push_back(std::move(endpoint));

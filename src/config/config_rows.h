@@ -9,13 +9,14 @@
 
 namespace metricsd::config {
 
-// Keys relative to the file's root: server.*, collector.*, global_labels ...
+// Keys relative to the file's root: server.*, collector.*, scrape.*, global_labels ...
 std::vector<OptionRow<Config>> ConfigRows();
 // Keys of the "shipper" block and of every "shippers" entry.
 std::vector<OptionRow<ShipperOptions>> ShipperRows();
 // Keys only a "shippers" entry has (its name).
 std::vector<OptionRow<ShipperOptions>> ShipperListRows();
-// Keys of every "endpoints" entry.
+// Keys of every "endpoints" entry. Its limits start as the global scrape.* values, so that a
+// key the entry leaves out keeps them.
 std::vector<OptionRow<EndpointOptions>> EndpointRows();
 
 inline constexpr EnumName<LogLevel> kLogLevelNames[] = {{"debug", LogLevel::kDebug},

@@ -96,6 +96,55 @@ std::vector<OptionRow<HttpAuth>> AuthRows() {
   };
 }
 
+// The Prometheus scrape limits, as scrape.* and as an endpoint's own keys.
+template <typename Root, typename Access>
+void AddScrapeLimitRows(std::vector<OptionRow<Root>>& rows, std::string_view prefix, Access limits,
+                        bool per_endpoint) {
+  struct Limit {
+    std::string_view key;
+    std::size_t ScrapeLimits::*member;
+    std::string_view help;           // scrape.*
+    std::string_view endpoint_help;  // endpoints[].*
+    std::string_view global_key;     // what an endpoint falls back to
+  };
+  static constexpr Limit kLimits[] = {
+      {"sample_limit", &ScrapeLimits::sample_limit,
+       "Most samples one scrape may return; with more, the scrape fails: none of its samples "
+       "are stored, and its series go stale. 0: no limit.",
+       "This endpoint's scrape.sample_limit; unset: the global value.", "scrape.sample_limit"},
+      {"label_limit", &ScrapeLimits::label_limit,
+       "Most labels one sample may carry; with more, the scrape fails: none of its samples are "
+       "stored, and its series go stale. 0: no limit.",
+       "This endpoint's scrape.label_limit; unset: the global value.", "scrape.label_limit"},
+      {"label_name_length_limit", &ScrapeLimits::label_name_length_limit,
+       "Longest label name, in bytes; with a longer one, the scrape fails: none of its samples "
+       "are stored, and its series go stale. 0: no limit.",
+       "This endpoint's scrape.label_name_length_limit; unset: the global value.",
+       "scrape.label_name_length_limit"},
+      {"label_value_length_limit", &ScrapeLimits::label_value_length_limit,
+       "Longest label value, in bytes; with a longer one, the scrape fails: none of its "
+       "samples are stored, and its series go stale. 0: no limit.",
+       "This endpoint's scrape.label_value_length_limit; unset: the global value.",
+       "scrape.label_value_length_limit"},
+      {"line_length_limit", &ScrapeLimits::line_length_limit,
+       "Longest line of a text or OpenMetrics body, in bytes; with a longer one, the scrape "
+       "fails: none of its samples are stored, and its series go stale. 0: no limit.",
+       "This endpoint's scrape.line_length_limit; unset: the global value.",
+       "scrape.line_length_limit"},
+  };
+  for (const Limit& limit : kLimits) {
+    auto field = [ limits, member = limit.member ](auto& root) -> auto& {
+      return limits(root).*member;
+    };
+    Doc doc{.help = per_endpoint ? limit.endpoint_help : limit.help};
+    if (per_endpoint) {
+      doc.shown_default = limit.global_key;
+    }
+    rows.push_back(Field<Root>(std::string(prefix) + std::string(limit.key), field,
+                               IntegerCodec<std::size_t>(), doc));
+  }
+}
+
 void CheckGlobalLabels(const StringMap& labels, const std::string& path, Diagnostics& diag) {
   if (labels.contains("instance")) {
     diag.Error(path + ".instance",
@@ -223,6 +272,7 @@ std::vector<OptionRow<Config>> ConfigRows() {
                {.help = "Path of the NVML library, for unusual driver installs.",
                 .shown_default = "libnvidia-ml.so.1"}),
   };
+  AddScrapeLimitRows<C>(rows, "scrape.", Member(&C::scrape_limits), false);
   std::vector<OptionRow<C>> tail = {
       Field<C>("global_labels", Member(&C::global_labels), StringMapCodec(MapValues::kShown),
                {.env = "MC_GLOBAL_LABELS",
@@ -371,6 +421,7 @@ std::vector<OptionRow<EndpointOptions>> EndpointRows() {
                {.help = "Larger (or decompressing to larger) bodies are rejected."},
                AtLeast<std::uint64_t>(1024)),
   };
+  AddScrapeLimitRows<E>(rows, "", Member(&E::limits), true);
   rows.push_back(Summary<E>("tls", "Same keys as shipper.tls."));
   Mount(rows, TlsRows(), "tls.", Member(&E::tls), /*keep_env=*/false, /*in_table=*/false);
   rows.push_back(Summary<E>("basic_auth", "Same keys as shipper.basic_auth."));

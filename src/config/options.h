@@ -82,6 +82,16 @@ struct ShipperOptions {
 
 enum class ScrapeFormat { kAuto, kPrometheusText, kOpenMetrics, kJson };
 
+// Prometheus's scrape limits: a scrape that exceeds one fails as a whole (none of its samples
+// are stored, its series go stale). 0 means no limit. Lengths are in bytes.
+struct ScrapeLimits {
+  std::size_t sample_limit = 200'000;
+  std::size_t label_limit = 64;
+  std::size_t label_name_length_limit = 256;
+  std::size_t label_value_length_limit = 4096;
+  std::size_t line_length_limit = 64 * 1024;
+};
+
 struct EndpointOptions {
   std::string name;
   std::string url;
@@ -91,6 +101,8 @@ struct EndpointOptions {
   std::optional<milliseconds> timeout;  // default: min(10s, collector interval)
   std::optional<seconds> interval;      // default: the collector interval
   std::uint64_t max_body_bytes = 64ULL << 20;
+  // Effective after loading: Config::scrape_limits, overridden per key by the endpoint's own.
+  ScrapeLimits limits;
   TlsOptions tls;
   HttpAuth auth;
 };
@@ -180,6 +192,7 @@ struct Config {
   CollectorOptions collector;
   std::vector<ShipperOptions> shippers;  // empty: pull mode (/metrics only)
   std::vector<EndpointOptions> endpoints;
+  ScrapeLimits scrape_limits;  // keys scrape.*; the default of every endpoint's limits
   std::map<std::string, std::string> global_labels;
   // instance="<value>" on every shipped sample, so that hosts never share a series. Unset:
   // the host name; empty: no instance label. /metrics never carries it (the scraper adds its

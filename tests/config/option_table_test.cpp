@@ -109,8 +109,10 @@ TEST(OptionTable, DefaultsAreTheCodeDefaults) {
                        "collector.filesystems.fstype_exclude", "collector.disk_io.device_exclude",
                        "collector.gpu.nvml_library", "instance", "data_dir", "shipper.type",
                        "shipper.tls.ca_file", "shipper.tls.cipher_suites", "shippers[].name",
-                       "endpoints[].timeout", "endpoints[].interval", "endpoints[].tls",
-                       "endpoints[].basic_auth"}));
+                       "endpoints[].timeout", "endpoints[].interval", "endpoints[].sample_limit",
+                       "endpoints[].label_limit", "endpoints[].label_name_length_limit",
+                       "endpoints[].label_value_length_limit", "endpoints[].line_length_limit",
+                       "endpoints[].tls", "endpoints[].basic_auth"}));
 }
 
 // A few defaults spelled out, independently of the rows' rendering.
@@ -126,6 +128,11 @@ TEST(OptionTable, DefaultsMatchTheAggregates) {
   EXPECT_EQ(table["shipper.queue.max_disk_bytes"],
             std::to_string(ShipperOptions{}.queue.max_disk_bytes));
   EXPECT_EQ(table["endpoints[].max_body_bytes"], std::to_string(EndpointOptions{}.max_body_bytes));
+  EXPECT_EQ(table["scrape.sample_limit"], "200000");
+  EXPECT_EQ(table["scrape.label_limit"], "64");
+  EXPECT_EQ(table["scrape.label_name_length_limit"], "256");
+  EXPECT_EQ(table["scrape.label_value_length_limit"], "4096");
+  EXPECT_EQ(table["scrape.line_length_limit"], "65536");
 }
 
 // Loading an empty file adds nothing to the aggregates' defaults.
