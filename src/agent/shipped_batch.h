@@ -30,6 +30,8 @@ class ShippedBatch final : public ScrapeSampleSink {
   void Add(std::string_view family, std::string_view help, MetricType type, std::string_view name,
            std::span<const LabelView> labels, double value, std::int64_t timestamp_ms) override;
   void AddFamilies(const std::vector<MetricFamily>& families);
+  void Mark() override { mark_ = writer_.Checkpoint(); }
+  void Rollback() override { writer_.Rollback(mark_); }
 
   // What was added since the last call, encoded.
   queue::EncodedBatch Take();
@@ -42,6 +44,7 @@ class ShippedBatch final : public ScrapeSampleSink {
   const std::string instance_;
   Labels global_;  // sorted by name
   queue::BatchWriter writer_;
+  queue::BatchWriter::Mark mark_;
   std::vector<LabelView> own_;               // scratch
   std::vector<LabelView> merged_;            // scratch
   std::vector<std::string> exported_names_;  // "exported_instance", "exported_exported_..."

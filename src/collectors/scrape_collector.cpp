@@ -5,6 +5,8 @@
 #include <sys/epoll.h>
 
 #include <algorithm>
+#include <cstring>
+#include <map>
 #include <optional>
 #include <utility>
 
@@ -143,6 +145,7 @@ struct ScrapeCollector::Target {
   double samples = 0;
   double body_bytes = 0;
   std::uint64_t parse_errors_total = 0;
+  std::map<std::string, std::uint64_t> limit_failures;  // by limit key; only those exceeded
   std::int64_t last_scrape_ms = 0;
   std::string last_error;
   std::optional<bool> logged_ok;  // the state last logged; nullopt: nothing logged yet
@@ -258,13 +261,82 @@ ScrapeFormat FormatOf(const config::EndpointOptions& e, const http::HttpResponse
   return ScrapeFormat::kPrometheusText;
 }
 
-// Counts samples only: validates an OpenMetrics body before anything is streamed, and
-// stands in for the sink when nothing is shipped.
-class NullVisitor final : public SampleVisitor {
+// Prometheus' per-scrape limits, checked on each sample as it would be stored (prefix and
+// target labels applied; the metric name counts as the label __name__). The first limit
+// exceeded fails the scrape.
+class LimitCheck {
  public:
-  void OnSample(const FamilyView&, std::string_view, std::span<const LabelView>, double,
-                std::int64_t) override {}
+  explicit LimitCheck(const config::ScrapeLimits& limits) : limits_(limits) {}
+
+  // False once a limit is exceeded; nothing is checked after that.
+  bool Admit(std::string_view name, std::span<const LabelView> labels) {
+    if (exceeded_ != nullptr) {
+      return false;
+    }
+    constexpr std::string_view kName = "__name__";
+    if (limits_.sample_limit != 0 && ++samples_ > limits_.sample_limit) {
+      return Exceed("sample_limit", fmt::format("more than {} samples", limits_.sample_limit));
+    }
+    if (limits_.label_limit != 0 && labels.size() + 1 > limits_.label_limit) {
+      return Exceed("label_limit", fmt::format("metric {:.50}: {} labels, limit {}", name,
+                                               labels.size() + 1, limits_.label_limit));
+    }
+    const std::size_t name_limit = limits_.label_name_length_limit;
+    const std::size_t value_limit = limits_.label_value_length_limit;
+    if (name_limit != 0 && kName.size() > name_limit) {
+      return Exceed("label_name_length_limit",
+                    fmt::format("label name __name__ is longer than {} bytes", name_limit));
+    }
+    if (value_limit != 0 && name.size() > value_limit) {
+      return Exceed(
+          "label_value_length_limit",
+          fmt::format("metric {:.50}: name of {} bytes, limit {}", name, name.size(), value_limit));
+    }
+    for (const LabelView& label : labels) {
+      if (name_limit != 0 && label.name.size() > name_limit) {
+        return Exceed("label_name_length_limit",
+                      fmt::format("metric {:.50}: label name {:.50} of {} bytes, limit {}", name,
+                                  label.name, label.name.size(), name_limit));
+      }
+      if (value_limit != 0 && label.value.size() > value_limit) {
+        return Exceed("label_value_length_limit",
+                      fmt::format("metric {:.50}: value of label {:.50} of {} bytes, limit {}",
+                                  name, label.name, label.value.size(), value_limit));
+      }
+    }
+    return true;
+  }
+
+  // The limit's key (e.g. "sample_limit"), or null while none was exceeded.
+  const char* exceeded() const noexcept { return exceeded_; }
+  std::string error() const { return std::string(exceeded_) + " exceeded: " + detail_; }
+
+ private:
+  bool Exceed(const char* limit, std::string detail) {
+    exceeded_ = limit;
+    detail_ = std::move(detail);
+    return false;
+  }
+
+  const config::ScrapeLimits& limits_;
+  std::size_t samples_ = 0;
+  const char* exceeded_ = nullptr;
+  std::string detail_;
 };
+
+// The longest line of a body, by bytes (memchr: a small part of what parsing costs).
+std::size_t LongestLine(std::string_view body) noexcept {
+  std::size_t longest = 0;
+  while (!body.empty()) {
+    const void* nl = std::memchr(body.data(), '\n', body.size());
+    const std::size_t len =
+        nl == nullptr ? body.size()
+                      : static_cast<std::size_t>(static_cast<const char*>(nl) - body.data());
+    longest = std::max(longest, len);
+    body.remove_prefix(nl == nullptr ? len : len + 1);
+  }
+  return longest;
+}
 
 // A staleness marker for the series if its key is in `gone` (sorted) and not marked yet.
 void MarkIfGone(const std::vector<std::uint64_t>& gone, std::vector<bool>& marked,
@@ -315,17 +387,39 @@ class LabellingVisitor : public SampleVisitor {
   std::string family_buffer_;
 };
 
+// Checks the limits only: what a body would store when nothing is shipped.
+class CheckingVisitor final : public LabellingVisitor {
+ public:
+  CheckingVisitor(TargetLabeler& labeler, std::string_view prefix, LimitCheck& limits)
+      : LabellingVisitor(labeler, prefix), limits_(limits) {}
+
+ private:
+  void OnLabelled(std::string_view, const FamilyView&, std::string_view name,
+                  std::span<const LabelView> labels, double, std::int64_t) override {
+    (void)limits_.Admit(name, labels);
+  }
+
+  LimitCheck& limits_;
+};
+
 // Hands each labelled sample to the sink and, for staleness, notes its series.
 class StreamingVisitor final : public LabellingVisitor {
  public:
-  StreamingVisitor(TargetLabeler& labeler, std::string_view prefix, ScrapeSampleSink& sink,
-                   SeriesTracker& series, std::int64_t scrape_ms)
-      : LabellingVisitor(labeler, prefix), sink_(sink), series_(series), scrape_ms_(scrape_ms) {}
+  StreamingVisitor(TargetLabeler& labeler, std::string_view prefix, LimitCheck& limits,
+                   ScrapeSampleSink& sink, SeriesTracker& series, std::int64_t scrape_ms)
+      : LabellingVisitor(labeler, prefix),
+        limits_(limits),
+        sink_(sink),
+        series_(series),
+        scrape_ms_(scrape_ms) {}
 
  private:
   void OnLabelled(std::string_view family_name, const FamilyView& family, std::string_view name,
                   std::span<const LabelView> labels, double value,
                   std::int64_t timestamp_ms) override {
+    if (!limits_.Admit(name, labels)) {
+      return;  // the scrape fails; what was added is taken back
+    }
     sink_.Add(family_name, family.help, family.type, name, labels, value, timestamp_ms);
     // As Prometheus does: a sample with a timestamp of its own never gets a staleness marker.
     if (timestamp_ms == scrape_ms_) {
@@ -333,6 +427,7 @@ class StreamingVisitor final : public LabellingVisitor {
     }
   }
 
+  LimitCheck& limits_;
   ScrapeSampleSink& sink_;
   SeriesTracker& series_;
   std::int64_t scrape_ms_;
@@ -484,7 +579,7 @@ CollectResult ScrapeCollector::Collect(const CollectContext& ctx) {
       t->parse_errors_total += stats.invalid_lines;
       t->samples = static_cast<double>(stats.samples);
       if (!s) {
-        error = "parse error: " + s.error();
+        error = s.error();
         t->samples = 0;
       } else if (stats.invalid_lines > 0) {
         spdlog::debug("scrape endpoint {}: {} invalid lines, first: {}", t->options.name,
@@ -530,6 +625,21 @@ CollectResult ScrapeCollector::Collect(const CollectContext& ctx) {
          "Invalid lines (or rejected bodies) seen while parsing scrapes of the endpoint.",
          MetricType::kCounter,
          [](const Target& t) { return static_cast<double>(t.parse_errors_total); });
+  {
+    FamilyBuilder b("metricsd_scrape_limit_exceeded_total",
+                    "Scrapes of the endpoint that failed because they exceeded a limit (sample, "
+                    "label count, label name or value length, line length), by limit.",
+                    MetricType::kCounter, ctx.wall_ms);
+    for (const auto& t : targets_) {
+      for (const auto& [limit, count] : t->limit_failures) {
+        b.Add(static_cast<double>(count), {{"endpoint", t->options.name}, {"limit", limit}});
+      }
+    }
+    MetricFamily limits = b.Build();
+    if (!limits.samples.empty()) {
+      out.push_back(std::move(limits));
+    }
+  }
   return CollectResult::Ok(std::move(out));
 }
 
@@ -537,15 +647,32 @@ Status ScrapeCollector::ParseResponse(Target& t, http::HttpResponse& response, s
                                       std::vector<MetricFamily>& out, ParseStats& stats) {
   const config::EndpointOptions& e = t.options;
   const ScrapeFormat format = FormatOf(e, response);
+  LimitCheck limits(e.limits);
+  auto over_limit = [&]() {
+    ++t.limit_failures[limits.exceeded()];
+    return Error{limits.error()};
+  };
   if (format == ScrapeFormat::kJson) {
     std::vector<MetricFamily> families;
     if (Status s = ParseJsonApp(response.body, e.metric_prefix, wall_ms, families, stats); !s) {
       if (stats.invalid_lines == 0) {
         stats.invalid_lines = 1;
       }
-      return s;
+      return Error{"parse error: " + s.error()};
     }
     ApplyTargetLabels(families, "", e.name, t.extra_labels);  // ParseJsonApp applied the prefix
+    std::vector<LabelView> views;
+    for (const MetricFamily& family : families) {
+      for (const Sample& sample : family.samples) {
+        views.clear();
+        for (const Label& label : sample.labels) {
+          views.push_back(LabelView{label.name, label.value});
+        }
+        if (!limits.Admit(sample.name, views)) {
+          return over_limit();
+        }
+      }
+    }
     if (sink_ != nullptr) {
       for (const MetricFamily& family : families) {
         for (const Sample& sample : family.samples) {
@@ -560,20 +687,32 @@ Status ScrapeCollector::ParseResponse(Target& t, http::HttpResponse& response, s
     t.stored.reset();
     return Status::Ok();
   }
-  // OpenMetrics is all or nothing: check the whole body before the sink sees a sample.
-  if (format == ScrapeFormat::kOpenMetrics || sink_ == nullptr) {
-    NullVisitor counter;
-    if (Status s = ParseExposition(format, response.body, wall_ms, counter, stats); !s) {
-      return s;
+  if (e.limits.line_length_limit != 0 && response.body.size() > e.limits.line_length_limit) {
+    if (std::size_t longest = LongestLine(response.body); longest > e.limits.line_length_limit) {
+      ++t.limit_failures["line_length_limit"];
+      return Error{fmt::format("line_length_limit exceeded: a line of {} bytes, limit {}", longest,
+                               e.limits.line_length_limit)};
     }
   }
+  // One pass: the samples stream to the sink as they are read, and a body that turns out
+  // invalid (OpenMetrics is all or nothing) or over a limit takes them back.
+  Status parsed = Status::Ok();
   if (sink_ != nullptr) {
-    StreamingVisitor visitor(*t.labeler, e.metric_prefix, *sink_, t.series, wall_ms);
-    ParseStats streamed;
-    (void)ParseExposition(format, response.body, wall_ms, visitor, streamed);
-    if (format != ScrapeFormat::kOpenMetrics) {
-      stats = std::move(streamed);
+    sink_->Mark();
+    StreamingVisitor visitor(*t.labeler, e.metric_prefix, limits, *sink_, t.series, wall_ms);
+    parsed = ParseExposition(format, response.body, wall_ms, visitor, stats);
+    if (!parsed || limits.exceeded() != nullptr) {
+      sink_->Rollback();
     }
+  } else {
+    CheckingVisitor visitor(*t.labeler, e.metric_prefix, limits);
+    parsed = ParseExposition(format, response.body, wall_ms, visitor, stats);
+  }
+  if (!parsed) {
+    return Error{"parse error: " + parsed.error()};
+  }
+  if (limits.exceeded() != nullptr) {
+    return over_limit();
   }
   auto stored = std::make_shared<StoredBody>();
   stored->body = std::move(response.body);

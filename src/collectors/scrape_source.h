@@ -22,6 +22,10 @@ class ScrapeSampleSink {
   virtual void Add(std::string_view family, std::string_view help, MetricType type,
                    std::string_view name, std::span<const LabelView> labels, double value,
                    std::int64_t timestamp_ms) = 0;
+  // A scrape found invalid or over a limit after some of its samples were added takes them
+  // back: Rollback() drops everything added since the last Mark().
+  virtual void Mark() = 0;
+  virtual void Rollback() = 0;
 };
 
 // One target as of its last scrape, for the status page.

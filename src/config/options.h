@@ -82,8 +82,8 @@ struct ShipperOptions {
 
 enum class ScrapeFormat { kAuto, kPrometheusText, kOpenMetrics, kJson };
 
-// Prometheus's scrape limits: a scrape that exceeds one fails as a whole (none of its samples
-// are stored, its series go stale). 0 means no limit. Lengths are in bytes.
+// Prometheus' per-scrape limits (0: no limit). Exceeding one fails the scrape: none of its
+// samples are stored, and its series go stale.
 struct ScrapeLimits {
   std::size_t sample_limit = 200'000;
   std::size_t label_limit = 64;
@@ -101,10 +101,9 @@ struct EndpointOptions {
   std::optional<milliseconds> timeout;  // default: min(10s, collector interval)
   std::optional<seconds> interval;      // default: the collector interval
   std::uint64_t max_body_bytes = 64ULL << 20;
-  // Effective after loading: Config::scrape_limits, overridden per key by the endpoint's own.
-  ScrapeLimits limits;
   TlsOptions tls;
   HttpAuth auth;
+  ScrapeLimits limits;  // effective: the global scrape.* values unless the endpoint sets its own
 };
 
 struct FilesystemOptions {
@@ -192,7 +191,7 @@ struct Config {
   CollectorOptions collector;
   std::vector<ShipperOptions> shippers;  // empty: pull mode (/metrics only)
   std::vector<EndpointOptions> endpoints;
-  ScrapeLimits scrape_limits;  // keys scrape.*; the default of every endpoint's limits
+  ScrapeLimits scrape_limits;  // scrape.*: every endpoint's defaults
   std::map<std::string, std::string> global_labels;
   // instance="<value>" on every shipped sample, so that hosts never share a series. Unset:
   // the host name; empty: no instance label. /metrics never carries it (the scraper adds its

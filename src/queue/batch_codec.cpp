@@ -443,6 +443,47 @@ std::string BatchWriter::Finish() {
   return done;
 }
 
+BatchWriter::Mark BatchWriter::Checkpoint() const {
+  return Mark{size_,           strings_,         families_,  samples_,
+              family_samples_, family_count_at_, in_family_, family_,
+              prev_timestamp_, min_timestamp_};
+}
+
+void BatchWriter::Rollback(const Mark& mark) {
+  if (strings_ > mark.strings) {
+    // Forget the strings written after the mark: rebuild the table from the older ones (a
+    // failed scrape is rare, so a pass over the table is cheap enough), and the per-position
+    // shortcuts, which may name a dropped string.
+    std::vector<Slot> kept;
+    kept.reserve(mark.strings);
+    for (const Slot& slot : slots_) {
+      if (slot.index != kEmpty && slot.index < mark.strings) {
+        kept.push_back(slot);
+      }
+    }
+    std::fill(slots_.begin(), slots_.end(), Slot{});
+    const std::size_t mask = slots_.size() - 1;
+    for (const Slot& slot : kept) {
+      std::size_t i = slot.hash & mask;
+      while (slots_[i].index != kEmpty) {
+        i = (i + 1) & mask;
+      }
+      slots_[i] = slot;
+    }
+    std::fill(recent_.begin(), recent_.end(), Recent{});
+  }
+  size_ = mark.size;
+  strings_ = mark.strings;
+  families_ = mark.families;
+  samples_ = mark.samples;
+  family_samples_ = mark.family_samples;
+  family_count_at_ = mark.family_count_at;
+  in_family_ = mark.in_family;
+  family_ = mark.family;
+  prev_timestamp_ = mark.prev_timestamp;
+  min_timestamp_ = mark.min_timestamp;
+}
+
 Status DecodeBatchInto(std::string_view bytes, Batch& out) noexcept {
   const std::size_t before = out.size();
   try {

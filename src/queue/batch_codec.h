@@ -91,6 +91,24 @@ class BatchWriter {
   // The finished encoding; the writer starts a new, empty batch afterwards.
   std::string Finish();
 
+  // Where the batch stands, so that the samples added after it can be taken back: a scrape
+  // that turns out to be invalid or over a limit after some of its samples were added.
+  struct Mark {
+    std::size_t size = 0;
+    std::uint32_t strings = 0;
+    std::size_t families = 0;
+    std::size_t samples = 0;
+    std::size_t family_samples = 0;
+    std::size_t family_count_at = 0;
+    bool in_family = false;
+    std::string family;
+    std::int64_t prev_timestamp = 0;
+    std::int64_t min_timestamp = 0;
+  };
+  Mark Checkpoint() const;
+  // Drops everything added since `mark` (taken from this writer, with no Finish in between).
+  void Rollback(const Mark& mark);
+
  private:
   struct Slot {
     std::uint32_t offset = 0;  // of the string's bytes in out_

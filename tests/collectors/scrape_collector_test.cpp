@@ -4,6 +4,7 @@
 #include "collectors/scrape_collector.h"
 
 #include <arpa/inet.h>
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <httplib.h>
 #include <netinet/in.h>
@@ -160,6 +161,11 @@ struct RecordingSink final : ScrapeSampleSink {
     }
     entries.push_back(Entry{std::string(family), std::string(help), type, std::move(sample)});
   }
+  void Mark() override { mark = entries.size(); }
+  void Rollback() override {
+    ++rollbacks;
+    entries.resize(mark);
+  }
   std::size_t CountFor(std::string_view endpoint) const {
     std::size_t n = 0;
     for (const Entry& e : entries) {
@@ -170,6 +176,8 @@ struct RecordingSink final : ScrapeSampleSink {
     return n;
   }
   std::vector<Entry> entries;
+  std::size_t mark = 0;
+  int rollbacks = 0;
 };
 
 // One tick as /metrics sees it: the tick's own families plus the kept text bodies.
@@ -951,6 +959,104 @@ TEST(ScrapeCollector, AReloadHandsSeriesToTheSameTargetAndEndsThoseOfRemovedOnes
   RecordingSink last;
   after.HandOverSeries(nullptr, last, ctx.wall_ms + 1);
   EXPECT_EQ(StaleSince(last, 0, ctx.wall_ms + 1), (std::vector<std::string>{"app_x,endpoint=a"}));
+}
+
+// One limit set low, and a body that breaks it only in its last line, after samples that
+// were already streamed to the sink.
+struct LimitCase {
+  const char* limit;
+  config::ScrapeLimits limits;
+  const char* bad_line;
+};
+
+config::ScrapeLimits Unlimited() { return config::ScrapeLimits{0, 0, 0, 0, 0}; }
+
+std::vector<LimitCase> LimitCases() {
+  std::vector<LimitCase> cases;
+  config::ScrapeLimits l = Unlimited();
+  l.sample_limit = 3;  // the good body has 2 samples
+  cases.push_back({"sample_limit", l, "c 3\nd 4\n"});
+  l = Unlimited();
+  l.label_limit = 4;  // __name__ and endpoint count: 3 own labels make 5
+  cases.push_back({"label_limit", l, "c{x=\"1\",y=\"2\",z=\"3\"} 3\n"});
+  l = Unlimited();
+  l.label_name_length_limit = 10;
+  cases.push_back({"label_name_length_limit", l, "c{abcdefghijk=\"1\"} 3\n"});
+  l = Unlimited();
+  l.label_value_length_limit = 10;
+  cases.push_back({"label_value_length_limit", l, "c{k=\"abcdefghijk\"} 3\n"});
+  l = Unlimited();
+  l.line_length_limit = 40;
+  cases.push_back({"line_length_limit", l, "c{k=\"a line that is longer than forty bytes\"} 3\n"});
+  return cases;
+}
+
+TEST(ScrapeCollector, AScrapeOverALimitStoresNothingAndEndsItsSeries) {
+  for (const LimitCase& c : LimitCases()) {
+    SCOPED_TRACE(c.limit);
+    std::atomic<bool> bad{false};
+    Server server;
+    server.http().Get("/m", [&](const httplib::Request&, httplib::Response& res) {
+      std::string body = "a 1\nb{k=\"v\"} 2\n";
+      res.set_content(bad ? body + c.bad_line : body, "text/plain");
+    });
+    server.Start();
+    config::EndpointOptions endpoint = Endpoint("t", server.url("/m"));
+    endpoint.limits = c.limits;
+    RecordingSink sink;
+    ScrapeCollector collector({endpoint}, 1s, &sink);
+    CollectContext ctx = Now();
+    CollectResult r = Scrape(collector, ctx);
+    ASSERT_EQ(Self(r, "metricsd_scrape_up", "t"), 1);
+    ASSERT_EQ(sink.entries.size(), 2u);
+    EXPECT_EQ(Family(r, "metricsd_scrape_limit_exceeded_total"), nullptr);
+
+    bad = true;
+    const std::size_t from = sink.entries.size();
+    ctx.steady_now += 2s;
+    ctx.wall_ms += 2000;
+    r = Scrape(collector, ctx);
+    EXPECT_EQ(Self(r, "metricsd_scrape_up", "t"), 0);
+    // Nothing of the scrape was shipped; the series of the last good one end.
+    EXPECT_EQ(StaleSince(sink, from, ctx.wall_ms),
+              (std::vector<std::string>{"app_a,endpoint=t", "app_b,endpoint=t,k=v"}));
+    EXPECT_EQ(sink.entries.size(), from + 2);
+    // Nor kept for /metrics.
+    EXPECT_EQ(CountSamples(r, "t"), 0u);
+    const MetricFamily* exceeded = Family(r, "metricsd_scrape_limit_exceeded_total");
+    ASSERT_NE(exceeded, nullptr);
+    ASSERT_EQ(exceeded->samples.size(), 1u);
+    EXPECT_EQ(LabelValue(exceeded->samples[0], "limit"), c.limit);
+    EXPECT_EQ(exceeded->samples[0].value, 1);
+    std::vector<ScrapeTargetStatus> statuses = collector.TargetStatuses();
+    ASSERT_EQ(statuses.size(), 1u);
+    EXPECT_THAT(statuses[0].last_error, ::testing::HasSubstr(std::string(c.limit) + " exceeded"));
+
+    // Pull only (no sink): the same scrape fails and keeps nothing for /metrics.
+    ScrapeCollector pull({endpoint}, 1s, nullptr);
+    r = Scrape(pull, Now());
+    EXPECT_EQ(Self(r, "metricsd_scrape_up", "t"), 0);
+    EXPECT_EQ(CountSamples(r, "t"), 0u);
+  }
+}
+
+TEST(ScrapeCollector, TheDefaultLimitsLetAnOrdinaryTargetThrough) {
+  // 1,000 series with a handful of labels each: far inside every default limit.
+  std::string body;
+  for (int i = 0; i < 1000; ++i) {
+    body += "requests_total{method=\"GET\",code=\"200\",path=\"/p" + std::to_string(i) + "\"} " +
+            std::to_string(i) + "\n";
+  }
+  Server server;
+  server.http().Get("/m", [&](const httplib::Request&, httplib::Response& res) {
+    res.set_content(body, "text/plain");
+  });
+  server.Start();
+  RecordingSink sink;
+  ScrapeCollector collector({Endpoint("t", server.url("/m"))}, 1s, &sink);
+  CollectResult r = Scrape(collector, Now());
+  EXPECT_EQ(Self(r, "metricsd_scrape_up", "t"), 1);
+  EXPECT_EQ(sink.entries.size(), 1000u);
 }
 
 }  // namespace

@@ -177,6 +177,54 @@ TEST(BatchWriter, ManyStringsAndInterleavedFamilies) {
   EXPECT_LT(again.Finish().size(), reference.size() + 64);
 }
 
+// Samples of one family "fam" (so a mark can fall inside a family), then a family of its own.
+Batch Part(const std::string& tag, int count) {
+  Batch batch;
+  MetricFamily fam{"fam", "help", MetricType::kGauge, {}};
+  MetricFamily own{"own_" + tag, "help of " + tag, MetricType::kCounter, {}};
+  for (int i = 0; i < count; ++i) {
+    fam.samples.push_back(Sample{"fam", {{"part", tag}, {"id", std::to_string(i)}}, 1.0 * i, i});
+    own.samples.push_back(Sample{"own_" + tag, {{"k", tag + std::to_string(i)}}, 2.0 * i, 5 - i});
+  }
+  batch.push_back(std::move(fam));
+  batch.push_back(std::move(own));
+  return batch;
+}
+
+TEST(BatchWriter, RollbackTakesBackExactlyWhatCameAfterTheMark) {
+  const Batch before = Part("a", 10);
+  const Batch dropped = Part("b", 3000);  // enough new strings to grow the dictionary
+  // What comes after repeats the start of what was dropped: the same strings at the same
+  // offsets, which a writer that still knew the dropped strings would encode as references.
+  const Batch after = Part("b", 20);
+  BatchWriter writer;
+  WriteSamples(before, writer);
+  // Inside family "own_a": the mark must restore an open family too.
+  BatchWriter::Mark mark = writer.Checkpoint();
+  WriteSamples(dropped, writer);
+  writer.Rollback(mark);
+  EXPECT_EQ(writer.samples(), CountSamples(before));
+  WriteSamples(after, writer);
+  EXPECT_EQ(writer.min_timestamp_ms(), std::min(MinTimestamp(before), MinTimestamp(after)));
+  const std::string encoded = writer.Finish();
+
+  // Byte for byte what a writer that never saw the dropped samples writes.
+  BatchWriter reference;
+  WriteSamples(before, reference);
+  WriteSamples(after, reference);
+  EXPECT_EQ(encoded, reference.Finish());
+  auto decoded = DecodeBatch(encoded);
+  ASSERT_TRUE(decoded.ok()) << decoded.error();
+  EXPECT_EQ(CountSamples(*decoded), CountSamples(before) + CountSamples(after));
+
+  // A rollback to a mark with nothing after it changes nothing.
+  WriteSamples(before, writer);
+  mark = writer.Checkpoint();
+  writer.Rollback(mark);
+  WriteSamples(after, writer);
+  EXPECT_EQ(writer.Finish(), encoded);
+}
+
 TEST(BatchCodec, ViewsDecodeTheSameSamplesWithoutCopying) {
   const Batch batch = RichBatch();
   std::string encoded;
