@@ -6,7 +6,8 @@
 //
 // A row works on one field of a Root aggregate (Config, ShipperOptions, EndpointOptions ...)
 // reached through a pointer-to-member chain; Mount() re-roots rows (the TLS rows serve both
-// shippers and endpoints). Internal to src/config; not thread-affine, build and use locally.
+// shippers and endpoints). Internal to src/config and its tests. Rows are plain values, built
+// when needed (no static state); their doc strings are literals.
 #pragma once
 
 #include <chrono>
