@@ -26,3 +26,12 @@ endif()
 if(METRICSD_BUILD_BENCH)
   find_package(benchmark REQUIRED)
 endif()
+# RE2 (relabel rules) from its static archive: libre2.so would add a shared library to the
+# daemon, whose resident memory is budgeted. Debian 12's RE2 (2022-06-01) needs only pthreads.
+find_library(RE2_STATIC_LIBRARY NAMES libre2.a REQUIRED)
+find_path(RE2_INCLUDE_DIR re2/re2.h REQUIRED)
+add_library(RE2::re2_static STATIC IMPORTED)
+set_target_properties(RE2::re2_static PROPERTIES
+  IMPORTED_LOCATION "${RE2_STATIC_LIBRARY}"
+  INTERFACE_INCLUDE_DIRECTORIES "${RE2_INCLUDE_DIR}"
+  INTERFACE_LINK_LIBRARIES Threads::Threads)

@@ -17,13 +17,14 @@ PACKAGES=(
   libcurl4-openssl-dev libssl-dev nlohmann-json3-dev libsnappy-dev zlib1g-dev
   libcpp-httplib-dev libspdlog-dev libfmt-dev
   libgtest-dev libgmock-dev libbenchmark-dev libprotobuf-dev protobuf-compiler libcrypt-dev
+  libre2-dev
   clang libclang-rt-14-dev python3 python3-yaml
   prometheus prometheus-node-exporter victoria-metrics systemd chromium
 )
 RUNTIME_PACKAGES=(
   build-essential cmake ninja-build pkg-config ca-certificates
   libcurl4-openssl-dev libssl-dev nlohmann-json3-dev libsnappy-dev zlib1g-dev
-  libspdlog-dev libfmt-dev libcrypt-dev
+  libspdlog-dev libfmt-dev libcrypt-dev libre2-dev
 )
 
 as_root() {
