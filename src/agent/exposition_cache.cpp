@@ -132,6 +132,11 @@ std::shared_ptr<const ExpositionPart> ExpositionPart::Build(
     rendered.emplace_back(kept);
   }
   std::string text;
+  if (previous != nullptr && previous->text_) {
+    // Parts change little between cycles: one allocation instead of doubling up to the size
+    // (which holds up to three times a large part at once).
+    text.reserve(previous->text_->size() + previous->text_->size() / 8);
+  }
   AppendPrometheusText(rendered, text);
   part->SetText(std::move(text), previous);
   if (other != nullptr) {

@@ -439,6 +439,11 @@ std::string BatchWriter::Finish() {
   CloseFamily();
   PutPaddedVarintRaw(buffer_.get() + 1, families_);
   std::string done(buffer_.get(), size_);
+  // A buffer grown by one huge batch (a target near its body cap) is not kept for the next.
+  if (capacity_ > kKeptBufferBytes) {
+    buffer_.reset();
+    capacity_ = 0;
+  }
   Reset();
   return done;
 }

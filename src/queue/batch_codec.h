@@ -117,6 +117,7 @@ class BatchWriter {
     std::uint32_t hash = 0;
   };
   static constexpr std::uint32_t kEmpty = std::numeric_limits<std::uint32_t>::max();
+  static constexpr std::size_t kKeptBufferBytes = 8U << 20;
 
   void Reset();
   // Writes `s` as a dictionary reference or a new string. `position` is where it sits in a
