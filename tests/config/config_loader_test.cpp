@@ -784,5 +784,98 @@ TEST(Environment, OverflowingNumbersNameTheVariable) {
               HasSubstr("MC_SHIPPER_TIMEOUT"));
 }
 
+// The five Prometheus scrape limits, in the order of ScrapeLimits.
+constexpr const char* kLimitKeys[] = {"sample_limit", "label_limit", "label_name_length_limit",
+                                      "label_value_length_limit", "line_length_limit"};
+
+std::vector<std::size_t> LimitValues(const ScrapeLimits& l) {
+  return {l.sample_limit, l.label_limit, l.label_name_length_limit, l.label_value_length_limit,
+          l.line_length_limit};
+}
+
+TEST(ScrapeLimits, DefaultsAreThePrometheusLikeOnes) {
+  Config c = MustLoad(R"({"endpoints":[{"name":"a","url":"http://a/"}]})");
+  const std::vector<std::size_t> expected = {200'000, 64, 256, 4096, 65536};
+  EXPECT_EQ(LimitValues(c.scrape_limits), expected);
+  EXPECT_EQ(LimitValues(c.endpoints[0].limits), expected);
+}
+
+TEST(ScrapeLimits, EachGlobalKeyIsReadAndInheritedByEndpoints) {
+  for (std::size_t i = 0; i < std::size(kLimitKeys); ++i) {
+    SCOPED_TRACE(kLimitKeys[i]);
+    Config c = MustLoad(std::string(R"({"scrape":{")") + kLimitKeys[i] +
+                        R"(":7},"endpoints":[{"name":"a","url":"http://a/"}]})");
+    std::vector<std::size_t> expected = LimitValues(ScrapeLimits{});
+    expected[i] = 7;
+    EXPECT_EQ(LimitValues(c.scrape_limits), expected);
+    EXPECT_EQ(LimitValues(c.endpoints[0].limits), expected);
+  }
+  // 0 turns a limit off, as in Prometheus.
+  EXPECT_EQ(MustLoad(R"({"scrape":{"sample_limit":0}})").scrape_limits.sample_limit, 0u);
+}
+
+// Endpoints take the global limits while the file is read, before the environment: an
+// MC_* variable for a scrape.* key would not reach them.
+TEST(ScrapeLimits, GlobalKeysHaveNoEnvironmentVariable) {
+  for (const OptionInfo& o : AllOptions()) {
+    if (o.key.starts_with("scrape.")) {
+      EXPECT_TRUE(o.env.empty()) << o.key;
+    }
+  }
+}
+
+TEST(ScrapeLimits, EachEndpointKeyOverridesOnlyItsEndpoint) {
+  for (std::size_t i = 0; i < std::size(kLimitKeys); ++i) {
+    SCOPED_TRACE(kLimitKeys[i]);
+    Config c = MustLoad(std::string(R"({"scrape":{"sample_limit":1000,"label_limit":10},
+        "endpoints":[{"name":"a","url":"http://a/"},{"name":"b","url":"http://b/",")") +
+                        kLimitKeys[i] + R"(":3}]})");
+    std::vector<std::size_t> global = LimitValues(ScrapeLimits{});
+    global[0] = 1000;
+    global[1] = 10;
+    std::vector<std::size_t> overridden = global;
+    overridden[i] = 3;
+    EXPECT_EQ(LimitValues(c.scrape_limits), global);
+    EXPECT_EQ(LimitValues(c.endpoints[0].limits), global);
+    EXPECT_EQ(LimitValues(c.endpoints[1].limits), overridden);
+  }
+}
+
+TEST(ScrapeLimits, NegativeAndWrongTypesAreRefusedByKeyPath) {
+  for (const char* key : kLimitKeys) {
+    SCOPED_TRACE(key);
+    const std::string global = std::string(R"({"scrape":{")") + key + R"(":)";
+    const std::string endpoint =
+        std::string(
+            R"({"endpoints":[{"name":"a","url":"http://a/"},{"name":"b","url":"http://b/",")") +
+        key + R"(":)";
+    const std::string global_path = std::string("scrape.") + key + ": ";
+    const std::string endpoint_path = std::string("endpoints[1].") + key + ": ";
+    EXPECT_THAT(MustFail(global + "-1}}"), HasSubstr(global_path + "must not be negative, got -1"));
+    EXPECT_THAT(MustFail(endpoint + "-5}]}"),
+                HasSubstr(endpoint_path + "must not be negative, got -5"));
+    EXPECT_THAT(MustFail(global + "\"10\"}}"),
+                HasSubstr(global_path + "expected an integer, got a string"));
+    EXPECT_THAT(MustFail(endpoint + "1.5}]}"),
+                HasSubstr(endpoint_path + "expected an integer, got a number with a fraction"));
+    EXPECT_THAT(MustFail(endpoint + "true}]}"),
+                HasSubstr(endpoint_path + "expected an integer, got a boolean"));
+  }
+  EXPECT_THAT(MustFail(R"({"scrape":5})"), HasSubstr("scrape: expected an object, got an integer"));
+}
+
+TEST(ScrapeLimits, UnknownKeysWarnAndCheckConfigShowsTheEffectiveLimits) {
+  auto loaded = LoadWith(R"({"scrape":{"sample_limits":1},
+      "endpoints":[{"name":"a","url":"http://a/","label_limit":9,"Sample_limit":1}]})");
+  ASSERT_TRUE(loaded.ok()) << loaded.error();
+  ASSERT_EQ(loaded->warnings.size(), 2u);
+  EXPECT_THAT(loaded->warnings[0], HasSubstr("\"endpoints[0].Sample_limit\""));
+  EXPECT_THAT(loaded->warnings[0], HasSubstr("did you mean \"sample_limit\""));
+  EXPECT_THAT(loaded->warnings[1], HasSubstr("\"scrape.sample_limits\""));
+  std::string text = RenderEffectiveConfig(loaded->config);
+  EXPECT_THAT(text, HasSubstr("\"label_limit\": 9"));
+  EXPECT_THAT(text, HasSubstr("\"sample_limit\": 200000"));
+}
+
 }  // namespace
 }  // namespace metricsd::config
