@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "core/duration.h"
+#include "relabel/relabel.h"
 
 namespace metricsd::config {
 
@@ -253,6 +254,8 @@ enum class MapValues { kShown, kHeaders, kRedacted };
 // the file's (Kubernetes fills it from the downward API).
 Codec<std::map<std::string, std::string>> StringMapCodec(MapValues values);
 Codec<std::vector<std::string>> StringListCodec();
+// A list of Prometheus relabel_config objects; checked by compiling them (relabel_rules.cpp).
+Codec<std::vector<RelabelRule>> RelabelRulesCodec();
 Codec<std::vector<int>> IntListCodec();
 
 std::optional<std::string> ReadDurationJson(const Json& value, std::chrono::nanoseconds& out);

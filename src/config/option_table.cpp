@@ -422,6 +422,10 @@ std::vector<OptionRow<EndpointOptions>> EndpointRows() {
                AtLeast<std::uint64_t>(1024)),
   };
   AddScrapeLimitRows<E>(rows, "", Member(&E::limits), true);
+  rows.push_back(Field<E>(
+      "metric_relabel_configs", Member(&E::metric_relabel_configs), RelabelRulesCodec(),
+      {.help = "Prometheus relabel rules run on each scraped sample after the prefix and target "
+               "labels, before anything is stored or shipped (docs/relabeling.md)."}));
   rows.push_back(Summary<E>("tls", "Same keys as shipper.tls."));
   Mount(rows, TlsRows(), "tls.", Member(&E::tls), /*keep_env=*/false, /*in_table=*/false);
   rows.push_back(Summary<E>("basic_auth", "Same keys as shipper.basic_auth."));

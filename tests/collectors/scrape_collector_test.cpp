@@ -1059,5 +1059,104 @@ TEST(ScrapeCollector, TheDefaultLimitsLetAnOrdinaryTargetThrough) {
   EXPECT_EQ(sink.entries.size(), 1000u);
 }
 
+// Every sample a collector streamed since `from`, as "name,label=value,..." (stale or not).
+std::vector<std::string> StreamedSince(const RecordingSink& sink, std::size_t from) {
+  std::vector<std::string> out;
+  for (std::size_t i = from; i < sink.entries.size(); ++i) {
+    const Sample& s = sink.entries[i].sample;
+    std::string text = s.name;
+    for (const Label& l : s.labels) {
+      text += "," + l.name + "=" + l.value;
+    }
+    out.push_back(IsStaleNaN(s.value) ? "stale:" + text : text);
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+RelabelRule Rule(std::vector<std::string> sources, std::string regex, std::string action,
+                 std::string target = "", std::string replacement = "$1") {
+  RelabelRule rule;
+  rule.source_labels = std::move(sources);
+  rule.regex = std::move(regex);
+  rule.action = std::move(action);
+  rule.target_label = std::move(target);
+  rule.replacement = std::move(replacement);
+  return rule;
+}
+
+TEST(ScrapeCollector, MetricRelabelingShapesWhatIsShippedShownAndEnded) {
+  std::atomic<bool> second{false};
+  Server server;
+  server.http().Get("/m", [&](const httplib::Request&, httplib::Response& res) {
+    std::string body =
+        "# TYPE http_requests_total counter\n"
+        "http_requests_total{code=\"200\",path=\"/a\"} 1\n";
+    if (!second) {
+      body += "http_requests_total{code=\"500\",path=\"/a\"} 2\n";
+    }
+    body += "go_goroutines 7\ntemp{sensor=\"cpu\"} 3\n";
+    res.set_content(body, "text/plain");
+  });
+  server.Start();
+  config::EndpointOptions e = Endpoint("t", server.url("/m"));
+  e.metric_relabel_configs = {
+      // After the prefix: the target's name is app_go_goroutines.
+      Rule({"__name__"}, "app_go_.*", "drop"),
+      Rule({"code"}, "(\\d)..", "replace", "class", "${1}xx"),
+      Rule({}, "path", "labeldrop"),
+  };
+  RecordingSink sink;
+  ScrapeCollector collector({e}, 1s, &sink);
+  CollectContext ctx = Now();
+  CollectResult r = Scrape(collector, ctx);
+  ASSERT_EQ(Self(r, "metricsd_scrape_up", "t"), 1);
+  const std::vector<std::string> expected = {
+      "app_http_requests_total,class=2xx,code=200,endpoint=t",
+      "app_http_requests_total,class=5xx,code=500,endpoint=t",
+      "app_temp,endpoint=t,sensor=cpu",
+  };
+  EXPECT_EQ(StreamedSince(sink, 0), expected);
+  // /metrics shows exactly what was shipped.
+  std::vector<Sample> shown;
+  for (const MetricFamily& f : r.families) {
+    if (!f.name.starts_with("metricsd_")) {
+      shown.insert(shown.end(), f.samples.begin(), f.samples.end());
+    }
+  }
+  std::vector<Sample> streamed;
+  for (const RecordingSink::Entry& entry : sink.entries) {
+    streamed.push_back(entry.sample);
+  }
+  EXPECT_EQ(Sorted(streamed), Sorted(shown));
+
+  // The 500 series goes: its marker carries the labels it was shipped with.
+  second = true;
+  const std::size_t from = sink.entries.size();
+  ctx.steady_now += 2s;
+  ctx.wall_ms += 2000;
+  Scrape(collector, ctx);
+  EXPECT_EQ(StaleSince(sink, from, ctx.wall_ms),
+            (std::vector<std::string>{"app_http_requests_total,class=5xx,code=500,endpoint=t"}));
+}
+
+TEST(ScrapeCollector, ARuleThatRemovesTheNameFailsTheScrape) {
+  Server server;
+  server.http().Get("/m", [&](const httplib::Request&, httplib::Response& res) {
+    res.set_content("a 1\nb{k=\"v\"} 2\n", "text/plain");
+  });
+  server.Start();
+  config::EndpointOptions e = Endpoint("t", server.url("/m"));
+  // Only b loses its name, after a was streamed: the scrape is taken back whole.
+  e.metric_relabel_configs = {Rule({"k"}, "v", "replace", "__name__", "")};
+  RecordingSink sink;
+  ScrapeCollector collector({e}, 1s, &sink);
+  CollectResult r = Scrape(collector, Now());
+  EXPECT_EQ(Self(r, "metricsd_scrape_up", "t"), 0);
+  EXPECT_TRUE(sink.entries.empty());
+  EXPECT_EQ(CountSamples(r, "t"), 0u);
+  EXPECT_THAT(collector.TargetStatuses()[0].last_error, ::testing::HasSubstr("__name__"));
+}
+
 }  // namespace
 }  // namespace metricsd

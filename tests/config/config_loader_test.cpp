@@ -878,4 +878,48 @@ TEST(ScrapeLimits, UnknownKeysWarnAndCheckConfigShowsTheEffectiveLimits) {
 }
 
 }  // namespace
+TEST(MetricRelabelConfigs, RulesAreReadWithPrometheusDefaults) {
+  Config c = MustLoad(R"({"endpoints":[{"name":"a","url":"http://a/","metric_relabel_configs":[
+      {"source_labels":["__name__","code"],"regex":"http_.*;5..","action":"drop"},
+      {"target_label":"team","replacement":"infra"},
+      {"source_labels":["instance"],"modulus":4,"target_label":"__tmp_hash","action":"hashmod"}]}]})");
+  ASSERT_EQ(c.endpoints.size(), 1u);
+  const std::vector<RelabelRule>& rules = c.endpoints[0].metric_relabel_configs;
+  ASSERT_EQ(rules.size(), 3u);
+  EXPECT_EQ(rules[0].source_labels, (std::vector<std::string>{"__name__", "code"}));
+  EXPECT_EQ(rules[0].regex, "http_.*;5..");
+  EXPECT_EQ(rules[0].action, "drop");
+  EXPECT_EQ(rules[0].separator, ";");
+  EXPECT_EQ(rules[1].action, "replace");
+  EXPECT_EQ(rules[1].regex, "(.*)");
+  EXPECT_EQ(rules[1].replacement, "infra");
+  EXPECT_EQ(rules[2].modulus, 4u);
+  // No rules: nothing changes.
+  EXPECT_TRUE(MustLoad(R"({"endpoints":[{"name":"a","url":"http://a/"}]})")
+                  .endpoints[0]
+                  .metric_relabel_configs.empty());
+}
+
+TEST(MetricRelabelConfigs, ABadRuleIsRefusedNamingItsKeyPath) {
+  auto with = [](const std::string& rules) {
+    return R"({"endpoints":[{"name":"a","url":"http://a/"},{"name":"b","url":"http://b/",
+        "metric_relabel_configs":)" +
+           rules + "}]}";
+  };
+  EXPECT_THAT(MustFail(with(R"([{"action":"keep","source_labels":["x"]},{"regex":"(a"}])")),
+              HasSubstr("endpoints[1].metric_relabel_configs[1].regex: error parsing regexp"));
+  EXPECT_THAT(MustFail(with(R"([{"action":"explode"}])")),
+              HasSubstr("endpoints[1].metric_relabel_configs[0].action:"));
+  EXPECT_THAT(MustFail(with(R"([{"action":"hashmod","target_label":"h","source_labels":["a"]}])")),
+              HasSubstr("endpoints[1].metric_relabel_configs[0].modulus:"));
+  EXPECT_THAT(MustFail(with(R"([{"sourcelabels":["a"]}])")),
+              HasSubstr("endpoints[1].metric_relabel_configs[0].sourcelabels: unknown field"));
+  EXPECT_THAT(MustFail(with(R"([{"modulus":-1}])")),
+              HasSubstr("endpoints[1].metric_relabel_configs[0].modulus: expected a non-negative"));
+  EXPECT_THAT(MustFail(with(R"({"action":"drop"})")),
+              HasSubstr("endpoints[1].metric_relabel_configs: expected an array of relabel rules"));
+  EXPECT_THAT(MustFail(with(R"([{"source_labels":"a"}])")),
+              HasSubstr("endpoints[1].metric_relabel_configs[0].source_labels: expected an array"));
+}
+
 }  // namespace metricsd::config
