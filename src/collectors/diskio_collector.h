@@ -24,7 +24,7 @@ namespace metricsd {
 
 class DiskIoCollector final : public Collector {
  public:
-  // Throws std::regex_error on an invalid pattern (start-up only).
+  // Throws std::invalid_argument on an invalid pattern (start-up only).
   DiskIoCollector(const HostPaths& paths, const config::DiskIoOptions& options);
 
   std::string_view name() const override { return "diskio"; }

@@ -65,7 +65,7 @@ Result<FsStat> SystemStatFs(const std::string& path);
 
 class FilesystemCollector final : public Collector {
  public:
-  // Throws std::regex_error on an invalid pattern (start-up only).
+  // Throws std::invalid_argument on an invalid pattern (start-up only).
   FilesystemCollector(const HostPaths& paths, const config::FilesystemOptions& options);
   FilesystemCollector(const HostPaths& paths, const config::FilesystemOptions& options,
                       StatFsFunction statfs);

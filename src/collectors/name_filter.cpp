@@ -1,16 +1,26 @@
 #include "collectors/name_filter.h"
 
+#include <re2/re2.h>
+
 #include <algorithm>
+#include <stdexcept>
 #include <utility>
 
 namespace metricsd {
 
 namespace {
-std::optional<std::regex> Compile(const std::string& pattern) {
+std::shared_ptr<const re2::RE2> Compile(const std::string& pattern) {
   if (pattern.empty()) {
-    return std::nullopt;
+    return nullptr;
   }
-  return std::regex(pattern, std::regex::ECMAScript | std::regex::optimize);
+  re2::RE2::Options options;
+  options.set_log_errors(false);
+  auto compiled = std::make_shared<const re2::RE2>(pattern, options);
+  if (!compiled->ok()) {
+    throw std::invalid_argument("invalid regular expression \"" + pattern +
+                                "\": " + compiled->error());
+  }
+  return compiled;
 }
 }  // namespace
 
@@ -18,12 +28,11 @@ NameFilter::NameFilter(const std::string& include, const std::string& exclude)
     : include_(Compile(include)), exclude_(Compile(exclude)) {}
 
 bool NameFilter::Matches(std::string_view name) const {
-  const char* begin = name.data();
-  const char* end = name.data() + name.size();
-  if (include_ && !std::regex_search(begin, end, *include_)) {
+  const re2::StringPiece text(name.data(), name.size());
+  if (include_ && !re2::RE2::PartialMatch(text, *include_)) {
     return false;
   }
-  return !(exclude_ && std::regex_search(begin, end, *exclude_));
+  return !(exclude_ && re2::RE2::PartialMatch(text, *exclude_));
 }
 
 bool SameNames(const std::vector<FilteredName>& list, std::span<const std::string_view> names) {

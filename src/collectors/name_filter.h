@@ -1,21 +1,26 @@
-// NameFilter: the include/exclude pair of regular expressions (ECMAScript) the config uses
-// for mountpoints, filesystem types, block devices and interfaces. A name passes when it
-// matches `include` (or include is empty) and does not match `exclude`. Matching is a
-// search, not a full match: anchor with ^...$ where that is meant.
+// NameFilter: the include/exclude pair of regular expressions the config uses for
+// mountpoints, filesystem types, block devices and interfaces. A name passes when it matches
+// `include` (or include is empty) and does not match `exclude`. Matching is a search, not a
+// full match: anchor with ^...$ where that is meant.
 //
-// Construction compiles both patterns and throws std::regex_error on a bad one (start-up
-// only). Matches() is for rediscovery, never for every sample of every tick. Immutable;
-// safe to share across threads after construction.
+// The syntax is RE2's, as everywhere in metricsd (relabel rules too) and in Prometheus:
+// matching takes linear time whatever the pattern. Construction compiles both patterns and
+// throws std::invalid_argument on a bad one (start-up only; the config loader refuses such a
+// pattern first). Matches() is for rediscovery, never for every sample of every tick.
+// Immutable; safe to share across threads after construction.
 #pragma once
 
-#include <optional>
-#include <regex>
+#include <memory>
 #include <span>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "core/metric.h"
+
+namespace re2 {
+class RE2;
+}  // namespace re2
 
 namespace metricsd {
 
@@ -26,8 +31,8 @@ class NameFilter {
   bool Matches(std::string_view name) const;
 
  private:
-  std::optional<std::regex> include_;
-  std::optional<std::regex> exclude_;
+  std::shared_ptr<const re2::RE2> include_;  // null: no pattern
+  std::shared_ptr<const re2::RE2> exclude_;
 };
 
 // One name of a list the kernel prints (a block device, a network interface), with the

@@ -22,7 +22,7 @@ namespace metricsd {
 
 class NetworkCollector final : public Collector {
  public:
-  // Throws std::regex_error on an invalid pattern (start-up only).
+  // Throws std::invalid_argument on an invalid pattern (start-up only).
   NetworkCollector(const HostPaths& paths, const config::NetworkOptions& options);
 
   std::string_view name() const override { return "network"; }

@@ -1,9 +1,10 @@
 #include "config/option_row.h"
 
+#include <re2/re2.h>
+
 #include <algorithm>
 #include <cctype>
 #include <charconv>
-#include <regex>
 
 #include "core/redact.h"
 
@@ -214,10 +215,10 @@ Codec<std::string> RegexCodec() {
     if (pattern.empty()) {
       return;
     }
-    try {
-      std::regex compiled(pattern, std::regex::ECMAScript);
-    } catch (const std::regex_error& e) {
-      diag.Error(path, "invalid regular expression: " + std::string(e.what()));
+    re2::RE2::Options options;
+    options.set_log_errors(false);
+    if (const re2::RE2 compiled(pattern, options); !compiled.ok()) {
+      diag.Error(path, "invalid regular expression (RE2 syntax): " + compiled.error());
     }
   };
   return codec;

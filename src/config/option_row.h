@@ -240,7 +240,8 @@ std::string DefaultText(const Json& rendered);
 
 Codec<bool> BoolCodec();
 Codec<std::string> StringCodec(std::string_view type = "string");
-// Checked as an ECMAScript regular expression; empty means no filter.
+// Checked as an RE2 regular expression (the syntax relabel rules and Prometheus use); empty
+// means no filter.
 Codec<std::string> RegexCodec();
 // Rendered as "<redacted>" unless empty.
 Codec<std::string> SecretCodec();

@@ -112,7 +112,7 @@ struct EndpointOptions {
 };
 
 struct FilesystemOptions {
-  std::string mountpoint_include;  // regular expressions (ECMAScript); empty: no filter
+  std::string mountpoint_include;  // regular expressions (RE2); empty: no filter
   std::string mountpoint_exclude =
       "^/(dev|proc|run/credentials/.+|sys|var/lib/docker/.+|var/lib/containers/storage/.+)($|/)";
   std::string fstype_include;

@@ -5,6 +5,7 @@
 
 #include <functional>
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -192,6 +193,34 @@ TEST(Recycling, Filesystem) {
          h.Write("proc/1/mountinfo", root + "31 27 8:4 / /srv rw,relatime - ext4 /dev/sdc1 rw\n");
        },
        [&](const ScratchHost& h) { h.Remove("proc/1/mountinfo"); }});
+}
+
+TEST(NameFilter, SearchesWithRe2AndTheDefaultsKeepTheirMeaning) {
+  // A search, not a full match: anchors where meant.
+  EXPECT_TRUE(NameFilter("eth", "").Matches("veth7"));
+  EXPECT_FALSE(NameFilter("^eth", "").Matches("veth7"));
+  EXPECT_FALSE(NameFilter("", "lo").Matches("lo"));
+  EXPECT_TRUE(NameFilter("", "^lo$").Matches("loop0"));
+  // The shipped defaults, which are RE2 patterns now.
+  const config::DiskIoOptions disk;
+  const NameFilter devices(disk.device_include, disk.device_exclude);
+  for (std::string_view partition : {"sda1", "nvme0n1p2", "mmcblk0p1", "loop3", "ram0", "sr0"}) {
+    EXPECT_FALSE(devices.Matches(partition)) << partition;
+  }
+  for (std::string_view device : {"sda", "nvme0n1", "vdb", "dm-0", "md127"}) {
+    EXPECT_TRUE(devices.Matches(device)) << device;
+  }
+  const config::FilesystemOptions fs;
+  const NameFilter mounts(fs.mountpoint_include, fs.mountpoint_exclude);
+  EXPECT_FALSE(mounts.Matches("/proc"));
+  EXPECT_FALSE(mounts.Matches("/var/lib/docker/overlay2/x/merged"));
+  EXPECT_TRUE(mounts.Matches("/"));
+  EXPECT_TRUE(mounts.Matches("/devices"));  // "^/(dev|...)($|/)": only /dev and below
+  const NameFilter types(fs.fstype_include, fs.fstype_exclude);
+  EXPECT_FALSE(types.Matches("tmpfs"));
+  EXPECT_TRUE(types.Matches("ext4"));
+  // A pattern RE2 refuses (lookahead, which ECMAScript had) is an error, not a silent pass.
+  EXPECT_THROW(NameFilter("(?=x)", ""), std::invalid_argument);
 }
 
 TEST(FilteredNames, FilterDecisionsAndLabelsAreKeptForKnownNames) {

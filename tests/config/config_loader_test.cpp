@@ -466,7 +466,7 @@ INSTANTIATE_TEST_SUITE_P(
                        "collector.filesystems.mountpoint_exclude: invalid regular expression"},
         ValidationCase{R"({"collector":{"disk_io":{"device_exclude":"+"}}})",
                        "collector.disk_io.device_exclude: invalid regular expression"},
-        ValidationCase{R"({"collector":{"network":{"interface_include":"a{"}}})",
+        ValidationCase{R"({"collector":{"network":{"interface_include":"a("}}})",
                        "collector.network.interface_include"},
         ValidationCase{R"({"collector":{"filesystems":{"statfs_timeout":"0s"}}})",
                        "collector.filesystems.statfs_timeout"},
