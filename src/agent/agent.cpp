@@ -24,6 +24,7 @@
 #include "core/duration.h"
 #include "core/version.h"
 #include "formats/prometheus_text_writer.h"
+#include "formats/target_labels.h"
 #include "queue/batch_codec.h"
 #include "queue/data_dir.h"
 
@@ -164,6 +165,13 @@ Agent::Agent(config::Config config, HostPaths paths, ProcessInfo process, const 
       net_(std::move(net)),
       clock_(clock),
       system_(BuildSystemCollectors(config_, paths_)) {
+  // Checked when the configuration was loaded.
+  if (Result<RelabelProgram> program =
+          RelabelProgram::Compile(config_.collector.metric_relabel_configs)) {
+    system_relabel_ = std::move(*program);
+  } else {
+    throw std::invalid_argument("collector.metric_relabel_configs" + program.error());
+  }
   if (NeedsNetwork(config_) && !net_) {
     throw std::invalid_argument("shippers and scrape endpoints need a NetApi");
   }
@@ -313,6 +321,11 @@ void Agent::SystemTick() {
     output = std::make_shared<CollectorRunner::Output>();
   }
   system_.RunOnce(ctx, *output);
+  RelabelSystem(output->families);
+  if (!system_relabel_.empty()) {
+    // Relabeled families are not what the collectors wrote: they rebuild theirs next cycle.
+    output->counts.clear();
+  }
   process_metrics_.SampleOpenFds();
   const std::vector<MetricFamily>* families = &output->families;
   double seconds =
@@ -474,6 +487,17 @@ void Agent::InheritSeries(Agent& previous) {
   }
 }
 
+void Agent::RelabelSystem(std::vector<MetricFamily>& families) {
+  if (!system_relabel_.empty() &&
+      RelabelFamilies(families, system_relabel_) == RelabelVerdict::kNoName &&
+      !logged_unnamed_system_) {
+    logged_unnamed_system_ = true;
+    spdlog::warn(
+        "collector.metric_relabel_configs removed the name (__name__) of some samples; "
+        "they are dropped");
+  }
+}
+
 void Agent::Ship(const std::vector<MetricFamily>& families, ShippedBatch& batch) {
   batch.AddFamilies(families);
   // Encoded once, enqueued to every shipper; Enqueue never waits for the network.
@@ -489,6 +513,7 @@ void Agent::Ship(const std::vector<MetricFamily>& families, ShippedBatch& batch)
 std::vector<MetricFamily> Agent::CollectOnce() {
   CollectContext ctx{.steady_now = clock_.SteadyNow(), .wall_ms = clock_.WallMillis()};
   std::vector<MetricFamily> families = system_.RunOnce(ctx);
+  RelabelSystem(families);
   if (scrape_) {
     std::vector<MetricFamily> more = scrape_->RunOnce(ctx);
     std::vector<MetricFamily> scraped = scrape_collector_->MaterializeStored();

@@ -42,6 +42,7 @@
 #include "core/host_paths.h"
 #include "net/net_api.h"
 #include "queue/shipper_queue.h"
+#include "relabel/relabel.h"
 #include "server/http_server.h"
 
 namespace metricsd {
@@ -132,6 +133,8 @@ class Agent {
   void SystemTick();
   void ScrapeTick();
   void Ship(const std::vector<MetricFamily>& families, ShippedBatch& batch);
+  // collector.metric_relabel_configs on the host and GPU collectors' families.
+  void RelabelSystem(std::vector<MetricFamily>& families);
   // Whether /metrics was pulled recently enough that the cycles should prepare its parts.
   bool PullsExpected() const;
   // Drops `mine` and the self part (the cycles stop renewing them).
@@ -161,6 +164,8 @@ class Agent {
   const Clock& clock_;
   SteadyTimer timer_;
   CollectorRunner system_;
+  RelabelProgram system_relabel_;       // collector.metric_relabel_configs
+  bool logged_unnamed_system_ = false;  // collection thread
   std::unique_ptr<Scheduler> system_scheduler_;
   // Scrape targets run on their own scheduler thread, so a slow target never delays the
   // system collectors. Null when no endpoints are configured.

@@ -271,6 +271,10 @@ std::vector<OptionRow<Config>> ConfigRows() {
                Member(&C::collector, &K::gpu, &GpuOptions::nvml_library), StringCodec(),
                {.help = "Path of the NVML library, for unusual driver installs.",
                 .shown_default = "libnvidia-ml.so.1"}),
+      Field<C>("collector.metric_relabel_configs",
+               Member(&C::collector, &K::metric_relabel_configs), RelabelRulesCodec(),
+               {.help = "Prometheus relabel rules run on the host and GPU collectors' samples "
+                        "each cycle, before they are served or shipped (docs/relabeling.md)."}),
   };
   AddScrapeLimitRows<C>(rows, "scrape.", Member(&C::scrape_limits), false);
   std::vector<OptionRow<C>> tail = {

@@ -151,6 +151,9 @@ struct CollectorOptions {
   DiskIoOptions disk_io;
   NetworkOptions network;
   GpuOptions gpu;
+  // Applied to the host and GPU collectors' samples each cycle, before they are served,
+  // shipped or tracked for staleness.
+  std::vector<RelabelRule> metric_relabel_configs;
 };
 
 // Who may connect to the server's own endpoint with TLS: the names (and meanings) of

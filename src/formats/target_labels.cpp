@@ -110,6 +110,7 @@ RelabelVerdict RelabelFamilies(std::vector<MetricFamily>& families, const Relabe
   RelabelScratch scratch;
   std::vector<LabelView> views;
   Labels out;
+  RelabelVerdict verdict = RelabelVerdict::kKeep;
   for (MetricFamily& family : families) {
     std::size_t kept = 0;
     for (Sample& sample : family.samples) {
@@ -125,7 +126,8 @@ RelabelVerdict RelabelFamilies(std::vector<MetricFamily>& families, const Relabe
         auto name = std::find_if(out.begin(), out.end(),
                                  [](const Label& l) { return l.name == kMetricNameLabel; });
         if (name == out.end()) {
-          return RelabelVerdict::kNoName;
+          verdict = RelabelVerdict::kNoName;
+          continue;
         }
         sample.name = std::move(name->value);
         out.erase(name);
@@ -139,7 +141,7 @@ RelabelVerdict RelabelFamilies(std::vector<MetricFamily>& families, const Relabe
     family.samples.resize(kept);
   }
   std::erase_if(families, [](const MetricFamily& f) { return f.samples.empty(); });
-  return RelabelVerdict::kKeep;
+  return verdict;
 }
 
 TargetLabeler::TargetLabeler(std::string_view prefix, std::string_view endpoint,

@@ -37,8 +37,8 @@ enum class RelabelVerdict : std::uint8_t {
 };
 
 // Relabels every sample of `families` in place: dropped samples go, and so do families left
-// without samples. kNoName when a rule removed a sample's name (`families` is then partly
-// relabeled and must be discarded), else kKeep.
+// without samples. A sample whose name a rule removed goes too, and the result is then
+// kNoName (a scrape fails on it; the host collectors keep the rest), else kKeep.
 RelabelVerdict RelabelFamilies(std::vector<MetricFamily>& families, const RelabelProgram& program);
 
 // The same rules for one sample at a time, over views, for the streaming path: no allocation

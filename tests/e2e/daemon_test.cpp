@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -345,6 +346,35 @@ TEST(Cli, OncePrintsOneCycleAndExits) {
   std::string config = dir.Write("c.json", "{}");
   ChildProcess once(kBinary, {"-once", "-config", config}, testing::MetricsdTestEnv(), dir.path());
   EXPECT_EQ(once.Wait(20s), 0) << once.Stderr();
+}
+
+TEST(Cli, CollectorRelabelRulesShapeTheHostSamples) {
+  TempDir dir;
+  std::string config = dir.Write("c.json", R"({"collector":{"metric_relabel_configs":[
+      {"source_labels":["__name__"],"regex":"system_memory_.*","action":"drop"},
+      {"target_label":"rack","replacement":"r1"}]}})");
+  ChildProcess once(kBinary, {"-once", "-config", config}, testing::MetricsdTestEnv(), dir.path());
+  ASSERT_EQ(once.Wait(20s), 0) << once.Stderr();
+  std::size_t samples = 0;
+  std::istringstream lines(once.Stdout());
+  for (std::string line; std::getline(lines, line);) {
+    if (line.empty() || line[0] == '#') {
+      continue;
+    }
+    ++samples;
+    EXPECT_FALSE(line.starts_with("system_memory_")) << line;
+    EXPECT_THAT(line, HasSubstr("rack=\"r1\"")) << line;
+  }
+  EXPECT_GT(samples, 10u);
+  EXPECT_THAT(once.Stdout(), HasSubstr("system_cpu_count{rack=\"r1\"}"));
+
+  std::string bad = dir.Write("bad.json", R"({"collector":{"metric_relabel_configs":[
+      {"target_label":"rack","replacement":"r1"},{"regex":"(","action":"drop",
+      "source_labels":["a"]}]}})");
+  ChildProcess check(kBinary, {"-check-config", "-config", bad}, testing::MetricsdTestEnv(),
+                     dir.path());
+  EXPECT_EQ(check.Wait(5s), 1);
+  EXPECT_THAT(check.Stderr(), HasSubstr("collector.metric_relabel_configs[1].regex"));
 }
 
 TEST(Cli, VersionHelpAndUsageErrors) {
