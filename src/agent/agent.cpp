@@ -184,9 +184,20 @@ Agent::Agent(config::Config config, HostPaths paths, ProcessInfo process, const 
       global.push_back(Label{"hostname", HostName()});
     }
     const std::string instance = config_.instance.value_or(HostName());
-    system_batch_ = std::make_unique<ShippedBatch>(instance, global);
+    std::vector<RelabelProgram> write_relabel;
+    for (std::size_t i = 0; i < config_.shippers.size(); ++i) {
+      // Checked when the configuration was loaded.
+      Result<RelabelProgram> program =
+          RelabelProgram::Compile(config_.shippers[i].write_relabel_configs);
+      if (!program) {
+        throw std::invalid_argument("shippers[" + std::to_string(i) + "].write_relabel_configs" +
+                                    program.error());
+      }
+      write_relabel.push_back(std::move(*program));
+    }
+    system_batch_ = std::make_unique<ShippedBatch>(instance, global, write_relabel);
     if (!config_.endpoints.empty()) {
-      scrape_sink_ = std::make_unique<ShippedBatch>(instance, global);
+      scrape_sink_ = std::make_unique<ShippedBatch>(instance, global, write_relabel);
     }
   }
   if (!config_.endpoints.empty()) {
@@ -500,14 +511,16 @@ void Agent::RelabelSystem(std::vector<MetricFamily>& families) {
 
 void Agent::Ship(const std::vector<MetricFamily>& families, ShippedBatch& batch) {
   batch.AddFamilies(families);
-  // Encoded once, enqueued to every shipper; Enqueue never waits for the network.
-  queue::EncodedBatch encoded = batch.Take();
-  if (encoded.samples == 0) {
-    return;
-  }
-  for (auto& q : queues_) {
-    q->Enqueue(encoded);
-  }
+  // Encoded once per distinct write_relabel_configs (usually once for all); Enqueue never
+  // waits for the network.
+  batch.Take([&](const queue::EncodedBatch& encoded, std::span<const std::size_t> shippers) {
+    if (encoded.samples == 0) {
+      return;
+    }
+    for (std::size_t i : shippers) {
+      queues_[i]->Enqueue(encoded);
+    }
+  });
 }
 
 std::vector<MetricFamily> Agent::CollectOnce() {

@@ -12,9 +12,24 @@ bool ByName(const LabelView& a, const LabelView& b) { return a.name < b.name; }
 
 }  // namespace
 
-ShippedBatch::ShippedBatch(std::string instance, Labels global)
+ShippedBatch::ShippedBatch(std::string instance, Labels global,
+                           std::vector<RelabelProgram> write_relabel)
     : instance_(std::move(instance)), global_(std::move(global)) {
   SortLabels(global_);
+  // Shippers without rules share the first output.
+  outputs_.emplace_back();
+  for (std::size_t i = 0; i < write_relabel.size(); ++i) {
+    Output* output = &outputs_.front();
+    if (!write_relabel[i].empty()) {
+      outputs_.emplace_back();
+      output = &outputs_.back();
+      output->relabel = std::move(write_relabel[i]);
+    }
+    output->shippers.push_back(i);
+  }
+  if (!write_relabel.empty() && outputs_.front().shippers.empty()) {
+    outputs_.erase(outputs_.begin());  // every shipper has rules of its own
+  }
 }
 
 std::span<const LabelView> ShippedBatch::Decorate(std::span<const LabelView> own) {
@@ -71,7 +86,46 @@ std::span<const LabelView> ShippedBatch::Decorate(std::span<const LabelView> own
 void ShippedBatch::Add(std::string_view family, std::string_view help, MetricType type,
                        std::string_view name, std::span<const LabelView> labels, double value,
                        std::int64_t timestamp_ms) {
-  writer_.Add(family, help, type, name, Decorate(labels), value, timestamp_ms);
+  const std::span<const LabelView> decorated = Decorate(labels);
+  for (Output& output : outputs_) {
+    if (output.relabel.empty()) {
+      output.writer.Add(family, help, type, name, decorated, value, timestamp_ms);
+      continue;
+    }
+    switch (output.relabel.Apply(name, decorated, scratch_, relabeled_)) {
+      case RelabelOutcome::kDropped:
+        continue;
+      case RelabelOutcome::kUnchanged:
+        output.writer.Add(family, help, type, name, decorated, value, timestamp_ms);
+        continue;
+      case RelabelOutcome::kChanged:
+        break;
+    }
+    std::string_view new_name;
+    named_.clear();
+    for (const Label& label : relabeled_) {
+      if (label.name == "__name__") {
+        new_name = label.value;
+      } else {
+        named_.push_back(LabelView{label.name, label.value});
+      }
+    }
+    if (!new_name.empty()) {  // a series without a name cannot be written
+      output.writer.Add(family, help, type, new_name, named_, value, timestamp_ms);
+    }
+  }
+}
+
+void ShippedBatch::Mark() {
+  for (Output& output : outputs_) {
+    output.mark = output.writer.Checkpoint();
+  }
+}
+
+void ShippedBatch::Rollback() {
+  for (Output& output : outputs_) {
+    output.writer.Rollback(output.mark);
+  }
 }
 
 void ShippedBatch::AddFamilies(const std::vector<MetricFamily>& families) {
@@ -88,12 +142,26 @@ void ShippedBatch::AddFamilies(const std::vector<MetricFamily>& families) {
   }
 }
 
-queue::EncodedBatch ShippedBatch::Take() {
+namespace {
+queue::EncodedBatch Finish(queue::BatchWriter& writer) {
   queue::EncodedBatch encoded;
-  encoded.samples = static_cast<std::uint32_t>(writer_.samples());
-  encoded.min_timestamp_ms = writer_.min_timestamp_ms();
-  encoded.payload = writer_.Finish();
+  encoded.samples = static_cast<std::uint32_t>(writer.samples());
+  encoded.min_timestamp_ms = writer.min_timestamp_ms();
+  encoded.payload = writer.Finish();
   return encoded;
 }
+}  // namespace
+
+void ShippedBatch::Take(
+    const std::function<void(const queue::EncodedBatch&, std::span<const std::size_t>)>& ship) {
+  for (Output& output : outputs_) {
+    queue::EncodedBatch encoded = Finish(output.writer);
+    if (!output.shippers.empty()) {
+      ship(encoded, output.shippers);
+    }
+  }
+}
+
+queue::EncodedBatch ShippedBatch::Take() { return Finish(outputs_.front().writer); }
 
 }  // namespace metricsd

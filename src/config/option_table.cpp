@@ -386,6 +386,10 @@ std::vector<OptionRow<ShipperOptions>> ShipperRows() {
                DurationBetween<milliseconds>(milliseconds(0), hours(1))),
   };
   rows.insert(rows.end(), tail.begin(), tail.end());
+  rows.push_back(Field<S>(
+      "write_relabel_configs", Member(&S::write_relabel_configs), RelabelRulesCodec(),
+      {.help = "Prometheus relabel rules run on each sample just before this shipper's queue, "
+               "after the instance and global labels (docs/relabeling.md)."}));
   return rows;
 }
 

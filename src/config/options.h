@@ -80,6 +80,10 @@ struct ShipperOptions {
   std::size_t max_samples_per_request = 2000;
   bool gzip = false;  // http_json only
   QueueOptions queue;
+  // Applied to every sample just before this shipper's queue (after instance and global
+  // labels), so different receivers may get different subsets (Prometheus'
+  // write_relabel_configs).
+  std::vector<RelabelRule> write_relabel_configs;
 };
 
 enum class ScrapeFormat { kAuto, kPrometheusText, kOpenMetrics, kJson };

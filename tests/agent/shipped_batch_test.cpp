@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <span>
 #include <string>
 #include <vector>
 
@@ -71,6 +72,70 @@ TEST(ShippedBatch, FamiliesAreEncodedWithTheShippedLabels) {
   EXPECT_EQ(sample.labels, (Labels{{"cluster", "c1"}, {"instance", "node-7"}}));
   EXPECT_EQ(sample.value, 0.5);
   EXPECT_EQ(batch.Take().samples, 0U);  // Take() starts a new batch
+}
+
+RelabelProgram Program(std::vector<RelabelRule> rules) {
+  Result<RelabelProgram> program = RelabelProgram::Compile(rules);
+  EXPECT_TRUE(program.ok()) << (program.ok() ? "" : program.error());
+  return program.ok() ? std::move(*program) : RelabelProgram();
+}
+
+// "name{label=value,...}" of every sample of an encoded batch.
+std::vector<std::string> Series(const queue::EncodedBatch& encoded) {
+  std::vector<std::string> out;
+  auto decoded = queue::DecodeBatch(encoded.payload);
+  EXPECT_TRUE(decoded.ok()) << decoded.error();
+  for (const MetricFamily& family : *decoded) {
+    for (const Sample& sample : family.samples) {
+      std::string text = sample.name + "{";
+      for (const Label& label : sample.labels) {
+        text += label.name + "=" + label.value + ",";
+      }
+      out.push_back(text + "}");
+    }
+  }
+  return out;
+}
+
+TEST(ShippedBatch, EachShipperGetsWhatItsWriteRelabelRulesLeave) {
+  RelabelRule drop_memory;
+  drop_memory.source_labels = {"__name__"};
+  drop_memory.regex = "system_memory_.*";
+  drop_memory.action = "drop";
+  RelabelRule tenant;  // sees the instance label added before it
+  tenant.source_labels = {"instance"};
+  tenant.regex = "node-(.*)";
+  tenant.target_label = "tenant";
+  tenant.replacement = "t$1";
+  // Shippers 0 and 2 have no rules and share one encoding; 1 and 3 have the same kind of
+  // rules but each list gets its own.
+  ShippedBatch batch(
+      "node-7", {},
+      {RelabelProgram(), Program({drop_memory, tenant}), RelabelProgram(), Program({drop_memory})});
+  MetricFamily load{.name = "system_load1", .help = "", .type = MetricType::kGauge};
+  load.samples.push_back(Sample{"system_load1", {}, 0.5, 1000});
+  MetricFamily memory{.name = "system_memory_free_bytes", .help = "", .type = MetricType::kGauge};
+  memory.samples.push_back(Sample{"system_memory_free_bytes", {}, 9, 1000});
+  batch.Mark();
+  batch.AddFamilies({load, memory});
+  batch.Rollback();  // taken back from every encoding
+  batch.AddFamilies({load, memory});
+
+  std::vector<std::pair<std::vector<std::size_t>, std::vector<std::string>>> shipped;
+  batch.Take([&](const queue::EncodedBatch& encoded, std::span<const std::size_t> shippers) {
+    shipped.emplace_back(std::vector<std::size_t>(shippers.begin(), shippers.end()),
+                         Series(encoded));
+  });
+  ASSERT_EQ(shipped.size(), 3u);
+  EXPECT_EQ(shipped[0].first, (std::vector<std::size_t>{0, 2}));
+  EXPECT_EQ(shipped[0].second,
+            (std::vector<std::string>{"system_load1{instance=node-7,}",
+                                      "system_memory_free_bytes{instance=node-7,}"}));
+  EXPECT_EQ(shipped[1].first, (std::vector<std::size_t>{1}));
+  EXPECT_EQ(shipped[1].second,
+            (std::vector<std::string>{"system_load1{instance=node-7,tenant=t7,}"}));
+  EXPECT_EQ(shipped[2].first, (std::vector<std::size_t>{3}));
+  EXPECT_EQ(shipped[2].second, (std::vector<std::string>{"system_load1{instance=node-7,}"}));
 }
 
 }  // namespace

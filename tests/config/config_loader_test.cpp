@@ -900,6 +900,23 @@ TEST(MetricRelabelConfigs, RulesAreReadWithPrometheusDefaults) {
                   .metric_relabel_configs.empty());
 }
 
+TEST(MetricRelabelConfigs, WriteRulesBelongToEachShipper) {
+  Config c = MustLoad(R"({"shippers":[
+      {"name":"a","type":"prometheus_remote_write","endpoint":"http://a/"},
+      {"name":"b","type":"prometheus_remote_write","endpoint":"http://b/",
+       "write_relabel_configs":[{"source_labels":["__name__"],"regex":"go_.*","action":"drop"}]}]})");
+  ASSERT_EQ(c.shippers.size(), 2u);
+  EXPECT_TRUE(c.shippers[0].write_relabel_configs.empty());
+  ASSERT_EQ(c.shippers[1].write_relabel_configs.size(), 1u);
+  EXPECT_EQ(c.shippers[1].write_relabel_configs[0].action, "drop");
+  EXPECT_THAT(MustFail(R"({"shippers":[{"name":"a","type":"prometheus_remote_write",
+      "endpoint":"http://a/","write_relabel_configs":[{"regex":"("}]}]})"),
+              HasSubstr("shippers[0].write_relabel_configs[0].regex"));
+  EXPECT_THAT(MustFail(R"({"shipper":{"type":"prometheus_remote_write","endpoint":"http://a/",
+      "write_relabel_configs":[{"action":"nope"}]}})"),
+              HasSubstr("shipper.write_relabel_configs[0].action"));
+}
+
 TEST(MetricRelabelConfigs, ABadRuleIsRefusedNamingItsKeyPath) {
   auto with = [](const std::string& rules) {
     return R"({"endpoints":[{"name":"a","url":"http://a/"},{"name":"b","url":"http://b/",
