@@ -132,10 +132,7 @@ void ShippedBatch::AddFamilies(const std::vector<MetricFamily>& families) {
   std::vector<LabelView> views;
   for (const MetricFamily& family : families) {
     for (const Sample& sample : family.samples) {
-      views.clear();
-      for (const Label& label : sample.labels) {
-        views.push_back(LabelView{label.name, label.value});
-      }
+      ViewLabels(sample.labels, views);
       Add(family.name, family.help, family.type, sample.name, views, sample.value,
           sample.timestamp_ms);
     }

@@ -23,10 +23,7 @@ std::size_t StalenessTracker::Cycle(const std::vector<MetricFamily>& families, s
       continue;
     }
     const Series& s = it->second;
-    views.clear();
-    for (const Label& label : s.labels) {
-      views.push_back(LabelView{label.name, label.value});
-    }
+    ViewLabels(s.labels, views);
     batch.Add(s.family, "", s.type, s.name, views, StaleNaN(), wall_ms);
     labels_.erase(it);
   }

@@ -692,10 +692,7 @@ Status ScrapeCollector::ParseResponse(Target& t, http::HttpResponse& response, s
     std::vector<LabelView> views;
     for (const MetricFamily& family : families) {
       for (const Sample& sample : family.samples) {
-        views.clear();
-        for (const Label& label : sample.labels) {
-          views.push_back(LabelView{label.name, label.value});
-        }
+        ViewLabels(sample.labels, views);
         if (!limits.Admit(sample.name, views)) {
           return over_limit();
         }
@@ -806,10 +803,7 @@ void ScrapeCollector::MarkGone(Target& t, const Previous& previous,
   std::vector<LabelView> views;
   for (const MetricFamily& family : previous.json) {
     for (const Sample& sample : family.samples) {
-      views.clear();
-      for (const Label& label : sample.labels) {
-        views.push_back(LabelView{label.name, label.value});
-      }
+      ViewLabels(sample.labels, views);
       MarkIfGone(gone, marked, family.name, family.type, sample.name, views, markers, wall_ms);
     }
   }

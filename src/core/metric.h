@@ -54,6 +54,14 @@ struct LabelView {
   std::string_view value;
 };
 
+// `out` becomes views of `labels` (reusing its storage), for code that takes views.
+inline void ViewLabels(const Labels& labels, std::vector<LabelView>& out) {
+  out.clear();
+  for (const Label& label : labels) {
+    out.push_back(LabelView{label.name, label.value});
+  }
+}
+
 struct Sample {
   std::string name;
   Labels labels;

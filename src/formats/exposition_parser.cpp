@@ -334,17 +334,6 @@ class Parser {
     }
   }
 
-  static std::size_t ScanMetricName(std::string_view line, std::size_t pos) noexcept {
-    if (pos >= line.size() || !kChars.metric_start[U(line[pos])]) {
-      return pos;
-    }
-    ++pos;
-    while (pos < line.size() && kChars.metric_char[U(line[pos])]) {
-      ++pos;
-    }
-    return pos;
-  }
-
   std::size_t NewFamily(std::string_view name, MetricType type) {
     FamilyState state;
     state.name = name;

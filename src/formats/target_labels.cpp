@@ -114,10 +114,7 @@ RelabelVerdict RelabelFamilies(std::vector<MetricFamily>& families, const Relabe
   for (MetricFamily& family : families) {
     std::size_t kept = 0;
     for (Sample& sample : family.samples) {
-      views.clear();
-      for (const Label& label : sample.labels) {
-        views.push_back(LabelView{label.name, label.value});
-      }
+      ViewLabels(sample.labels, views);
       RelabelOutcome outcome = program.Apply(sample.name, views, scratch, out);
       if (outcome == RelabelOutcome::kDropped) {
         continue;

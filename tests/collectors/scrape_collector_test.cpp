@@ -181,6 +181,12 @@ struct RecordingSink final : ScrapeSampleSink {
 };
 
 // One tick as /metrics sees it: the tick's own families plus the kept text bodies.
+// Two seconds later: every target with a 1 s interval is due again.
+void NextTick(CollectContext& ctx) {
+  ctx.steady_now += 2s;
+  ctx.wall_ms += 2000;
+}
+
 CollectResult Scrape(ScrapeCollector& collector, const CollectContext& ctx) {
   CollectResult r = collector.Collect(ctx);
   for (MetricFamily& f : collector.MaterializeStored()) {
@@ -875,8 +881,7 @@ TEST(ScrapeCollector, SeriesThatVanishOrAFailedScrapeGetStalenessMarkers) {
   // up_b is gone; own_ts has a timestamp of its own, so it never gets a marker.
   body = 1;
   std::size_t from = sink.entries.size();
-  ctx.steady_now += 2s;
-  ctx.wall_ms += 2000;
+  NextTick(ctx);
   Scrape(collector, ctx);
   EXPECT_EQ(StaleSince(sink, from, ctx.wall_ms),
             (std::vector<std::string>{"app_up_b,endpoint=t,k=v"}));
@@ -884,22 +889,19 @@ TEST(ScrapeCollector, SeriesThatVanishOrAFailedScrapeGetStalenessMarkers) {
   // A failed scrape ends every series of the last good one.
   body = 2;
   from = sink.entries.size();
-  ctx.steady_now += 2s;
-  ctx.wall_ms += 2000;
+  NextTick(ctx);
   Scrape(collector, ctx);
   EXPECT_EQ(StaleSince(sink, from, ctx.wall_ms), (std::vector<std::string>{"app_up_a,endpoint=t"}));
   // ...once: the next failure has nothing left to end.
   from = sink.entries.size();
-  ctx.steady_now += 2s;
-  ctx.wall_ms += 2000;
+  NextTick(ctx);
   Scrape(collector, ctx);
   EXPECT_TRUE(StaleSince(sink, from, ctx.wall_ms).empty());
 
   // Back up: nothing is marked, and the series are tracked again.
   body = 0;
   from = sink.entries.size();
-  ctx.steady_now += 2s;
-  ctx.wall_ms += 2000;
+  NextTick(ctx);
   Scrape(collector, ctx);
   EXPECT_TRUE(StaleSince(sink, from, ctx.wall_ms).empty());
   EXPECT_EQ(sink.CountFor("t") - from, 3u);
@@ -918,8 +920,7 @@ TEST(ScrapeCollector, JsonSeriesThatVanishGetStalenessMarkers) {
   Scrape(collector, ctx);
   both = false;
   std::size_t from = sink.entries.size();
-  ctx.steady_now += 2s;
-  ctx.wall_ms += 2000;
+  NextTick(ctx);
   Scrape(collector, ctx);
   EXPECT_EQ(StaleSince(sink, from, ctx.wall_ms),
             (std::vector<std::string>{"app_workers,endpoint=j"}));
@@ -950,8 +951,7 @@ TEST(ScrapeCollector, AReloadHandsSeriesToTheSameTargetAndEndsThoseOfRemovedOnes
   before.HandOverSeries(&after, markers, ctx.wall_ms + 500);
   EXPECT_EQ(StaleSince(markers, 0, ctx.wall_ms + 500),
             (std::vector<std::string>{"app_z,endpoint=b"}));
-  ctx.steady_now += 2s;
-  ctx.wall_ms += 2000;
+  NextTick(ctx);
   Scrape(after, ctx);
   EXPECT_EQ(StaleSince(new_sink, 0, ctx.wall_ms), (std::vector<std::string>{"app_y,endpoint=a"}));
 
@@ -1013,8 +1013,7 @@ TEST(ScrapeCollector, AScrapeOverALimitStoresNothingAndEndsItsSeries) {
 
     bad = true;
     const std::size_t from = sink.entries.size();
-    ctx.steady_now += 2s;
-    ctx.wall_ms += 2000;
+    NextTick(ctx);
     r = Scrape(collector, ctx);
     EXPECT_EQ(Self(r, "metricsd_scrape_up", "t"), 0);
     // Nothing of the scrape was shipped; the series of the last good one end.
@@ -1133,8 +1132,7 @@ TEST(ScrapeCollector, MetricRelabelingShapesWhatIsShippedShownAndEnded) {
   // The 500 series goes: its marker carries the labels it was shipped with.
   second = true;
   const std::size_t from = sink.entries.size();
-  ctx.steady_now += 2s;
-  ctx.wall_ms += 2000;
+  NextTick(ctx);
   Scrape(collector, ctx);
   EXPECT_EQ(StaleSince(sink, from, ctx.wall_ms),
             (std::vector<std::string>{"app_http_requests_total,class=5xx,code=500,endpoint=t"}));
