@@ -6,6 +6,7 @@
 // Both must hold exactly the same series. The target labels differ by design (Prometheus adds
 // job and instance, metricsd endpoint), so the rules leave those alone and the comparison
 // removes them; metricsd runs without a prefix and without its instance label.
+// Then write_relabel_configs: two shippers, two real receivers, two different subsets.
 #include <gtest/gtest.h>
 
 #include <set>
@@ -162,6 +163,48 @@ TEST(RelabelOracleE2e, MetricsdShipsExactlyWhatPrometheusStoresWithTheSameRules)
   }
   EXPECT_TRUE(seen_class);
   EXPECT_TRUE(seen_fixed);
+  daemon.Signal(SIGTERM);
+  EXPECT_EQ(daemon.Wait(20s), 0);
+}
+
+// Number of series an instant query returns now; -1 when the query failed.
+int SeriesNow(const Prometheus& prometheus, const std::string& promql) {
+  nlohmann::json data = prometheus.Query(promql);
+  return data.is_null() ? -1 : static_cast<int>(data["result"].size());
+}
+
+TEST(RelabelOracleE2e, TwoShippersReceiveWhatTheirOwnWriteRulesLeave) {
+  if (!Prometheus::Available()) GTEST_SKIP() << "prometheus is not installed";
+  TempDir dir;
+  Prometheus all(dir, "all", testing::FreePort());
+  ASSERT_TRUE(all.Start()) << testing::ReadFile(all.log_path());
+  Prometheus subset(dir, "subset", testing::FreePort());
+  ASSERT_TRUE(subset.Start()) << testing::ReadFile(subset.log_path());
+  const int port = testing::FreePort();
+  std::string config =
+      dir.Write("config.json",
+                R"({"server":{"host":"127.0.0.1","port":)" + std::to_string(port) +
+                    R"(},"instance":"node-1","collector":{"interval_seconds":1,"enable_disk":false,
+          "enable_network":false,"enable_pressure":false},
+          "shippers":[{"name":"all","type":"prometheus_remote_write","endpoint":")" +
+                    all.url() + R"("},
+          {"name":"subset","type":"prometheus_remote_write","endpoint":")" +
+                    subset.url() + R"j(","write_relabel_configs":[
+             {"source_labels":["__name__"],"regex":"system_cpu_.*","action":"drop"},
+             {"source_labels":["instance"],"regex":"node-(.*)","target_label":"node",
+              "replacement":"n$1"}]}]})j");
+  ChildProcess daemon(METRICSD_BINARY, {"-config", config}, testing::MetricsdTestEnv(), dir.path());
+  ASSERT_TRUE(WaitFor([&] { return SeriesNow(all, "system_load_1") == 1; }, 30s))
+      << daemon.Stderr();
+  ASSERT_TRUE(WaitFor([&] { return SeriesNow(subset, R"(system_load_1{node="n1"})") == 1; }, 30s))
+      << daemon.Stderr();
+  // The first receiver has everything, unchanged; the second no CPU series, and the label the
+  // rule added (seeing the instance label) on the rest.
+  EXPECT_EQ(SeriesNow(all, "system_cpu_count"), 1);
+  EXPECT_EQ(SeriesNow(all, R"({node!=""})"), 0);
+  EXPECT_EQ(SeriesNow(subset, R"({__name__=~"system_cpu_.*"})"), 0);
+  EXPECT_EQ(SeriesNow(subset, R"({__name__=~"system_.*",node!="n1"})"), 0);
+  EXPECT_GT(SeriesNow(subset, R"({__name__=~"system_memory_.*",node="n1"})"), 0);
   daemon.Signal(SIGTERM);
   EXPECT_EQ(daemon.Wait(20s), 0);
 }
