@@ -184,20 +184,27 @@ Agent::Agent(config::Config config, HostPaths paths, ProcessInfo process, const 
       global.push_back(Label{"hostname", HostName()});
     }
     const std::string instance = config_.instance.value_or(HostName());
-    std::vector<RelabelProgram> write_relabel;
-    for (std::size_t i = 0; i < config_.shippers.size(); ++i) {
-      // Checked when the configuration was loaded.
-      Result<RelabelProgram> program =
-          RelabelProgram::Compile(config_.shippers[i].write_relabel_configs);
-      if (!program) {
-        throw std::invalid_argument("shippers[" + std::to_string(i) + "].write_relabel_configs" +
-                                    program.error());
+    const auto feeds = [&] {
+      std::vector<ShipperFeed> out;
+      for (std::size_t i = 0; i < config_.shippers.size(); ++i) {
+        const config::ShipperOptions& shipper = config_.shippers[i];
+        // Checked when the configuration was loaded.
+        Result<RelabelProgram> program = RelabelProgram::Compile(shipper.write_relabel_configs);
+        if (!program) {
+          throw std::invalid_argument("shippers[" + std::to_string(i) + "].write_relabel_configs" +
+                                      program.error());
+        }
+        ShipperFeed feed{std::move(*program), std::nullopt};
+        if (shipper.type == config::ShipperType::kPrometheusRemoteWrite) {
+          feed.ready_requests = shipper.max_samples_per_request;
+        }
+        out.push_back(std::move(feed));
       }
-      write_relabel.push_back(std::move(*program));
-    }
-    system_batch_ = std::make_unique<ShippedBatch>(instance, global, write_relabel);
+      return out;
+    };
+    system_batch_ = std::make_unique<ShippedBatch>(instance, global, feeds());
     if (!config_.endpoints.empty()) {
-      scrape_sink_ = std::make_unique<ShippedBatch>(instance, global, write_relabel);
+      scrape_sink_ = std::make_unique<ShippedBatch>(instance, global, feeds());
     }
   }
   if (!config_.endpoints.empty()) {

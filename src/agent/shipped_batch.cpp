@@ -12,24 +12,46 @@ bool ByName(const LabelView& a, const LabelView& b) { return a.name < b.name; }
 
 }  // namespace
 
-ShippedBatch::ShippedBatch(std::string instance, Labels global,
-                           std::vector<RelabelProgram> write_relabel)
+ShippedBatch::ShippedBatch(std::string instance, Labels global, std::vector<ShipperFeed> feeds)
     : instance_(std::move(instance)), global_(std::move(global)) {
   SortLabels(global_);
-  // Shippers without rules share the first output.
-  outputs_.emplace_back();
-  for (std::size_t i = 0; i < write_relabel.size(); ++i) {
-    Output* output = &outputs_.front();
-    if (!write_relabel[i].empty()) {
-      outputs_.emplace_back();
-      output = &outputs_.back();
-      output->relabel = std::move(write_relabel[i]);
+  if (feeds.empty()) {
+    outputs_.push_back(Output{{}, {}, MakeWriter(std::nullopt), {}});
+    return;
+  }
+  // Shippers without rules that take the same kind of record share an output.
+  std::vector<std::pair<std::optional<std::size_t>, std::size_t>> shared;  // kind, output
+  for (std::size_t i = 0; i < feeds.size(); ++i) {
+    ShipperFeed& feed = feeds[i];
+    if (!feed.write_relabel.empty()) {
+      outputs_.push_back(
+          Output{std::move(feed.write_relabel), {i}, MakeWriter(feed.ready_requests), {}});
+      continue;
     }
-    output->shippers.push_back(i);
+    auto same = std::find_if(shared.begin(), shared.end(),
+                             [&](const auto& entry) { return entry.first == feed.ready_requests; });
+    if (same != shared.end()) {
+      outputs_[same->second].shippers.push_back(i);
+      continue;
+    }
+    shared.emplace_back(feed.ready_requests, outputs_.size());
+    outputs_.push_back(Output{{}, {i}, MakeWriter(feed.ready_requests), {}});
   }
-  if (!write_relabel.empty() && outputs_.front().shippers.empty()) {
-    outputs_.erase(outputs_.begin());  // every shipper has rules of its own
+}
+
+ShippedBatch::Writer ShippedBatch::MakeWriter(const std::optional<std::size_t>& ready_requests) {
+  if (ready_requests) {
+    return Writer(std::in_place_type<queue::ReadyRequestWriter>, *ready_requests);
   }
+  return Writer(std::in_place_type<queue::BatchWriter>);
+}
+
+void ShippedBatch::Write(Output& output, std::string_view family, std::string_view help,
+                         MetricType type, std::string_view name, std::span<const LabelView> labels,
+                         double value, std::int64_t timestamp_ms) {
+  std::visit(
+      [&](auto& writer) { writer.Add(family, help, type, name, labels, value, timestamp_ms); },
+      output.writer);
 }
 
 std::span<const LabelView> ShippedBatch::Decorate(std::span<const LabelView> own) {
@@ -89,14 +111,14 @@ void ShippedBatch::Add(std::string_view family, std::string_view help, MetricTyp
   const std::span<const LabelView> decorated = Decorate(labels);
   for (Output& output : outputs_) {
     if (output.relabel.empty()) {
-      output.writer.Add(family, help, type, name, decorated, value, timestamp_ms);
+      Write(output, family, help, type, name, decorated, value, timestamp_ms);
       continue;
     }
     switch (output.relabel.Apply(name, decorated, scratch_, relabeled_)) {
       case RelabelOutcome::kDropped:
         continue;
       case RelabelOutcome::kUnchanged:
-        output.writer.Add(family, help, type, name, decorated, value, timestamp_ms);
+        Write(output, family, help, type, name, decorated, value, timestamp_ms);
         continue;
       case RelabelOutcome::kChanged:
         break;
@@ -111,20 +133,27 @@ void ShippedBatch::Add(std::string_view family, std::string_view help, MetricTyp
       }
     }
     if (!new_name.empty()) {  // a series without a name cannot be written
-      output.writer.Add(family, help, type, new_name, named_, value, timestamp_ms);
+      Write(output, family, help, type, new_name, named_, value, timestamp_ms);
     }
   }
 }
 
 void ShippedBatch::Mark() {
   for (Output& output : outputs_) {
-    output.mark = output.writer.Checkpoint();
+    std::visit([&](auto& writer) { output.mark = writer.Checkpoint(); }, output.writer);
   }
 }
 
 void ShippedBatch::Rollback() {
   for (Output& output : outputs_) {
-    output.writer.Rollback(output.mark);
+    std::visit(
+        [&](auto& writer) {
+          using Mark = typename std::decay_t<decltype(writer)>::Mark;
+          if (const Mark* mark = std::get_if<Mark>(&output.mark)) {
+            writer.Rollback(*mark);
+          }
+        },
+        output.writer);
   }
 }
 
@@ -152,13 +181,18 @@ queue::EncodedBatch Finish(queue::BatchWriter& writer) {
 void ShippedBatch::Take(
     const std::function<void(const queue::EncodedBatch&, std::span<const std::size_t>)>& ship) {
   for (Output& output : outputs_) {
-    queue::EncodedBatch encoded = Finish(output.writer);
-    if (!output.shippers.empty()) {
-      ship(encoded, output.shippers);
+    if (auto* batch = std::get_if<queue::BatchWriter>(&output.writer)) {
+      ship(Finish(*batch), output.shippers);
+      continue;
     }
+    std::get<queue::ReadyRequestWriter>(output.writer).Finish([&](queue::EncodedBatch&& request) {
+      ship(request, output.shippers);
+    });
   }
 }
 
-queue::EncodedBatch ShippedBatch::Take() { return Finish(outputs_.front().writer); }
+queue::EncodedBatch ShippedBatch::Take() {
+  return Finish(std::get<queue::BatchWriter>(outputs_.front().writer));
+}
 
 }  // namespace metricsd

@@ -7,32 +7,45 @@
 // /metrics is served without them: a scraper adds its own target labels.
 //
 // Then each shipper's write_relabel_configs (Prometheus semantics, after the labels above, as
-// Prometheus applies them after its external labels): shippers with the same rules (most
-// often none) share one encoding; each distinct rule list gets its own.
+// Prometheus applies them after its external labels). Shippers without rules that take the
+// same kind of record share one encoding; each shipper with rules gets its own. Remote write
+// shippers take finished requests (queue/ready_request_writer.h), the others the queue's
+// batch records.
 //
 // Not thread-safe: one per collecting thread. Label views passed to Add are used during the
 // call only.
 #pragma once
 
 #include <functional>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
+#include <variant>
 #include <vector>
 
 #include "collectors/scrape_source.h"
 #include "core/metric.h"
 #include "queue/batch_codec.h"
+#include "queue/ready_request_writer.h"
 #include "queue/shipper_queue.h"
 #include "relabel/relabel.h"
 
 namespace metricsd {
 
+// What one shipper's queue takes.
+struct ShipperFeed {
+  RelabelProgram write_relabel;  // empty: no rules
+  // Finished remote write requests of at most this many samples (0: no limit); nullopt: the
+  // queue's batch records.
+  std::optional<std::size_t> ready_requests;
+};
+
 class ShippedBatch final : public ScrapeSampleSink {
  public:
-  // `instance` empty: no instance label. `global` need not be sorted. `write_relabel` has one
-  // program per shipper, in shipper order (empty: one output that every shipper takes).
-  ShippedBatch(std::string instance, Labels global, std::vector<RelabelProgram> write_relabel = {});
+  // `instance` empty: no instance label. `global` need not be sorted. `feeds` has one entry
+  // per shipper, in shipper order (empty: one batch-record output that every shipper takes).
+  ShippedBatch(std::string instance, Labels global, std::vector<ShipperFeed> feeds = {});
 
   void Add(std::string_view family, std::string_view help, MetricType type, std::string_view name,
            std::span<const LabelView> labels, double value, std::int64_t timestamp_ms) override;
@@ -40,11 +53,11 @@ class ShippedBatch final : public ScrapeSampleSink {
   void Mark() override;
   void Rollback() override;
 
-  // What was added since the last call, encoded, once per distinct rule list: `ship` gets each
-  // encoding with the indexes of the shippers it is for.
+  // What was added since the last call, as queue records, once per output: `ship` gets each
+  // record with the indexes of the shippers it is for.
   void Take(const std::function<void(const queue::EncodedBatch&,
                                      std::span<const std::size_t> shippers)>& ship);
-  // The same when every shipper shares one encoding (no write_relabel_configs).
+  // The first output's batch record, when it takes batch records (no feeds: always).
   queue::EncodedBatch Take();
 
   // The labels of one shipped sample, sorted by name, built from the sample's own (sorted)
@@ -53,12 +66,17 @@ class ShippedBatch final : public ScrapeSampleSink {
 
  private:
   // One encoding and the shippers it is for.
+  using Writer = std::variant<queue::BatchWriter, queue::ReadyRequestWriter>;
   struct Output {
     RelabelProgram relabel;  // empty: the samples as decorated
     std::vector<std::size_t> shippers;
-    queue::BatchWriter writer;
-    queue::BatchWriter::Mark mark;
+    Writer writer;
+    std::variant<queue::BatchWriter::Mark, queue::ReadyRequestWriter::Mark> mark;
   };
+  static Writer MakeWriter(const std::optional<std::size_t>& ready_requests);
+  static void Write(Output& output, std::string_view family, std::string_view help, MetricType type,
+                    std::string_view name, std::span<const LabelView> labels, double value,
+                    std::int64_t timestamp_ms);
 
   const std::string instance_;
   Labels global_;                // sorted by name

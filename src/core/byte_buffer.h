@@ -28,6 +28,15 @@ class ByteBuffer {
     size_ += bytes.size();
   }
   void clear() noexcept { size_ = 0; }
+  std::size_t capacity() const noexcept { return capacity_; }
+  // Frees the storage (the next write allocates again).
+  void Release() noexcept {
+    data_.reset();
+    size_ = 0;
+    capacity_ = 0;
+  }
+  // Forgets everything past the first `n` bytes (no effect when n >= size()).
+  void Truncate(std::size_t n) noexcept { size_ = std::min(size_, n); }
   char* data() noexcept { return data_.get(); }
   const char* data() const noexcept { return data_.get(); }
   std::size_t size() const noexcept { return size_; }

@@ -38,6 +38,26 @@ class RemoteWriteEncoder {
   // The uncompressed protobuf of the last Encode() (valid until the next call).
   std::string_view last_protobuf() const noexcept { return proto_.view(); }
 
+  // Building a request a sample at a time (queue/ready_request_writer.h). TimeSeries are
+  // appended to one protobuf buffer; any run of them between two built_bytes() marks is a
+  // valid WriteRequest of its own (a repeated field concatenates). The views passed to Append
+  // are used during the call only.
+  void Append(std::string_view name, std::span<const LabelView> labels, double value,
+              std::int64_t timestamp_ms, EncodeStats& stats);
+  std::size_t built_bytes() const noexcept { return proto_.size(); }
+  // Takes back everything appended after the first `bytes` bytes; 0 starts afresh.
+  void Truncate(std::size_t bytes) noexcept { proto_.Truncate(bytes); }
+  // Frees the reused buffers that grew past `bytes` (after one very large request).
+  void ReleaseBuffersAbove(std::size_t bytes) noexcept {
+    for (ByteBuffer* buffer : {&proto_, &compressed_}) {
+      if (buffer->capacity() > bytes) {
+        buffer->Release();
+      }
+    }
+  }
+  // Appends to `out` the snappy block of protobuf bytes [begin, end).
+  void AppendCompressed(std::size_t begin, std::size_t end, std::string& out);
+
  private:
   // Fills labels_ with the final, sorted label set of a sample (including __name__).
   void BuildLabels(std::string_view name, std::span<const LabelView> in, EncodeStats& stats);

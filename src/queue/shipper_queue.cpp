@@ -279,10 +279,13 @@ void ShipperQueue::Run(std::stop_token stop) {
     if (RefreshSettings() && state.held) {
       state.not_before.reset();  // new credentials or settings: probe now
     }
-    const std::size_t max_samples =
-        options_.max_samples_per_request == 0 ? SIZE_MAX : options_.max_samples_per_request;
-    std::optional<SampleRange> request =
-        requests.Current(spool_, max_samples, options_.max_request_payload_bytes, drop_corrupt);
+    const RequestAssembler::Limits limits{.max_samples = options_.max_samples_per_request == 0
+                                                             ? SIZE_MAX
+                                                             : options_.max_samples_per_request,
+                                          .max_payload_bytes = options_.max_request_payload_bytes,
+                                          .sends_ready = shipper_->SendsReadyRequests()};
+    std::optional<RequestAssembler::Request> request =
+        requests.Current(spool_, limits, drop_corrupt);
     if (!request) {
       WaitFor(stop, std::nullopt);
       continue;
@@ -297,15 +300,17 @@ void ShipperQueue::Run(std::stop_token stop) {
       continue;
     }
     state.not_before.reset();
-    const SendResult result = shipper_->SendRange(*request);
-    switch (Decide(result, request->size(), state)) {
+    const SendResult result = request->body.empty()
+                                  ? shipper_->SendRange(request->samples)
+                                  : shipper_->SendReady(request->body, request->sample_count);
+    switch (Decide(result, request->sample_count, state)) {
       case Next::kFinished:
         requests.Finished();
         break;
       case Next::kSameAgain:
         break;
       case Next::kSplit:
-        if (!requests.Split()) {
+        if (!requests.Split(drop_corrupt)) {
           if (logged_drop_reasons_.insert(kTooLarge).second) {
             spdlog::warn("shipper {}: receiver rejects even a single sample as too large; dropped",
                          name_);

@@ -1,7 +1,8 @@
 // ShipperQueue: everything around one Shipper: its durable queue (Spool: Wal on disk, bounded
 // memory fallback), its own sender thread, the retry policy, and its self-metrics.
 //
-// Enqueue() is called by the collection thread; it encodes the batch and appends it to the
+// Enqueue() is called by the collection thread; it appends one record (a finished remote write
+// request, or an encoded batch: queue/record_format.h) to the
 // queue (one disk write, fdatasync when options.queue.fsync) and returns; it never waits for
 // the network. The sender thread takes the oldest unacknowledged batches (several small ones
 // merged up to max_samples_per_request), sends them with Shipper::Send, and applies the

@@ -130,6 +130,18 @@ SendResult HttpShipper::SendChunks(const SampleRange& range) {
   return SendResult::Ok(last_status);
 }
 
+SendResult HttpShipper::PostBody(std::string_view body) noexcept {
+  try {
+    http::HttpRequest request;
+    request.url = endpoint_;
+    request.body = body;
+    return ClassifyHttpResult(client_->Perform(request), std::chrono::system_clock::now());
+  } catch (const std::exception& e) {
+    return SendResult{SendResult::Kind::kRetry, 0, std::nullopt,
+                      std::string("internal error: ") + e.what()};
+  }
+}
+
 SendResult HttpShipper::SendRange(const SampleRange& range) noexcept {
   try {
     return SendChunks(range);

@@ -51,6 +51,9 @@ class HttpShipper : public Shipper {
  protected:
   HttpShipper(const config::ShipperOptions& options, std::unique_ptr<http::HttpClient> client);
 
+  // Posts a finished body as it is, with the verdict as for an encoded one.
+  SendResult PostBody(std::string_view body) noexcept;
+
   // Replaces `body` with the request body for `samples`.
   virtual void EncodeRequest(const SampleRange& samples, std::string& body,
                              formats::EncodeStats& stats) = 0;

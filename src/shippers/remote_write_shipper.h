@@ -20,6 +20,12 @@ class RemoteWriteShipper final : public HttpShipper {
                      std::unique_ptr<http::HttpClient> client)
       : HttpShipper(options, std::move(client)) {}
 
+  // The queue holds this shipper's requests finished (queue/ready_request_writer.h).
+  bool SendsReadyRequests() const noexcept override { return true; }
+  SendResult SendReady(std::string_view body, std::size_t /*samples*/) noexcept override {
+    return PostBody(body);
+  }
+
  private:
   void EncodeRequest(const SampleRange& samples, std::string& body,
                      formats::EncodeStats& stats) override {

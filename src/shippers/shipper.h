@@ -43,6 +43,14 @@ class Shipper {
   // What the queue calls: the samples are views into the queue's records.
   virtual SendResult SendRange(const SampleRange& range) noexcept = 0;
 
+  // Remote write only: the queue holds finished request bodies (queue/ready_request_writer.h)
+  // for shippers that say so here, and SendReady posts one as it is.
+  virtual bool SendsReadyRequests() const noexcept { return false; }
+  virtual SendResult SendReady(std::string_view /*body*/, std::size_t /*samples*/) noexcept {
+    return SendResult{SendResult::Kind::kDrop, 0, std::nullopt,
+                      "this shipper does not send finished remote write requests"};
+  }
+
   // Sends owned families (tests, one-off sends) through the same path as the queue's views.
   SendResult Send(const Batch& batch) noexcept {
     SampleViews views;

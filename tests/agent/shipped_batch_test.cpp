@@ -109,9 +109,11 @@ TEST(ShippedBatch, EachShipperGetsWhatItsWriteRelabelRulesLeave) {
   tenant.replacement = "t$1";
   // Shippers 0 and 2 have no rules and share one encoding; 1 and 3 have the same kind of
   // rules but each list gets its own.
-  ShippedBatch batch(
-      "node-7", {},
-      {RelabelProgram(), Program({drop_memory, tenant}), RelabelProgram(), Program({drop_memory})});
+  ShippedBatch batch("node-7", {},
+                     {{RelabelProgram(), std::nullopt},
+                      {Program({drop_memory, tenant}), std::nullopt},
+                      {RelabelProgram(), std::nullopt},
+                      {Program({drop_memory}), std::nullopt}});
   MetricFamily load{.name = "system_load1", .help = "", .type = MetricType::kGauge};
   load.samples.push_back(Sample{"system_load1", {}, 0.5, 1000});
   MetricFamily memory{.name = "system_memory_free_bytes", .help = "", .type = MetricType::kGauge};

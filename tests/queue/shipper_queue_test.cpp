@@ -24,6 +24,7 @@ using testing::FakeClock;
 using testing::FakeShipper;
 using testing::MakeBatch;
 using testing::Range;
+using testing::ReadyRecords;
 using testing::Retry;
 using testing::TempDir;
 using testing::Values;
@@ -450,6 +451,54 @@ TEST_F(ShipperQueueTest, TooLargeSplitsARequestReadBackFromDiskAfterARestart) {
   ASSERT_TRUE(WaitUntil([&] { return after.delivered().size() >= 1; }));
   ASSERT_TRUE(WaitUntil([&] { return queue_->QueueStats().pending_samples == 0; }));
   EXPECT_EQ(after.delivered(), std::vector<int>{100});
+}
+
+TEST_F(ShipperQueueTest, TooLargeSplitsAFinishedRequestReadBackFromDiskAfterARestart) {
+  // A remote write shipper's queue holds finished requests, one per cycle.
+  {
+    FakeShipper& down = Make();
+    down.TakeReady(true);
+    down.Fallback(Answer(Retry(503)));
+    queue_->Start();
+    for (int i = 0; i < 6; ++i) {
+      for (const EncodedBatch& record : ReadyRecords(MakeBatch(i * 7, 7))) {
+        queue_->Enqueue(record);
+      }
+    }
+    ASSERT_TRUE(WaitUntil([&] { return down.calls() >= 1; }));
+    queue_.reset();
+  }
+  // The backlog is joined into one 42-sample body; this receiver takes at most 5 samples a
+  // request, and never sample 20: the body is decoded and halved like any request.
+  FakeShipper& small = Make();
+  small.TakeReady(true);
+  small.Fallback([](const Batch& batch) {
+    const auto values = Values(batch);
+    if (values.size() > 5 || std::find(values.begin(), values.end(), 20) != values.end()) {
+      return SendResult{SendResult::Kind::kTooLarge, 413, std::nullopt, "too large"};
+    }
+    return SendResult::Ok();
+  });
+  queue_->Start();
+  std::vector<int> expected = Range(0, 42);
+  expected.erase(expected.begin() + 20);
+  ASSERT_TRUE(WaitUntil([&] { return queue_->QueueStats().pending_samples == 0; }));
+  EXPECT_EQ(small.delivered(), expected);  // each once, in order
+  EXPECT_EQ(small.ready_bodies(), 1);      // the joined backlog, then its halves as samples
+  ASSERT_FALSE(small.attempts().empty());
+  EXPECT_EQ(Values(small.attempts().front()), Range(0, 42));
+  EXPECT_EQ(MetricValue(queue_->Metrics(), "metricsd_shipper_samples_dropped_total", "too_large"),
+            1);
+  // Everything was acknowledged on disk: a further restart replays nothing, and a new
+  // record goes out as it is.
+  FakeShipper& after = Make();
+  after.TakeReady(true);
+  queue_->Start();
+  queue_->Enqueue(ReadyRecords(MakeBatch(100, 1)).at(0));
+  ASSERT_TRUE(WaitUntil([&] { return after.delivered().size() >= 1; }));
+  ASSERT_TRUE(WaitUntil([&] { return queue_->QueueStats().pending_samples == 0; }));
+  EXPECT_EQ(after.delivered(), std::vector<int>{100});
+  EXPECT_EQ(after.ready_bodies(), 1);
 }
 
 TEST_F(ShipperQueueTest, StopDuringABlockedSendIsBoundedByTheShipperTimeout) {

@@ -18,6 +18,8 @@
 #include <gtest/gtest.h>
 
 #include "core/clock.h"
+#include "formats/remote_write_decoder.h"
+#include "queue/ready_request_writer.h"
 #include "shippers/shipper.h"
 #include "support/owned_batch.h"
 
@@ -106,6 +108,21 @@ class FakeShipper final : public Shipper {
 
   std::string_view name() const override { return "fake"; }
 
+  // Whether it takes finished remote write bodies, like a remote write shipper; it decodes
+  // them to answer from the same script.
+  void TakeReady(bool takes) { takes_ready_ = takes; }
+  bool SendsReadyRequests() const noexcept override { return takes_ready_; }
+  SendResult SendReady(std::string_view body, std::size_t samples) noexcept override {
+    SampleViews views;
+    std::string proto;
+    Status decoded = formats::DecodeCompressedWriteRequest(body, proto, views);
+    EXPECT_TRUE(decoded) << decoded.error();
+    EXPECT_EQ(views.samples.size(), samples);
+    ++ready_bodies_;
+    return SendRange(AllSamples(views));
+  }
+  int ready_bodies() const { return ready_bodies_.load(); }
+
   SendResult SendRange(const SampleRange& range) noexcept override {
     const Batch batch = metricsd::testing::OwnedBatch(range);
     std::unique_lock lock(mu_);
@@ -184,7 +201,25 @@ class FakeShipper final : public Shipper {
   int ok_requests_ = 0;
   std::vector<int> delivered_;
   std::vector<Batch> attempts_;
+  std::atomic<bool> takes_ready_{false};
+  std::atomic<int> ready_bodies_{0};
 };
+
+// The finished remote write records a remote write shipper's queue would get for `batch`.
+inline std::vector<EncodedBatch> ReadyRecords(const Batch& batch, std::size_t max_samples = 0) {
+  ReadyRequestWriter writer(max_samples);
+  std::vector<LabelView> labels;
+  for (const MetricFamily& family : batch) {
+    for (const Sample& sample : family.samples) {
+      ViewLabels(sample.labels, labels);
+      writer.Add(family.name, family.help, family.type, sample.name, labels, sample.value,
+                 sample.timestamp_ms);
+    }
+  }
+  std::vector<EncodedBatch> records;
+  writer.Finish([&](EncodedBatch&& record) { records.push_back(std::move(record)); });
+  return records;
+}
 
 inline FakeShipper::Responder Answer(SendResult result) {
   return [result](const Batch&) { return result; };
