@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
 #include <string>
 
 #include "formats/remote_write_decoder.h"
@@ -13,8 +14,9 @@
 
 namespace {
 
-void Check(bool ok) {
+void Check(bool ok, int line = __builtin_LINE()) {
   if (!ok) {
+    std::fprintf(stderr, "check failed at line %d\n", line);
     __builtin_trap();
   }
 }

@@ -58,7 +58,9 @@ void RemoteWriteEncoder::BuildLabels(std::string_view name, std::span<const Labe
   // Within one Encode call every string is alive, so the same address and size means the
   // same bytes: names checked on an earlier sample need no second check (views decoded
   // from the queue point every repeat of a string at one place).
-  const bool name_checked = name.data() == valid_name_.data() && name.size() == valid_name_.size();
+  // An empty name is never "checked": two empty views may both be null.
+  const bool name_checked =
+      !name.empty() && name.data() == valid_name_.data() && name.size() == valid_name_.size();
   if (!name_checked) {
     if (IsValidMetricName(name)) {
       valid_name_ = name;

@@ -199,6 +199,24 @@ TEST(RemoteWriteEncoder, ReusedEncoderProducesIdenticalOutputAndHandlesEdgeValue
   EXPECT_EQ(request.timeseries(1).samples(0).timestamp(), std::numeric_limits<std::int64_t>::max());
 }
 
+TEST(RemoteWriteEncoder, AnEmptyNameIsSanitisedEvenAsANullView) {
+  // Views decoded from a request can be empty and null; the checked-name memory starts null
+  // too, and must not take one for the other (found by fuzz_write_request).
+  SampleViews views;
+  views.families.push_back({});
+  views.samples.push_back({0, std::string_view(), 0, 0, 1.0, 5});
+  RemoteWriteEncoder encoder;
+  std::string body;
+  EncodeStats stats;
+  encoder.Append(std::string_view(), {}, 1.0, 5, stats);  // the streaming path
+  encoder.Truncate(0);
+  encoder.Encode(AllSamples(views), body, stats);
+  const prometheus::WriteRequest request = Decode(body);
+  ASSERT_EQ(request.timeseries_size(), 1);
+  EXPECT_EQ(LabelsOf(request.timeseries(0)), (LabelList{{"__name__", "_"}}));
+  EXPECT_EQ(stats.metric_names_sanitized, 2u);
+}
+
 TEST(RemoteWriteEncoder, EmptyBatchIsAnEmptyRequest) {
   RemoteWriteEncoder encoder;
   std::string body;
