@@ -36,7 +36,7 @@ const std::string& Body() {
 
 struct NullVisitor final : SampleVisitor {
   void OnSample(const FamilyView&, std::string_view, std::span<const LabelView>, double,
-                std::int64_t) override {
+                std::int64_t, std::string_view) override {
     ++samples;
   }
   std::size_t samples = 0;
@@ -46,7 +46,7 @@ struct QueueVisitor final : SampleVisitor {
   explicit QueueVisitor(RelabelProgram relabel = {})
       : labeler("", "bench", Labels{{"team", "infra"}}, std::move(relabel)) {}
   void OnSample(const FamilyView& family, std::string_view name, std::span<const LabelView> labels,
-                double value, std::int64_t timestamp_ms) override {
+                double value, std::int64_t timestamp_ms, std::string_view /*series*/) override {
     if (labeler.Apply(name, labels) != RelabelVerdict::kKeep) {
       return;
     }

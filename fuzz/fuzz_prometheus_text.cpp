@@ -19,7 +19,7 @@ struct Streamed final : metricsd::SampleVisitor {
   Streamed() : labeler("app_", "target", metricsd::Labels{{"endpoint", "x"}, {"zone", "a"}}) {}
   void OnSample(const metricsd::FamilyView&, std::string_view name,
                 std::span<const metricsd::LabelView> labels, double value,
-                std::int64_t timestamp_ms) override {
+                std::int64_t timestamp_ms, std::string_view /*series*/) override {
     labeler.Apply(name, labels);
     metricsd::Sample& s = samples.emplace_back();
     s.name = labeler.name();

@@ -105,20 +105,20 @@ std::span<const LabelView> ShippedBatch::Decorate(std::span<const LabelView> own
   return merged_;
 }
 
-void ShippedBatch::Add(std::string_view family, std::string_view help, MetricType type,
-                       std::string_view name, std::span<const LabelView> labels, double value,
-                       std::int64_t timestamp_ms) {
+template <typename Fn>
+void ShippedBatch::ForEachOutput(std::string_view name, std::span<const LabelView> labels, Fn fn) {
   const std::span<const LabelView> decorated = Decorate(labels);
-  for (Output& output : outputs_) {
+  for (std::size_t i = 0; i < outputs_.size(); ++i) {
+    Output& output = outputs_[i];
     if (output.relabel.empty()) {
-      Write(output, family, help, type, name, decorated, value, timestamp_ms);
+      fn(i, name, decorated);
       continue;
     }
     switch (output.relabel.Apply(name, decorated, scratch_, relabeled_)) {
       case RelabelOutcome::kDropped:
         continue;
       case RelabelOutcome::kUnchanged:
-        Write(output, family, help, type, name, decorated, value, timestamp_ms);
+        fn(i, name, decorated);
         continue;
       case RelabelOutcome::kChanged:
         break;
@@ -133,7 +133,71 @@ void ShippedBatch::Add(std::string_view family, std::string_view help, MetricTyp
       }
     }
     if (!new_name.empty()) {  // a series without a name cannot be written
-      Write(output, family, help, type, new_name, named_, value, timestamp_ms);
+      fn(i, new_name, std::span<const LabelView>(named_));
+    }
+  }
+}
+
+void ShippedBatch::Add(std::string_view family, std::string_view help, MetricType type,
+                       std::string_view name, std::span<const LabelView> labels, double value,
+                       std::int64_t timestamp_ms) {
+  ForEachOutput(
+      name, labels,
+      [&](std::size_t i, std::string_view final_name, std::span<const LabelView> final_labels) {
+        Write(outputs_[i], family, help, type, final_name, final_labels, value, timestamp_ms);
+      });
+}
+
+// One series as each output writes it: finished remote write label bytes, or the name and
+// labels a batch record takes (owned, with views into them).
+struct ShippedBatch::Prepared final : ScrapeSampleSink::PreparedSeries {
+  struct PerOutput {
+    bool written = false;  // false: write relabeling drops it for this output
+    std::string encoded_labels;
+    std::string name;
+    Labels labels;
+    std::vector<LabelView> views;
+  };
+  std::vector<PerOutput> outputs;
+};
+
+std::unique_ptr<ScrapeSampleSink::PreparedSeries> ShippedBatch::Prepare(
+    std::string_view name, std::span<const LabelView> labels) {
+  auto prepared = std::make_unique<Prepared>();
+  prepared->outputs.resize(outputs_.size());
+  ForEachOutput(
+      name, labels,
+      [&](std::size_t i, std::string_view final_name, std::span<const LabelView> final_labels) {
+        Prepared::PerOutput& out = prepared->outputs[i];
+        out.written = true;
+        if (auto* ready = std::get_if<queue::ReadyRequestWriter>(&outputs_[i].writer)) {
+          ready->EncodeLabels(final_name, final_labels, out.encoded_labels);
+          return;
+        }
+        out.name.assign(final_name);
+        out.labels.reserve(final_labels.size());
+        for (const LabelView& label : final_labels) {
+          out.labels.push_back(Label{std::string(label.name), std::string(label.value)});
+        }
+        ViewLabels(out.labels, out.views);
+      });
+  return prepared;
+}
+
+void ShippedBatch::AddPrepared(const PreparedSeries& series, std::string_view family,
+                               std::string_view help, MetricType type, double value,
+                               std::int64_t timestamp_ms) {
+  const auto& prepared = static_cast<const Prepared&>(series);
+  for (std::size_t i = 0; i < outputs_.size(); ++i) {
+    const Prepared::PerOutput& out = prepared.outputs[i];
+    if (!out.written) {
+      continue;
+    }
+    if (auto* ready = std::get_if<queue::ReadyRequestWriter>(&outputs_[i].writer)) {
+      ready->AddEncoded(out.encoded_labels, value, timestamp_ms);
+    } else {
+      std::get<queue::BatchWriter>(outputs_[i].writer)
+          .Add(family, help, type, out.name, out.views, value, timestamp_ms);
     }
   }
 }

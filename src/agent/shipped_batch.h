@@ -52,6 +52,10 @@ class ShippedBatch final : public ScrapeSampleSink {
   void AddFamilies(const std::vector<MetricFamily>& families);
   void Mark() override;
   void Rollback() override;
+  std::unique_ptr<PreparedSeries> Prepare(std::string_view name,
+                                          std::span<const LabelView> labels) override;
+  void AddPrepared(const PreparedSeries& series, std::string_view family, std::string_view help,
+                   MetricType type, double value, std::int64_t timestamp_ms) override;
 
   // What was added since the last call, as queue records, once per output: `ship` gets each
   // record with the indexes of the shippers it is for.
@@ -73,6 +77,11 @@ class ShippedBatch final : public ScrapeSampleSink {
     Writer writer;
     std::variant<queue::BatchWriter::Mark, queue::ReadyRequestWriter::Mark> mark;
   };
+  struct Prepared;
+  // Calls fn(output index, name, labels) with the final series of each output that keeps
+  // it: decorated, then write-relabeled.
+  template <typename Fn>
+  void ForEachOutput(std::string_view name, std::span<const LabelView> labels, Fn fn);
   static Writer MakeWriter(const std::optional<std::size_t>& ready_requests);
   static void Write(Output& output, std::string_view family, std::string_view help, MetricType type,
                     std::string_view name, std::span<const LabelView> labels, double value,

@@ -10,6 +10,7 @@
 #include <optional>
 #include <utility>
 
+#include "collectors/series_cache.h"
 #include "core/redact.h"
 #include "core/series_tracker.h"
 #include "core/unique_fd.h"
@@ -156,6 +157,8 @@ struct ScrapeCollector::Target {
   // of vanished series are found again for their staleness markers.
   SeriesTracker series;
   std::vector<MetricFamily> json_families;
+  // While samples are shipped: the text and OpenMetrics series as last scraped.
+  std::unique_ptr<SeriesCache> cache;
 };
 
 // What a target had before this scrape: where vanished series' labels are found.
@@ -195,6 +198,7 @@ ScrapeCollector::ScrapeCollector(const std::vector<config::EndpointOptions>& end
     }
     target->labeler = std::make_unique<TargetLabeler>(e.metric_prefix, e.name, target->extra_labels,
                                                       target->relabel);
+    target->cache = std::make_unique<SeriesCache>(e.limits.sample_limit);
     target->timeout = EffectiveTimeout(e, collector_interval);
     target->interval = e.interval.value_or(collector_interval);
     target->request.method = "GET";
@@ -318,6 +322,16 @@ class LimitCheck {
     }
     return true;
   }
+  // A series admitted before (the series cache's): only the sample count can exceed now.
+  bool AdmitKnown() {
+    if (exceeded_ != nullptr) {
+      return false;
+    }
+    if (limits_.sample_limit != 0 && ++samples_ > limits_.sample_limit) {
+      return Exceed("sample_limit", fmt::format("more than {} samples", limits_.sample_limit));
+    }
+    return true;
+  }
 
   // The limit's key (e.g. "sample_limit"), or null while none was exceeded.
   const char* exceeded() const noexcept { return exceeded_; }
@@ -373,26 +387,22 @@ class LabellingVisitor : public SampleVisitor {
       : labeler_(labeler), prefix_(prefix) {}
 
   void OnSample(const FamilyView& family, std::string_view name, std::span<const LabelView> labels,
-                double value, std::int64_t timestamp_ms) final {
+                double value, std::int64_t timestamp_ms, std::string_view series) final {
+    if (OnKnownSeries(family, series, value, timestamp_ms)) {
+      return;
+    }
     switch (labeler_.Apply(name, labels)) {
       case RelabelVerdict::kKeep:
         break;
       case RelabelVerdict::kDropped:
+        OnDropped(series);
         return;
       case RelabelVerdict::kNoName:
         unnamed_ = true;  // the scrape fails, as in Prometheus
         return;
     }
-    std::string_view family_name = family.name;
-    if (!prefix_.empty()) {
-      if (family.name.data() != last_family_.data() || family.name.size() != last_family_.size()) {
-        last_family_ = family.name;
-        family_buffer_.assign(prefix_);
-        family_buffer_.append(family.name);
-      }
-      family_name = family_buffer_;
-    }
-    OnLabelled(family_name, family, labeler_.name(), labeler_.labels(), value, timestamp_ms);
+    OnLabelled(FamilyName(family), family, labeler_.name(), labeler_.labels(), value, timestamp_ms,
+               series);
   }
 
  public:
@@ -400,9 +410,28 @@ class LabellingVisitor : public SampleVisitor {
   bool unnamed() const noexcept { return unnamed_; }
 
  protected:
+  // The family's name as shipped (with the target's prefix).
+  std::string_view FamilyName(const FamilyView& family) {
+    if (prefix_.empty()) {
+      return family.name;
+    }
+    if (family.name.data() != last_family_.data() || family.name.size() != last_family_.size()) {
+      last_family_ = family.name;
+      family_buffer_.assign(prefix_);
+      family_buffer_.append(family.name);
+    }
+    return family_buffer_;
+  }
+  // A series the visitor knows already (its series cache) is handled here: true when done.
+  virtual bool OnKnownSeries(const FamilyView& /*family*/, std::string_view /*series*/,
+                             double /*value*/, std::int64_t /*timestamp_ms*/) {
+    return false;
+  }
+  // Metric relabeling dropped the series.
+  virtual void OnDropped(std::string_view /*series*/) {}
   virtual void OnLabelled(std::string_view family_name, const FamilyView& family,
                           std::string_view name, std::span<const LabelView> labels, double value,
-                          std::int64_t timestamp_ms) = 0;
+                          std::int64_t timestamp_ms, std::string_view series) = 0;
 
  private:
   TargetLabeler& labeler_;
@@ -420,41 +449,85 @@ class CheckingVisitor final : public LabellingVisitor {
 
  private:
   void OnLabelled(std::string_view, const FamilyView&, std::string_view name,
-                  std::span<const LabelView> labels, double, std::int64_t) override {
+                  std::span<const LabelView> labels, double, std::int64_t,
+                  std::string_view) override {
     (void)limits_.Admit(name, labels);
   }
 
   LimitCheck& limits_;
 };
 
-// Hands each labelled sample to the sink and, for staleness, notes its series.
+// Hands each labelled sample to the sink and, for staleness, notes its series. A series seen
+// in an earlier scrape comes from the series cache: its verdict, staleness key and shipped
+// form are kept, and only the value is added.
 class StreamingVisitor final : public LabellingVisitor {
  public:
   StreamingVisitor(TargetLabeler& labeler, std::string_view prefix, LimitCheck& limits,
-                   ScrapeSampleSink& sink, SeriesTracker& series, std::int64_t scrape_ms)
+                   ScrapeSampleSink& sink, SeriesTracker& series, SeriesCache& cache,
+                   std::int64_t scrape_ms)
       : LabellingVisitor(labeler, prefix),
         limits_(limits),
         sink_(sink),
         series_(series),
+        cache_(cache),
         scrape_ms_(scrape_ms) {}
 
  private:
+  bool OnKnownSeries(const FamilyView& family, std::string_view series, double value,
+                     std::int64_t timestamp_ms) override {
+    SeriesCache::Entry* entry = cache_.Find(series);
+    if (entry == nullptr) {
+      return false;
+    }
+    if (entry->dropped || !limits_.AdmitKnown()) {
+      return true;
+    }
+    sink_.AddPrepared(*entry->prepared, FamilyName(family), family.help, family.type, value,
+                      timestamp_ms);
+    Seen(entry->series_key, timestamp_ms);
+    return true;
+  }
+
+  void OnDropped(std::string_view series) override {
+    if (SeriesCache::Entry* entry = cache_.Insert(series)) {
+      entry->dropped = true;
+    }
+  }
+
   void OnLabelled(std::string_view family_name, const FamilyView& family, std::string_view name,
-                  std::span<const LabelView> labels, double value,
-                  std::int64_t timestamp_ms) override {
+                  std::span<const LabelView> labels, double value, std::int64_t timestamp_ms,
+                  std::string_view series) override {
     if (!limits_.Admit(name, labels)) {
       return;  // the scrape fails; what was added is taken back
     }
-    sink_.Add(family_name, family.help, family.type, name, labels, value, timestamp_ms);
-    // As Prometheus does: a sample with a timestamp of its own never gets a staleness marker.
+    const std::uint64_t key = SeriesTracker::Key(name, labels);
+    std::unique_ptr<ScrapeSampleSink::PreparedSeries> prepared;
+    if (!cache_.full()) {
+      prepared = sink_.Prepare(name, labels);
+    }
+    SeriesCache::Entry* entry = prepared ? cache_.Insert(series) : nullptr;
+    if (entry == nullptr) {  // the sink has no prepared form, or the cache is full
+      sink_.Add(family_name, family.help, family.type, name, labels, value, timestamp_ms);
+    } else {
+      entry->series_key = key;
+      entry->prepared = std::move(prepared);
+      sink_.AddPrepared(*entry->prepared, family_name, family.help, family.type, value,
+                        timestamp_ms);
+    }
+    Seen(key, timestamp_ms);
+  }
+
+  // As Prometheus does: a sample with a timestamp of its own never gets a staleness marker.
+  void Seen(std::uint64_t key, std::int64_t timestamp_ms) {
     if (timestamp_ms == scrape_ms_) {
-      series_.Seen(SeriesTracker::Key(name, labels));
+      series_.Seen(key);
     }
   }
 
   LimitCheck& limits_;
   ScrapeSampleSink& sink_;
   SeriesTracker& series_;
+  SeriesCache& cache_;
   std::int64_t scrape_ms_;
 };
 
@@ -473,7 +546,8 @@ class MarkerVisitor final : public LabellingVisitor {
 
  private:
   void OnLabelled(std::string_view family_name, const FamilyView& family, std::string_view name,
-                  std::span<const LabelView> labels, double, std::int64_t) override {
+                  std::span<const LabelView> labels, double, std::int64_t,
+                  std::string_view) override {
     MarkIfGone(gone_, marked_, family_name, family.type, name, labels, sink_, wall_ms_);
   }
 
@@ -646,6 +720,12 @@ CollectResult ScrapeCollector::Collect(const CollectContext& ctx) {
          MetricType::kGauge, [](const Target& t) { return t.samples; });
   family("metricsd_scrape_body_bytes", "Decoded body size of the last scrape of the endpoint.",
          MetricType::kGauge, [](const Target& t) { return t.body_bytes; });
+  if (sink_ != nullptr) {  // the cache is only used while samples are shipped
+    family("metricsd_scrape_series_cache_entries",
+           "Series of the endpoint held in its series cache (bounded by its sample_limit).",
+           MetricType::kGauge,
+           [](const Target& t) { return static_cast<double>(t.cache->size()); });
+  }
   family("metricsd_scrape_parse_errors_total",
          "Invalid lines (or rejected bodies) seen while parsing scrapes of the endpoint.",
          MetricType::kCounter,
@@ -725,8 +805,11 @@ Status ScrapeCollector::ParseResponse(Target& t, http::HttpResponse& response, s
   bool unnamed = false;
   if (sink_ != nullptr) {
     sink_->Mark();
-    StreamingVisitor visitor(*t.labeler, e.metric_prefix, limits, *sink_, t.series, wall_ms);
+    t.cache->BeginScrape();
+    StreamingVisitor visitor(*t.labeler, e.metric_prefix, limits, *sink_, t.series, *t.cache,
+                             wall_ms);
     parsed = ParseExposition(format, response.body, wall_ms, visitor, stats);
+    t.cache->EndScrape();
     unnamed = visitor.unnamed();
     if (!parsed || limits.exceeded() != nullptr || unnamed) {
       sink_->Rollback();

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <string>
 #include <string_view>
@@ -26,6 +27,23 @@ class ScrapeSampleSink {
   // back: Rollback() drops everything added since the last Mark().
   virtual void Mark() = 0;
   virtual void Rollback() = 0;
+
+  // A series' shipped form, worked out once: what Add does to its name and labels
+  // (decoration, write relabeling, encoding). The scrape's series cache keeps it while the
+  // series keeps coming, and each new value is appended with AddPrepared, which does the same
+  // as Add with the labels Prepare was given. Prepare returns null where the sink has no such
+  // form; Add is then used.
+  class PreparedSeries {
+   public:
+    virtual ~PreparedSeries() = default;
+  };
+  virtual std::unique_ptr<PreparedSeries> Prepare(std::string_view /*name*/,
+                                                  std::span<const LabelView> /*labels*/) {
+    return nullptr;
+  }
+  virtual void AddPrepared(const PreparedSeries& /*series*/, std::string_view /*family*/,
+                           std::string_view /*help*/, MetricType /*type*/, double /*value*/,
+                           std::int64_t /*timestamp_ms*/) {}
 };
 
 // One target as of its last scrape, for the status page.

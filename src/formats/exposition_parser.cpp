@@ -785,6 +785,7 @@ class Parser {
         return reason;
       }
     }
+    series_text_ = line.substr(0, pos);
     if (!rules_.lenient_blanks && (pos >= line.size() || line[pos] != ' ')) {
       return "expected a single space before the value";
     }
@@ -1139,7 +1140,7 @@ class Parser {
       }
     }
     labels_.resize(kept);
-    visitor_.OnSample(View(index), name, labels_, value, timestamp_ms);
+    visitor_.OnSample(View(index), name, labels_, value, timestamp_ms, series_text_);
     ++samples_;
     return nullptr;
   }
@@ -1155,7 +1156,8 @@ class Parser {
 
   std::string error_;
   std::string scratch_;
-  std::string_view last_name_;  // the previous sample line's name (points into the body)
+  std::string_view last_name_;    // the previous sample line's name (points into the body)
+  std::string_view series_text_;  // the current sample's name and label block, as written
   std::vector<RawLabel> labels_;
   std::vector<RawLabel> exemplar_labels_;
 

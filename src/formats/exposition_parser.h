@@ -66,10 +66,12 @@ struct FamilyView {
 class SampleVisitor {
  public:
   virtual ~SampleVisitor() = default;
-  // `labels` are sorted by name, unique, without empty values.
+  // `labels` are sorted by name, unique, without empty values. `series` is the sample's name
+  // and label block as written in the body (the bytes before the value): the same text is
+  // the same name and labels, which is what a series cache keys on.
   virtual void OnSample(const FamilyView& family, std::string_view name,
-                        std::span<const LabelView> labels, double value,
-                        std::int64_t timestamp_ms) = 0;
+                        std::span<const LabelView> labels, double value, std::int64_t timestamp_ms,
+                        std::string_view series) = 0;
   // A HELP line for a family whose samples were already visited (the text format allows
   // HELP anywhere); every earlier HELP arrives in FamilyView::help.
   virtual void OnHelpAfterSamples(const FamilyView& /*family*/) {}

@@ -6,7 +6,7 @@ namespace metricsd {
 
 void FamilyCollector::OnSample(const FamilyView& family, std::string_view name,
                                std::span<const LabelView> labels, double value,
-                               std::int64_t timestamp_ms) {
+                               std::int64_t timestamp_ms, std::string_view /*series*/) {
   if (family.ordinal >= position_.size()) {
     position_.resize(family.ordinal + 1, kAbsent);
   }

@@ -20,7 +20,7 @@ class FamilyCollector final : public SampleVisitor {
   explicit FamilyCollector(std::vector<MetricFamily>& out) : out_(out), first_(out.size()) {}
 
   void OnSample(const FamilyView& family, std::string_view name, std::span<const LabelView> labels,
-                double value, std::int64_t timestamp_ms) override;
+                double value, std::int64_t timestamp_ms, std::string_view series) override;
   void OnHelpAfterSamples(const FamilyView& family) override;
 
   // Removes every family this collector appended (an OpenMetrics body rejected late).

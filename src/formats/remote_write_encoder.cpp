@@ -156,10 +156,11 @@ void RemoteWriteEncoder::BuildLabels(std::string_view name, std::span<const Labe
   }
 }
 
-void RemoteWriteEncoder::AppendSeries(std::string_view name, std::span<const LabelView> labels,
-                                      double value, std::int64_t timestamp_ms, EncodeStats& stats) {
-  BuildLabels(name, labels, stats);
+namespace {
 
+// The wire bits of a sample value: NaNs other than the staleness marker become the one
+// normal NaN.
+std::uint64_t ValueBits(double value, EncodeStats& stats) noexcept {
   std::uint64_t value_bits = std::bit_cast<std::uint64_t>(value);
   if (std::isnan(value) && value_bits != kStaleNaNBits) {
     if (value_bits != kNormalNaNBits) {
@@ -167,35 +168,88 @@ void RemoteWriteEncoder::AppendSeries(std::string_view name, std::span<const Lab
     }
     value_bits = kNormalNaNBits;
   }
-  const auto timestamp = static_cast<std::uint64_t>(timestamp_ms);
+  return value_bits;
+}
 
+constexpr std::size_t SampleFieldSize(std::uint64_t timestamp) noexcept {
+  return BytesFieldSize(1 + 8 + 1 + VarintSize(timestamp));
+}
+
+// TimeSeries.samples with one Sample; the caller reserved SampleFieldSize bytes.
+char* PutSample(char* p, std::uint64_t value_bits, std::uint64_t timestamp) noexcept {
+  *p++ = kTagSample;
+  p = PutVarint(p, 1 + 8 + 1 + VarintSize(timestamp));
+  *p++ = kTagValue;
+  for (int i = 0; i < 8; ++i) {  // fixed64 is little-endian on the wire
+    *p++ = static_cast<char>((value_bits >> (8 * i)) & 0xff);
+  }
+  *p++ = kTagTimestamp;
+  return PutVarint(p, timestamp);
+}
+
+}  // namespace
+
+std::size_t RemoteWriteEncoder::LabelsSize() const noexcept {
   std::size_t labels_size = 0;
   for (const LabelView& l : labels_) {
     std::size_t inner = BytesFieldSize(l.name.size()) + BytesFieldSize(l.value.size());
     labels_size += BytesFieldSize(inner);
   }
-  const std::size_t sample_inner = 1 + 8 + 1 + VarintSize(timestamp);
-  const std::size_t series_size = labels_size + BytesFieldSize(sample_inner);
-  const std::size_t total = BytesFieldSize(series_size);
+  return labels_size;
+}
 
-  char* p = proto_.Reserve(total + kSlack);
-  char* const end = p + total;
-  *p++ = kTagTimeSeries;
-  p = PutVarint(p, series_size);
+char* RemoteWriteEncoder::PutLabels(char* p) const noexcept {
   for (const LabelView& l : labels_) {
     *p++ = kTagLabel;
     p = PutVarint(p, BytesFieldSize(l.name.size()) + BytesFieldSize(l.value.size()));
     p = PutBytesField(p, kTagLabelName, l.name);
     p = PutBytesField(p, kTagLabelValue, l.value);
   }
-  *p++ = kTagSample;
-  p = PutVarint(p, sample_inner);
-  *p++ = kTagValue;
-  for (int i = 0; i < 8; ++i) {  // fixed64 is little-endian on the wire
-    *p++ = static_cast<char>((value_bits >> (8 * i)) & 0xff);
-  }
-  *p++ = kTagTimestamp;
-  PutVarint(p, timestamp);
+  return p;
+}
+
+void RemoteWriteEncoder::AppendSeries(std::string_view name, std::span<const LabelView> labels,
+                                      double value, std::int64_t timestamp_ms, EncodeStats& stats) {
+  BuildLabels(name, labels, stats);
+  const std::uint64_t value_bits = ValueBits(value, stats);
+  const auto timestamp = static_cast<std::uint64_t>(timestamp_ms);
+  const std::size_t series_size = LabelsSize() + SampleFieldSize(timestamp);
+  const std::size_t total = BytesFieldSize(series_size);
+
+  char* p = proto_.Reserve(total + kSlack);
+  char* const end = p + total;
+  *p++ = kTagTimeSeries;
+  p = PutVarint(p, series_size);
+  p = PutLabels(p);
+  PutSample(p, value_bits, timestamp);
+  proto_.Commit(end);
+  ++stats.samples_written;
+}
+
+void RemoteWriteEncoder::EncodeLabels(std::string_view name, std::span<const LabelView> labels,
+                                      std::string& out, EncodeStats& stats) {
+  ForgetCheckedNames();  // the views live for this call only
+  BuildLabels(name, labels, stats);
+  const std::size_t size = LabelsSize();
+  const std::size_t at = out.size();
+  out.resize(at + size + kSlack);
+  PutLabels(out.data() + at);
+  out.resize(at + size);
+}
+
+void RemoteWriteEncoder::AppendEncoded(std::string_view encoded_labels, double value,
+                                       std::int64_t timestamp_ms, EncodeStats& stats) {
+  const std::uint64_t value_bits = ValueBits(value, stats);
+  const auto timestamp = static_cast<std::uint64_t>(timestamp_ms);
+  const std::size_t series_size = encoded_labels.size() + SampleFieldSize(timestamp);
+  const std::size_t total = BytesFieldSize(series_size);
+
+  char* p = proto_.Reserve(total + kSlack);
+  char* const end = p + total;
+  *p++ = kTagTimeSeries;
+  p = PutVarint(p, series_size);
+  std::memcpy(p, encoded_labels.data(), encoded_labels.size());
+  PutSample(p + encoded_labels.size(), value_bits, timestamp);
   proto_.Commit(end);
   ++stats.samples_written;
 }

@@ -55,6 +55,14 @@ class RemoteWriteEncoder {
       }
     }
   }
+  // A series' labels (with __name__, sorted, made valid as Append does) as the protobuf Label
+  // fields of its TimeSeries, appended to `out`: encoded once, appended with each new value
+  // by AppendEncoded.
+  void EncodeLabels(std::string_view name, std::span<const LabelView> labels, std::string& out,
+                    EncodeStats& stats);
+  // Appends one TimeSeries from labels encoded by EncodeLabels.
+  void AppendEncoded(std::string_view encoded_labels, double value, std::int64_t timestamp_ms,
+                     EncodeStats& stats);
   // Appends to `out` the snappy block of protobuf bytes [begin, end).
   void AppendCompressed(std::size_t begin, std::size_t end, std::string& out);
 
@@ -64,6 +72,9 @@ class RemoteWriteEncoder {
   void AppendSeries(std::string_view name, std::span<const LabelView> labels, double value,
                     std::int64_t timestamp_ms, EncodeStats& stats);
   void Compress(std::string& out);
+  // Protobuf size of labels_ as Label fields, and writing them (kSlack bytes of room past them).
+  std::size_t LabelsSize() const noexcept;
+  char* PutLabels(char* p) const noexcept;
   // The checked-names memory below is only valid within one Encode call.
   void ForgetCheckedNames() noexcept {
     valid_name_ = {};

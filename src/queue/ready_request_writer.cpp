@@ -14,13 +14,30 @@ void ReadyRequestWriter::Add(std::string_view /*family*/, std::string_view /*hel
                              MetricType /*type*/, std::string_view name,
                              std::span<const LabelView> labels, double value,
                              std::int64_t timestamp_ms) {
+  Request& open = OpenRequest(timestamp_ms);
+  encoder_.Append(name, labels, value, timestamp_ms, stats_);
+  ++open.samples;
+}
+
+void ReadyRequestWriter::EncodeLabels(std::string_view name, std::span<const LabelView> labels,
+                                      std::string& out) {
+  encoder_.EncodeLabels(name, labels, out, stats_);
+}
+
+void ReadyRequestWriter::AddEncoded(std::string_view encoded_labels, double value,
+                                    std::int64_t timestamp_ms) {
+  Request& open = OpenRequest(timestamp_ms);
+  encoder_.AppendEncoded(encoded_labels, value, timestamp_ms, stats_);
+  ++open.samples;
+}
+
+ReadyRequestWriter::Request& ReadyRequestWriter::OpenRequest(std::int64_t timestamp_ms) {
   if (requests_.empty() || requests_.back().samples >= max_samples_) {
     requests_.push_back(Request{encoder_.built_bytes(), 0, timestamp_ms});
   }
-  encoder_.Append(name, labels, value, timestamp_ms, stats_);
   Request& open = requests_.back();
-  ++open.samples;
   open.min_timestamp_ms = std::min(open.min_timestamp_ms, timestamp_ms);
+  return open;
 }
 
 std::size_t ReadyRequestWriter::samples() const noexcept {

@@ -34,6 +34,11 @@ class ReadyRequestWriter {
   void Add(std::string_view family, std::string_view help, MetricType type, std::string_view name,
            std::span<const LabelView> labels, double value, std::int64_t timestamp_ms);
 
+  // The series cache's form (ScrapeSampleSink::Prepare): labels encoded once into `out`,
+  // then each value appended with them. AddEncoded is Add with the labels EncodeLabels had.
+  void EncodeLabels(std::string_view name, std::span<const LabelView> labels, std::string& out);
+  void AddEncoded(std::string_view encoded_labels, double value, std::int64_t timestamp_ms);
+
   std::size_t samples() const noexcept;
   std::size_t max_samples_per_request() const noexcept { return max_samples_; }
 
@@ -60,6 +65,9 @@ class ReadyRequestWriter {
     std::uint32_t samples = 0;
     std::int64_t min_timestamp_ms = 0;
   };
+  // The request the next sample goes into.
+  Request& OpenRequest(std::int64_t timestamp_ms);
+
   // Buffers above this size are released after Finish (one huge scrape keeps nothing).
   static constexpr std::size_t kKeptBufferBytes = 8U << 20;
 

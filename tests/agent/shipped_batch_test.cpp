@@ -140,5 +140,74 @@ TEST(ShippedBatch, EachShipperGetsWhatItsWriteRelabelRulesLeave) {
   EXPECT_EQ(shipped[2].second, (std::vector<std::string>{"system_load1{instance=node-7,}"}));
 }
 
+// Every record of every output, with the shippers it is for.
+std::vector<std::string> Records(ShippedBatch& batch) {
+  std::vector<std::string> out;
+  batch.Take([&](const queue::EncodedBatch& encoded, std::span<const std::size_t> shippers) {
+    std::string text = "to";
+    for (std::size_t i : shippers) {
+      text += " " + std::to_string(i);
+    }
+    out.push_back(text + ": " + std::to_string(encoded.samples) + " samples from " +
+                  std::to_string(encoded.min_timestamp_ms) + ": " + encoded.payload);
+  });
+  return out;
+}
+
+TEST(ShippedBatch, APreparedSeriesIsShippedByteForByteAsAddShipsIt) {
+  RelabelRule drop_b;
+  drop_b.source_labels = {"__name__"};
+  drop_b.regex = "b_.*";
+  drop_b.action = "drop";
+  RelabelRule rename;
+  rename.source_labels = {"job"};
+  rename.regex = "(.+)";
+  rename.target_label = "__name__";
+  rename.replacement = "renamed_$1";
+  // A remote write shipper (finished requests of 2), an HTTP JSON one (batch records), and
+  // remote write ones with rules: drop a family, and rename (a name from a label).
+  const auto feeds = [&] {
+    std::vector<ShipperFeed> f;
+    f.push_back({RelabelProgram(), 2});
+    f.push_back({RelabelProgram(), std::nullopt});
+    f.push_back({Program({drop_b}), 2});
+    f.push_back({Program({rename}), 0});
+    return f;
+  };
+  ShippedBatch added("node-7", {{"cluster", "c1"}}, feeds());
+  ShippedBatch prepared("node-7", {{"cluster", "c1"}}, feeds());
+  struct Series {
+    std::string name;
+    Labels labels;
+  };
+  // Own instance (moves to exported_instance), a global label it overrides, an invalid
+  // label name, an empty value, a name that needs sanitising.
+  const std::vector<Series> series = {
+      {"a_total", {{"code", "200"}}},
+      {"b_bytes", {{"instance", "app:9"}, {"job", "j"}}},
+      {"a_total", {{"bad-name", "x"}, {"cluster", "own"}, {"empty", ""}}},
+      {"1bad", {{"job", "k"}}},
+  };
+  std::vector<std::unique_ptr<ScrapeSampleSink::PreparedSeries>> forms;
+  std::vector<LabelView> views;
+  for (const Series& s : series) {
+    ViewLabels(s.labels, views);
+    forms.push_back(prepared.Prepare(s.name, views));
+    ASSERT_NE(forms.back(), nullptr);
+  }
+  for (int round = 0; round < 3; ++round) {  // the same forms, new values each time
+    for (std::size_t i = 0; i < series.size(); ++i) {
+      const double value = round * 10.0 + static_cast<double>(i);
+      const std::int64_t ts = 1000 + round;
+      ViewLabels(series[i].labels, views);
+      added.Add("fam", "help", MetricType::kCounter, series[i].name, views, value, ts);
+      prepared.AddPrepared(*forms[i], "fam", "help", MetricType::kCounter, value, ts);
+    }
+    const std::vector<std::string> want = Records(added);
+    EXPECT_EQ(Records(prepared), want) << "round " << round;
+    EXPECT_EQ(want.size(), 6u);  // 2 + 1 + 2 + 1 records
+  }
+}
+
 }  // namespace
 }  // namespace metricsd

@@ -15,6 +15,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <bit>
 #include <cmath>
 #include <functional>
 #include <list>
@@ -1154,6 +1155,109 @@ TEST(ScrapeCollector, ARuleThatRemovesTheNameFailsTheScrape) {
   EXPECT_TRUE(sink.entries.empty());
   EXPECT_EQ(CountSamples(r, "t"), 0u);
   EXPECT_THAT(collector.TargetStatuses()[0].last_error, ::testing::HasSubstr("__name__"));
+}
+
+// A sink with a prepared form, so the collector uses its series cache: the prepared series
+// is its name and labels, and AddPrepared records what Add would have.
+struct PreparingSink final : ScrapeSampleSink {
+  struct Prepared final : PreparedSeries {
+    std::string name;
+    Labels labels;
+  };
+  void Add(std::string_view family, std::string_view help, MetricType type, std::string_view name,
+           std::span<const LabelView> labels, double value, std::int64_t timestamp_ms) override {
+    recorded.Add(family, help, type, name, labels, value, timestamp_ms);
+  }
+  void Mark() override { recorded.Mark(); }
+  void Rollback() override { recorded.Rollback(); }
+  std::unique_ptr<PreparedSeries> Prepare(std::string_view name,
+                                          std::span<const LabelView> labels) override {
+    auto prepared = std::make_unique<Prepared>();
+    prepared->name.assign(name);
+    for (const LabelView& l : labels) {
+      prepared->labels.push_back(Label{std::string(l.name), std::string(l.value)});
+    }
+    ++prepares;
+    return prepared;
+  }
+  void AddPrepared(const PreparedSeries& series, std::string_view family, std::string_view help,
+                   MetricType type, double value, std::int64_t timestamp_ms) override {
+    const auto& prepared = static_cast<const Prepared&>(series);
+    std::vector<LabelView> views;
+    ViewLabels(prepared.labels, views);
+    recorded.Add(family, help, type, prepared.name, views, value, timestamp_ms);
+    ++prepared_adds;
+  }
+  RecordingSink recorded;
+  int prepares = 0;
+  int prepared_adds = 0;
+};
+
+std::vector<std::string> Described(const RecordingSink& sink, std::size_t from) {
+  std::vector<std::string> out;
+  for (std::size_t i = from; i < sink.entries.size(); ++i) {
+    const RecordingSink::Entry& e = sink.entries[i];
+    std::string text =
+        e.family + "|" + e.help + "|" + std::to_string(int(e.type)) + "|" + e.sample.name;
+    for (const Label& l : e.sample.labels) {
+      text += "," + l.name + "=" + l.value;
+    }
+    text += " " + std::to_string(std::bit_cast<std::uint64_t>(e.sample.value)) + " @" +
+            std::to_string(e.sample.timestamp_ms);
+    out.push_back(text);
+  }
+  return out;
+}
+
+TEST(ScrapeCollector, TheSeriesCacheStreamsExactlyWhatTheUncachedPathDoes) {
+  // Scrape after scrape: values change, series come and go, change places and repeat, a TYPE
+  // line changes the family of the same series text, relabeling keeps, drops and rewrites,
+  // one sample has its own timestamp, one body is over the sample limit and one is invalid.
+  const std::vector<std::string> bodies = {
+      "# HELP req Requests.\n# TYPE req counter\nreq{code=\"200\"} 1\nreq{code=\"500\"} 2\n"
+      "go_threads 5\ntemp{sensor=\"a\"} 1.5 1700000000000\nplain 1\n",
+      "# HELP req Requests.\n# TYPE req counter\nreq{code=\"200\"} 3\nreq{code=\"404\"} 1\n"
+      "go_threads 6\nplain 2\nplain 3\ntemp{sensor=\"a\"} 2.5\n",
+      "plain 4\n# TYPE req gauge\nreq{code=\"404\"} 7\nreq{code=\"200\"} 8\ngo_threads 1\n"
+      "new_one{x=\"y\"} 9\n",
+      "a 1\nb 2\nc 3\nd 4\ne 5\nf 6\n",  // over the sample limit: taken back
+      "req{code=\"200\" 1\n",            // a broken line: the text format skips it
+      "# TYPE req counter\nreq{code=\"200\"} 10\nreq{code=\"500\"} 11\nplain 12\n",
+  };
+  std::atomic<std::size_t> round{0};
+  Server server;
+  server.http().Get("/m", [&](const httplib::Request&, httplib::Response& res) {
+    res.set_content(bodies[round.load()], "text/plain");
+  });
+  server.Start();
+  config::EndpointOptions e = Endpoint("t", server.url("/m"));
+  e.metric_prefix = "app_";
+  e.labels = {{"team", "x"}};
+  e.limits.sample_limit = 5;
+  e.metric_relabel_configs = {
+      Rule({"__name__"}, "app_go_.*", "drop"),
+      Rule({"code"}, "(\\d)..", "replace", "class", "${1}xx"),
+  };
+  // The uncached path: a sink without a prepared form, so every kept series goes through
+  // relabeling, the limit checks and Add each time.
+  PreparingSink cached_sink;
+  RecordingSink uncached_sink;
+  ScrapeCollector cached({e}, 1s, &cached_sink);
+  ScrapeCollector uncached({e}, 1s, &uncached_sink);
+  CollectContext ctx = Now();
+  std::size_t cached_from = 0;
+  std::size_t uncached_from = 0;
+  for (std::size_t i = 0; i < bodies.size(); ++i) {
+    round = i;
+    (void)Scrape(cached, ctx);
+    (void)Scrape(uncached, ctx);
+    EXPECT_EQ(Described(cached_sink.recorded, cached_from), Described(uncached_sink, uncached_from))
+        << "scrape " << i;
+    cached_from = cached_sink.recorded.entries.size();
+    uncached_from = uncached_sink.entries.size();
+    NextTick(ctx);
+  }
+  EXPECT_GT(cached_sink.prepared_adds, cached_sink.prepares);  // the cache was used
 }
 
 }  // namespace

@@ -58,7 +58,7 @@ std::optional<bool> ShouldParse(const std::string& json) {
 class CountingVisitor : public SampleVisitor {
  public:
   void OnSample(const FamilyView&, std::string_view, std::span<const LabelView>, double,
-                std::int64_t) override {
+                std::int64_t, std::string_view) override {
     ++samples;
   }
   std::size_t samples = 0;

@@ -474,7 +474,7 @@ std::vector<Flat> FlattenSorted(const std::vector<MetricFamily>& families) {
 
 struct Collecting final : SampleVisitor {
   void OnSample(const FamilyView& family, std::string_view name, std::span<const LabelView> labels,
-                double value, std::int64_t timestamp_ms) override {
+                double value, std::int64_t timestamp_ms, std::string_view /*series*/) override {
     MetricFamily& f = families.emplace_back();
     f.name = family.name;
     f.help = family.help;

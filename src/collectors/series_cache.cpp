@@ -1,0 +1,55 @@
+#include "collectors/series_cache.h"
+
+namespace metricsd {
+
+void SeriesCache::BeginScrape() {
+  ++scrape_;
+  seen_.clear();
+  cursor_ = 0;
+}
+
+void SeriesCache::Saw(Entry* entry) {
+  if (entry->scrape != scrape_) {  // a series repeated within one body counts once
+    entry->scrape = scrape_;
+    seen_.push_back(entry);
+  }
+}
+
+SeriesCache::Entry* SeriesCache::Find(std::string_view text) {
+  if (cursor_ < order_.size() && order_[cursor_]->text == text) {
+    Entry* entry = order_[cursor_++];
+    Saw(entry);
+    return entry;
+  }
+  auto it = index_.find(text);
+  if (it == index_.end()) {
+    return nullptr;
+  }
+  Saw(it->second.get());
+  return it->second.get();
+}
+
+SeriesCache::Entry* SeriesCache::Insert(std::string_view text) {
+  if (full()) {
+    return nullptr;
+  }
+  auto entry = std::make_unique<Entry>();
+  entry->text.assign(text);
+  Entry* raw = entry.get();
+  index_.emplace(std::string_view(raw->text), std::move(entry));
+  Saw(raw);
+  return raw;
+}
+
+void SeriesCache::EndScrape() {
+  for (Entry* entry : order_) {
+    if (entry->scrape != scrape_) {
+      index_.erase(std::string_view(entry->text));
+    }
+  }
+  order_.swap(seen_);
+  seen_.clear();
+  cursor_ = 0;
+}
+
+}  // namespace metricsd
