@@ -81,8 +81,10 @@ void BM_PushPath(benchmark::State& state) {
   std::size_t bytes = 0;
   for (auto _ : state) {
     batch.AddFamilies(families);
-    batch.Take([&](const queue::EncodedBatch& record, std::span<const std::size_t>) {
-      spool.Append(record.payload, record.samples, record.min_timestamp_ms);
+    batch.Take([&](std::span<const queue::EncodedBatch> records, std::span<const std::size_t>) {
+      for (const queue::EncodedBatch& record : records) {
+        spool.Append(record.payload, record.samples, record.min_timestamp_ms);
+      }
     });
     while (auto request = requests.Current(spool, limits, corrupt)) {
       if (request->body.empty()) {

@@ -520,14 +520,12 @@ void Agent::Ship(const std::vector<MetricFamily>& families, ShippedBatch& batch)
   batch.AddFamilies(families);
   // Encoded once per distinct write_relabel_configs (usually once for all); Enqueue never
   // waits for the network.
-  batch.Take([&](const queue::EncodedBatch& encoded, std::span<const std::size_t> shippers) {
-    if (encoded.samples == 0) {
-      return;
-    }
-    for (std::size_t i : shippers) {
-      queues_[i]->Enqueue(encoded);
-    }
-  });
+  batch.Take(
+      [&](std::span<const queue::EncodedBatch> records, std::span<const std::size_t> shippers) {
+        for (std::size_t i : shippers) {
+          queues_[i]->Enqueue(records);
+        }
+      });
 }
 
 std::vector<MetricFamily> Agent::CollectOnce() {

@@ -242,16 +242,17 @@ queue::EncodedBatch Finish(queue::BatchWriter& writer) {
 }
 }  // namespace
 
-void ShippedBatch::Take(
-    const std::function<void(const queue::EncodedBatch&, std::span<const std::size_t>)>& ship) {
+void ShippedBatch::Take(const std::function<void(std::span<const queue::EncodedBatch>,
+                                                 std::span<const std::size_t>)>& ship) {
   for (Output& output : outputs_) {
     if (auto* batch = std::get_if<queue::BatchWriter>(&output.writer)) {
-      ship(Finish(*batch), output.shippers);
+      const queue::EncodedBatch record = Finish(*batch);
+      ship(std::span(&record, 1), output.shippers);
       continue;
     }
-    std::get<queue::ReadyRequestWriter>(output.writer).Finish([&](queue::EncodedBatch&& request) {
-      ship(request, output.shippers);
-    });
+    const std::vector<queue::EncodedBatch> records =
+        std::get<queue::ReadyRequestWriter>(output.writer).Finish();
+    ship(records, output.shippers);
   }
 }
 

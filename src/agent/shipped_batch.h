@@ -58,8 +58,8 @@ class ShippedBatch final : public ScrapeSampleSink {
                    MetricType type, double value, std::int64_t timestamp_ms) override;
 
   // What was added since the last call, as queue records, once per output: `ship` gets each
-  // record with the indexes of the shippers it is for.
-  void Take(const std::function<void(const queue::EncodedBatch&,
+  // output's records with the indexes of the shippers they are for.
+  void Take(const std::function<void(std::span<const queue::EncodedBatch> records,
                                      std::span<const std::size_t> shippers)>& ship);
   // The first output's batch record, when it takes batch records (no feeds: always).
   queue::EncodedBatch Take();

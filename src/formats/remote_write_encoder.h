@@ -45,6 +45,8 @@ class RemoteWriteEncoder {
   void Append(std::string_view name, std::span<const LabelView> labels, double value,
               std::int64_t timestamp_ms, EncodeStats& stats);
   std::size_t built_bytes() const noexcept { return proto_.size(); }
+  // Appends protobuf bytes taken from built() before (a request reopened after a rollback).
+  void AppendBuilt(std::string_view bytes) { proto_.Append(bytes); }
   // Takes back everything appended after the first `bytes` bytes; 0 starts afresh.
   void Truncate(std::size_t bytes) noexcept { proto_.Truncate(bytes); }
   // Frees the reused buffers that grew past `bytes` (after one very large request).

@@ -10,13 +10,21 @@ namespace metricsd::queue {
 ReadyRequestWriter::ReadyRequestWriter(std::size_t max_samples_per_request)
     : max_samples_(max_samples_per_request == 0 ? SIZE_MAX : max_samples_per_request) {}
 
+void ReadyRequestWriter::BeforeSample(std::int64_t timestamp_ms) {
+  if (open_samples_ >= max_samples_) {
+    CloseOpen();
+  }
+  open_min_timestamp_ms_ =
+      open_samples_ == 0 ? timestamp_ms : std::min(open_min_timestamp_ms_, timestamp_ms);
+}
+
 void ReadyRequestWriter::Add(std::string_view /*family*/, std::string_view /*help*/,
                              MetricType /*type*/, std::string_view name,
                              std::span<const LabelView> labels, double value,
                              std::int64_t timestamp_ms) {
-  Request& open = OpenRequest(timestamp_ms);
+  BeforeSample(timestamp_ms);
   encoder_.Append(name, labels, value, timestamp_ms, stats_);
-  ++open.samples;
+  ++open_samples_;
 }
 
 void ReadyRequestWriter::EncodeLabels(std::string_view name, std::span<const LabelView> labels,
@@ -26,64 +34,63 @@ void ReadyRequestWriter::EncodeLabels(std::string_view name, std::span<const Lab
 
 void ReadyRequestWriter::AddEncoded(std::string_view encoded_labels, double value,
                                     std::int64_t timestamp_ms) {
-  Request& open = OpenRequest(timestamp_ms);
+  BeforeSample(timestamp_ms);
   encoder_.AppendEncoded(encoded_labels, value, timestamp_ms, stats_);
-  ++open.samples;
-}
-
-ReadyRequestWriter::Request& ReadyRequestWriter::OpenRequest(std::int64_t timestamp_ms) {
-  if (requests_.empty() || requests_.back().samples >= max_samples_) {
-    requests_.push_back(Request{encoder_.built_bytes(), 0, timestamp_ms});
-  }
-  Request& open = requests_.back();
-  open.min_timestamp_ms = std::min(open.min_timestamp_ms, timestamp_ms);
-  return open;
+  ++open_samples_;
 }
 
 std::size_t ReadyRequestWriter::samples() const noexcept {
-  std::size_t total = 0;
-  for (const Request& request : requests_) {
-    total += request.samples;
+  std::size_t total = open_samples_;
+  for (const EncodedBatch& record : finished_) {
+    total += record.samples;
   }
   return total;
 }
 
-void ReadyRequestWriter::Finish(const std::function<void(EncodedBatch&&)>& take) {
-  for (std::size_t i = 0; i < requests_.size(); ++i) {
-    const Request& request = requests_[i];
-    if (request.samples == 0) {
-      continue;
-    }
-    const std::size_t end =
-        i + 1 < requests_.size() ? requests_[i + 1].begin : encoder_.built_bytes();
-    EncodedBatch record;
-    record.samples = request.samples;
-    record.min_timestamp_ms = request.min_timestamp_ms;
-    record.payload.push_back(kRemoteWriteRecord);
-    encoder_.AppendCompressed(request.begin, end, record.payload);
-    take(std::move(record));
+void ReadyRequestWriter::CloseOpen() {
+  if (open_samples_ == 0) {
+    return;
   }
-  requests_.clear();
+  if (mark_ && mark_->finished == finished_.size() && !mark_prefix_) {
+    mark_prefix_.emplace(encoder_.last_protobuf().substr(0, mark_->bytes));
+  }
+  EncodedBatch record;
+  record.samples = open_samples_;
+  record.min_timestamp_ms = open_min_timestamp_ms_;
+  record.payload.push_back(kRemoteWriteRecord);
+  encoder_.AppendCompressed(0, encoder_.built_bytes(), record.payload);
+  finished_.push_back(std::move(record));
   encoder_.Truncate(0);
+  open_samples_ = 0;
+}
+
+std::vector<EncodedBatch> ReadyRequestWriter::Finish() {
+  CloseOpen();
+  std::vector<EncodedBatch> records = std::move(finished_);
+  finished_.clear();
+  mark_.reset();
+  mark_prefix_.reset();
   encoder_.ReleaseBuffersAbove(kKeptBufferBytes);
+  return records;
 }
 
-ReadyRequestWriter::Mark ReadyRequestWriter::Checkpoint() const noexcept {
-  Mark mark{requests_.size(), encoder_.built_bytes(), 0, 0};
-  if (!requests_.empty()) {
-    mark.open_samples = requests_.back().samples;
-    mark.open_min_timestamp_ms = requests_.back().min_timestamp_ms;
-  }
-  return mark;
+ReadyRequestWriter::Mark ReadyRequestWriter::Checkpoint() {
+  mark_ = Mark{finished_.size(), encoder_.built_bytes(), open_samples_, open_min_timestamp_ms_};
+  mark_prefix_.reset();
+  return *mark_;
 }
 
-void ReadyRequestWriter::Rollback(const Mark& mark) noexcept {
-  requests_.resize(std::min(requests_.size(), mark.requests));
-  if (!requests_.empty()) {
-    requests_.back().samples = mark.open_samples;
-    requests_.back().min_timestamp_ms = mark.open_min_timestamp_ms;
+void ReadyRequestWriter::Rollback(const Mark& mark) {
+  finished_.resize(std::min(finished_.size(), mark.finished));
+  if (mark_ == mark && mark_prefix_) {  // the marked request was closed since: reopen it
+    encoder_.Truncate(0);
+    encoder_.AppendBuilt(*mark_prefix_);
+    mark_prefix_.reset();
+  } else {
+    encoder_.Truncate(mark.bytes);
   }
-  encoder_.Truncate(mark.bytes);
+  open_samples_ = mark.samples;
+  open_min_timestamp_ms_ = mark.min_timestamp_ms;
 }
 
 }  // namespace metricsd::queue

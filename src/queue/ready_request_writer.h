@@ -3,9 +3,10 @@
 // wire: nothing is decoded or encoded again between collection and the receiver.
 //
 // Samples are appended as protobuf TimeSeries (formats::RemoteWriteEncoder, which makes each
-// series valid); a new request starts every max_samples_per_request samples. Finish()
-// compresses each request with snappy and hands it over as a queue record
-// (record_format.h: kRemoteWriteRecord, then the body).
+// series valid). A request is closed, compressed with snappy and kept as a queue record
+// (record_format.h: kRemoteWriteRecord, then the body) as soon as it holds
+// max_samples_per_request samples, so memory holds one open request's protobuf and the
+// compressed rest, never a whole scrape's protobuf. Finish() hands the records over.
 //
 // Not thread-safe: one per producing thread. Label views passed to Add are used during the
 // call only.
@@ -13,8 +14,9 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <functional>
+#include <optional>
 #include <span>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -40,41 +42,45 @@ class ReadyRequestWriter {
   void AddEncoded(std::string_view encoded_labels, double value, std::int64_t timestamp_ms);
 
   std::size_t samples() const noexcept;
-  std::size_t max_samples_per_request() const noexcept { return max_samples_; }
 
-  // Hands over every request built since the last call, oldest first, as queue records;
-  // the writer is empty afterwards.
-  void Finish(const std::function<void(EncodedBatch&&)>& take);
+  // Every request built since the last call, oldest first, as queue records; the writer is
+  // empty afterwards.
+  std::vector<EncodedBatch> Finish();
 
-  // As BatchWriter's: takes back what was added after a mark (an invalid scrape).
+  // As BatchWriter's: takes back what was added after the latest mark (an invalid scrape),
+  // with no Finish in between.
   struct Mark {
-    std::size_t requests = 0;
-    std::size_t bytes = 0;
-    std::uint32_t open_samples = 0;  // of the last request at the mark
-    std::int64_t open_min_timestamp_ms = 0;
+    std::size_t finished = 0;  // closed requests at the mark
+    std::size_t bytes = 0;     // of the open request's protobuf
+    std::uint32_t samples = 0;
+    std::int64_t min_timestamp_ms = 0;
+    bool operator==(const Mark&) const = default;
   };
-  Mark Checkpoint() const noexcept;
-  void Rollback(const Mark& mark) noexcept;
+  Mark Checkpoint();
+  void Rollback(const Mark& mark);
 
   // What the encoder changed to make series valid, since construction.
   const formats::EncodeStats& stats() const noexcept { return stats_; }
 
  private:
-  struct Request {
-    std::size_t begin = 0;  // protobuf offset of its first series
-    std::uint32_t samples = 0;
-    std::int64_t min_timestamp_ms = 0;
-  };
-  // The request the next sample goes into.
-  Request& OpenRequest(std::int64_t timestamp_ms);
+  // Makes room for one more sample: closes the open request when it is full.
+  void BeforeSample(std::int64_t timestamp_ms);
+  // Compresses the open request into finished_.
+  void CloseOpen();
 
-  // Buffers above this size are released after Finish (one huge scrape keeps nothing).
+  // Buffers above this size are released after Finish (one huge request keeps nothing).
   static constexpr std::size_t kKeptBufferBytes = 8U << 20;
 
   const std::size_t max_samples_;
-  formats::RemoteWriteEncoder encoder_;
+  formats::RemoteWriteEncoder encoder_;  // holds the open request's protobuf
   formats::EncodeStats stats_;
-  std::vector<Request> requests_;  // the last one is open
+  std::uint32_t open_samples_ = 0;
+  std::int64_t open_min_timestamp_ms_ = 0;
+  std::vector<EncodedBatch> finished_;
+  // The latest mark and, once the request it points into was closed, that request's protobuf
+  // up to the mark: what a rollback reopens.
+  std::optional<Mark> mark_;
+  std::optional<std::string> mark_prefix_;
 };
 
 }  // namespace metricsd::queue

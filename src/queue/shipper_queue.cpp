@@ -140,6 +140,30 @@ void ShipperQueue::Enqueue(const EncodedBatch& batch) noexcept {
   Wake();
 }
 
+void ShipperQueue::Enqueue(std::span<const EncodedBatch> records) noexcept {
+  std::size_t last = records.size();  // the record that carries the sync
+  for (std::size_t i = 0; i < records.size(); ++i) {
+    last = records[i].samples > 0 ? i : last;
+  }
+  bool any = false;
+  for (std::size_t i = 0; i < records.size(); ++i) {
+    const EncodedBatch& record = records[i];
+    if (record.samples == 0) {
+      continue;
+    }
+    try {
+      spool_.Append(record.payload, record.samples, record.min_timestamp_ms,
+                    /*more_follow=*/i != last);
+      any = true;
+    } catch (...) {
+      CountDrop(kMemoryCap, record.samples, nullptr);
+    }
+  }
+  if (any) {
+    Wake();
+  }
+}
+
 void ShipperQueue::Wake() noexcept {
   {
     std::lock_guard lock(wake_mu_);

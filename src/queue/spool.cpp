@@ -135,8 +135,8 @@ void Spool::MemoryPushLocked(SpoolRecord record) {
   }
 }
 
-void Spool::Append(std::string payload, std::uint32_t samples,
-                   std::int64_t min_timestamp_ms) noexcept {
+void Spool::Append(std::string payload, std::uint32_t samples, std::int64_t min_timestamp_ms,
+                   bool more_follow) noexcept {
   std::lock_guard lock(mu_);
   try {
     TryDiskLocked();  // first: reopening the disk may renumber what follows
@@ -144,7 +144,7 @@ void Spool::Append(std::string payload, std::uint32_t samples,
     if (disk_ok_) {
       const WalRecordInfo info{record.seq, samples, min_timestamp_ms,
                                static_cast<std::uint32_t>(record.payload.size())};
-      Status status = wal_->Append(info, record.payload);
+      Status status = wal_->Append(info, record.payload, more_follow);
       if (status) {
         return;
       }

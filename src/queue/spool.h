@@ -68,9 +68,10 @@ class Spool {
   Spool& operator=(const Spool&) = delete;
   ~Spool();
 
-  // Stores one encoded batch. Never throws; on allocation failure the batch is dropped and
-  // counted as memory_cap.
-  void Append(std::string payload, std::uint32_t samples, std::int64_t min_timestamp_ms) noexcept;
+  // Stores one encoded batch (more_follow: see Wal::Append). Never throws; on allocation failure
+  // the batch is dropped and counted as memory_cap.
+  void Append(std::string payload, std::uint32_t samples, std::int64_t min_timestamp_ms,
+              bool more_follow = false) noexcept;
 
   // Appends to `out` the oldest unread records, at least one, then more while their samples
   // stay within max_samples and their payloads within max_bytes. Returns false when nothing

@@ -534,6 +534,10 @@ Status Wal::StartSegment(std::uint64_t base_seq) {
 }
 
 void Wal::CloseActive() {
+  if (unsynced_ && write_fd_.valid()) {  // a group of appends spans two segments
+    (void)::fdatasync(write_fd_.get());
+  }
+  unsynced_ = false;
   write_fd_.reset();
   active_ = false;
 }
@@ -577,7 +581,7 @@ void Wal::EvictFront() {
   }
 }
 
-Status Wal::Append(const WalRecordInfo& info, std::string_view payload) {
+Status Wal::Append(const WalRecordInfo& info, std::string_view payload, bool more_follow) {
   const std::uint64_t record_bytes = kRecordHeaderBytes + payload.size();
   if (payload.size() > kMaxPayloadBytes ||
       record_bytes + kSegmentHeaderBytes > options_.max_bytes) {
@@ -604,8 +608,9 @@ Status Wal::Append(const WalRecordInfo& info, std::string_view payload) {
   EncodeRecordHeader(info, payload, header);
   iovec iov[2] = {{header, sizeof header}, {const_cast<char*>(payload.data()), payload.size()}};
   const auto now = std::chrono::steady_clock::now();
-  const bool sync = options_.fsync && (options_.fsync_interval.count() <= 0 || !last_append_sync_ ||
-                                       now - *last_append_sync_ >= options_.fsync_interval);
+  const bool sync = options_.fsync && !more_follow &&
+                    (options_.fsync_interval.count() <= 0 || !last_append_sync_ ||
+                     now - *last_append_sync_ >= options_.fsync_interval);
   if (!WritevAll(write_fd_.get(), iov, 2) || (sync && ::fdatasync(write_fd_.get()) != 0)) {
     const int err = errno;
     // Leave no partial record behind; if even that fails, a new segment starts next time
@@ -617,6 +622,9 @@ Status Wal::Append(const WalRecordInfo& info, std::string_view payload) {
   }
   if (sync) {
     last_append_sync_ = now;
+    unsynced_ = false;
+  } else if (more_follow && options_.fsync) {
+    unsynced_ = true;
   }
   KeepRecent(segment.base_seq, segment.size, info, payload);  // before unread_records_ counts it
   segment.size += record_bytes;

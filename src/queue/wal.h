@@ -103,8 +103,10 @@ class Wal {
 
   // Appends one record. `seq` must be greater than every seq appended or acknowledged before.
   // A record larger than max_bytes is not written; its samples count as evicted. On an I/O
-  // error (disk full, read-only, EIO) nothing of the record stays in the file.
-  Status Append(const WalRecordInfo& info, std::string_view payload);
+  // error (disk full, read-only, EIO) nothing of the record stays in the file. `more_follow`:
+  // the caller appends more records at once (one scrape's requests) and the last of them
+  // carries the sync for all (a segment closed in between is synced as it closes).
+  Status Append(const WalRecordInfo& info, std::string_view payload, bool more_follow = false);
 
   // The next unread record, oldest first; false when every record has been read.
   bool ReadNext(WalRecord& out);
@@ -219,6 +221,7 @@ class Wal {
   std::chrono::steady_clock::time_point last_ack_sync_{};  // with fsync: the last durable ack
   // With fsync_interval: when an append was last synced; nullopt: never.
   std::optional<std::chrono::steady_clock::time_point> last_append_sync_;
+  bool unsynced_ = false;  // appended with more_follow, not synced yet
   std::uint64_t unread_records_ = 0;
   std::uint64_t unread_samples_ = 0;
   std::uint64_t disk_bytes_ = 0;

@@ -124,10 +124,12 @@ TEST(ShippedBatch, EachShipperGetsWhatItsWriteRelabelRulesLeave) {
   batch.AddFamilies({load, memory});
 
   std::vector<std::pair<std::vector<std::size_t>, std::vector<std::string>>> shipped;
-  batch.Take([&](const queue::EncodedBatch& encoded, std::span<const std::size_t> shippers) {
-    shipped.emplace_back(std::vector<std::size_t>(shippers.begin(), shippers.end()),
-                         Series(encoded));
-  });
+  batch.Take(
+      [&](std::span<const queue::EncodedBatch> records, std::span<const std::size_t> shippers) {
+        ASSERT_EQ(records.size(), 1u);  // batch records: one per output
+        shipped.emplace_back(std::vector<std::size_t>(shippers.begin(), shippers.end()),
+                             Series(records[0]));
+      });
   ASSERT_EQ(shipped.size(), 3u);
   EXPECT_EQ(shipped[0].first, (std::vector<std::size_t>{0, 2}));
   EXPECT_EQ(shipped[0].second,
@@ -143,14 +145,17 @@ TEST(ShippedBatch, EachShipperGetsWhatItsWriteRelabelRulesLeave) {
 // Every record of every output, with the shippers it is for.
 std::vector<std::string> Records(ShippedBatch& batch) {
   std::vector<std::string> out;
-  batch.Take([&](const queue::EncodedBatch& encoded, std::span<const std::size_t> shippers) {
-    std::string text = "to";
-    for (std::size_t i : shippers) {
-      text += " " + std::to_string(i);
-    }
-    out.push_back(text + ": " + std::to_string(encoded.samples) + " samples from " +
-                  std::to_string(encoded.min_timestamp_ms) + ": " + encoded.payload);
-  });
+  batch.Take(
+      [&](std::span<const queue::EncodedBatch> records, std::span<const std::size_t> shippers) {
+        std::string text = "to";
+        for (std::size_t i : shippers) {
+          text += " " + std::to_string(i);
+        }
+        for (const queue::EncodedBatch& encoded : records) {
+          out.push_back(text + ": " + std::to_string(encoded.samples) + " samples from " +
+                        std::to_string(encoded.min_timestamp_ms) + ": " + encoded.payload);
+        }
+      });
   return out;
 }
 

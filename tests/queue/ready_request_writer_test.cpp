@@ -25,11 +25,7 @@ void AddAll(ReadyRequestWriter& writer, const Batch& batch) {
   }
 }
 
-std::vector<EncodedBatch> FinishAll(ReadyRequestWriter& writer) {
-  std::vector<EncodedBatch> records;
-  writer.Finish([&](EncodedBatch&& record) { records.push_back(std::move(record)); });
-  return records;
-}
+std::vector<EncodedBatch> FinishAll(ReadyRequestWriter& writer) { return writer.Finish(); }
 
 // What the sender would have encoded for samples [begin, end) of `batch`.
 std::string EncodedBySender(const Batch& batch, std::size_t begin, std::size_t end) {
@@ -79,6 +75,34 @@ TEST(ReadyRequestWriter, RollbackTakesBackExactlyWhatCameAfterTheMark) {
     EXPECT_EQ(got[i].payload, want[i].payload) << i;
     EXPECT_EQ(got[i].samples, want[i].samples) << i;
     EXPECT_EQ(got[i].min_timestamp_ms, want[i].min_timestamp_ms) << i;
+  }
+}
+
+TEST(ReadyRequestWriter, ARollbackReopensTheRequestItsMarkWasInAfterItWasClosed) {
+  // Marks taken at every place of a request of 3, then 7 more samples (closing two requests)
+  // taken back: the records equal a writer that never saw them, and later marks still work.
+  for (int kept_count = 0; kept_count <= 7; ++kept_count) {
+    const Batch kept = MakeBatch(0, kept_count);
+    ReadyRequestWriter writer(3);
+    AddAll(writer, kept);
+    ReadyRequestWriter::Mark mark = writer.Checkpoint();
+    AddAll(writer, MakeBatch(100, 7));
+    writer.Rollback(mark);
+    mark = writer.Checkpoint();  // a second scrape, also taken back
+    AddAll(writer, MakeBatch(200, 4));
+    writer.Rollback(mark);
+    AddAll(writer, MakeBatch(300, 2));
+    ReadyRequestWriter clean(3);
+    AddAll(clean, kept);
+    AddAll(clean, MakeBatch(300, 2));
+    const std::vector<EncodedBatch> got = FinishAll(writer);
+    const std::vector<EncodedBatch> want = FinishAll(clean);
+    ASSERT_EQ(got.size(), want.size()) << kept_count;
+    for (std::size_t i = 0; i < got.size(); ++i) {
+      EXPECT_EQ(got[i].payload, want[i].payload) << kept_count << " " << i;
+      EXPECT_EQ(got[i].samples, want[i].samples);
+      EXPECT_EQ(got[i].min_timestamp_ms, want[i].min_timestamp_ms);
+    }
   }
 }
 

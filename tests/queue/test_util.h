@@ -216,9 +216,7 @@ inline std::vector<EncodedBatch> ReadyRecords(const Batch& batch, std::size_t ma
                  sample.timestamp_ms);
     }
   }
-  std::vector<EncodedBatch> records;
-  writer.Finish([&](EncodedBatch&& record) { records.push_back(std::move(record)); });
-  return records;
+  return writer.Finish();
 }
 
 inline FakeShipper::Responder Answer(SendResult result) {

@@ -497,6 +497,40 @@ TEST(Wal, WithAnFsyncIntervalOneSyncCoversTheAppendsOfThatInterval) {
   }
 }
 
+TEST(Wal, AGroupOfAppendsSyncsOnceAtItsEndAndAtASegmentItCloses) {
+  TempDir tmp;
+  // Segments of 64 KiB hold five 12 KiB records: a second group of six spans two segments.
+  auto wal = Wal::Open(WalOptions{.dir = tmp.path(), .segment_bytes = 64U << 10, .fsync = true});
+  ASSERT_TRUE(wal.ok());
+  const auto append = [&](std::uint64_t seq, bool more_follow) {
+    const std::string p = Payload(seq, 12U << 10);
+    ASSERT_TRUE((*wal)
+                    ->Append({seq, 10, static_cast<std::int64_t>(seq * 1000),
+                              static_cast<std::uint32_t>(p.size())},
+                             p, more_follow)
+                    .ok());
+  };
+  const testing::SyncCalls before = testing::CountedSyncs();
+  for (std::uint64_t seq = 1; seq <= 3; ++seq) {
+    append(seq, seq < 3);
+  }
+  const testing::SyncCalls small = testing::CountedSyncs();
+  // The new segment's header (a segment starts with the first append), then the last of
+  // the group: none for the two before it.
+  EXPECT_EQ(small.fdatasync - before.fdatasync, 2);
+  for (std::uint64_t seq = 4; seq <= 9; ++seq) {
+    append(seq, seq < 9);
+  }
+  const testing::SyncCalls spanning = testing::CountedSyncs();
+  // The segment closed in the middle of the group is synced as it closes, the next one's
+  // header as it starts, then the end of the group: three, not six.
+  EXPECT_EQ(spanning.fdatasync - small.fdatasync, 3);
+  wal->reset();
+  auto reopened = Wal::Open(WalOptions{.dir = tmp.path(), .fsync = true});
+  ASSERT_TRUE(reopened.ok());
+  EXPECT_EQ((*reopened)->unread_records(), 9u);
+}
+
 TEST(Wal, WithoutFsyncAnAckSyncsNothing) {
   TempDir tmp;
   auto wal = OpenWal(tmp.path());
