@@ -36,7 +36,7 @@ set_target_properties(RE2::re2_static PROPERTIES
   INTERFACE_INCLUDE_DIRECTORIES "${RE2_INCLUDE_DIR}"
   INTERFACE_LINK_LIBRARIES Threads::Threads)
 # The network module is a shared object, and libre2.a's thread-local storage cannot go into
-# one: a target with the property METRICSD_SHARED_RE2 (the module, which links libstdc++.so
+# one: a target with the property METRICSD_SHARED_MODULE (the module, which links libstdc++.so
 # anyway) gets libre2.so instead. metricsd_re2 picks for whatever links it in the end.
 find_library(RE2_SHARED_LIBRARY NAMES libre2.so REQUIRED)
 add_library(RE2::re2_shared SHARED IMPORTED)
@@ -45,4 +45,12 @@ set_target_properties(RE2::re2_shared PROPERTIES
   INTERFACE_INCLUDE_DIRECTORIES "${RE2_INCLUDE_DIR}")
 add_library(metricsd_re2 INTERFACE)
 target_link_libraries(metricsd_re2 INTERFACE
-  "$<IF:$<BOOL:$<TARGET_PROPERTY:METRICSD_SHARED_RE2>>,RE2::re2_shared,RE2::re2_static>")
+  "$<IF:$<BOOL:$<TARGET_PROPERTY:METRICSD_SHARED_MODULE>>,RE2::re2_shared,RE2::re2_static>")
+# snappy (remote write bodies, built in the daemon since it queues finished requests) the same
+# way: libsnappy.so would bring libstdc++.so into the daemon; the module takes the shared one.
+find_library(SNAPPY_STATIC_LIBRARY NAMES libsnappy.a REQUIRED)
+add_library(Snappy::snappy_static STATIC IMPORTED)
+set_target_properties(Snappy::snappy_static PROPERTIES IMPORTED_LOCATION "${SNAPPY_STATIC_LIBRARY}")
+add_library(metricsd_snappy INTERFACE)
+target_link_libraries(metricsd_snappy INTERFACE
+  "$<IF:$<BOOL:$<TARGET_PROPERTY:METRICSD_SHARED_MODULE>>,Snappy::snappy,Snappy::snappy_static>")

@@ -12,18 +12,8 @@
 namespace metricsd::queue {
 namespace {
 
+using testing::AddAll;
 using testing::MakeBatch;
-
-void AddAll(ReadyRequestWriter& writer, const Batch& batch) {
-  std::vector<LabelView> labels;
-  for (const MetricFamily& family : batch) {
-    for (const Sample& sample : family.samples) {
-      ViewLabels(sample.labels, labels);
-      writer.Add(family.name, family.help, family.type, sample.name, labels, sample.value,
-                 sample.timestamp_ms);
-    }
-  }
-}
 
 std::vector<EncodedBatch> FinishAll(ReadyRequestWriter& writer) { return writer.Finish(); }
 

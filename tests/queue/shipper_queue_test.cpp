@@ -430,13 +430,7 @@ TEST_F(ShipperQueueTest, TooLargeSplitsARequestReadBackFromDiskAfterARestart) {
   // The backlog comes back from disk merged into one 42-sample request; this receiver takes
   // at most 5 samples a request, and never sample 20.
   FakeShipper& small = Make();
-  small.Fallback([](const Batch& batch) {
-    const auto values = Values(batch);
-    if (values.size() > 5 || std::find(values.begin(), values.end(), 20) != values.end()) {
-      return SendResult{SendResult::Kind::kTooLarge, 413, std::nullopt, "too large"};
-    }
-    return SendResult::Ok();
-  });
+  small.Fallback(testing::SmallReceiver);
   queue_->Start();
   std::vector<int> expected = Range(0, 42);
   expected.erase(expected.begin() + 20);
@@ -472,13 +466,7 @@ TEST_F(ShipperQueueTest, TooLargeSplitsAFinishedRequestReadBackFromDiskAfterARes
   // request, and never sample 20: the body is decoded and halved like any request.
   FakeShipper& small = Make();
   small.TakeReady(true);
-  small.Fallback([](const Batch& batch) {
-    const auto values = Values(batch);
-    if (values.size() > 5 || std::find(values.begin(), values.end(), 20) != values.end()) {
-      return SendResult{SendResult::Kind::kTooLarge, 413, std::nullopt, "too large"};
-    }
-    return SendResult::Ok();
-  });
+  small.Fallback(testing::SmallReceiver);
   queue_->Start();
   std::vector<int> expected = Range(0, 42);
   expected.erase(expected.begin() + 20);

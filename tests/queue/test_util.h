@@ -4,6 +4,7 @@
 
 #include <stdlib.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -205,9 +206,8 @@ class FakeShipper final : public Shipper {
   std::atomic<int> ready_bodies_{0};
 };
 
-// The finished remote write records a remote write shipper's queue would get for `batch`.
-inline std::vector<EncodedBatch> ReadyRecords(const Batch& batch, std::size_t max_samples = 0) {
-  ReadyRequestWriter writer(max_samples);
+// Adds every sample of `batch` to a remote write writer.
+inline void AddAll(ReadyRequestWriter& writer, const Batch& batch) {
   std::vector<LabelView> labels;
   for (const MetricFamily& family : batch) {
     for (const Sample& sample : family.samples) {
@@ -216,7 +216,22 @@ inline std::vector<EncodedBatch> ReadyRecords(const Batch& batch, std::size_t ma
                  sample.timestamp_ms);
     }
   }
+}
+
+// The finished remote write records a remote write shipper's queue would get for `batch`.
+inline std::vector<EncodedBatch> ReadyRecords(const Batch& batch, std::size_t max_samples = 0) {
+  ReadyRequestWriter writer(max_samples);
+  AddAll(writer, batch);
   return writer.Finish();
+}
+
+// A receiver that takes at most 5 samples a request, and never sample 20: 413 otherwise.
+inline SendResult SmallReceiver(const Batch& batch) {
+  const auto values = Values(batch);
+  if (values.size() > 5 || std::find(values.begin(), values.end(), 20) != values.end()) {
+    return SendResult{SendResult::Kind::kTooLarge, 413, std::nullopt, "too large"};
+  }
+  return SendResult::Ok();
 }
 
 inline FakeShipper::Responder Answer(SendResult result) {
