@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <utility>
 
+#include "core/varint.h"
+
 namespace metricsd {
 namespace {
 
@@ -148,57 +150,95 @@ void ShippedBatch::Add(std::string_view family, std::string_view help, MetricTyp
       });
 }
 
-// One series as each output writes it: finished remote write label bytes, or the name and
-// labels a batch record takes (owned, with views into them).
+// One series as each output writes it, in one string (a scrape target may hold 100,000 of
+// them): per output in order, a byte saying whether it is written, then for a remote write
+// output the length and bytes of its finished label fields, for a batch output the name and
+// each label name and value, each as length and bytes (lengths are varints).
 struct ShippedBatch::Prepared final : ScrapeSampleSink::PreparedSeries {
-  struct PerOutput {
-    bool written = false;  // false: write relabeling drops it for this output
-    std::string encoded_labels;
-    std::string name;
-    Labels labels;
-    std::vector<LabelView> views;
-  };
-  std::vector<PerOutput> outputs;
+  std::string bytes;
 };
+
+namespace {
+
+void PutString(std::string& out, std::string_view s) {
+  char length[10];
+  out.append(length, PutVarint(length, s.size()));
+  out.append(s);
+}
+
+// Reads a varint, or what PutString wrote, at `at` (bytes this process wrote: trusted).
+std::size_t GetVarint(std::string_view bytes, std::size_t& at) {
+  std::size_t v = 0;
+  for (int shift = 0;; shift += 7) {
+    const auto b = static_cast<unsigned char>(bytes[at++]);
+    v |= std::size_t(b & 0x7f) << shift;
+    if ((b & 0x80) == 0) {
+      return v;
+    }
+  }
+}
+
+std::string_view GetString(std::string_view bytes, std::size_t& at) {
+  const std::size_t length = GetVarint(bytes, at);
+  const std::string_view s = bytes.substr(at, length);
+  at += length;
+  return s;
+}
+
+}  // namespace
 
 std::unique_ptr<ScrapeSampleSink::PreparedSeries> ShippedBatch::Prepare(
     std::string_view name, std::span<const LabelView> labels) {
   auto prepared = std::make_unique<Prepared>();
-  prepared->outputs.resize(outputs_.size());
+  std::string& bytes = prepared->bytes;
+  std::size_t next = 0;  // outputs before it that the series skips get a 0 byte
   ForEachOutput(
       name, labels,
       [&](std::size_t i, std::string_view final_name, std::span<const LabelView> final_labels) {
-        Prepared::PerOutput& out = prepared->outputs[i];
-        out.written = true;
+        bytes.append(i - next, '\0');
+        next = i + 1;
+        bytes.push_back(1);
         if (auto* ready = std::get_if<queue::ReadyRequestWriter>(&outputs_[i].writer)) {
-          ready->EncodeLabels(final_name, final_labels, out.encoded_labels);
+          scratch_encoded_.clear();
+          ready->EncodeLabels(final_name, final_labels, scratch_encoded_);
+          PutString(bytes, scratch_encoded_);
           return;
         }
-        out.name.assign(final_name);
-        out.labels.reserve(final_labels.size());
+        PutString(bytes, final_name);
+        char count[10];
+        bytes.append(count, PutVarint(count, final_labels.size()));
         for (const LabelView& label : final_labels) {
-          out.labels.push_back(Label{std::string(label.name), std::string(label.value)});
+          PutString(bytes, label.name);
+          PutString(bytes, label.value);
         }
-        ViewLabels(out.labels, out.views);
       });
+  bytes.append(outputs_.size() - next, '\0');
+  bytes.shrink_to_fit();
   return prepared;
 }
 
 void ShippedBatch::AddPrepared(const PreparedSeries& series, std::string_view family,
                                std::string_view help, MetricType type, double value,
                                std::int64_t timestamp_ms) {
-  const auto& prepared = static_cast<const Prepared&>(series);
-  for (std::size_t i = 0; i < outputs_.size(); ++i) {
-    const Prepared::PerOutput& out = prepared.outputs[i];
-    if (!out.written) {
+  const std::string_view bytes = static_cast<const Prepared&>(series).bytes;
+  std::size_t at = 0;
+  for (Output& output : outputs_) {
+    if (bytes[at++] == 0) {
+      continue;  // write relabeling drops it for this output
+    }
+    if (auto* ready = std::get_if<queue::ReadyRequestWriter>(&output.writer)) {
+      ready->AddEncoded(GetString(bytes, at), value, timestamp_ms);
       continue;
     }
-    if (auto* ready = std::get_if<queue::ReadyRequestWriter>(&outputs_[i].writer)) {
-      ready->AddEncoded(out.encoded_labels, value, timestamp_ms);
-    } else {
-      std::get<queue::BatchWriter>(outputs_[i].writer)
-          .Add(family, help, type, out.name, out.views, value, timestamp_ms);
+    const std::string_view name = GetString(bytes, at);
+    const std::size_t count = GetVarint(bytes, at);
+    prepared_views_.clear();
+    for (std::size_t l = 0; l < count; ++l) {
+      const std::string_view label_name = GetString(bytes, at);
+      prepared_views_.push_back(LabelView{label_name, GetString(bytes, at)});
     }
+    std::get<queue::BatchWriter>(output.writer)
+        .Add(family, help, type, name, prepared_views_, value, timestamp_ms);
   }
 }
 

@@ -96,6 +96,8 @@ class ShippedBatch final : public ScrapeSampleSink {
   std::vector<LabelView> own_;               // scratch
   std::vector<LabelView> merged_;            // scratch
   std::vector<std::string> exported_names_;  // "exported_instance", "exported_exported_..."
+  std::string scratch_encoded_;              // Prepare: one output's label bytes
+  std::vector<LabelView> prepared_views_;    // AddPrepared: a batch output's labels
 };
 
 }  // namespace metricsd
