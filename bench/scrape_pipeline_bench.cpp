@@ -5,6 +5,8 @@
 //                          what the scrape thread does per body; staleness:1 also tracks the
 //                          series for staleness markers (a steady target: nothing vanishes);
 //   BM_ScrapeToQueueRelabeled  the same with one metric relabel rule of each kind;
+//   BM_ScrapeToRequests    the scrape thread's real path into finished remote write requests,
+//                          per relabel rule kind, without and with the series cache;
 //   BM_TrackSteadyTarget   the staleness tracking alone (the difference staleness:1 makes);
 //   BM_QueueToRemoteWrite  decode the queued record into views, 2,000 samples at a time, and
 //                          encode each as a remote-write request (protobuf + snappy), what the
@@ -15,6 +17,9 @@
 
 #include <string>
 
+#include "agent/shipped_batch.h"
+#include "collectors/body_visitors.h"
+#include "collectors/series_cache.h"
 #include "core/sample_views.h"
 #include "core/series_tracker.h"
 #include "exposition_generator.h"
@@ -156,6 +161,72 @@ BENCHMARK(BM_ScrapeToQueueRelabeled)
     ->Arg(3)
     ->Arg(4)
     ->ArgName("none_keep_drop_replace_labelmap")
+    ->Unit(benchmark::kMillisecond);
+
+// The scrape thread's real path (StreamingVisitor, as ScrapeCollector runs it: relabeling,
+// limits, staleness tracking) into one remote write shipper's finished requests
+// (ShippedBatch), for a steady target, with one rule of each kind (first argument, as above),
+// without (second argument 0: the sink offers no prepared form, so every series is relabeled
+// and encoded each scrape) and with the series cache (1: every series is known).
+class UncachedSink final : public ScrapeSampleSink {
+ public:
+  explicit UncachedSink(ScrapeSampleSink& inner) : inner_(inner) {}
+  void Add(std::string_view family, std::string_view help, MetricType type, std::string_view name,
+           std::span<const LabelView> labels, double value, std::int64_t timestamp_ms) override {
+    inner_.Add(family, help, type, name, labels, value, timestamp_ms);
+  }
+  void Mark() override { inner_.Mark(); }
+  void Rollback() override { inner_.Rollback(); }
+
+ private:
+  ScrapeSampleSink& inner_;
+};
+
+void BM_ScrapeToRequests(benchmark::State& state) {
+  const int kind = static_cast<int>(state.range(0));
+  const bool cached = state.range(1) != 0;
+  RelabelProgram program;
+  if (kind != 0) {
+    const RelabelRule rules[] = {BenchRule(kind)};
+    program = *RelabelProgram::Compile(rules);
+  }
+  TargetLabeler labeler("", "bench", Labels{{"team", "infra"}}, program);
+  std::vector<ShipperFeed> feeds(1);
+  feeds[0].ready_requests = kSamplesPerRequest;
+  ShippedBatch batch("node-1", {}, std::move(feeds));
+  UncachedSink uncached(batch);
+  ScrapeSampleSink& sink = cached ? static_cast<ScrapeSampleSink&>(batch) : uncached;
+  const config::ScrapeLimits limits;
+  SeriesTracker series;
+  SeriesCache cache(limits.sample_limit);
+  std::vector<std::uint64_t> gone;
+  const std::int64_t now = 1'700'000'000'000;
+  std::size_t samples = 0;
+  std::size_t wire_bytes = 0;
+  for (auto _ : state) {
+    LimitCheck check(limits);
+    sink.Mark();
+    cache.BeginScrape();
+    StreamingVisitor visitor(labeler, "", check, sink, series, cache, now);
+    ParseStats stats;
+    ParsePrometheusText(Body(), now, visitor, stats);
+    cache.EndScrape();
+    series.EndRound(gone);
+    samples = stats.samples;
+    wire_bytes = 0;
+    batch.Take([&](std::span<const queue::EncodedBatch> records, std::span<const std::size_t>) {
+      for (const queue::EncodedBatch& record : records) {
+        wire_bytes += record.payload.size();
+      }
+    });
+  }
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * samples));
+  state.counters["wire_bytes_per_sample"] =
+      static_cast<double>(wire_bytes) / static_cast<double>(samples);
+}
+BENCHMARK(BM_ScrapeToRequests)
+    ->ArgsProduct({{0, 1, 2, 3, 4}, {0, 1}})
+    ->ArgNames({"none_keep_drop_replace_labelmap", "cache"})
     ->Unit(benchmark::kMillisecond);
 
 // The staleness tracking alone, per sample, for a steady 50,000-series target (every series
