@@ -228,8 +228,11 @@ class StreamingVisitor final : public LabellingVisitor {
       return;  // the scrape fails; what was added is taken back
     }
     const std::uint64_t key = SeriesTracker::Key(name, labels);
+    // A series enters the cache on its second scrape in a row: a target whose series change
+    // every scrape (a hostile one, or a timestamp in a label) fills nothing.
+    const bool repeated = Seen(key, timestamp_ms);
     std::unique_ptr<ScrapeSampleSink::PreparedSeries> prepared;
-    if (!cache_.full()) {
+    if (repeated && !cache_.full()) {
       prepared = sink_.Prepare(name, labels);
     }
     SeriesCache::Entry* entry = prepared ? cache_.Insert(series) : nullptr;
@@ -241,14 +244,16 @@ class StreamingVisitor final : public LabellingVisitor {
       sink_.AddPrepared(*entry->prepared, family_name, family.help, family.type, value,
                         timestamp_ms);
     }
-    Seen(key, timestamp_ms);
   }
 
-  // As Prometheus does: a sample with a timestamp of its own never gets a staleness marker.
-  void Seen(std::uint64_t key, std::int64_t timestamp_ms) {
+  // Notes the series for staleness; true when the last scrape had it too. As Prometheus
+  // does, a sample with a timestamp of its own never gets a staleness marker (and is not
+  // cached).
+  bool Seen(std::uint64_t key, std::int64_t timestamp_ms) {
     if (timestamp_ms == scrape_ms_) {
-      series_.Seen(key);
+      return !series_.Seen(key);
     }
+    return false;
   }
 
   LimitCheck& limits_;
