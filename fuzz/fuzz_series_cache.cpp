@@ -40,28 +40,24 @@ class TextSink final : public ScrapeSampleSink {
   }
   void Mark() override { mark_ = lines.size(); }
   void Rollback() override { lines.resize(mark_); }
-  std::unique_ptr<PreparedSeries> Prepare(std::string_view name,
-                                          std::span<const LabelView> labels) override {
+  bool Prepare(std::string_view name, std::span<const LabelView> labels,
+               std::string& out) override {
     if (!prepares_) {
-      return nullptr;
+      return false;
     }
-    auto form = std::make_unique<Form>();
-    form->series.assign(name);
+    out.append(name);
     for (const LabelView& l : labels) {
-      form->series.append(",").append(l.name).append("=").append(l.value);
+      out.append(",").append(l.name).append("=").append(l.value);
     }
-    return form;
+    return true;
   }
-  void AddPrepared(const PreparedSeries& series, std::string_view family, std::string_view help,
+  void AddPrepared(std::string_view form, std::string_view family, std::string_view help,
                    MetricType type, double value, std::int64_t timestamp_ms) override {
-    Record(family, help, type, static_cast<const Form&>(series).series, value, timestamp_ms);
+    Record(family, help, type, form, value, timestamp_ms);
   }
   std::vector<std::string> lines;
 
  private:
-  struct Form final : PreparedSeries {
-    std::string series;
-  };
   void Record(std::string_view family, std::string_view help, MetricType type,
               std::string_view series, double value, std::int64_t timestamp_ms) {
     lines.push_back(std::string(family) + "|" + std::string(help) + "|" +

@@ -150,14 +150,10 @@ void ShippedBatch::Add(std::string_view family, std::string_view help, MetricTyp
       });
 }
 
-// One series as each output writes it, in one string (a scrape target may hold 100,000 of
-// them): per output in order, a byte saying whether it is written, then for a remote write
-// output the length and bytes of its finished label fields, for a batch output the name and
-// each label name and value, each as length and bytes (lengths are varints).
-struct ShippedBatch::Prepared final : ScrapeSampleSink::PreparedSeries {
-  std::string bytes;
-};
-
+// A series' prepared form (ScrapeSampleSink::Prepare) is one string: per output in order, a
+// byte saying whether it is written, then for a remote write output the length and bytes of
+// its finished label fields, for a batch output the name and each label name and value, each
+// as length and bytes (lengths are varints).
 namespace {
 
 void PutString(std::string& out, std::string_view s) {
@@ -187,10 +183,8 @@ std::string_view GetString(std::string_view bytes, std::size_t& at) {
 
 }  // namespace
 
-std::unique_ptr<ScrapeSampleSink::PreparedSeries> ShippedBatch::Prepare(
-    std::string_view name, std::span<const LabelView> labels) {
-  auto prepared = std::make_unique<Prepared>();
-  std::string& bytes = prepared->bytes;
+bool ShippedBatch::Prepare(std::string_view name, std::span<const LabelView> labels,
+                           std::string& bytes) {
   std::size_t next = 0;  // outputs before it that the series skips get a 0 byte
   ForEachOutput(
       name, labels,
@@ -213,14 +207,12 @@ std::unique_ptr<ScrapeSampleSink::PreparedSeries> ShippedBatch::Prepare(
         }
       });
   bytes.append(outputs_.size() - next, '\0');
-  bytes.shrink_to_fit();
-  return prepared;
+  return true;
 }
 
-void ShippedBatch::AddPrepared(const PreparedSeries& series, std::string_view family,
+void ShippedBatch::AddPrepared(std::string_view bytes, std::string_view family,
                                std::string_view help, MetricType type, double value,
                                std::int64_t timestamp_ms) {
-  const std::string_view bytes = static_cast<const Prepared&>(series).bytes;
   std::size_t at = 0;
   for (Output& output : outputs_) {
     if (bytes[at++] == 0) {

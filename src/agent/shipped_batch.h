@@ -52,9 +52,8 @@ class ShippedBatch final : public ScrapeSampleSink {
   void AddFamilies(const std::vector<MetricFamily>& families);
   void Mark() override;
   void Rollback() override;
-  std::unique_ptr<PreparedSeries> Prepare(std::string_view name,
-                                          std::span<const LabelView> labels) override;
-  void AddPrepared(const PreparedSeries& series, std::string_view family, std::string_view help,
+  bool Prepare(std::string_view name, std::span<const LabelView> labels, std::string& out) override;
+  void AddPrepared(std::string_view prepared, std::string_view family, std::string_view help,
                    MetricType type, double value, std::int64_t timestamp_ms) override;
 
   // What was added since the last call, as queue records, once per output: `ship` gets each
@@ -77,7 +76,6 @@ class ShippedBatch final : public ScrapeSampleSink {
     Writer writer;
     std::variant<queue::BatchWriter::Mark, queue::ReadyRequestWriter::Mark> mark;
   };
-  struct Prepared;
   // Calls fn(output index, name, labels) with the final series of each output that keeps
   // it: decorated, then write-relabeled.
   template <typename Fn>

@@ -209,14 +209,14 @@ class StreamingVisitor final : public LabellingVisitor {
     if (entry->dropped || !limits_.AdmitKnown()) {
       return true;
     }
-    sink_.AddPrepared(*entry->prepared, FamilyName(family), family.help, family.type, value,
+    sink_.AddPrepared(entry->prepared(), FamilyName(family), family.help, family.type, value,
                       timestamp_ms);
     Seen(entry->series_key, timestamp_ms);
     return true;
   }
 
   void OnDropped(std::string_view series) override {
-    if (SeriesCache::Entry* entry = cache_.Insert(series)) {
+    if (SeriesCache::Entry* entry = cache_.Insert(series, {})) {
       entry->dropped = true;
     }
   }
@@ -231,17 +231,16 @@ class StreamingVisitor final : public LabellingVisitor {
     // A series enters the cache on its second scrape in a row: a target whose series change
     // every scrape (a hostile one, or a timestamp in a label) fills nothing.
     const bool repeated = Seen(key, timestamp_ms);
-    std::unique_ptr<ScrapeSampleSink::PreparedSeries> prepared;
-    if (repeated && !cache_.full()) {
-      prepared = sink_.Prepare(name, labels);
+    SeriesCache::Entry* entry = nullptr;
+    prepared_.clear();
+    if (repeated && !cache_.full() && sink_.Prepare(name, labels, prepared_)) {
+      entry = cache_.Insert(series, prepared_);
     }
-    SeriesCache::Entry* entry = prepared ? cache_.Insert(series) : nullptr;
-    if (entry == nullptr) {  // the sink has no prepared form, or the cache is full
+    if (entry == nullptr) {  // new, the sink has no prepared form, or the cache is full
       sink_.Add(family_name, family.help, family.type, name, labels, value, timestamp_ms);
     } else {
       entry->series_key = key;
-      entry->prepared = std::move(prepared);
-      sink_.AddPrepared(*entry->prepared, family_name, family.help, family.type, value,
+      sink_.AddPrepared(entry->prepared(), family_name, family.help, family.type, value,
                         timestamp_ms);
     }
   }
@@ -261,6 +260,7 @@ class StreamingVisitor final : public LabellingVisitor {
   SeriesTracker& series_;
   SeriesCache& cache_;
   std::int64_t scrape_ms_;
+  std::string prepared_;  // scratch: a series' prepared form before it enters the cache
 };
 
 // Walks a previous body and sends a staleness marker for each series whose key is in

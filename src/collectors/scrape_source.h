@@ -29,19 +29,15 @@ class ScrapeSampleSink {
   virtual void Rollback() = 0;
 
   // A series' shipped form, worked out once: what Add does to its name and labels
-  // (decoration, write relabeling, encoding). The scrape's series cache keeps it while the
-  // series keeps coming, and each new value is appended with AddPrepared, which does the same
-  // as Add with the labels Prepare was given. Prepare returns null where the sink has no such
-  // form; Add is then used.
-  class PreparedSeries {
-   public:
-    virtual ~PreparedSeries() = default;
-  };
-  virtual std::unique_ptr<PreparedSeries> Prepare(std::string_view /*name*/,
-                                                  std::span<const LabelView> /*labels*/) {
-    return nullptr;
+  // (decoration, write relabeling, encoding), as bytes only the sink reads. The scrape's
+  // series cache keeps them while the series keeps coming, and each new value is appended
+  // with AddPrepared, which does the same as Add with the labels Prepare was given. Prepare
+  // appends the form to `out`, or returns false where the sink has none (Add is then used).
+  virtual bool Prepare(std::string_view /*name*/, std::span<const LabelView> /*labels*/,
+                       std::string& /*out*/) {
+    return false;
   }
-  virtual void AddPrepared(const PreparedSeries& /*series*/, std::string_view /*family*/,
+  virtual void AddPrepared(std::string_view /*prepared*/, std::string_view /*family*/,
                            std::string_view /*help*/, MetricType /*type*/, double /*value*/,
                            std::int64_t /*timestamp_ms*/) {}
 };

@@ -16,7 +16,7 @@ void SeriesCache::Saw(Entry* entry) {
 }
 
 SeriesCache::Entry* SeriesCache::Find(std::string_view text) {
-  if (cursor_ < order_.size() && order_[cursor_]->text == text) {
+  if (cursor_ < order_.size() && order_[cursor_]->text() == text) {
     Entry* entry = order_[cursor_++];
     Saw(entry);
     return entry;
@@ -29,14 +29,17 @@ SeriesCache::Entry* SeriesCache::Find(std::string_view text) {
   return it->second.get();
 }
 
-SeriesCache::Entry* SeriesCache::Insert(std::string_view text) {
+SeriesCache::Entry* SeriesCache::Insert(std::string_view text, std::string_view prepared) {
   if (full()) {
     return nullptr;
   }
   auto entry = std::make_unique<Entry>();
-  entry->text.assign(text);
+  // One allocation for both, complete before the index takes a view of the key.
+  entry->data.reserve(text.size() + prepared.size());
+  entry->data.append(text).append(prepared);
+  entry->key_size = static_cast<std::uint32_t>(text.size());
   Entry* raw = entry.get();
-  index_.emplace(std::string_view(raw->text), std::move(entry));
+  index_.emplace(raw->text(), std::move(entry));
   Saw(raw);
   return raw;
 }
@@ -44,7 +47,7 @@ SeriesCache::Entry* SeriesCache::Insert(std::string_view text) {
 void SeriesCache::EndScrape() {
   for (Entry* entry : order_) {
     if (entry->scrape != scrape_) {
-      index_.erase(std::string_view(entry->text));
+      index_.erase(entry->text());
     }
   }
   order_.swap(seen_);

@@ -29,11 +29,13 @@ namespace metricsd {
 class SeriesCache {
  public:
   struct Entry {
-    std::string text;              // the key
+    std::string data;  // the key (the series text), then the sink's prepared form
+    std::uint32_t key_size = 0;
     bool dropped = false;          // metric relabeling drops the series
     std::uint64_t series_key = 0;  // SeriesTracker::Key of the labelled series
-    std::unique_ptr<ScrapeSampleSink::PreparedSeries> prepared;  // null when dropped
-    std::uint64_t scrape = 0;                                    // the last scrape that saw it
+    std::uint64_t scrape = 0;      // the last scrape that saw it
+    std::string_view text() const noexcept { return std::string_view(data).substr(0, key_size); }
+    std::string_view prepared() const noexcept { return std::string_view(data).substr(key_size); }
   };
 
   // 0: no bound beyond the bodies themselves.
@@ -43,9 +45,9 @@ class SeriesCache {
   void BeginScrape();
   // The entry for `text`, counted as seen in this scrape; null when there is none.
   Entry* Find(std::string_view text);
-  // A new entry for `text` (not in the cache), seen in this scrape; null when the cache is
-  // full, and the series then goes the uncached way.
-  Entry* Insert(std::string_view text);
+  // A new entry for `text` (not in the cache) with the sink's prepared form, seen in this
+  // scrape; null when the cache is full, and the series then goes the uncached way.
+  Entry* Insert(std::string_view text, std::string_view prepared);
   // Evicts the entries this scrape did not see.
   void EndScrape();
 
@@ -56,7 +58,7 @@ class SeriesCache {
   void Saw(Entry* entry);
 
   const std::size_t max_entries_;
-  std::unordered_map<std::string_view, std::unique_ptr<Entry>> index_;  // views into Entry::text
+  std::unordered_map<std::string_view, std::unique_ptr<Entry>> index_;  // keys: Entry::text()
   std::vector<Entry*> order_;  // the last scrape's entries, in its order
   std::vector<Entry*> seen_;   // this scrape's
   std::size_t cursor_ = 0;     // where in order_ the next series is expected

@@ -193,12 +193,11 @@ TEST(ShippedBatch, APreparedSeriesIsShippedByteForByteAsAddShipsIt) {
       {"a_total", {{"bad-name", "x"}, {"cluster", "own"}, {"empty", ""}}},
       {"1bad", {{"job", "k"}}},
   };
-  std::vector<std::unique_ptr<ScrapeSampleSink::PreparedSeries>> forms;
+  std::vector<std::string> forms;
   std::vector<LabelView> views;
   for (const Series& s : series) {
     ViewLabels(s.labels, views);
-    forms.push_back(prepared.Prepare(s.name, views));
-    ASSERT_NE(forms.back(), nullptr);
+    ASSERT_TRUE(prepared.Prepare(s.name, views, forms.emplace_back()));
   }
   for (int round = 0; round < 3; ++round) {  // the same forms, new values each time
     for (std::size_t i = 0; i < series.size(); ++i) {
@@ -206,7 +205,7 @@ TEST(ShippedBatch, APreparedSeriesIsShippedByteForByteAsAddShipsIt) {
       const std::int64_t ts = 1000 + round;
       ViewLabels(series[i].labels, views);
       added.Add("fam", "help", MetricType::kCounter, series[i].name, views, value, ts);
-      prepared.AddPrepared(*forms[i], "fam", "help", MetricType::kCounter, value, ts);
+      prepared.AddPrepared(forms[i], "fam", "help", MetricType::kCounter, value, ts);
     }
     const std::vector<std::string> want = Records(added);
     EXPECT_EQ(Records(prepared), want) << "round " << round;

@@ -17,6 +17,7 @@
 #include <atomic>
 #include <bit>
 #include <cmath>
+#include <deque>
 #include <functional>
 #include <list>
 #include <mutex>
@@ -1157,10 +1158,10 @@ TEST(ScrapeCollector, ARuleThatRemovesTheNameFailsTheScrape) {
   EXPECT_THAT(collector.TargetStatuses()[0].last_error, ::testing::HasSubstr("__name__"));
 }
 
-// A sink with a prepared form, so the collector uses its series cache: the prepared series
-// is its name and labels, and AddPrepared records what Add would have.
+// A sink with a prepared form, so the collector uses its series cache: the prepared form
+// is the number of a kept name and label set, and AddPrepared records what Add would have.
 struct PreparingSink final : ScrapeSampleSink {
-  struct Prepared final : PreparedSeries {
+  struct Prepared {
     std::string name;
     Labels labels;
   };
@@ -1170,25 +1171,27 @@ struct PreparingSink final : ScrapeSampleSink {
   }
   void Mark() override { recorded.Mark(); }
   void Rollback() override { recorded.Rollback(); }
-  std::unique_ptr<PreparedSeries> Prepare(std::string_view name,
-                                          std::span<const LabelView> labels) override {
-    auto prepared = std::make_unique<Prepared>();
-    prepared->name.assign(name);
+  bool Prepare(std::string_view name, std::span<const LabelView> labels,
+               std::string& out) override {
+    Prepared& prepared = forms.emplace_back();
+    prepared.name.assign(name);
     for (const LabelView& l : labels) {
-      prepared->labels.push_back(Label{std::string(l.name), std::string(l.value)});
+      prepared.labels.push_back(Label{std::string(l.name), std::string(l.value)});
     }
+    out += std::to_string(forms.size() - 1);
     ++prepares;
-    return prepared;
+    return true;
   }
-  void AddPrepared(const PreparedSeries& series, std::string_view family, std::string_view help,
+  void AddPrepared(std::string_view form, std::string_view family, std::string_view help,
                    MetricType type, double value, std::int64_t timestamp_ms) override {
-    const auto& prepared = static_cast<const Prepared&>(series);
+    const Prepared& prepared = forms.at(std::stoul(std::string(form)));
     std::vector<LabelView> views;
     ViewLabels(prepared.labels, views);
     recorded.Add(family, help, type, prepared.name, views, value, timestamp_ms);
     ++prepared_adds;
   }
   RecordingSink recorded;
+  std::deque<Prepared> forms;
   int prepares = 0;
   int prepared_adds = 0;
 };
