@@ -33,6 +33,10 @@ constexpr EnumName<ScrapeFormat> kScrapeFormatNames[] = {
     {"", ScrapeFormat::kAuto, true},
     {"text", ScrapeFormat::kPrometheusText, true}};
 
+constexpr EnumName<MetricNaming> kMetricNamingNames[] = {
+    {"metricsd", MetricNaming::kMetricsd},
+    {"node_exporter", MetricNaming::kNodeExporter},
+    {"both", MetricNaming::kBoth}};
 constexpr EnumName<LogFormat> kLogFormatNames[] = {{"text", LogFormat::kText},
                                                    {"json", LogFormat::kJson}};
 
@@ -221,6 +225,11 @@ std::vector<OptionRow<Config>> ConfigRows() {
           [](const seconds& interval, const std::string& path, Diagnostics& diag) {
             Between<long long>(1, 86400)(interval.count(), path, diag);
           }),
+      Field<C>("collector.naming", Member(&C::collector, &K::naming),
+               EnumCodec<MetricNaming>(kMetricNamingNames, "naming"),
+               {.env = "MC_COLLECTOR_NAMING",
+                .help = "Host metric names: metricsd (system_*), node_exporter (node_exporter "
+                        "1.5's node_* names, labels and units) or both (docs/node-exporter.md)."}),
       Field<C>("collector.enable_cpu", Member(&C::collector, &K::enable_cpu), BoolCodec(),
                {.help = "CPU usage per core and in total."}),
       Field<C>("collector.enable_memory", Member(&C::collector, &K::enable_memory), BoolCodec(),
@@ -271,6 +280,21 @@ std::vector<OptionRow<Config>> ConfigRows() {
                Member(&C::collector, &K::gpu, &GpuOptions::nvml_library), StringCodec(),
                {.help = "Path of the NVML library, for unusual driver installs.",
                 .shown_default = "libnvidia-ml.so.1"}),
+      Field<C>("collector.textfile.directory",
+               Member(&C::collector, &K::textfile, &TextfileOptions::directory), StringCodec(),
+               {.env = "MC_COLLECTOR_TEXTFILE_DIRECTORY",
+                .help = "Directory whose *.prom files (Prometheus text) are read each cycle, "
+                        "like node_exporter's textfile collector; empty: off."}),
+      Field<C>("collector.textfile.max_files",
+               Member(&C::collector, &K::textfile, &TextfileOptions::max_files),
+               IntegerCodec<std::size_t>(),
+               {.help = "Files read per cycle at most (in name order); more are an error."},
+               AtLeast<std::size_t>(1)),
+      Field<C>("collector.textfile.max_file_bytes",
+               Member(&C::collector, &K::textfile, &TextfileOptions::max_file_bytes),
+               IntegerCodec<std::size_t>(),
+               {.help = "A larger *.prom file is skipped and reported as an error."},
+               AtLeast<std::size_t>(1)),
       Field<C>("collector.metric_relabel_configs",
                Member(&C::collector, &K::metric_relabel_configs), RelabelRulesCodec(),
                {.help = "Prometheus relabel rules run on the host and GPU collectors' samples "

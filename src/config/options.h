@@ -142,8 +142,20 @@ struct GpuOptions {
   std::string nvml_library;  // empty: libnvidia-ml.so.1, then libnvidia-ml.so
 };
 
+// Which names the host collectors use: metricsd's own (system_*), node_exporter 1.5's
+// (node_*, so its dashboards and alerts work unchanged), or both side by side.
+enum class MetricNaming { kMetricsd, kNodeExporter, kBoth };
+
+// The textfile collector: *.prom files that scripts and cron jobs write (docs/textfile.md).
+struct TextfileOptions {
+  std::string directory;  // empty: off
+  std::size_t max_files = 1000;
+  std::size_t max_file_bytes = 4 * 1024 * 1024;
+};
+
 struct CollectorOptions {
   seconds interval{60};
+  MetricNaming naming = MetricNaming::kMetricsd;
   bool enable_cpu = true;
   bool enable_memory = true;
   bool enable_disk = true;
@@ -155,9 +167,13 @@ struct CollectorOptions {
   DiskIoOptions disk_io;
   NetworkOptions network;
   GpuOptions gpu;
+  TextfileOptions textfile;
   // Applied to the host and GPU collectors' samples each cycle, before they are served,
   // shipped or tracked for staleness.
   std::vector<RelabelRule> metric_relabel_configs;
+
+  bool native_names() const noexcept { return naming != MetricNaming::kNodeExporter; }
+  bool node_exporter_names() const noexcept { return naming != MetricNaming::kMetricsd; }
 };
 
 // Who may connect to the server's own endpoint with TLS: the names (and meanings) of
