@@ -18,6 +18,7 @@
 #include "collectors/host_collector.h"
 #include "collectors/memory_collector.h"
 #include "collectors/network_collector.h"
+#include "collectors/node_exporter_collectors.h"
 #include "collectors/pressure_collector.h"
 #include "collectors/proc_stat_source.h"
 #include "config/config_loader.h"
@@ -34,26 +35,56 @@ std::vector<std::unique_ptr<Collector>> BuildSystemCollectors(const config::Conf
                                                               const HostPaths& paths) {
   const config::CollectorOptions& c = config.collector;
   std::vector<std::unique_ptr<Collector>> collectors;
-  // The CPU and host collectors share one read of /proc/stat per tick.
+  // Every collector that reads /proc/stat shares one read per tick.
   auto stat = std::make_shared<ProcStatSource>(paths);
-  if (c.enable_host) {
-    collectors.push_back(std::make_unique<HostCollector>(paths, stat));
+  if (c.native_names()) {
+    if (c.enable_host) {
+      collectors.push_back(std::make_unique<HostCollector>(paths, stat));
+    }
+    if (c.enable_cpu) {
+      collectors.push_back(std::make_unique<CpuCollector>(paths, stat));
+    }
+    if (c.enable_memory) {
+      collectors.push_back(std::make_unique<MemoryCollector>(paths));
+    }
+    if (c.enable_disk) {
+      collectors.push_back(std::make_unique<FilesystemCollector>(paths, c.filesystems));
+      collectors.push_back(std::make_unique<DiskIoCollector>(paths, c.disk_io));
+    }
+    if (c.enable_network) {
+      collectors.push_back(std::make_unique<NetworkCollector>(paths, c.network));
+    }
+    if (c.enable_pressure) {
+      collectors.push_back(std::make_unique<PressureCollector>(paths));
+    }
   }
-  if (c.enable_cpu) {
-    collectors.push_back(std::make_unique<CpuCollector>(paths, stat));
-  }
-  if (c.enable_memory) {
-    collectors.push_back(std::make_unique<MemoryCollector>(paths));
-  }
-  if (c.enable_disk) {
-    collectors.push_back(std::make_unique<FilesystemCollector>(paths, c.filesystems));
-    collectors.push_back(std::make_unique<DiskIoCollector>(paths, c.disk_io));
-  }
-  if (c.enable_network) {
-    collectors.push_back(std::make_unique<NetworkCollector>(paths, c.network));
-  }
-  if (c.enable_pressure) {
-    collectors.push_back(std::make_unique<PressureCollector>(paths));
+  if (c.node_exporter_names()) {
+    if (c.enable_host) {
+      collectors.push_back(std::make_unique<NodeStatCollector>(stat));
+      collectors.push_back(std::make_unique<NodeLoadavgCollector>(paths));
+      collectors.push_back(std::make_unique<NodeUnameCollector>());
+      collectors.push_back(std::make_unique<NodeTimeCollector>(paths));
+      collectors.push_back(std::make_unique<NodeOsCollector>(paths));
+    }
+    if (c.enable_cpu) {
+      collectors.push_back(std::make_unique<NodeCpuCollector>(stat));
+    }
+    if (c.enable_memory) {
+      collectors.push_back(std::make_unique<NodeMeminfoCollector>(paths));
+      collectors.push_back(std::make_unique<NodeVmstatCollector>(paths));
+    }
+    if (c.enable_disk) {
+      collectors.push_back(std::make_unique<FilesystemCollector>(
+          paths, NodeExporterFilesystemOptions(c.filesystems), NameProfile::kNodeExporter));
+      collectors.push_back(
+          std::make_unique<NodeDiskstatsCollector>(paths, NodeExporterDiskIoOptions(c.disk_io)));
+    }
+    if (c.enable_network) {
+      collectors.push_back(std::make_unique<NodeNetdevCollector>(paths, c.network));
+    }
+    if (c.enable_pressure) {
+      collectors.push_back(std::make_unique<PressureCollector>(paths, NameProfile::kNodeExporter));
+    }
   }
   if (c.enable_gpu) {
     collectors.push_back(std::make_unique<GpuCollector>(c.gpu));

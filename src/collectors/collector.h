@@ -31,6 +31,10 @@ struct CollectContext {
 
 enum class CollectStatus { kOk, kTransient, kNotApplicable };
 
+// The names a host collector writes: metricsd's own (system_*) or node_exporter 1.5's
+// (node_*); see collector.naming.
+enum class NameProfile { kMetricsd, kNodeExporter };
+
 struct CollectResult {
   CollectStatus status = CollectStatus::kOk;
   std::string message;  // why, when status is not kOk (or a partial failure)

@@ -31,6 +31,7 @@ Result<FsStat> SystemStatFs(const std::string& path) {
   }
   FsStat out;
   out.block_size = static_cast<std::uint64_t>(buf.f_frsize > 0 ? buf.f_frsize : buf.f_bsize);
+  out.io_block_size = static_cast<std::uint64_t>(buf.f_bsize);
   out.blocks = buf.f_blocks;
   out.blocks_free = buf.f_bfree;
   out.blocks_available = buf.f_bavail;
@@ -62,13 +63,15 @@ struct FilesystemCollector::WorkerState {
 };
 
 FilesystemCollector::FilesystemCollector(const HostPaths& paths,
-                                         const config::FilesystemOptions& options)
-    : FilesystemCollector(paths, options, SystemStatFs) {}
+                                         const config::FilesystemOptions& options,
+                                         NameProfile profile)
+    : FilesystemCollector(paths, options, SystemStatFs, profile) {}
 
 FilesystemCollector::FilesystemCollector(const HostPaths& paths,
                                          const config::FilesystemOptions& options,
-                                         StatFsFunction statfs)
+                                         StatFsFunction statfs, NameProfile profile)
     : paths_(paths),
+      profile_(profile),
       mountpoint_filter_(options.mountpoint_include, options.mountpoint_exclude),
       fstype_filter_(options.fstype_include, options.fstype_exclude),
       timeout_(options.statfs_timeout),
@@ -208,7 +211,20 @@ struct Candidate {
   std::string mountpoint;
   std::string device;
   std::string fstype;
+  bool readonly = false;
 };
+
+// "ro" among comma-separated mount options.
+bool HasReadOnly(std::string_view options) {
+  while (!options.empty()) {
+    const std::size_t comma = options.find(',');
+    if (options.substr(0, comma) == "ro") {
+      return true;
+    }
+    options.remove_prefix(comma == std::string_view::npos ? options.size() : comma + 1);
+  }
+  return false;
+}
 
 // What the mount table says about one mount, for the walk up to the root.
 struct MountNode {
@@ -287,7 +303,8 @@ void FilesystemCollector::Rediscover(std::string_view mountinfo) {
       continue;
     }
     std::string device = procfs::UnescapeMountField(line.source);
-    if (device == "/dev/root") {
+    const bool native = profile_ == NameProfile::kMetricsd;
+    if (native && device == "/dev/root") {
       device = ResolveRootDevice(paths_, line.major, line.minor);
     }
     Candidate c{(std::uint64_t{line.major} << 32) | line.minor,
@@ -295,7 +312,18 @@ void FilesystemCollector::Rediscover(std::string_view mountinfo) {
                 NeedsWorker(nodes, line.mount_id),
                 std::move(mountpoint),
                 std::move(device),
-                std::string(line.fstype)};
+                std::string(line.fstype),
+                HasReadOnly(line.mount_options) || HasReadOnly(line.super_options)};
+    if (!native) {
+      // node_exporter: every mount, once per (device, mountpoint, fstype).
+      const bool seen = std::any_of(candidates.begin(), candidates.end(), [&](const Candidate& o) {
+        return o.mountpoint == c.mountpoint && o.device == c.device && o.fstype == c.fstype;
+      });
+      if (!seen) {
+        candidates.push_back(std::move(c));
+      }
+      continue;
+    }
     // A later mount on the same mountpoint hides the earlier one.
     auto [it, inserted] = by_mountpoint.try_emplace(c.mountpoint, candidates.size());
     if (inserted) {
@@ -312,7 +340,7 @@ void FilesystemCollector::Rediscover(std::string_view mountinfo) {
       it->second = i;
     }
   }
-  std::vector<bool> chosen(candidates.size(), false);
+  std::vector<bool> chosen(candidates.size(), profile_ == NameProfile::kNodeExporter);
   for (const auto& [id, index] : by_device) {
     chosen[index] = true;
   }
@@ -330,6 +358,7 @@ void FilesystemCollector::Rediscover(std::string_view mountinfo) {
                     {"mountpoint", c.mountpoint}};
     mount.mountpoint = std::move(c.mountpoint);
     mount.on_worker = c.on_worker;
+    mount.readonly = c.readonly;
     mounts_.push_back(std::move(mount));
   }
   last_batch_.clear();
@@ -429,6 +458,19 @@ void FilesystemCollector::CollectInto(const CollectContext& ctx, CollectResult& 
     }
   }
 
+  FamilyWriter out(result.families, ctx.wall_ms);
+  if (profile_ == NameProfile::kMetricsd) {
+    WriteMetricsdFamilies(out);
+  } else {
+    WriteNodeExporterFamilies(out);
+  }
+  out.Finish();
+  if (!stuck_now.empty()) {
+    result.message = std::to_string(stuck_now.size()) + " mount(s) stuck in statfs";
+  }
+}
+
+void FilesystemCollector::WriteMetricsdFamilies(FamilyWriter& out) const {
   // One family at a time, over the mounts that answered.
   const auto family = [&](FamilyWriter& out, std::string_view name, std::string_view help,
                           auto value) {
@@ -446,7 +488,6 @@ void FilesystemCollector::CollectInto(const CollectContext& ctx, CollectResult& 
   const auto free_bytes = [](const FsStat& s) {
     return static_cast<double>(s.blocks_available) * static_cast<double>(s.block_size);
   };
-  FamilyWriter out(result.families, ctx.wall_ms);
   family(out, "system_disk_total_bytes", "Size of the filesystem, in bytes.", [](const FsStat& s) {
     return static_cast<double>(s.blocks) * static_cast<double>(s.block_size);
   });
@@ -463,10 +504,38 @@ void FilesystemCollector::CollectInto(const CollectContext& ctx, CollectResult& 
          [](const FsStat& s) { return static_cast<double>(s.files); });
   family(out, "system_disk_inodes_free", "Free inodes on the filesystem.",
          [](const FsStat& s) { return static_cast<double>(s.files_free); });
-  out.Finish();
-  if (!stuck_now.empty()) {
-    result.message = std::to_string(stuck_now.size()) + " mount(s) stuck in statfs";
+}
+
+void FilesystemCollector::WriteNodeExporterFamilies(FamilyWriter& out) const {
+  out.Family("node_filesystem_device_error",
+             "Whether an error occurred while getting statistics for the given device.",
+             MetricType::kGauge);
+  for (std::size_t i = 0; i < mounts_.size(); ++i) {
+    out.Add(outcomes_[i].ok ? 0 : 1, mounts_[i].labels);
   }
+  const auto family = [&](std::string_view name, std::string_view help, auto value) {
+    out.Family(name, help, MetricType::kGauge);
+    for (std::size_t i = 0; i < mounts_.size(); ++i) {
+      if (outcomes_[i].ok) {
+        out.Add(value(outcomes_[i].stat, mounts_[i]), mounts_[i].labels);
+      }
+    }
+  };
+  const auto bytes = [](std::uint64_t blocks, const FsStat& s) {
+    return static_cast<double>(blocks) * static_cast<double>(s.io_block_size);
+  };
+  family("node_filesystem_size_bytes", "Filesystem size in bytes.",
+         [&](const FsStat& s, const Mount&) { return bytes(s.blocks, s); });
+  family("node_filesystem_free_bytes", "Filesystem free space in bytes.",
+         [&](const FsStat& s, const Mount&) { return bytes(s.blocks_free, s); });
+  family("node_filesystem_avail_bytes", "Filesystem space available to non-root users in bytes.",
+         [&](const FsStat& s, const Mount&) { return bytes(s.blocks_available, s); });
+  family("node_filesystem_files", "Filesystem total file nodes.",
+         [](const FsStat& s, const Mount&) { return static_cast<double>(s.files); });
+  family("node_filesystem_files_free", "Filesystem total free file nodes.",
+         [](const FsStat& s, const Mount&) { return static_cast<double>(s.files_free); });
+  family("node_filesystem_readonly", "Filesystem read-only status.",
+         [](const FsStat&, const Mount& m) { return m.readonly ? 1.0 : 0.0; });
 }
 
 }  // namespace metricsd

@@ -13,6 +13,12 @@
 // mountinfo's root field) wins over bind mounts of subdirectories, then the shortest
 // mountpoint, then the first in the table.
 //
+// In the node_exporter profile the mounts and families are node_exporter 1.5's: every mount
+// that passes the filters with its own (device, mountpoint, fstype) (bind mounts included, the
+// device as the mount table names it), node_filesystem_{size,free,avail}_bytes, _files,
+// _files_free, _readonly, and _device_error (1, alone, for a mount whose statfs failed or is
+// stuck).
+//
 // Hung mounts: statfs of a local filesystem (on a block device and not FUSE, or one of a
 // known list of in-kernel filesystems such as overlay, tmpfs, btrfs), reached through local
 // mounts only, runs on the collecting thread: it reads in-memory counters and cannot wait
@@ -49,7 +55,8 @@
 namespace metricsd {
 
 struct FsStat {
-  std::uint64_t block_size = 0;  // unit of the block counts (f_frsize)
+  std::uint64_t block_size = 0;     // unit of the block counts (f_frsize)
+  std::uint64_t io_block_size = 0;  // f_bsize: the unit node_exporter multiplies them by
   std::uint64_t blocks = 0;
   std::uint64_t blocks_free = 0;       // free for root
   std::uint64_t blocks_available = 0;  // free for unprivileged users
@@ -66,15 +73,18 @@ Result<FsStat> SystemStatFs(const std::string& path);
 class FilesystemCollector final : public Collector {
  public:
   // Throws std::invalid_argument on an invalid pattern (start-up only).
-  FilesystemCollector(const HostPaths& paths, const config::FilesystemOptions& options);
   FilesystemCollector(const HostPaths& paths, const config::FilesystemOptions& options,
-                      StatFsFunction statfs);
+                      NameProfile profile = NameProfile::kMetricsd);
+  FilesystemCollector(const HostPaths& paths, const config::FilesystemOptions& options,
+                      StatFsFunction statfs, NameProfile profile = NameProfile::kMetricsd);
   ~FilesystemCollector() override;
 
   FilesystemCollector(const FilesystemCollector&) = delete;
   FilesystemCollector& operator=(const FilesystemCollector&) = delete;
 
-  std::string_view name() const override { return "filesystem"; }
+  std::string_view name() const override {
+    return profile_ == NameProfile::kMetricsd ? "filesystem" : "node_filesystem";
+  }
   CollectResult Collect(const CollectContext& ctx) override;
   void CollectInto(const CollectContext& ctx, CollectResult& result) override;
 
@@ -89,6 +99,7 @@ class FilesystemCollector final : public Collector {
     std::string stat_path;  // HOST_ROOT + mountpoint
     Labels labels;          // {device, fstype, mountpoint}
     bool on_worker = true;  // statfs may block: run it on the worker with a deadline
+    bool readonly = false;  // the mount or its filesystem is mounted read-only
   };
   struct Outcome {
     bool ok = false;
@@ -102,8 +113,11 @@ class FilesystemCollector final : public Collector {
   void StopWorker();
   // Runs statfs for batch_ with the deadline; fills outcomes_.
   void RunBatch();
+  void WriteMetricsdFamilies(FamilyWriter& out) const;
+  void WriteNodeExporterFamilies(FamilyWriter& out) const;
 
   HostPaths paths_;
+  NameProfile profile_;
   NameFilter mountpoint_filter_;
   NameFilter fstype_filter_;
   std::chrono::milliseconds timeout_;

@@ -30,13 +30,30 @@ bool MeansNotSupported(int err) { return err == ENOENT || err == EOPNOTSUPP || e
 
 }  // namespace
 
-PressureCollector::PressureCollector(const HostPaths& paths) {
+PressureCollector::PressureCollector(const HostPaths& paths, NameProfile profile)
+    : profile_(profile) {
   resources_.reserve(std::size(kResources));
   for (const ResourceSpec& spec : kResources) {
     const std::string resource = spec.name;
+    std::string some_name;
+    std::string full_name;
+    if (profile == NameProfile::kNodeExporter) {
+      // node_exporter 1.5: "waiting" is the some line, "stalled" the full line; it reads
+      // neither cpu's full line nor the irq file.
+      if (resource == "irq") {
+        continue;
+      }
+      some_name = "node_pressure_" + resource + "_waiting_seconds_total";
+      if (resource != "cpu") {
+        full_name = "node_pressure_" + resource + "_stalled_seconds_total";
+      }
+    } else {
+      some_name = "system_pressure_" + resource + "_some_seconds_total";
+      full_name = "system_pressure_" + resource + "_full_seconds_total";
+    }
     resources_.push_back(Resource{
-        .some_name = "system_pressure_" + resource + "_some_seconds_total",
-        .full_name = "system_pressure_" + resource + "_full_seconds_total",
+        .some_name = std::move(some_name),
+        .full_name = std::move(full_name),
         .some_help = spec.some_help,
         .full_help = spec.full_help,
         .file = procfs::ProcFile(paths.Proc("pressure/" + resource), 256,
@@ -81,7 +98,7 @@ void PressureCollector::CollectInto(const CollectContext& ctx, CollectResult& re
           .Add(static_cast<double>(p.some.total_us) / 1e6);
       any_written = true;
     }
-    if (p.has_full) {
+    if (p.has_full && !r.full_name.empty()) {
       out.Family(r.full_name, r.full_help, MetricType::kCounter)
           .Add(static_cast<double>(p.full.total_us) / 1e6);
       any_written = true;

@@ -78,4 +78,27 @@ bool ParseMeminfo(std::string_view text, MemInfo& out) noexcept {
   return out.has(MemInfo::kMemTotal);
 }
 
+void ParseMeminfoFields(std::string_view text, std::vector<MeminfoField>& out) {
+  out.clear();
+  while (!text.empty()) {
+    std::string_view line = NextLine(text);
+    const std::size_t colon = line.find(':');
+    if (colon == std::string_view::npos || colon == 0) {
+      continue;
+    }
+    MeminfoField field;
+    field.name = line.substr(0, colon);
+    std::string_view rest = line.substr(colon + 1);
+    if (!NextU64(rest, field.value)) {
+      continue;
+    }
+    const std::string_view unit = NextField(rest);
+    field.in_kb = unit == "kB";
+    if (field.in_kb) {
+      field.value *= 1024;
+    }
+    out.push_back(field);
+  }
+}
+
 }  // namespace metricsd::procfs

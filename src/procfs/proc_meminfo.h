@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <string_view>
+#include <vector>
 
 namespace metricsd::procfs {
 
@@ -48,5 +49,15 @@ struct MemInfo {
 
 // Returns false when MemTotal is missing (not a meminfo file).
 bool ParseMeminfo(std::string_view text, MemInfo& out) noexcept;
+
+// Every line of /proc/meminfo, in file order: "Name: value [kB]". `bytes` is value * 1024
+// when the unit is kB (and the plain count otherwise, e.g. HugePages_Total).
+struct MeminfoField {
+  std::string_view name;  // view into the text, e.g. "Active(anon)"
+  std::uint64_t value = 0;
+  bool in_kb = false;
+};
+// Appends the well-formed lines to `out` (cleared first); malformed lines are skipped.
+void ParseMeminfoFields(std::string_view text, std::vector<MeminfoField>& out);
 
 }  // namespace metricsd::procfs

@@ -58,8 +58,10 @@ bool ParseProcStat(std::string_view text, ProcStat& out) {
   out.cpus.clear();
   out.has_boot_time = false;
   out.boot_time = out.procs_running = out.procs_blocked = out.forks = out.context_switches = 0;
+  out.interrupts = 0;
   while (!text.empty()) {
-    // The "intr" line can be tens of kilobytes; only its key is ever looked at.
+    // The "intr" line can be tens of kilobytes; only its key and first number (the total) are
+    // ever looked at.
     std::string_view line = NextLine(text);
     std::string_view key = NextField(line);
     if (StartsWith(key, "cpu")) {
@@ -84,6 +86,8 @@ bool ParseProcStat(std::string_view text, ProcStat& out) {
       NextU64(line, out.forks);
     } else if (key == "ctxt") {
       NextU64(line, out.context_switches);
+    } else if (key == "intr") {
+      NextU64(line, out.interrupts);
     }
   }
   return out.has_total || !out.cpus.empty();

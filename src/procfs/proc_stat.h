@@ -70,6 +70,7 @@ struct ProcStat {
   std::uint64_t procs_blocked = 0;
   std::uint64_t forks = 0;             // "processes": forks since boot
   std::uint64_t context_switches = 0;  // "ctxt"
+  std::uint64_t interrupts = 0;        // first number of "intr": all interrupts since boot
 };
 
 // Parses `text` into `out`, reusing out.cpus' capacity (no allocation once it is large
