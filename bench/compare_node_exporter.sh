@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
-# Runs prometheus-node-exporter (collectors cpu, meminfo, diskstats, netdev, filesystem,
-# loadavg) and metricsd (the same: cpu, memory, disk, network, host) side by side on this machine and prints the CPU time per collection
-# and the resident memory of both, and their ratios. Both are measured the same way:
+# Runs prometheus-node-exporter (the collectors of metricsd's node_exporter profile: cpu,
+# meminfo, loadavg, stat, filesystem, diskstats, netdev, pressure, uname, time, os, vmstat) and
+# two metricsd side by side on this machine: one with its own names (collectors cpu, memory,
+# disk, network, host, pressure) and one with collector.naming=node_exporter (the same series as
+# that node_exporter). Prints the CPU time per collection and the resident memory of each, and
+# the ratios. All are measured the same way:
 #
 #   CPU:  sum of the first field of /proc/PID/task/*/schedstat (ns on CPU, all threads),
 #         read before and after a window; no sampling.
@@ -57,43 +60,57 @@ fi
 ne_port=$(free_port)
 "$NODE_EXPORTER" --web.listen-address=127.0.0.1:"$ne_port" --collector.disable-defaults \
   --collector.cpu --collector.meminfo --collector.diskstats --collector.netdev \
-  --collector.filesystem --collector.loadavg --web.disable-exporter-metrics \
-  >"$WORK/node_exporter.log" 2>&1 &
+  --collector.filesystem --collector.loadavg --collector.stat --collector.pressure \
+  --collector.uname --collector.time --collector.os --collector.vmstat \
+  --web.disable-exporter-metrics >"$WORK/node_exporter.log" 2>&1 &
 ne_pid=$!
 PIDS+=("$ne_pid")
 ne_url="http://127.0.0.1:$ne_port/metrics"
 
-md_port=$(free_port)
-# The same collectors as node_exporter's above: cpu, memory, disk (filesystems and disk I/O),
-# network and host (load); pressure (PSI) has no node_exporter counterpart in this run.
-printf '{"server":{"host":"127.0.0.1","port":%d},"collector":{"interval_seconds":1,%s}}\n' \
-  "$md_port" '"enable_pressure":false,"enable_gpu":false' >"$WORK/config.json"
-"$METRICSD" -config "$WORK/config.json" >"$WORK/metricsd.log" 2>&1 &
-md_pid=$!
-PIDS+=("$md_pid")
-md_url="http://127.0.0.1:$md_port/metrics"
+start_metricsd() {  # name naming -> sets started_pid, started_url
+  local port
+  port=$(free_port)
+  printf '{"server":{"host":"127.0.0.1","port":%d},"collector":{"interval_seconds":1,%s}}\n' \
+    "$port" "\"naming\":\"$2\",\"enable_gpu\":false" >"$WORK/$1.json"
+  "$METRICSD" -config "$WORK/$1.json" >"$WORK/$1.log" 2>&1 &
+  started_pid=$!
+  PIDS+=("$started_pid")
+  started_url="http://127.0.0.1:$port/metrics"
+}
+start_metricsd native metricsd
+md_pid=$started_pid
+md_url=$started_url
+start_metricsd node node_exporter
+mdn_pid=$started_pid
+mdn_url=$started_url
 
 wait_ready "$ne_url" "$ne_pid" || { echo "node_exporter did not start" >&2; exit 1; }
-wait_ready "$md_url" "$md_pid" || {
-  echo "metricsd did not serve /metrics" >&2
-  tail -5 "$WORK/metricsd.log" >&2 || true
-  exit 1
-}
+for url_pid in "$md_url $md_pid native" "$mdn_url $mdn_pid node"; do
+  set -- $url_pid
+  wait_ready "$1" "$2" || {
+    echo "metricsd ($3) did not serve /metrics" >&2
+    tail -5 "$WORK/$3.log" >&2 || true
+    exit 1
+  }
+done
 
-cycles() {
-  curl -fsS --max-time 5 "$md_url" |
+cycles() {  # url
+  curl -fsS --max-time 5 "$1" |
     awk '$1 == "metricsd_collection_cycles_total" {plain = $NF; seen = 1}
          $1 ~ /^metricsd_collection_cycles_total\{/ {if ($NF > max) max = $NF}
          END {printf "%d", seen ? plain : max}'
 }
 
-# One window of SECONDS_RUN seconds: node_exporter scraped once per second, metricsd too when
-# $1 is "scrape-metricsd". Sets ne_cpu, ne_n, md_cpu, md_n (CPU in ns, collections).
+# One window of SECONDS_RUN seconds: node_exporter scraped once per second, both metricsd too
+# when $1 is "scrape-metricsd". Sets ne_cpu, ne_n, md_cpu, md_n, mdn_cpu, mdn_n (CPU in ns,
+# collections).
 window() {
-  local n0 c0_ne c0_md start
-  n0=$(cycles)
+  local n0 nn0 c0_ne c0_md c0_mdn start
+  n0=$(cycles "$md_url")
+  nn0=$(cycles "$mdn_url")
   c0_ne=$(cpu_ns "$ne_pid")
   c0_md=$(cpu_ns "$md_pid")
+  c0_mdn=$(cpu_ns "$mdn_pid")
   start=$(date +%s.%N)
   ne_n=0
   for ((i = 1; i <= SECONDS_RUN; i++)); do
@@ -101,6 +118,7 @@ window() {
     ne_n=$((ne_n + 1))
     if [[ "$1" == scrape-metricsd ]]; then
       get "$md_url"
+      get "$mdn_url"
     fi
     # Keep to a one-second grid whatever the scrapes took.
     sleep "$(awk -v s="$start" -v i="$i" -v now="$(date +%s.%N)" \
@@ -108,7 +126,9 @@ window() {
   done
   ne_cpu=$(($(cpu_ns "$ne_pid") - c0_ne))
   md_cpu=$(($(cpu_ns "$md_pid") - c0_md))
-  md_n=$(($(cycles) - n0))
+  mdn_cpu=$(($(cpu_ns "$mdn_pid") - c0_mdn))
+  md_n=$(($(cycles "$md_url") - n0))
+  mdn_n=$(($(cycles "$mdn_url") - nn0))
 }
 
 # Warm-up: first collections, start-up work, node_exporter's first scrapes.
@@ -116,6 +136,7 @@ for _ in 1 2 3; do get "$ne_url"; done
 sleep 3
 ne_series=$(curl -fsS --max-time 5 "$ne_url" | grep -vc '^#')
 md_series=$(curl -fsS --max-time 5 "$md_url" | grep -vc '^#')
+mdn_series=$(curl -fsS --max-time 5 "$mdn_url" | grep -vc '^#')
 
 # The cold floor runs beside window A: the same system calls alone, once per second.
 FLOOR=$(dirname "$METRICSD")/../bench/cold_floor
@@ -127,22 +148,28 @@ fi
 window collect-only
 ne_a=$(us "$ne_cpu" "$ne_n")
 md_a=$(us "$md_cpu" "$md_n")
+mdn_a=$(us "$mdn_cpu" "$mdn_n")
 ne_a_n=$ne_n
 md_a_n=$md_n
+mdn_a_n=$mdn_n
 window scrape-metricsd
 ne_b=$(us "$ne_cpu" "$ne_n")
 md_b=$(us "$md_cpu" "$md_n")
+mdn_b=$(us "$mdn_cpu" "$mdn_n")
 md_b_n=$md_n
+mdn_b_n=$mdn_n
 
 echo "Once per second for ${SECONDS_RUN} s per window, side by side (CPU of all threads, schedstat):"
 printf '  node_exporter: %4d scrapes,  %5d series, CPU %5d us/scrape (window A), %d us/scrape (window B)\n' \
   "$ne_a_n" "$ne_series" "$ne_a" "$ne_b"
-printf '  metricsd:      %4d cycles,   %5d series, CPU %5d us/cycle, collection only (window A)\n' \
-  "$md_a_n" "$md_series" "$md_a"
-printf '  metricsd:      %4d cycles + one /metrics scrape each, CPU %5d us/cycle (window B, pull-mode equivalent)\n' \
-  "$md_b_n" "$md_b"
-echo "  CPU ratio node_exporter / metricsd: $(ratio "$ne_a" "$md_a")x collection only," \
+printf '  metricsd (own names):      %4d cycles, %5d series, CPU %5d us/cycle collection only (A), %5d us/cycle with one /metrics scrape (B, %d cycles)\n' \
+  "$md_a_n" "$md_series" "$md_a" "$md_b" "$md_b_n"
+printf '  metricsd (node_exporter):  %4d cycles, %5d series, CPU %5d us/cycle collection only (A), %5d us/cycle with one /metrics scrape (B, %d cycles)\n' \
+  "$mdn_a_n" "$mdn_series" "$mdn_a" "$mdn_b" "$mdn_b_n"
+echo "  CPU ratio node_exporter / metricsd (own names): $(ratio "$ne_a" "$md_a")x collection only," \
   "$(ratio "$ne_b" "$md_b")x with a scrape per cycle (target >= 20x)"
+echo "  CPU ratio node_exporter / metricsd (node_exporter profile, same series): $(ratio "$ne_a" "$mdn_a")x collection only," \
+  "$(ratio "$ne_b" "$mdn_b")x with a scrape per cycle"
 if [[ -x "$FLOOR" ]]; then
   wait "${PIDS[-1]}" 2>/dev/null || true
   floor=$(awk '/cold floor/ {print $3}' "$floor_out")
@@ -175,7 +202,11 @@ ne_rss=$(status_kb "$ne_pid" VmRSS)
 ne_hwm=$(status_kb "$ne_pid" VmHWM)
 md_rss=$(status_kb "$md_pid" VmRSS)
 md_hwm=$(status_kb "$md_pid" VmHWM)
+mdn_rss=$(status_kb "$mdn_pid" VmRSS)
+mdn_hwm=$(status_kb "$mdn_pid" VmHWM)
 echo "Memory at the end:"
 printf '  node_exporter: RSS %6d KiB (peak %d KiB)\n' "$ne_rss" "$ne_hwm"
-printf '  metricsd:      RSS %6d KiB (peak %d KiB)\n' "$md_rss" "$md_hwm"
-echo "  RSS ratio node_exporter / metricsd: $(ratio "$ne_rss" "$md_rss")x (target >= 4x)"
+printf '  metricsd (own names):     RSS %6d KiB (peak %d KiB)\n' "$md_rss" "$md_hwm"
+printf '  metricsd (node_exporter): RSS %6d KiB (peak %d KiB)\n' "$mdn_rss" "$mdn_hwm"
+echo "  RSS ratio node_exporter / metricsd: $(ratio "$ne_rss" "$md_rss")x own names," \
+  "$(ratio "$ne_rss" "$mdn_rss")x node_exporter profile (target >= 4x)"

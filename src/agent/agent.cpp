@@ -67,7 +67,7 @@ std::vector<std::unique_ptr<Collector>> BuildSystemCollectors(const config::Conf
       collectors.push_back(std::make_unique<NodeOsCollector>(paths));
     }
     if (c.enable_cpu) {
-      collectors.push_back(std::make_unique<NodeCpuCollector>(stat));
+      collectors.push_back(std::make_unique<NodeCpuCollector>(paths, stat));
     }
     if (c.enable_memory) {
       collectors.push_back(std::make_unique<NodeMeminfoCollector>(paths));

@@ -1,5 +1,7 @@
 #include "cli/flags.h"
 
+#include <algorithm>
+
 #include "config/option_table.h"
 
 namespace metricsd {
@@ -130,11 +132,14 @@ std::string UsageText(const std::string& program) {
       "  2  invalid command line\n"
       "  3  start-up failure (listen address unavailable, shipper could not be set up)\n"
       "\nEnvironment (applied after the file, before validation; empty means unset):\n";
+  std::size_t width = 0;  // the longest variable name sets the column of the keys
+  for (const config::OptionInfo& o : config::AllOptions()) {
+    width = std::max(width, o.env.size());
+  }
   for (const config::OptionInfo& o : config::AllOptions()) {
     if (!o.env.empty()) {
-      std::string left = "  " + std::string(o.env);
-      out += left;
-      out += std::string(left.size() < 32 ? 32 - left.size() : 1, ' ');
+      out += "  " + std::string(o.env);
+      out += std::string(width + 2 - o.env.size(), ' ');
       out += std::string(o.key) + "\n";
     }
   }

@@ -9,6 +9,7 @@
 #include <cmath>
 #include <initializer_list>
 #include <limits>
+#include <set>
 #include <utility>
 
 #include "procfs/proc_loadavg.h"
@@ -44,6 +45,14 @@ Labels MakeLabels(std::initializer_list<std::pair<std::string_view, std::string_
 double TicksPerSecond() {
   const long hz = ::sysconf(_SC_CLK_TCK);
   return static_cast<double>(hz > 0 ? hz : 100);
+}
+
+// A sysfs attribute holding one number ("9\n").
+bool ParseNumberFile(std::string_view text, std::uint64_t& out) {
+  while (!text.empty() && (text.back() == '\n' || procfs::IsBlank(text.back()))) {
+    text.remove_suffix(1);
+  }
+  return procfs::ParseU64(text, out);
 }
 
 bool SameTime(const struct timespec& a, const struct timespec& b) {
@@ -86,8 +95,81 @@ config::DiskIoOptions NodeExporterDiskIoOptions(const config::DiskIoOptions& set
 
 // ---- cpu ----
 
-NodeCpuCollector::NodeCpuCollector(std::shared_ptr<ProcStatSource> stat)
-    : source_(std::move(stat)), ticks_per_second_(TicksPerSecond()) {}
+std::vector<unsigned> ParseCpuList(std::string_view text) {
+  std::vector<unsigned> out;
+  while (!text.empty()) {
+    const std::size_t comma = text.find(',');
+    std::string_view part = text.substr(0, comma);
+    text.remove_prefix(comma == std::string_view::npos ? text.size() : comma + 1);
+    while (!part.empty() && (part.back() == '\n' || procfs::IsBlank(part.back()))) {
+      part.remove_suffix(1);
+    }
+    const std::size_t dash = part.find('-');
+    std::uint32_t first = 0;
+    std::uint32_t last = 0;
+    if (dash == std::string_view::npos) {
+      if (procfs::ParseU32(part, first)) {
+        out.push_back(first);
+      }
+    } else if (procfs::ParseU32(part.substr(0, dash), first) &&
+               procfs::ParseU32(part.substr(dash + 1), last) && first <= last &&
+               last - first < 65536) {
+      for (std::uint32_t cpu = first; cpu <= last; ++cpu) {
+        out.push_back(cpu);
+      }
+    }
+  }
+  return out;
+}
+
+NodeCpuCollector::NodeCpuCollector(const HostPaths& paths, std::shared_ptr<ProcStatSource> stat)
+    : paths_(paths), source_(std::move(stat)), ticks_per_second_(TicksPerSecond()) {
+  procfs::ProcFile isolated(paths.Sys("devices/system/cpu/isolated"), 256,
+                            procfs::ProcFile::ReadMode::kUntilEof);
+  if (auto text = isolated.Read(); text.ok()) {
+    for (unsigned cpu : ParseCpuList(*text)) {
+      isolated_.push_back(MakeLabels({{"cpu", std::to_string(cpu)}}));
+    }
+  }
+}
+
+void NodeCpuCollector::DiscoverThrottles() {
+  core_throttles_.clear();
+  package_throttles_.clear();
+  const auto read_number = [](const std::string& path, std::uint64_t& out) {
+    procfs::ProcFile file(path, 64, procfs::ProcFile::ReadMode::kSingleShot);
+    auto text = file.Read();
+    return text.ok() && ParseNumberFile(*text, out);
+  };
+  std::set<std::uint64_t> packages;
+  std::set<std::pair<std::uint64_t, std::uint64_t>> cores;
+  for (const Cpu& cpu : cpus_) {
+    const std::string dir = paths_.Sys("devices/system/cpu/cpu" + std::to_string(cpu.number));
+    std::uint64_t package = 0;
+    std::uint64_t core = 0;
+    if (!read_number(dir + "/topology/physical_package_id", package) ||
+        !read_number(dir + "/topology/core_id", core)) {
+      continue;
+    }
+    // The first CPU of each core and of each package stands for it, as in node_exporter.
+    const std::string core_file = dir + "/thermal_throttle/core_throttle_count";
+    if (std::uint64_t probe = 0; !cores.contains({package, core}) && read_number(core_file, probe)) {
+      cores.insert({package, core});
+      core_throttles_.push_back(Throttle{
+          MakeLabels({{"package", std::to_string(package)}, {"core", std::to_string(core)}}),
+          std::make_unique<procfs::ProcFile>(core_file, 64,
+                                             procfs::ProcFile::ReadMode::kSingleShot)});
+    }
+    const std::string package_file = dir + "/thermal_throttle/package_throttle_count";
+    if (std::uint64_t probe = 0; !packages.contains(package) && read_number(package_file, probe)) {
+      packages.insert(package);
+      package_throttles_.push_back(Throttle{
+          MakeLabels({{"package", std::to_string(package)}}),
+          std::make_unique<procfs::ProcFile>(package_file, 64,
+                                             procfs::ProcFile::ReadMode::kSingleShot)});
+    }
+  }
+}
 
 CollectResult NodeCpuCollector::Collect(const CollectContext& ctx) {
   CollectResult result;
@@ -124,6 +206,7 @@ void NodeCpuCollector::CollectInto(const CollectContext& ctx, CollectResult& res
       entry.seen = cpu.times;
       cpus_.push_back(std::move(entry));
     }
+    DiscoverThrottles();
   }
   for (std::size_t i = 0; i < cpus_.size(); ++i) {
     procfs::CpuTimes& seen = cpus_[i].seen;
@@ -153,6 +236,32 @@ void NodeCpuCollector::CollectInto(const CollectContext& ctx, CollectResult& res
               cpu.mode_labels[std::size(kCpuModes) + m]);
     }
   }
+  if (!isolated_.empty()) {
+    out.Family("node_cpu_isolated", "Whether each core is isolated, information from "
+               "/sys/devices/system/cpu/isolated.", MetricType::kGauge);
+    for (const Labels& labels : isolated_) {
+      out.Add(1, labels);
+    }
+  }
+  const auto throttles = [&](std::vector<Throttle>& list, std::string_view name,
+                             std::string_view help) {
+    if (list.empty()) {
+      return;
+    }
+    out.Family(name, help, MetricType::kCounter);
+    for (Throttle& t : list) {
+      if (auto text = t.file->Read(); text.ok()) {
+        std::uint64_t count = 0;
+        if (ParseNumberFile(*text, count)) {
+          out.Add(static_cast<double>(count), t.labels);
+        }
+      }
+    }
+  };
+  throttles(core_throttles_, "node_cpu_core_throttles_total",
+            "Number of times this CPU core has been throttled.");
+  throttles(package_throttles_, "node_cpu_package_throttles_total",
+            "Number of times this CPU package has been throttled.");
   out.Finish();
 }
 
@@ -631,12 +740,8 @@ void NodeNetdevCollector::CollectInto(const CollectContext& ctx, CollectResult& 
     double nohandler = std::numeric_limits<double>::quiet_NaN();
     if (auto it = nohandler_files_.find(interfaces_[i].name); it != nohandler_files_.end()) {
       if (auto value = it->second.Read(); value.ok()) {
-        std::string_view v = *value;
-        while (!v.empty() && (v.back() == '\n' || v.back() == ' ')) {
-          v.remove_suffix(1);
-        }
         std::uint64_t n = 0;
-        if (procfs::ParseU64(v, n)) {
+        if (ParseNumberFile(*value, n)) {
           nohandler = static_cast<double>(n);
         }
       }

@@ -44,10 +44,14 @@ config::DiskIoOptions NodeExporterDiskIoOptions(const config::DiskIoOptions& set
 
 // node_cpu_seconds_total{cpu,mode} and node_cpu_guest_seconds_total{cpu,mode}. Like
 // node_exporter, a counter the kernel reports lower than before (per-CPU iowait and idle do on
-// NO_HZ kernels) keeps its previous value, so the series never resets.
+// NO_HZ kernels) keeps its previous value, so the series never resets. Where sysfs has them:
+// node_cpu_isolated{cpu} (HOST_SYS/devices/system/cpu/isolated, read once) and the thermal
+// throttle counters node_cpu_core_throttles_total{package,core} and
+// node_cpu_package_throttles_total{package}; which files to read is worked out again only when
+// the set of CPUs changes.
 class NodeCpuCollector final : public Collector {
  public:
-  explicit NodeCpuCollector(std::shared_ptr<ProcStatSource> stat);
+  NodeCpuCollector(const HostPaths& paths, std::shared_ptr<ProcStatSource> stat);
 
   std::string_view name() const override { return "node_cpu"; }
   CollectResult Collect(const CollectContext& ctx) override;
@@ -59,11 +63,24 @@ class NodeCpuCollector final : public Collector {
     procfs::CpuTimes seen;            // the highest value of each counter so far
     std::vector<Labels> mode_labels;  // {cpu, mode} per entry of kModes
   };
+  struct Throttle {
+    Labels labels;  // {package} or {package, core}
+    std::unique_ptr<procfs::ProcFile> file;
+  };
+  void DiscoverThrottles();
+
+  HostPaths paths_;
   std::shared_ptr<ProcStatSource> source_;
   double ticks_per_second_;
   procfs::ProcStat stat_;
   std::vector<Cpu> cpus_;
+  std::vector<Labels> isolated_;        // {cpu} of each isolated CPU
+  std::vector<Throttle> core_throttles_;
+  std::vector<Throttle> package_throttles_;
 };
+
+// The CPU numbers of a sysfs CPU list ("0-3,8,10-11"); malformed parts are skipped.
+std::vector<unsigned> ParseCpuList(std::string_view text);
 
 // /proc/stat's system-wide lines: boot time, context switches, forks, interrupts, processes
 // running and blocked.

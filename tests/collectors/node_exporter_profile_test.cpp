@@ -51,7 +51,7 @@ TEST(NodeCpuCollector, SecondsPerCpuAndModeWithGuestTime) {
              "cpu  10000 200 3000 50000 400 50 60 70 8 9\n"
              "cpu0 5000 100 1500 25000 200 25 30 35 4 5\n"
              "cpu2 5000 100 1500 25000 200 25 30 35 4 4\n");
-  NodeCpuCollector cpu(std::make_shared<ProcStatSource>(host.paths()));
+  NodeCpuCollector cpu(host.paths(), std::make_shared<ProcStatSource>(host.paths()));
   CollectResult r = cpu.Collect(Ctx());
   ASSERT_EQ(r.status, CollectStatus::kOk) << r.message;
   const double hz = static_cast<double>(::sysconf(_SC_CLK_TCK));
@@ -68,7 +68,7 @@ TEST(NodeCpuCollector, SecondsPerCpuAndModeWithGuestTime) {
 TEST(NodeCpuCollector, ACounterThatGoesBackwardsKeepsItsValue) {
   ScratchHost host;
   host.Write("proc/stat", "cpu0 5000 100 1500 25000 200 25 30 35 0 0\n");
-  NodeCpuCollector cpu(std::make_shared<ProcStatSource>(host.paths()));
+  NodeCpuCollector cpu(host.paths(), std::make_shared<ProcStatSource>(host.paths()));
   ASSERT_EQ(cpu.Collect(Ctx()).status, CollectStatus::kOk);
   host.Write("proc/stat", "cpu0 5100 100 1500 24990 190 25 30 35 0 0\n");
   CollectResult r = cpu.Collect(Ctx());
@@ -76,6 +76,49 @@ TEST(NodeCpuCollector, ACounterThatGoesBackwardsKeepsItsValue) {
   EXPECT_EQ(Value(r, "node_cpu_seconds_total", CpuMode("0", "user")), 5100 / hz);
   EXPECT_EQ(Value(r, "node_cpu_seconds_total", CpuMode("0", "idle")), 25000 / hz);
   EXPECT_EQ(Value(r, "node_cpu_seconds_total", CpuMode("0", "iowait")), 200 / hz);
+}
+
+TEST(NodeCpuCollector, IsolatedCpusAndThermalThrottlesFromSysfs) {
+  ScratchHost host;
+  host.Write("proc/stat",
+             "cpu0 1 0 0 0 0 0 0 0 0 0\ncpu1 1 0 0 0 0 0 0 0 0 0\ncpu2 1 0 0 0 0 0 0 0 0 0\n");
+  const auto cpu_file = [&](int cpu, const std::string& file, const std::string& value) {
+    const std::string dir = "sys/devices/system/cpu/cpu" + std::to_string(cpu);
+    std::filesystem::create_directories(host.path(dir + "/topology"));
+    std::filesystem::create_directories(host.path(dir + "/thermal_throttle"));
+    host.Write(dir + "/" + file, value);
+  };
+  // cpu0 and cpu1 are two threads of core 0 of package 0; cpu2 is core 1.
+  for (int cpu : {0, 1, 2}) {
+    cpu_file(cpu, "topology/physical_package_id", "0\n");
+    cpu_file(cpu, "topology/core_id", cpu == 2 ? "1\n" : "0\n");
+    cpu_file(cpu, "thermal_throttle/package_throttle_count", "7\n");
+  }
+  cpu_file(0, "thermal_throttle/core_throttle_count", "3\n");
+  cpu_file(1, "thermal_throttle/core_throttle_count", "99\n");
+  cpu_file(2, "thermal_throttle/core_throttle_count", "5\n");
+  host.Write("sys/devices/system/cpu/isolated", "1-2\n");
+
+  NodeCpuCollector cpu(host.paths(), std::make_shared<ProcStatSource>(host.paths()));
+  CollectResult r = cpu.Collect(Ctx());
+  ASSERT_EQ(r.status, CollectStatus::kOk) << r.message;
+  EXPECT_EQ(Value(r, "node_cpu_core_throttles_total", {{"core", "0"}, {"package", "0"}}), 3);
+  EXPECT_EQ(Value(r, "node_cpu_core_throttles_total", {{"core", "1"}, {"package", "0"}}), 5);
+  EXPECT_EQ(SampleCount(r, "node_cpu_core_throttles_total"), 2u);
+  EXPECT_EQ(Value(r, "node_cpu_package_throttles_total", {{"package", "0"}}), 7);
+  EXPECT_EQ(SampleCount(r, "node_cpu_package_throttles_total"), 1u);
+  EXPECT_EQ(Value(r, "node_cpu_isolated", {{"cpu", "2"}}), 1);
+  EXPECT_EQ(SampleCount(r, "node_cpu_isolated"), 2u);
+
+  cpu_file(2, "thermal_throttle/core_throttle_count", "6\n");
+  r = cpu.Collect(Ctx());
+  EXPECT_EQ(Value(r, "node_cpu_core_throttles_total", {{"core", "1"}, {"package", "0"}}), 6);
+}
+
+TEST(NodeCpuCollector, CpuListSyntax) {
+  EXPECT_EQ(ParseCpuList("0-2,5,7-8\n"), (std::vector<unsigned>{0, 1, 2, 5, 7, 8}));
+  EXPECT_EQ(ParseCpuList("\n"), std::vector<unsigned>{});
+  EXPECT_EQ(ParseCpuList("3-1,x,4"), std::vector<unsigned>{4});
 }
 
 TEST(NodeMeminfoCollector, EveryFieldWithNodeExporterNames) {
