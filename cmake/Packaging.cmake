@@ -17,6 +17,14 @@ if(EXISTS ${PROJECT_SOURCE_DIR}/docs/deployment.md)
   install(FILES ${PROJECT_SOURCE_DIR}/docs/deployment.md
           DESTINATION /usr/share/doc/metricsd COMPONENT package EXCLUDE_FROM_ALL)
 endif()
+# Prometheus rules, to copy next to prometheus.yml (docs/alerting.md); not conffiles, as
+# they are read by Prometheus, not by metricsd.
+install(FILES ${METRICSD_DEPLOY_DIR}/prometheus/metricsd-host.rules.yml
+              ${METRICSD_DEPLOY_DIR}/prometheus/node-exporter-profile.rules.yml
+              ${METRICSD_DEPLOY_DIR}/prometheus/metricsd-agent.rules.yml
+        DESTINATION /usr/share/metricsd/prometheus COMPONENT package EXCLUDE_FROM_ALL)
+install(FILES ${PROJECT_SOURCE_DIR}/docs/alerting.md
+        DESTINATION /usr/share/doc/metricsd COMPONENT package EXCLUDE_FROM_ALL)
 
 # One package holding both components.
 set(CPACK_INSTALL_CMAKE_PROJECTS

@@ -69,7 +69,9 @@ touch "$MARKER"
 DEBIAN_FRONTEND=noninteractive dpkg -i "$DEB"
 installed || fail "dpkg does not list metricsd as installed"
 for f in /usr/bin/metricsd /usr/lib/metricsd/metricsd-net.so /lib/systemd/system/metricsd.service \
-         /etc/metricsd/config.json; do
+         /etc/metricsd/config.json /usr/share/metricsd/prometheus/metricsd-agent.rules.yml \
+         /usr/share/metricsd/prometheus/metricsd-host.rules.yml \
+         /usr/share/metricsd/prometheus/node-exporter-profile.rules.yml; do
   [ -f "$f" ] || fail "$f is missing after install"
 done
 dpkg-query -W -f='${Conffiles}\n' metricsd | grep -q "/etc/metricsd/config.json" ||
