@@ -38,13 +38,10 @@ class LimitCheck {
 
   // False once a limit is exceeded; nothing is checked after that.
   bool Admit(std::string_view name, std::span<const LabelView> labels) {
-    if (exceeded_ != nullptr) {
+    if (!AdmitKnown()) {
       return false;
     }
     constexpr std::string_view kName = "__name__";
-    if (limits_.sample_limit != 0 && ++samples_ > limits_.sample_limit) {
-      return Exceed("sample_limit", fmt::format("more than {} samples", limits_.sample_limit));
-    }
     if (limits_.label_limit != 0 && labels.size() + 1 > limits_.label_limit) {
       return Exceed("label_limit", fmt::format("metric {:.50}: {} labels, limit {}", name,
                                                labels.size() + 1, limits_.label_limit));
