@@ -11,7 +11,10 @@ collector.naming=node_exporter and the same textfile directory. Then:
     slack stated per metric below).
 Prints every difference, so that a failure says what to fix.
 
-usage: node_exporter_profile_test.py METRICSD_BINARY
+Also: every node_* metric that deploy/prometheus/node-exporter-profile.rules.yml queries is
+served by metricsd in this profile.
+
+usage: node_exporter_profile_test.py METRICSD_BINARY [RULES_FILE]
 Exit 77 (skipped) where node_exporter is not installed.
 """
 import json
@@ -140,10 +143,11 @@ def fmt_labels(labels):
 
 
 def main():
-    if len(sys.argv) != 2:
+    if len(sys.argv) not in (2, 3):
         print(__doc__)
         return 2
     metricsd = os.path.abspath(sys.argv[1])
+    rules_file = sys.argv[2] if len(sys.argv) == 3 else None
     node_exporter = next((c for c in NODE_EXPORTER_CANDIDATES if os.access(c, os.X_OK)), None)
     if node_exporter is None:
         print("SKIP: prometheus-node-exporter is not installed")
@@ -237,6 +241,15 @@ def main():
             if not ok:
                 problems.append(f"value of {name}{fmt_labels(labels)}: node_exporter {value}, "
                                 f"metricsd {c} ({rule})")
+
+        if rules_file:
+            with open(rules_file) as f:
+                # Metric names, not the word "node_exporter" in comments and annotations.
+                wanted = set(re.findall(r"\bnode_[a-zA-Z0-9_]+", f.read())) - {"node_exporter"}
+            served = {name for name, _ in after}
+            for name in sorted(wanted - served):
+                problems.append(f"{os.path.basename(rules_file)} queries {name}, which metricsd "
+                                "does not serve in this profile")
 
         print(f"{len(ne_keys)} node_exporter series, {len(md_keys)} metricsd series, "
               f"{compared} values compared")
