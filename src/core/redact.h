@@ -16,7 +16,9 @@ std::string_view UrlUserInfo(std::string_view url) noexcept;
 
 // `url` with its user-info hidden: the password is replaced, the user name kept
 // ("https://user:<redacted>@host/x"). A user-info without a password is often a token used
-// as the user name, so it is replaced whole ("https://<redacted>@host/x").
+// as the user name, so it is replaced whole ("https://<redacted>@host/x"). The values of query
+// parameters named like credentials (api_key, access_token, X-Amz-Signature, password ...)
+// are replaced too ("?api_key=<redacted>&x=1").
 std::string RedactUrl(std::string_view url);
 
 // True for the few header names whose values are never secret (Content-Type, Accept,

@@ -25,6 +25,16 @@ TEST(RedactUrl, LeavesUrlsWithoutUserInfoAlone) {
   EXPECT_EQ(UrlUserInfo("http://u:p@h/"), "u:p");
 }
 
+TEST(RedactUrl, HidesCredentialQueryParameters) {
+  EXPECT_EQ(RedactUrl("https://h/write?api_key=abc123&region=eu"),
+            "https://h/write?api_key=<redacted>&region=eu");
+  EXPECT_EQ(RedactUrl("https://u:p@h/?ACCESS_TOKEN=t&X-Amz-Signature=s#frag"),
+            "https://u:<redacted>@h/?ACCESS_TOKEN=<redacted>&X-Amz-Signature=<redacted>#frag");
+  EXPECT_EQ(RedactUrl("http://h/m?format=prometheus&flag&password="),
+            "http://h/m?format=prometheus&flag&password=<redacted>");
+  EXPECT_EQ(RedactUrl("http://h/m?x=1&y=2"), "http://h/m?x=1&y=2");
+}
+
 TEST(IsNonSecretHeader, AllowListOnlyAnyCase) {
   EXPECT_TRUE(IsNonSecretHeader("Content-Type"));
   EXPECT_TRUE(IsNonSecretHeader("x-scope-orgid"));
