@@ -2,13 +2,11 @@
 
 #include <utility>
 
-#include "procfs/text.h"
-
 namespace metricsd {
 
 DiskIoCollector::DiskIoCollector(const HostPaths& paths, const config::DiskIoOptions& options)
-    : filter_(options.device_include, options.device_exclude),
-      diskstats_file_(paths.Proc("diskstats"), 8 * 1024) {}
+    : table_(paths.Proc("diskstats"), options.device_include, options.device_exclude, "device",
+             SplitDiskstats) {}
 
 CollectResult DiskIoCollector::Collect(const CollectContext& ctx) {
   CollectResult result;
@@ -17,32 +15,17 @@ CollectResult DiskIoCollector::Collect(const CollectContext& ctx) {
 }
 
 void DiskIoCollector::CollectInto(const CollectContext& ctx, CollectResult& result) {
-  auto text = diskstats_file_.Read();
-  if (!text.ok()) {
-    result = CollectResult::Transient(text.error());
+  if (Status status = table_.Read(); !status.ok()) {
+    result = CollectResult::Transient(status.error());
     return;
   }
-  names_.clear();
-  counters_.clear();
-  std::string_view rest = *text;
-  while (!rest.empty()) {
-    procfs::DiskstatsLine line;
-    std::string_view counters;
-    if (procfs::SplitDiskstatsLine(procfs::NextLine(rest), line, counters)) {
-      names_.push_back(line.name);
-      counters_.push_back(counters);
-    }
-  }
-  if (!SameNames(devices_, names_)) {
-    UpdateFilteredNames(devices_, names_, filter_, "device");
-  }
-
   // Parse only the devices that are reported; a malformed line is left out.
   stats_.clear();
   reported_.clear();
-  for (std::size_t i = 0; i < devices_.size(); ++i) {
+  const std::vector<FilteredName>& devices = table_.devices();
+  for (std::size_t i = 0; i < devices.size(); ++i) {
     procfs::DiskstatsLine line;
-    if (devices_[i].included && procfs::ParseDiskstatsCounters(counters_[i], line)) {
+    if (devices[i].included && procfs::ParseDiskstatsCounters(table_.counters(i), line)) {
       stats_.push_back(line.stats);
       reported_.push_back(i);
     }
@@ -52,7 +35,7 @@ void DiskIoCollector::CollectInto(const CollectContext& ctx, CollectResult& resu
   const auto counter = [&](std::string_view name, std::string_view help, auto value) {
     out.Family(name, help, MetricType::kCounter);
     for (std::size_t i = 0; i < stats_.size(); ++i) {
-      out.Add(value(stats_[i]), devices_[reported_[i]].labels);
+      out.Add(value(stats_[i]), devices[reported_[i]].labels);
     }
   };
   const auto d = [](std::uint64_t v) { return static_cast<double>(v); };

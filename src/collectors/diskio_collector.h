@@ -14,11 +14,10 @@
 #include <vector>
 
 #include "collectors/collector.h"
-#include "collectors/name_filter.h"
+#include "collectors/device_table.h"
 #include "config/options.h"
 #include "core/host_paths.h"
 #include "procfs/proc_diskstats.h"
-#include "procfs/proc_file.h"
 
 namespace metricsd {
 
@@ -32,13 +31,9 @@ class DiskIoCollector final : public Collector {
   void CollectInto(const CollectContext& ctx, CollectResult& result) override;
 
  private:
-  NameFilter filter_;
-  procfs::ProcFile diskstats_file_;
-  std::vector<std::string_view> names_;     // this tick's devices, views into the file buffer
-  std::vector<std::string_view> counters_;  // their counters' text, not parsed yet
-  std::vector<procfs::DiskStats> stats_;    // parsed counters of the reported devices
-  std::vector<std::size_t> reported_;       // their indices in devices_
-  std::vector<FilteredName> devices_;       // one per entry of names_, same order
+  DeviceTable table_;
+  std::vector<procfs::DiskStats> stats_;  // parsed counters of the reported devices
+  std::vector<std::size_t> reported_;     // their indices in the table
 };
 
 }  // namespace metricsd

@@ -2,13 +2,11 @@
 
 #include <utility>
 
-#include "procfs/text.h"
-
 namespace metricsd {
 
 NetworkCollector::NetworkCollector(const HostPaths& paths, const config::NetworkOptions& options)
-    : filter_(options.interface_include, options.interface_exclude),
-      net_dev_file_(paths.Proc("net/dev"), 4 * 1024) {}
+    : table_(paths.Proc("net/dev"), options.interface_include, options.interface_exclude,
+             "interface", SplitNetDev) {}
 
 CollectResult NetworkCollector::Collect(const CollectContext& ctx) {
   CollectResult result;
@@ -17,32 +15,17 @@ CollectResult NetworkCollector::Collect(const CollectContext& ctx) {
 }
 
 void NetworkCollector::CollectInto(const CollectContext& ctx, CollectResult& result) {
-  auto text = net_dev_file_.Read();
-  if (!text.ok()) {
-    result = CollectResult::Transient(text.error());
+  if (Status status = table_.Read(); !status.ok()) {
+    result = CollectResult::Transient(status.error());
     return;
   }
-  names_.clear();
-  counters_.clear();
-  std::string_view rest = *text;
-  while (!rest.empty()) {
-    procfs::NetDevLine line;
-    std::string_view counters;
-    if (procfs::SplitNetDevLine(procfs::NextLine(rest), line, counters)) {
-      names_.push_back(line.name);
-      counters_.push_back(counters);
-    }
-  }
-  if (!SameNames(interfaces_, names_)) {
-    UpdateFilteredNames(interfaces_, names_, filter_, "interface");
-  }
-
   // Parse only the interfaces that are reported; a malformed line is left out.
   stats_.clear();
   reported_.clear();
-  for (std::size_t i = 0; i < interfaces_.size(); ++i) {
+  const std::vector<FilteredName>& interfaces = table_.devices();
+  for (std::size_t i = 0; i < interfaces.size(); ++i) {
     procfs::NetDevLine line;
-    if (interfaces_[i].included && procfs::ParseNetDevCounters(counters_[i], line)) {
+    if (interfaces[i].included && procfs::ParseNetDevCounters(table_.counters(i), line)) {
       stats_.push_back(line.stats);
       reported_.push_back(i);
     }
@@ -53,7 +36,7 @@ void NetworkCollector::CollectInto(const CollectContext& ctx, CollectResult& res
                            std::uint64_t procfs::NetDevStats::*field) {
     out.Family(name, help, MetricType::kCounter);
     for (std::size_t i = 0; i < stats_.size(); ++i) {
-      out.Add(static_cast<double>(stats_[i].*field), interfaces_[reported_[i]].labels);
+      out.Add(static_cast<double>(stats_[i].*field), interfaces[reported_[i]].labels);
     }
   };
   using procfs::NetDevStats;

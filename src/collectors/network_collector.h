@@ -12,10 +12,9 @@
 #include <vector>
 
 #include "collectors/collector.h"
-#include "collectors/name_filter.h"
+#include "collectors/device_table.h"
 #include "config/options.h"
 #include "core/host_paths.h"
-#include "procfs/proc_file.h"
 #include "procfs/proc_net_dev.h"
 
 namespace metricsd {
@@ -30,13 +29,9 @@ class NetworkCollector final : public Collector {
   void CollectInto(const CollectContext& ctx, CollectResult& result) override;
 
  private:
-  NameFilter filter_;
-  procfs::ProcFile net_dev_file_;
-  std::vector<std::string_view> names_;     // this tick's interfaces, views into the file buffer
-  std::vector<std::string_view> counters_;  // their counters' text, not parsed yet
+  DeviceTable table_;
   std::vector<procfs::NetDevStats> stats_;  // parsed counters of the reported interfaces
-  std::vector<std::size_t> reported_;       // their indices in interfaces_
-  std::vector<FilteredName> interfaces_;    // one per entry of names_, same order
+  std::vector<std::size_t> reported_;       // their indices in the table
 };
 
 }  // namespace metricsd

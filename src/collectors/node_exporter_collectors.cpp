@@ -153,7 +153,8 @@ void NodeCpuCollector::DiscoverThrottles() {
     }
     // The first CPU of each core and of each package stands for it, as in node_exporter.
     const std::string core_file = dir + "/thermal_throttle/core_throttle_count";
-    if (std::uint64_t probe = 0; !cores.contains({package, core}) && read_number(core_file, probe)) {
+    if (std::uint64_t probe = 0;
+        !cores.contains({package, core}) && read_number(core_file, probe)) {
       cores.insert({package, core});
       core_throttles_.push_back(Throttle{
           MakeLabels({{"package", std::to_string(package)}, {"core", std::to_string(core)}}),
@@ -163,10 +164,10 @@ void NodeCpuCollector::DiscoverThrottles() {
     const std::string package_file = dir + "/thermal_throttle/package_throttle_count";
     if (std::uint64_t probe = 0; !packages.contains(package) && read_number(package_file, probe)) {
       packages.insert(package);
-      package_throttles_.push_back(Throttle{
-          MakeLabels({{"package", std::to_string(package)}}),
-          std::make_unique<procfs::ProcFile>(package_file, 64,
-                                             procfs::ProcFile::ReadMode::kSingleShot)});
+      package_throttles_.push_back(
+          Throttle{MakeLabels({{"package", std::to_string(package)}}),
+                   std::make_unique<procfs::ProcFile>(package_file, 64,
+                                                      procfs::ProcFile::ReadMode::kSingleShot)});
     }
   }
 }
@@ -237,8 +238,10 @@ void NodeCpuCollector::CollectInto(const CollectContext& ctx, CollectResult& res
     }
   }
   if (!isolated_.empty()) {
-    out.Family("node_cpu_isolated", "Whether each core is isolated, information from "
-               "/sys/devices/system/cpu/isolated.", MetricType::kGauge);
+    out.Family("node_cpu_isolated",
+               "Whether each core is isolated, information from "
+               "/sys/devices/system/cpu/isolated.",
+               MetricType::kGauge);
     for (const Labels& labels : isolated_) {
       out.Add(1, labels);
     }
@@ -539,8 +542,8 @@ std::string_view Get(const procfs::KeyValues& kv, std::string_view key) {
 NodeDiskstatsCollector::NodeDiskstatsCollector(const HostPaths& paths,
                                                const config::DiskIoOptions& options)
     : paths_(paths),
-      filter_(options.device_include, options.device_exclude),
-      file_(paths.Proc("diskstats"), 8 * 1024) {}
+      table_(paths.Proc("diskstats"), options.device_include, options.device_exclude, "device",
+             SplitDiskstats) {}
 
 CollectResult NodeDiskstatsCollector::Collect(const CollectContext& ctx) {
   CollectResult result;
@@ -605,73 +608,62 @@ void NodeDiskstatsCollector::RefreshUdev(const procfs::DiskstatsLine& line, Udev
 }
 
 void NodeDiskstatsCollector::CollectInto(const CollectContext& ctx, CollectResult& result) {
-  auto text = file_.Read();
-  if (!text.ok()) {
-    result = CollectResult::Transient(text.error());
+  if (Status status = table_.Read(); !status.ok()) {
+    result = CollectResult::Transient(status.error());
     return;
   }
-  names_.clear();
-  counters_.clear();
-  lines_.clear();
-  std::string_view rest = *text;
-  while (!rest.empty()) {
-    procfs::DiskstatsLine line;
-    std::string_view counters;
-    if (procfs::SplitDiskstatsLine(procfs::NextLine(rest), line, counters)) {
-      names_.push_back(line.name);
-      counters_.push_back(counters);
-      lines_.push_back(line);
-    }
-  }
-  if (!SameNames(devices_, names_)) {
-    UpdateFilteredNames(devices_, names_, filter_, "device");
+  const std::vector<FilteredName>& devices = table_.devices();
+  if (table_.names_changed()) {
     for (auto it = udev_.begin(); it != udev_.end();) {
-      const bool present = std::any_of(devices_.begin(), devices_.end(), [&](const auto& d) {
+      const bool present = std::any_of(devices.begin(), devices.end(), [&](const auto& d) {
         return d.included && d.name == it->first;
       });
       it = present ? std::next(it) : udev_.erase(it);
     }
   }
+  lines_.clear();
   reported_.clear();
-  for (std::size_t i = 0; i < devices_.size(); ++i) {
-    if (devices_[i].included && procfs::ParseDiskstatsCounters(counters_[i], lines_[i])) {
+  for (std::size_t i = 0; i < devices.size(); ++i) {
+    procfs::DiskstatsLine line;
+    if (devices[i].included && procfs::ParseDiskstatsLine(table_.line(i), line)) {
+      RefreshUdev(line, udev_[devices[i].name]);
+      lines_.push_back(line);
       reported_.push_back(i);
-      RefreshUdev(lines_[i], udev_[devices_[i].name]);
     }
   }
 
   FamilyWriter out(result.families, ctx.wall_ms);
   out.Family("node_disk_info", "Info of /sys/block/<block_device>.", MetricType::kGauge);
   for (std::size_t i : reported_) {
-    out.Add(1, udev_.find(devices_[i].name)->second.info_labels);
+    out.Add(1, udev_.find(devices[i].name)->second.info_labels);
   }
   for (std::size_t c = 0; c < std::size(kDiskCounters); ++c) {
     out.Family(kDiskCounters[c].name, kDiskCounters[c].help, kDiskCounters[c].type);
-    for (std::size_t i : reported_) {
+    for (std::size_t r = 0; r < reported_.size(); ++r) {
       // field_count includes major, minor and the name.
-      if (static_cast<std::size_t>(lines_[i].field_count) >= c + 4) {
-        out.Add(DiskCounterValue(lines_[i].stats, c), devices_[i].labels);
+      if (static_cast<std::size_t>(lines_[r].field_count) >= c + 4) {
+        out.Add(DiskCounterValue(lines_[r].stats, c), devices[reported_[r]].labels);
       }
     }
   }
   out.Family("node_disk_filesystem_info", "Info about disk filesystem.", MetricType::kGauge);
   for (std::size_t i : reported_) {
-    if (const Labels& l = udev_.find(devices_[i].name)->second.filesystem_labels; !l.empty()) {
+    if (const Labels& l = udev_.find(devices[i].name)->second.filesystem_labels; !l.empty()) {
       out.Add(1, l);
     }
   }
   out.Family("node_disk_device_mapper_info", "Info about disk device mapper.", MetricType::kGauge);
   for (std::size_t i : reported_) {
-    if (const Labels& l = udev_.find(devices_[i].name)->second.device_mapper_labels; !l.empty()) {
+    if (const Labels& l = udev_.find(devices[i].name)->second.device_mapper_labels; !l.empty()) {
       out.Add(1, l);
     }
   }
   for (std::size_t a = 0; a < std::size(kAtaProperties); ++a) {
     out.Family(kAtaProperties[a].metric, kAtaProperties[a].help, MetricType::kGauge);
     for (std::size_t i : reported_) {
-      for (const auto& [index, value] : udev_.find(devices_[i].name)->second.ata) {
+      for (const auto& [index, value] : udev_.find(devices[i].name)->second.ata) {
         if (static_cast<std::size_t>(index) == a) {
-          out.Add(value, devices_[i].labels);
+          out.Add(value, devices[i].labels);
         }
       }
     }
@@ -684,8 +676,8 @@ void NodeDiskstatsCollector::CollectInto(const CollectContext& ctx, CollectResul
 NodeNetdevCollector::NodeNetdevCollector(const HostPaths& paths,
                                          const config::NetworkOptions& options)
     : paths_(paths),
-      filter_(options.interface_include, options.interface_exclude),
-      file_(paths.Proc("net/dev"), 8 * 1024) {}
+      table_(paths.Proc("net/dev"), options.interface_include, options.interface_exclude, "device",
+             SplitNetDev) {}
 
 CollectResult NodeNetdevCollector::Collect(const CollectContext& ctx) {
   CollectResult result;
@@ -694,26 +686,14 @@ CollectResult NodeNetdevCollector::Collect(const CollectContext& ctx) {
 }
 
 void NodeNetdevCollector::CollectInto(const CollectContext& ctx, CollectResult& result) {
-  auto text = file_.Read();
-  if (!text.ok()) {
-    result = CollectResult::Transient(text.error());
+  if (Status status = table_.Read(); !status.ok()) {
+    result = CollectResult::Transient(status.error());
     return;
   }
-  names_.clear();
-  counters_.clear();
-  std::string_view rest = *text;
-  while (!rest.empty()) {
-    procfs::NetDevLine line;
-    std::string_view counters;
-    if (procfs::SplitNetDevLine(procfs::NextLine(rest), line, counters)) {
-      names_.push_back(line.name);
-      counters_.push_back(counters);
-    }
-  }
-  if (!SameNames(interfaces_, names_)) {
-    UpdateFilteredNames(interfaces_, names_, filter_, "device");
+  const std::vector<FilteredName>& interfaces = table_.devices();
+  if (table_.names_changed()) {
     std::map<std::string, procfs::ProcFile, std::less<>> kept;
-    for (const FilteredName& name : interfaces_) {
+    for (const FilteredName& name : interfaces) {
       if (!name.included) {
         continue;
       }
@@ -730,15 +710,15 @@ void NodeNetdevCollector::CollectInto(const CollectContext& ctx, CollectResult& 
   stats_.clear();
   nohandler_.clear();
   reported_.clear();
-  for (std::size_t i = 0; i < interfaces_.size(); ++i) {
+  for (std::size_t i = 0; i < interfaces.size(); ++i) {
     procfs::NetDevLine line;
-    if (!interfaces_[i].included || !procfs::ParseNetDevCounters(counters_[i], line)) {
+    if (!interfaces[i].included || !procfs::ParseNetDevCounters(table_.counters(i), line)) {
       continue;
     }
     stats_.push_back(line.stats);
     reported_.push_back(i);
     double nohandler = std::numeric_limits<double>::quiet_NaN();
-    if (auto it = nohandler_files_.find(interfaces_[i].name); it != nohandler_files_.end()) {
+    if (auto it = nohandler_files_.find(interfaces[i].name); it != nohandler_files_.end()) {
       if (auto value = it->second.Read(); value.ok()) {
         std::uint64_t n = 0;
         if (ParseNumberFile(*value, n)) {
@@ -754,7 +734,7 @@ void NodeNetdevCollector::CollectInto(const CollectContext& ctx, CollectResult& 
                            std::uint64_t procfs::NetDevStats::*field) {
     out.Family(name, help, MetricType::kCounter);
     for (std::size_t i = 0; i < stats_.size(); ++i) {
-      out.Add(static_cast<double>(stats_[i].*field), interfaces_[reported_[i]].labels);
+      out.Add(static_cast<double>(stats_[i].*field), interfaces[reported_[i]].labels);
     }
   };
   using procfs::NetDevStats;
@@ -778,7 +758,7 @@ void NodeNetdevCollector::CollectInto(const CollectContext& ctx, CollectResult& 
              MetricType::kCounter);
   for (std::size_t i = 0; i < stats_.size(); ++i) {
     if (!std::isnan(nohandler_[i])) {
-      out.Add(nohandler_[i], interfaces_[reported_[i]].labels);
+      out.Add(nohandler_[i], interfaces[reported_[i]].labels);
     }
   }
   counter("node_network_transmit_bytes_total", "Network device statistic transmit_bytes.",

@@ -22,7 +22,7 @@
 #include <vector>
 
 #include "collectors/collector.h"
-#include "collectors/name_filter.h"
+#include "collectors/device_table.h"
 #include "collectors/proc_stat_source.h"
 #include "config/options.h"
 #include "core/host_paths.h"
@@ -74,7 +74,7 @@ class NodeCpuCollector final : public Collector {
   double ticks_per_second_;
   procfs::ProcStat stat_;
   std::vector<Cpu> cpus_;
-  std::vector<Labels> isolated_;        // {cpu} of each isolated CPU
+  std::vector<Labels> isolated_;  // {cpu} of each isolated CPU
   std::vector<Throttle> core_throttles_;
   std::vector<Throttle> package_throttles_;
 };
@@ -173,14 +173,10 @@ class NodeDiskstatsCollector final : public Collector {
   void RefreshUdev(const procfs::DiskstatsLine& line, Udev& udev);
 
   HostPaths paths_;
-  NameFilter filter_;
-  procfs::ProcFile file_;
-  std::vector<std::string_view> names_;     // this tick's devices, views into the file buffer
-  std::vector<std::string_view> counters_;  // their counters' text, not parsed yet
-  std::vector<FilteredName> devices_;       // one per entry of names_, same order
+  DeviceTable table_;
   std::map<std::string, Udev, std::less<>> udev_;  // by device name, reported devices only
   std::vector<procfs::DiskstatsLine> lines_;       // parsed lines of the reported devices
-  std::vector<std::size_t> reported_;              // their indices in devices_
+  std::vector<std::size_t> reported_;              // their indices in the table
 };
 
 // node_network_{receive,transmit}_*_total{device} with node_exporter's (legacy, default)
@@ -196,11 +192,7 @@ class NodeNetdevCollector final : public Collector {
 
  private:
   HostPaths paths_;
-  NameFilter filter_;
-  procfs::ProcFile file_;
-  std::vector<std::string_view> names_;
-  std::vector<std::string_view> counters_;
-  std::vector<FilteredName> interfaces_;  // one per entry of names_, same order
+  DeviceTable table_;
   // statistics/rx_nohandler of each reported interface, kept open.
   std::map<std::string, procfs::ProcFile, std::less<>> nohandler_files_;
   std::vector<procfs::NetDevStats> stats_;

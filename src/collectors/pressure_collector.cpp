@@ -93,14 +93,18 @@ void PressureCollector::CollectInto(const CollectContext& ctx, CollectResult& re
       failures += (failures.empty() ? "" : "; ") + r.file.path() + ": unparsable";
       continue;
     }
+    // node_exporter divides twice (by 1000, then 1000), which can round differently from one
+    // division by 1e6: the profile repeats its arithmetic so that values are equal to the bit.
+    const auto seconds = [this](std::uint64_t us) {
+      const double v = static_cast<double>(us);
+      return profile_ == NameProfile::kNodeExporter ? v / 1000.0 / 1000.0 : v / 1e6;
+    };
     if (p.has_some) {
-      out.Family(r.some_name, r.some_help, MetricType::kCounter)
-          .Add(static_cast<double>(p.some.total_us) / 1e6);
+      out.Family(r.some_name, r.some_help, MetricType::kCounter).Add(seconds(p.some.total_us));
       any_written = true;
     }
     if (p.has_full && !r.full_name.empty()) {
-      out.Family(r.full_name, r.full_help, MetricType::kCounter)
-          .Add(static_cast<double>(p.full.total_us) / 1e6);
+      out.Family(r.full_name, r.full_help, MetricType::kCounter).Add(seconds(p.full.total_us));
       any_written = true;
     }
   }

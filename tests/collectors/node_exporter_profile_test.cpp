@@ -346,6 +346,13 @@ TEST(PressureCollector, NodeExporterNamesWaitingAndStalled) {
   EXPECT_TRUE(Value(r, "node_pressure_io_stalled_seconds_total"));
   EXPECT_TRUE(Value(r, "node_pressure_memory_stalled_seconds_total"));
   EXPECT_EQ(FindFamily(r, "node_pressure_cpu_stalled_seconds_total"), nullptr);
+  // node_exporter's arithmetic, to the bit: 10639309 us is 10.639308999999999 divided twice
+  // and 10.639309 divided once.
+  ScratchHost host;
+  host.Write("proc/pressure/io", "some avg10=0.00 avg60=0.00 avg300=0.00 total=10639309\n");
+  r = PressureCollector(host.paths(), NameProfile::kNodeExporter).Collect(Ctx());
+  EXPECT_EQ(Value(r, "node_pressure_io_waiting_seconds_total"), 10639309 / 1000.0 / 1000.0);
+  EXPECT_NE(Value(r, "node_pressure_io_waiting_seconds_total"), 10639309 / 1e6);
   EXPECT_EQ(FindFamily(r, "system_pressure_cpu_some_seconds_total"), nullptr);
 }
 
