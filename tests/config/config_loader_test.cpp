@@ -329,6 +329,12 @@ TEST(Environment, EveryVariableOverridesTheFile) {
        [](const Config& c) { EXPECT_EQ(c.server.host, "127.0.0.1"); }},
       {"MC_SERVER_PORT", "9999", [](const Config& c) { EXPECT_EQ(c.server.port, 9999); }},
       {"MC_COLLECTOR_INTERVAL", "7", [](const Config& c) { EXPECT_EQ(c.collector.interval, 7s); }},
+      {"MC_COLLECTOR_NAMING", "both",
+       [](const Config& c) { EXPECT_EQ(c.collector.naming, MetricNaming::kBoth); }},
+      {"MC_COLLECTOR_TEXTFILE_DIRECTORY", "/var/lib/metricsd/textfile",
+       [](const Config& c) {
+         EXPECT_EQ(c.collector.textfile.directory, "/var/lib/metricsd/textfile");
+       }},
       {"MC_SHIPPER_TYPE", "prometheus_remote_write",
        [](const Config& c) { EXPECT_EQ(c.shippers[0].type, ShipperType::kPrometheusRemoteWrite); }},
       {"MC_SHIPPER_ENDPOINT", "https://env:1/w",
@@ -385,6 +391,7 @@ TEST(Environment, EveryTableVariableIsHonoured) {
       bool string_like = o.env == "MC_SERVER_HOST" || o.env == "MC_SHIPPER_ENDPOINT" ||
                          o.env == "MC_DATA_DIR" || o.env == "MC_TLS_SERVER_NAME" ||
                          o.env == "MC_GLOBAL_LABELS" || o.env == "MC_INSTANCE" ||
+                         o.env == "MC_COLLECTOR_TEXTFILE_DIRECTORY" ||
                          o.env.find("_FILE") != std::string_view::npos;
       if (!string_like) {
         ASSERT_FALSE(loaded.ok()) << o.env << " was ignored";
