@@ -258,10 +258,12 @@ CollectResult TextfileCollector::Collect(const CollectContext& ctx) {
     const std::string path = dir_path.ends_with('/') ? dir_path + name : dir_path + '/' + name;
     struct stat listed {};
     if (::fstatat(::dirfd(dir.get()), name.c_str(), &listed, 0) != 0) {
+      const int error = errno;
       struct stat link {};
       // Gone since the listing: not an error. A symlink to nothing is.
-      if (errno != ENOENT ||
+      if (error != ENOENT ||
           ::fstatat(::dirfd(dir.get()), name.c_str(), &link, AT_SYMLINK_NOFOLLOW) == 0) {
+        errno = error;
         problems.emplace(path, Errno("stat"));
       }
       continue;

@@ -192,6 +192,17 @@ TEST(TextfileCollector, OtherFilesAndDirectoriesAreIgnored) {
   EXPECT_EQ(FindFamily(r, "real_metric")->samples.size(), 1u);
 }
 
+TEST(TextfileCollector, DanglingSymlinkIsAnError) {
+  TextfileDir dir;
+  dir.Write("ok.prom", "ok_metric 1\n");
+  std::filesystem::create_symlink(dir.path("nowhere"), dir.path("dangling.prom"));
+  TextfileCollector collector = Make(dir);
+  CollectResult r = collector.Collect(Tick());
+  EXPECT_EQ(Value(r, "ok_metric"), 1.0);
+  EXPECT_EQ(ScrapeError(r), 1.0);
+  EXPECT_NE(r.message.find("dangling.prom"), std::string::npos) << r.message;
+}
+
 TEST(TextfileCollector, MissingDirectoryIsAnErrorMetricNotAFailure) {
   config::TextfileOptions options{.directory = "/nonexistent/metricsd-textfile"};
   TextfileCollector collector(options, config::MetricNaming::kBoth, config::ScrapeLimits{});
