@@ -21,6 +21,7 @@
 #include "collectors/node_exporter_collectors.h"
 #include "collectors/pressure_collector.h"
 #include "collectors/proc_stat_source.h"
+#include "collectors/textfile_collector.h"
 #include "config/config_loader.h"
 #include "core/duration.h"
 #include "core/version.h"
@@ -88,6 +89,12 @@ std::vector<std::unique_ptr<Collector>> BuildSystemCollectors(const config::Conf
   }
   if (c.enable_gpu) {
     collectors.push_back(std::make_unique<GpuCollector>(c.gpu));
+  }
+  // The directory is a path as metricsd sees it, not below HOST_ROOT: it holds files written
+  // for metricsd, not the host's own state.
+  if (!c.textfile.directory.empty()) {
+    collectors.push_back(
+        std::make_unique<TextfileCollector>(c.textfile, c.naming, config.scrape_limits));
   }
   return collectors;
 }

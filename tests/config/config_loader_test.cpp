@@ -329,6 +329,12 @@ TEST(Environment, EveryVariableOverridesTheFile) {
        [](const Config& c) { EXPECT_EQ(c.server.host, "127.0.0.1"); }},
       {"MC_SERVER_PORT", "9999", [](const Config& c) { EXPECT_EQ(c.server.port, 9999); }},
       {"MC_COLLECTOR_INTERVAL", "7", [](const Config& c) { EXPECT_EQ(c.collector.interval, 7s); }},
+      {"MC_COLLECTOR_NAMING", "both",
+       [](const Config& c) { EXPECT_EQ(c.collector.naming, MetricNaming::kBoth); }},
+      {"MC_COLLECTOR_TEXTFILE_DIRECTORY", "/var/lib/metricsd/textfile",
+       [](const Config& c) {
+         EXPECT_EQ(c.collector.textfile.directory, "/var/lib/metricsd/textfile");
+       }},
       {"MC_SHIPPER_TYPE", "prometheus_remote_write",
        [](const Config& c) { EXPECT_EQ(c.shippers[0].type, ShipperType::kPrometheusRemoteWrite); }},
       {"MC_SHIPPER_ENDPOINT", "https://env:1/w",
@@ -741,7 +747,7 @@ TEST(Syntax, EveryKeyRejectsOverflowAndWrongTypesByName) {
   for (const OptionInfo& o : AllOptions()) {
     // An array is the right type for a list key ([1] is a valid hold_on_status type):
     // give those an object instead.
-    for (const std::string value :
+    for (const std::string& value :
          {std::string("1e400"), std::string(o.type == "list" ? "{\"a\":1}" : "[1]")}) {
       // "endpoints[].url" becomes {"endpoints":[{"url":V}]}, reported as endpoints[0].url.
       std::vector<std::string> parts;
