@@ -181,7 +181,7 @@ StatusView TypicalStatus() {
         .up = up,
         .last_scrape_ms = view.now_ms - 3000,
         .duration_seconds = 0.004,
-        .samples = up ? 250 : 0,
+        .samples = up ? 250.0 : 0.0,
         .last_error = up ? "" : "request failed: Connection refused <after 0 ms>"});
   }
   for (const char* name : {"prometheus", "victoria"}) {

@@ -83,8 +83,7 @@ case "${1:-}" in
     if [ -f fuzz/CMakeLists.txt ]; then
       echo "== fuzz targets (short run)"
       # Only the fuzz targets (and what they link): the daemon itself was built twice above.
-      CC=clang CXX=clang++ TARGETS="fuzz_prometheus_text fuzz_openmetrics fuzz_json_app fuzz_write_request fuzz_series_cache \
-        fuzz_batch_decode fuzz_wal_recover fuzz_http_request" \
+      CC=clang CXX=clang++ TARGETS=fuzzers \
         build build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMETRICSD_FUZZ=ON \
         -DMETRICSD_SANITIZE=ON -DMETRICSD_BUILD_TESTS=OFF -DMETRICSD_BUILD_BENCH=OFF
       bash fuzz/run_fuzzers.sh "${FUZZ_SECONDS:-20}" build-fuzz

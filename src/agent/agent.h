@@ -133,7 +133,7 @@ class Agent {
   void SystemTick();
   void ScrapeTick();
   void Ship(const std::vector<MetricFamily>& families, ShippedBatch& batch);
-  // collector.metric_relabel_configs on the host and GPU collectors' families.
+  // collector.metric_relabel_configs on the host, GPU and textfile collectors' families.
   void RelabelSystem(std::vector<MetricFamily>& families);
   // Whether /metrics was pulled recently enough that the cycles should prepare its parts.
   bool PullsExpected() const;

@@ -26,6 +26,17 @@ namespace metricsd {
 
 namespace {
 
+// The families this collector writes itself, under either naming: a file may not define them.
+bool IsOwnFamily(std::string_view name) {
+  for (std::string_view prefix : {"metricsd", "node"}) {
+    if (name.starts_with(prefix) && (name.substr(prefix.size()) == "_textfile_mtime_seconds" ||
+                                     name.substr(prefix.size()) == "_textfile_scrape_error")) {
+      return true;
+    }
+  }
+  return false;
+}
+
 constexpr std::string_view kSuffix = ".prom";
 // The parser's timestamp for samples that carry none: anything else was written in the file.
 constexpr std::int64_t kNoTimestamp = std::numeric_limits<std::int64_t>::min();
@@ -286,6 +297,12 @@ CollectResult TextfileCollector::Collect(const CollectContext& ctx) {
     }
     mtimes.emplace_back(path, static_cast<double>(file.mtime_ns / kNanosPerSecond));
     for (const MetricFamily& family : file.families) {
+      if (IsOwnFamily(family.name)) {
+        problems.emplace(path, fmt::format("family {} is the textfile collector's own; its "
+                                           "samples here are skipped",
+                                           family.name));
+        continue;
+      }
       auto [at, added] = family_index.try_emplace(family.name, out.size());
       if (added) {
         MetricFamily& merged = out.emplace_back();

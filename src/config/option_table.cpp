@@ -297,8 +297,9 @@ std::vector<OptionRow<Config>> ConfigRows() {
                AtLeast<std::size_t>(1)),
       Field<C>("collector.metric_relabel_configs",
                Member(&C::collector, &K::metric_relabel_configs), RelabelRulesCodec(),
-               {.help = "Prometheus relabel rules run on the host and GPU collectors' samples "
-                        "each cycle, before they are served or shipped (docs/relabeling.md)."}),
+               {.help = "Prometheus relabel rules run on the host, GPU and textfile collectors' "
+                        "samples each cycle, before they are served or shipped "
+                        "(docs/relabeling.md)."}),
   };
   AddScrapeLimitRows<C>(rows, "scrape.", Member(&C::scrape_limits), false);
   std::vector<OptionRow<C>> tail = {

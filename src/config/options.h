@@ -168,7 +168,7 @@ struct CollectorOptions {
   NetworkOptions network;
   GpuOptions gpu;
   TextfileOptions textfile;
-  // Applied to the host and GPU collectors' samples each cycle, before they are served,
+  // Applied to the host, GPU and textfile collectors' samples each cycle, before they are served,
   // shipped or tracked for staleness.
   std::vector<RelabelRule> metric_relabel_configs;
 

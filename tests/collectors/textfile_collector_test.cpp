@@ -287,6 +287,27 @@ TEST(TextfileCollector, FamiliesMergeAcrossFilesAndDuplicatesAreErrors) {
   EXPECT_NE(r.message.find("counter"), std::string::npos) << r.message;
 }
 
+TEST(TextfileCollector, AFileMayNotDefineTheCollectorsOwnFamilies) {
+  TextfileDir dir;
+  dir.Write("own.prom",
+            "node_textfile_scrape_error 0\nmetricsd_textfile_mtime_seconds 1\nmine 5\n");
+  TextfileCollector collector = Make(dir, config::MetricNaming::kBoth);
+  CollectResult r = collector.Collect(Tick());
+  EXPECT_EQ(ScrapeError(r), 1.0);
+  EXPECT_EQ(Value(r, "mine"), 5.0);
+  int error_families = 0;
+  for (const MetricFamily& f : r.families) {
+    error_families += f.name == "node_textfile_scrape_error" ? 1 : 0;
+    if (f.name == "metricsd_textfile_mtime_seconds") {
+      // Only the collector's own samples, one per file used: the file's sample was skipped.
+      ASSERT_EQ(f.samples.size(), 1u);
+      EXPECT_EQ(f.samples[0].labels.size(), 1u);
+    }
+  }
+  EXPECT_EQ(error_families, 1);
+  EXPECT_NE(r.message.find("textfile collector's own"), std::string::npos) << r.message;
+}
+
 TEST(TextfileCollector, ErrorGoesBackToZeroWhenTheFileIsFixed) {
   TextfileDir dir;
   dir.Write("job.prom", "job_metric{ 1\n");

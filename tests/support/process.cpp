@@ -17,6 +17,8 @@
 #include <stdexcept>
 #include <thread>
 
+#include "config/option_table.h"
+
 extern char** environ;
 
 namespace metricsd::testing {
@@ -111,32 +113,14 @@ std::string ChildProcess::Stderr() const { return ReadFile(stderr_path_); }
 
 std::map<std::string, std::optional<std::string>> MetricsdTestEnv() {
   std::map<std::string, std::optional<std::string>> env;
-  for (const char* name : {"MC_SERVER_HOST",
-                           "MC_SERVER_PORT",
-                           "MC_COLLECTOR_INTERVAL",
-                           "MC_SHIPPER_TYPE",
-                           "MC_SHIPPER_ENDPOINT",
-                           "MC_SHIPPER_TIMEOUT",
-                           "MC_TLS_ENABLED",
-                           "MC_TLS_CA_FILE",
-                           "MC_TLS_CERT_FILE",
-                           "MC_TLS_KEY_FILE",
-                           "MC_TLS_SERVER_NAME",
-                           "MC_TLS_MIN_VERSION",
-                           "MC_TLS_MAX_VERSION",
-                           "MC_TLS_INSECURE_SKIP_VERIFY",
-                           "MC_DATA_DIR",
-                           "MC_LOG_LEVEL",
-                           "MC_LOG_FORMAT",
-                           "MC_GLOBAL_LABELS",
-                           "MC_INSTANCE",
-                           "HOST_PROC",
-                           "HOST_SYS",
-                           "HOST_ROOT",
-                           "http_proxy",
-                           "HTTP_PROXY",
-                           "https_proxy",
-                           "HTTPS_PROXY"}) {
+  // Every MC_* variable the option table knows, so a developer's shell never leaks in.
+  for (const config::OptionInfo& option : config::AllOptions()) {
+    if (!option.env.empty()) {
+      env[std::string(option.env)] = std::nullopt;
+    }
+  }
+  for (const char* name : {"HOST_PROC", "HOST_SYS", "HOST_ROOT", "http_proxy", "HTTP_PROXY",
+                           "https_proxy", "HTTPS_PROXY"}) {
     env[name] = std::nullopt;
   }
   env["no_proxy"] = "127.0.0.1,localhost";
