@@ -408,6 +408,14 @@ void Agent::SystemTick() {
   ready_.store(true);
   if (system_batch_) {
     system_staleness_.Cycle(*families, ctx.wall_ms, *system_batch_);
+    if (config_.ship_self_metrics) {
+      std::vector<MetricFamily> self = CycleSelfMetrics(ctx.wall_ms);
+      std::vector<MetricFamily> now = RequestSelfMetrics(ctx.wall_ms);
+      self.insert(self.end(), std::make_move_iterator(now.begin()),
+                  std::make_move_iterator(now.end()));
+      self_staleness_.Cycle(self, ctx.wall_ms, *system_batch_);
+      system_batch_->AddFamilies(self);
+    }
     Ship(*families, *system_batch_);
   }
   {
@@ -526,6 +534,7 @@ void Agent::PrepareMissingParts() {
 
 void Agent::InheritSeries(Agent& previous) {
   system_staleness_ = std::move(previous.system_staleness_);
+  self_staleness_ = std::move(previous.self_staleness_);
   scrape_self_staleness_ = std::move(previous.scrape_self_staleness_);
   if (previous.scrape_collector_ == nullptr) {
     return;

@@ -175,6 +175,9 @@ class Agent {
   std::unique_ptr<ShippedBatch> scrape_sink_;   // null without shippers; scrape thread
   std::unique_ptr<ShippedBatch> system_batch_;  // null without shippers; collection thread
   StalenessTracker system_staleness_;           // collection thread (used with system_batch_)
+  // metricsd's own series when they are shipped (ship_self_metrics): those of a collector or
+  // shipper a reload removed end too.
+  StalenessTracker self_staleness_;  // collection thread (used with system_batch_)
   // The targets' metricsd_scrape_* series: those of a target a reload removed end too.
   StalenessTracker scrape_self_staleness_{"metricsd_scrape_"};  // scrape thread (scrape_sink_)
   std::unique_ptr<Scheduler> scrape_scheduler_;

@@ -314,6 +314,9 @@ std::vector<OptionRow<Config>> ConfigRows() {
                 .help = "instance label of every shipped sample (a scraped sample's own becomes "
                         "exported_instance); empty in the file: none. /metrics never carries it.",
                 .shown_default = "host name"}),
+      Field<C>("ship_self_metrics", Member(&C::ship_self_metrics), BoolCodec(),
+               {.help = "Ship metricsd's own metrics (metricsd_*, process_*) with each collection "
+                        "cycle, so alerts on the agent's health work without scraping it."}),
       Field<C>("hostname_label", Member(&C::hostname_label), BoolCodec(),
                {.help = "Deprecated (instance is added by default): also add hostname=\"<host "
                         "name>\"."},

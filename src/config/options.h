@@ -226,6 +226,9 @@ struct Config {
   // own).
   std::optional<std::string> instance;
   bool hostname_label = false;  // add hostname="<host>" to every shipped sample (deprecated)
+  // metricsd's own metrics (metricsd_*, process_*) go to the shippers with each collection
+  // cycle, so that a push-only setup sees the agent's health in the receiver too.
+  bool ship_self_metrics = true;
   std::string data_dir;         // empty: /var/lib/metricsd if writable, else ./data
   LogLevel log_level = LogLevel::kInfo;
   LogFormat log_format = LogFormat::kText;

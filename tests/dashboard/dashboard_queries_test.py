@@ -63,24 +63,11 @@ gpu0.throttle=1
 gpu0.procs=1234:1000000
 """
 
-# metricsd ships what it collects and scrapes (metricsd_scrape_* included) but not its
-# collector, shipper and process metrics: those are on /metrics only, so Prometheus scrapes
-# them as docs/dashboard.md describes, with the instance label the shipped series carry.
+# Everything the dashboard shows arrives by remote write, metricsd's own metrics included
+# (ship_self_metrics): the Prometheus here scrapes nothing.
 INSTANCE = "metricsd-dashboard-test"
-SELF_METRICS = "metricsd_(build_info|collection_.*|collector_.*|shipper_.*)|process_.*"
 PROM_CONFIG = """global:
   scrape_interval: 1h
-scrape_configs:
-  - job_name: metricsd
-    scrape_interval: 1s
-    static_configs:
-      - targets: ['127.0.0.1:{port}']
-        labels:
-          instance: {instance}
-    metric_relabel_configs:
-      - source_labels: [__name__]
-        regex: '{keep}'
-        action: keep
 """
 
 TARGET_BODY = b"""# TYPE demo_requests_total counter
@@ -273,7 +260,7 @@ def main():
         prom_port = free_port()
         prom_base = f"http://127.0.0.1:{prom_port}"
         with open(os.path.join(tmp, "prom.yml"), "w") as f:
-            f.write(PROM_CONFIG.format(port=port, instance=INSTANCE, keep=SELF_METRICS))
+            f.write(PROM_CONFIG)
         prom_log = os.path.join(tmp, "prometheus.log")
         with open(prom_log, "w") as log:
             prom = subprocess.Popen(
