@@ -19,15 +19,21 @@
 
 namespace {
 
+// A scratch directory for the process, removed at exit (never destroyed before that).
 const std::filesystem::path& Directory() {
-  static const std::filesystem::path dir = [] {
+  static const std::filesystem::path* const dir = [] {
     std::string templ = (std::filesystem::temp_directory_path() / "fuzz-textfile-XXXXXX").string();
     if (::mkdtemp(templ.data()) == nullptr) {
       std::abort();
     }
-    return std::filesystem::path(templ);
+    return new std::filesystem::path(templ);
   }();
-  return dir;
+  static const bool cleanup = std::atexit([] {
+    std::error_code ignored;
+    std::filesystem::remove_all(*dir, ignored);
+  }) == 0;
+  (void)cleanup;
+  return *dir;
 }
 
 void WriteFile(const std::filesystem::path& path, std::string_view bytes) {

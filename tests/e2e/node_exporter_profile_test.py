@@ -178,6 +178,7 @@ def main():
         procs.append(ne)
 
         config = {
+            "data_dir": os.path.join(work, "data"),
             "server": {"host": "127.0.0.1", "port": md_port},
             "collector": {"interval_seconds": 1, "naming": "node_exporter",
                           "textfile": {"directory": textfile_dir}},

@@ -130,7 +130,8 @@ TEST(RelabelOracleE2e, MetricsdShipsExactlyWhatPrometheusStoresWithTheSameRules)
                          R"(","metric_prefix":"","metric_relabel_configs":[)" + json_rules + R"(]}],
           "shipper":{"type":"prometheus_remote_write","endpoint":")" +
                          receiver.url() + R"("}})");
-  ChildProcess daemon(METRICSD_BINARY, {"-config", config}, testing::MetricsdTestEnv(), dir.path());
+  ChildProcess daemon(METRICSD_BINARY, {"-config", config},
+                      testing::MetricsdTestEnv(dir.path() + "/data"), dir.path());
 
   // How many series the rules leave, worked out by hand (3 http, 1 queue_depth, 2 temp,
   // 2 svc_up); the oracle decides which, this guards against both sides being equally empty.
@@ -193,7 +194,8 @@ TEST(RelabelOracleE2e, TwoShippersReceiveWhatTheirOwnWriteRulesLeave) {
              {"source_labels":["__name__"],"regex":"system_cpu_.*","action":"drop"},
              {"source_labels":["instance"],"regex":"node-(.*)","target_label":"node",
               "replacement":"n$1"}]}]})j");
-  ChildProcess daemon(METRICSD_BINARY, {"-config", config}, testing::MetricsdTestEnv(), dir.path());
+  ChildProcess daemon(METRICSD_BINARY, {"-config", config},
+                      testing::MetricsdTestEnv(dir.path() + "/data"), dir.path());
   ASSERT_TRUE(WaitFor([&] { return SeriesNow(all, "system_load_1") == 1; }, 30s))
       << daemon.Stderr();
   ASSERT_TRUE(WaitFor([&] { return SeriesNow(subset, R"(system_load_1{node="n1"})") == 1; }, 30s))

@@ -45,7 +45,7 @@ TEST(StalenessE2e, VanishedInterfaceAndSwitchedOffCollectorEndAtOnce) {
   const std::string fixtures = METRICSD_FIXTURES_DIR;
   const std::string proc = dir.path() + "/proc";
   std::filesystem::copy(fixtures + "/proc", proc, std::filesystem::copy_options::recursive);
-  auto env = testing::MetricsdTestEnv();
+  auto env = testing::MetricsdTestEnv(dir.path() + "/data");
   env["HOST_PROC"] = proc;
   env["HOST_SYS"] = fixtures + "/sys";
   env["HOST_ROOT"] = fixtures + "/root";
@@ -122,7 +122,8 @@ TEST(StalenessE2e, ScrapedSeriesEndWhenGoneWhenTheScrapeFailsAndWhenTheTargetIsR
   target.Serve(200, both);
   const int port = testing::FreePort();
   std::string config = dir.Write("config.json", ScrapeConfig(port, prometheus.url(), target.url()));
-  ChildProcess daemon(METRICSD_BINARY, {"-config", config}, testing::MetricsdTestEnv(), dir.path());
+  ChildProcess daemon(METRICSD_BINARY, {"-config", config},
+                      testing::MetricsdTestEnv(dir.path() + "/data"), dir.path());
   ASSERT_TRUE(WaitFor([&] { return SeriesNow(prometheus, "app_two") == 1; }, 30s))
       << daemon.Stderr();
 

@@ -127,6 +127,12 @@ std::map<std::string, std::optional<std::string>> MetricsdTestEnv() {
   return env;
 }
 
+std::map<std::string, std::optional<std::string>> MetricsdTestEnv(const std::string& data_dir) {
+  auto env = MetricsdTestEnv();
+  env["MC_DATA_DIR"] = data_dir;
+  return env;
+}
+
 bool WaitFor(const std::function<bool()>& condition, std::chrono::milliseconds timeout) {
   auto deadline = std::chrono::steady_clock::now() + timeout;
   while (std::chrono::steady_clock::now() < deadline) {

@@ -73,6 +73,9 @@ class PeerProcess {
 // proxy variables removed (so the host's settings cannot leak in), loopback not proxied.
 // Pass it to ChildProcess, adding what the test needs.
 std::map<std::string, std::optional<std::string>> MetricsdTestEnv();
+// The same, with the shippers' buffer in `data_dir` (MC_DATA_DIR), so that a test running as
+// root never writes to the machine's /var/lib/metricsd.
+std::map<std::string, std::optional<std::string>> MetricsdTestEnv(const std::string& data_dir);
 
 // Polls `condition` every 20 ms until it is true or the timeout passes.
 bool WaitFor(const std::function<bool()>& condition, std::chrono::milliseconds timeout);
