@@ -200,7 +200,7 @@ measure() {  # pid port -> "cpu_ns cycles"
   c0=$(cpu_ns "$1"); n0=$(cycles_of "$2")
   sleep "$SECONDS_PER_RUN"
   c1=$(cpu_ns "$1"); n1=$(cycles_of "$2")
-  echo "$((c1 - c0)) $(printf '%.0f' "$(echo "$n1 - $n0" | bc -l)")"
+  echo "$((c1 - c0)) $(awk -v a="$n0" -v b="$n1" 'BEGIN { printf "%.0f", b - a }')"
 }
 read -r gpu_ns gpu_cycles < <(measure "$GPU_PID" "$PORT")
 kill "$GPU_PID"; wait "$GPU_PID" 2>/dev/null || true
