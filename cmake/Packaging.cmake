@@ -50,8 +50,10 @@ set(CPACK_DEBIAN_PACKAGE_SECTION admin)
 set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
 # Runtime libraries are found by dpkg-shlibdeps (dpkg-dev) from the binary itself.
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
-# postinst uses useradd/groupadd (passwd) and deb-systemd-helper (init-system-helpers).
-set(CPACK_DEBIAN_PACKAGE_DEPENDS "passwd, ca-certificates")
+# postinst uses useradd/groupadd (passwd) and deb-systemd-helper (init-system-helpers). The
+# unit's ExecReload runs /bin/kill, which is procps's and missing from minimal systems and
+# container images (systemctl reload failed there with 203/EXEC).
+set(CPACK_DEBIAN_PACKAGE_DEPENDS "passwd, ca-certificates, procps")
 set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA
     ${METRICSD_DEPLOY_DIR}/debian/conffiles
     ${METRICSD_DEPLOY_DIR}/debian/postinst

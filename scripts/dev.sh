@@ -11,7 +11,8 @@ JOBS=${JOBS:-$(nproc)}
 
 # Build and test dependencies, all Debian 12 packages. Peers (prometheus, node_exporter,
 # VictoriaMetrics) are started by the integration tests and the bench scripts; headless
-# chromium opens the status page in an end-to-end test.
+# chromium opens the status page in an end-to-end test. podman and debootstrap build and run
+# the container image and boot the unit under systemd (ctest -L container), without a registry.
 PACKAGES=(
   build-essential cmake ninja-build pkg-config ccache git ca-certificates curl openssl
   libcurl4-openssl-dev libssl-dev nlohmann-json3-dev libsnappy-dev zlib1g-dev
@@ -20,6 +21,7 @@ PACKAGES=(
   libre2-dev
   clang libclang-rt-14-dev python3 python3-yaml
   prometheus prometheus-node-exporter victoria-metrics systemd chromium
+  podman buildah debootstrap uidmap fuse-overlayfs slirp4netns runc podman-compose
 )
 RUNTIME_PACKAGES=(
   build-essential cmake ninja-build pkg-config ca-certificates

@@ -22,9 +22,16 @@ DEST=$1
 PREFIX=$2
 ID=10001
 
-install -D -m 0755 "$PREFIX/bin/metricsd" "$DEST/usr/bin/metricsd"
-install -D -m 0644 "$PREFIX/lib/metricsd/metricsd-net.so" "$DEST/usr/lib/metricsd/metricsd-net.so"
-install -D -m 0644 "$HERE/../config/config.json" "$DEST/etc/metricsd/config.json"
+# A file already in place with the same content is left alone: the Dockerfile COPYs these in
+# first, and rewriting them would store them twice in the image's layers.
+place() {
+  if ! cmp -s "$2" "$3"; then
+    install -D -m "$1" "$2" "$3"
+  fi
+}
+place 0755 "$PREFIX/bin/metricsd" "$DEST/usr/bin/metricsd"
+place 0644 "$PREFIX/lib/metricsd/metricsd-net.so" "$DEST/usr/lib/metricsd/metricsd-net.so"
+place 0644 "$HERE/../config/config.json" "$DEST/etc/metricsd/config.json"
 install -d -m 0755 "$DEST/etc/metricsd/certs"
 install -d -m 0750 "$DEST/var/lib/metricsd"
 
