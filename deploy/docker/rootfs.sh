@@ -8,7 +8,8 @@
 #   DEST/var/lib/metricsd/         data_dir: shippers buffer unsent data here, owned by metricsd
 # and, when DEST/etc/passwd exists and this runs as root, the metricsd user and group with the
 # fixed id 10001 (the image says USER 10001:10001: Kubernetes' runAsNonRoot needs a number).
-# The Dockerfile's runtime stage runs this with DEST=/; CI runs it into a temporary directory.
+# The Dockerfile runs this with DEST=/ in the stage that minimal_rootfs.sh then copies from; CI
+# runs it into a temporary directory.
 #
 # usage: rootfs.sh DEST PREFIX
 set -eu

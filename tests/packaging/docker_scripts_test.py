@@ -1,11 +1,13 @@
 #!/usr/bin/env python3
 """What the container image does, checked without a Docker engine.
 
-Runs deploy/docker/build.sh and deploy/docker/rootfs.sh (the two steps of
-deploy/docker/Dockerfile) into a temporary directory, checks the runtime tree and that the
-runtime stage installs every shared library the binary links, then starts the binary the way
-the image's ENTRYPOINT and CMD do (as the image's user when run as root) and runs the
-HEALTHCHECK command exactly as written in the Dockerfile.
+Runs deploy/docker/build.sh, rootfs.sh and minimal_rootfs.sh (the steps of
+deploy/docker/Dockerfile) into a temporary directory, checks the runtime tree, that the stage
+running minimal_rootfs.sh installs every package whose shared libraries the binary links, and
+that the minimal tree (the image FROM scratch) holds every library each of its ELF files needs,
+then starts the binary the way the image's ENTRYPOINT and CMD do and runs the HEALTHCHECK
+command exactly as written in the Dockerfile. As root both run inside the minimal tree
+(chroot, as the image's user), so a file missing from the image fails here too.
 
 usage: docker_scripts_test.py SOURCE_DIR BUILD_DIR
 """
@@ -24,6 +26,8 @@ SKIP = 77
 IMAGE_ID = 10001
 # In debian:bookworm-slim already (apt itself needs them).
 BASE_IMAGE_PACKAGES = {"libc6", "libstdc++6", "libgcc-s1"}
+# Where the dynamic loader looks in the minimal tree (no ld.so.cache there).
+LIBRARY_DIRS = ("usr/lib/x86_64-linux-gnu", "usr/lib/aarch64-linux-gnu", "usr/lib", "usr/lib64")
 # Sanitizer runtimes exist only in the ASan test build, never in the image.
 SANITIZER_LIBS = re.compile(r"^lib(a|ub|t|l)san\.so")
 
@@ -69,6 +73,52 @@ def runtime_stage(instructions):
     """The instructions of the last stage (the image that ships)."""
     last_from = max(i for i, (k, _) in enumerate(instructions) if k == "FROM")
     return instructions[last_from:]
+
+
+def collecting_stage(instructions):
+    """The stage that runs minimal_rootfs.sh (its packages are what the image holds)."""
+    froms = [i for i, (k, _) in enumerate(instructions) if k == "FROM"] + [len(instructions)]
+    for start, end in zip(froms, froms[1:]):
+        stage = instructions[start:end]
+        if any(k == "RUN" and "minimal_rootfs.sh" in a for k, a in stage):
+            return stage
+    fail("no stage of the Dockerfile runs minimal_rootfs.sh")
+
+
+def elf_needed(path):
+    """(interpreter, [NEEDED sonames]) of an ELF file; None if it is not one."""
+    with open(path, "rb") as f:
+        if f.read(4) != b"\x7fELF":
+            return None
+    out = subprocess.run(["readelf", "-d", "-l", path], check=True, capture_output=True,
+                         text=True).stdout
+    interp = re.search(r"Requesting program interpreter: ([^\]]+)\]", out)
+    return (interp.group(1) if interp else None,
+            re.findall(r"\(NEEDED\)\s+Shared library: \[([^\]]+)\]", out))
+
+
+def check_closure(tree):
+    """Every ELF file in tree finds its interpreter and each library it needs inside tree."""
+    count = 0
+    for root, _, files in os.walk(tree):
+        for name in files:
+            path = os.path.join(root, name)
+            if os.path.islink(path):
+                continue
+            needed = elf_needed(path)
+            if needed is None:
+                continue
+            count += 1
+            interp, sonames = needed
+            rel = os.path.relpath(path, tree)
+            if interp and not os.path.isfile(os.path.join(tree, interp.lstrip("/"))):
+                fail(f"the minimal tree lacks /{rel}'s interpreter {interp}")
+            for soname in sonames:
+                if SANITIZER_LIBS.match(soname):
+                    continue
+                if not any(os.path.isfile(os.path.join(tree, d, soname)) for d in LIBRARY_DIRS):
+                    fail(f"the minimal tree lacks {soname}, which /{rel} needs")
+    return count
 
 
 def apt_packages(stage):
@@ -159,6 +209,8 @@ def main():
                 with open(os.path.join(rootfs, "etc", name), "w") as f:
                     f.write(text)
         run(["sh", os.path.join(docker_dir, "rootfs.sh"), rootfs, prefix])
+        minimal = os.path.join(work, "minimal")
+        run(["sh", os.path.join(docker_dir, "minimal_rootfs.sh"), rootfs, minimal])
 
         image_binary = os.path.join(rootfs, "usr/bin/metricsd")
         image_config = os.path.join(rootfs, "etc/metricsd/config.json")
@@ -176,6 +228,34 @@ def main():
             st = os.stat(data_dir)
             if (st.st_uid, st.st_gid) != (IMAGE_ID, IMAGE_ID):
                 fail("/var/lib/metricsd is not owned by the image's user")
+
+        # The image FROM scratch: what minimal_rootfs.sh put there.
+        for path, what in (("usr/bin/metricsd", "the binary"),
+                           ("usr/lib/metricsd/metricsd-net.so", "the network module"),
+                           ("etc/metricsd/config.json", "the configuration"),
+                           ("bin/sh", "the HEALTHCHECK's shell"),
+                           ("usr/bin/curl", "the HEALTHCHECK's client"),
+                           ("etc/ssl/certs/ca-certificates.crt", "libcurl's default CA bundle"),
+                           ("etc/nsswitch.conf", "name service configuration"),
+                           ("etc/passwd", "the account files"), ("etc/group", "the account files")):
+            if not os.path.isfile(os.path.join(minimal, path)):
+                fail(f"minimal_rootfs.sh did not provide /{path} ({what})")
+        if not os.path.isdir(os.path.join(minimal, "etc/metricsd/certs")):
+            fail("minimal_rootfs.sh did not provide /etc/metricsd/certs")
+        if stat.S_IMODE(os.stat(os.path.join(minimal, "tmp")).st_mode) != 0o1777:
+            fail("/tmp in the minimal tree is not mode 1777")
+        minimal_data = os.path.join(minimal, "var/lib/metricsd")
+        if stat.S_IMODE(os.stat(minimal_data).st_mode) != 0o750:
+            fail("/var/lib/metricsd in the minimal tree is not mode 0750")
+        if as_root:
+            with open(os.path.join(minimal, "etc/passwd")) as f:
+                if not re.search(rf"^metricsd:x:{IMAGE_ID}:{IMAGE_ID}:", f.read(), re.M):
+                    fail(f"the minimal tree's /etc/passwd lacks the metricsd user {IMAGE_ID}")
+            st = os.stat(minimal_data)
+            if (st.st_uid, st.st_gid) != (IMAGE_ID, IMAGE_ID):
+                fail("/var/lib/metricsd in the minimal tree is not owned by the image's user")
+        elf_count = check_closure(minimal)
+        print(f"minimal tree: {elf_count} ELF files, each finds every library it needs")
 
         # USER must be numeric (runAsNonRoot) and the one rootfs.sh creates.
         users = [a for k, a in stage if k == "USER"]
@@ -195,11 +275,12 @@ def main():
         if packages is None:
             print("note: no dpkg/readelf here; the runtime library list is not checked")
         else:
-            listed = apt_packages(stage)
+            listed = apt_packages(collecting_stage(instructions))
             for soname, package in sorted(packages.items()):
                 if package not in listed and package not in BASE_IMAGE_PACKAGES:
-                    fail(f"the runtime stage does not install {package} (for {soname})")
-                print(f"{soname}: {package} (provided by the runtime image)")
+                    fail(f"the stage running minimal_rootfs.sh does not install {package} "
+                         f"(for {soname})")
+                print(f"{soname}: {package} (installed by the stage running minimal_rootfs.sh)")
 
         # ENTRYPOINT + CMD, with the image's paths mapped into the temporary tree.
         entrypoint = json.loads([a for k, a in stage if k == "ENTRYPOINT"][-1])
@@ -212,20 +293,42 @@ def main():
         if argv[:3] != [image_binary, "-config", image_config]:
             fail(f"ENTRYPOINT/CMD do not run /usr/bin/metricsd -config "
                  f"/etc/metricsd/config.json: {entrypoint + cmd}")
-        run([image_binary, "-check-config", "-config", image_config], capture_output=True)
+        # As root, everything below runs inside the minimal tree as the image's user, with the
+        # image's paths; otherwise from the rootfs.sh tree with this system's libraries.
+        in_image = as_root and shutil.which("chroot") is not None
+
+        def image_argv(args):
+            if in_image:
+                return ["chroot", f"--userspec={IMAGE_ID}:{IMAGE_ID}", minimal] + args
+            return [in_tree(a) for a in args]
+
+        if in_image:
+            # What the container engine provides in /dev (the HEALTHCHECK writes to /dev/null).
+            os.makedirs(os.path.join(minimal, "dev"))
+            os.mknod(os.path.join(minimal, "dev/null"), 0o666 | stat.S_IFCHR, os.makedev(1, 3))
+            os.chmod(os.path.join(minimal, "dev/null"), 0o666)
+        else:
+            print("note: not root; the binary runs outside the minimal tree")
+        run(image_argv(["/usr/bin/metricsd", "-check-config", "-config",
+                        "/etc/metricsd/config.json"]), capture_output=True)
         # A configuration with a shipper makes the image's binary load its network module.
-        shipping_config = os.path.join(work, "shipping.json")
+        shipping_config = os.path.join(minimal if in_image else work, "tmp", "shipping.json")
+        os.makedirs(os.path.dirname(shipping_config), exist_ok=True)
         with open(shipping_config, "w") as f:
             json.dump({"shipper": {"type": "prometheus_remote_write",
                                    "endpoint": "http://127.0.0.1:9/api/v1/write"}}, f)
-        run([image_binary, "-check-config", "-config", shipping_config], capture_output=True)
+        os.chmod(shipping_config, 0o644)
+        run(image_argv(["/usr/bin/metricsd", "-check-config", "-config",
+                        "/tmp/shipping.json" if in_image else shipping_config]),
+            capture_output=True)
 
         healthcheck = [a for k, a in stage if k == "HEALTHCHECK"][-1]
         probe = healthcheck.split(" CMD ", 1)[1]
 
         def healthy(port):
             env = dict(os.environ, MC_SERVER_PORT=str(port))
-            return subprocess.run(["sh", "-c", probe], env=env, stdout=subprocess.DEVNULL,
+            shell = image_argv(["/bin/sh"]) if in_image else ["sh"]
+            return subprocess.run(shell + ["-c", probe], env=env, stdout=subprocess.DEVNULL,
                                   stderr=subprocess.DEVNULL).returncode == 0
 
         if healthy(free_port()):
@@ -236,10 +339,13 @@ def main():
         for k, a in stage:
             if k == "ENV":
                 name, _, value = a.partition("=")
-                env[name] = in_tree(value) if name == "MC_DATA_DIR" else value
+                env[name] = in_tree(value) if name == "MC_DATA_DIR" and not in_image else value
         env.update(MC_SERVER_HOST="127.0.0.1", MC_SERVER_PORT=str(port))
         prefix_argv = []
-        if as_root and shutil.which("setpriv"):
+        if in_image:
+            argv = image_argv(entrypoint + cmd)
+            data_dir = minimal_data
+        elif as_root and shutil.which("setpriv"):
             prefix_argv = ["setpriv", f"--reuid={IMAGE_ID}", f"--regid={IMAGE_ID}",
                            "--clear-groups", "--"]
         log = open(os.path.join(work, "daemon.log"), "w+")
