@@ -5,7 +5,9 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cstddef>
+#include <cstring>
 #include <span>
 #include <string>
 #include <string_view>
@@ -14,6 +16,21 @@
 #include "core/metric.h"
 
 namespace metricsd {
+
+// The longest line of a body, in bytes, for line_length_limit (memchr: a small part of what
+// parsing costs).
+inline std::size_t LongestLine(std::string_view body) noexcept {
+  std::size_t longest = 0;
+  while (!body.empty()) {
+    const void* nl = std::memchr(body.data(), '\n', body.size());
+    const std::size_t len =
+        nl == nullptr ? body.size()
+                      : static_cast<std::size_t>(static_cast<const char*>(nl) - body.data());
+    longest = std::max(longest, len);
+    body.remove_prefix(nl == nullptr ? len : len + 1);
+  }
+  return longest;
+}
 
 // Prometheus' per-scrape limits, checked on each sample as it would be stored (prefix and
 // target labels applied; the metric name counts as the label __name__). The first limit

@@ -278,20 +278,6 @@ ScrapeFormat FormatOf(const config::EndpointOptions& e, const http::HttpResponse
 constexpr std::string_view kUnnamedError =
     "metric relabeling removed the name (__name__) of a sample";
 
-// The longest line of a body, by bytes (memchr: a small part of what parsing costs).
-std::size_t LongestLine(std::string_view body) noexcept {
-  std::size_t longest = 0;
-  while (!body.empty()) {
-    const void* nl = std::memchr(body.data(), '\n', body.size());
-    const std::size_t len =
-        nl == nullptr ? body.size()
-                      : static_cast<std::size_t>(static_cast<const char*>(nl) - body.data());
-    longest = std::max(longest, len);
-    body.remove_prefix(nl == nullptr ? len : len + 1);
-  }
-  return longest;
-}
-
 Status ParseExposition(ScrapeFormat format, std::string_view body, std::int64_t wall_ms,
                        SampleVisitor& visitor, ParseStats& stats) {
   if (format == ScrapeFormat::kOpenMetrics) {

@@ -61,19 +61,6 @@ std::string Errno(std::string_view what) {
   return fmt::format("{}: {}", what, std::strerror(errno));
 }
 
-std::size_t LongestLine(std::string_view body) noexcept {
-  std::size_t longest = 0;
-  while (!body.empty()) {
-    const void* nl = std::memchr(body.data(), '\n', body.size());
-    const std::size_t len =
-        nl == nullptr ? body.size()
-                      : static_cast<std::size_t>(static_cast<const char*>(nl) - body.data());
-    longest = std::max(longest, len);
-    body.remove_prefix(nl == nullptr ? len : len + 1);
-  }
-  return longest;
-}
-
 // The family form of one file, with what makes the file broken besides invalid lines.
 class FileVisitor final : public SampleVisitor {
  public:
