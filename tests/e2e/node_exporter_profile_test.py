@@ -142,6 +142,67 @@ def fmt_labels(labels):
     return "{" + ",".join(f'{k}="{v}"' for k, v in sorted(labels)) + "}"
 
 
+def compare_once(md_url, ne_port, rules_file):
+    """One comparison: (problems, a line of counts)."""
+    # metricsd serves the snapshot of its last cycle: `before` was collected before
+    # node_exporter's read, and after a 1.5 s wait `after` was collected after it.
+    before, _ = parse(get(md_url))
+    ne_samples, ne_types = parse(get(f"http://127.0.0.1:{ne_port}/metrics"))
+    time.sleep(1.5)
+    after_text = get(md_url)
+    after, md_types = parse(after_text)
+
+    problems = []
+    ne_keys = {k for k in ne_samples if not intended_difference(k[0])}
+    md_keys = {k for k in after if not intended_difference(k[0])}
+    for name, labels in sorted(ne_keys - md_keys, key=str):
+        problems.append(f"only in node_exporter: {name}{fmt_labels(labels)}")
+    for name, labels in sorted(md_keys - ne_keys, key=str):
+        problems.append(f"only in metricsd:      {name}{fmt_labels(labels)}")
+
+    for family, kind in sorted(ne_types.items()):
+        if intended_difference(family) or family not in md_types:
+            continue
+        if md_types[family] != kind:
+            problems.append(f"type of {family}: node_exporter {kind}, metricsd {md_types[family]}")
+
+    compared = 0
+    for key in sorted(ne_keys & md_keys, key=str):
+        name, labels = key
+        value = ne_samples[key]
+        a, c = before.get(key, math.nan), after[key]
+        family_type = ne_types.get(name, "untyped")
+        if STATIC.match(name):
+            ok = value == c
+            rule = "exact"
+        elif family_type in ("counter", "untyped"):
+            slack = counter_slack(name)
+            ok = (a - slack) <= value <= (c + slack) if not math.isnan(a) else value <= c + slack
+            rule = f"bracket [{a}, {c}] +-{slack}"
+        else:
+            slack = gauge_slack(name)
+            lo = min(a, c) if not math.isnan(a) else c
+            hi = max(a, c) if not math.isnan(a) else c
+            ok = lo - slack <= value <= hi + slack
+            rule = f"bracket [{lo}, {hi}] +-{slack}"
+        compared += 1
+        if not ok:
+            problems.append(f"value of {name}{fmt_labels(labels)}: node_exporter {value}, "
+                            f"metricsd {c} ({rule})")
+
+    if rules_file:
+        with open(rules_file) as f:
+            # Metric names, not the word "node_exporter" in comments and annotations.
+            wanted = set(re.findall(r"\bnode_[a-zA-Z0-9_]+", f.read())) - {"node_exporter"}
+        served = {name for name, _ in after}
+        for name in sorted(wanted - served):
+            problems.append(f"{os.path.basename(rules_file)} queries {name}, which metricsd "
+                            "does not serve in this profile")
+
+    return problems, (f"{len(ne_keys)} node_exporter series, {len(md_keys)} metricsd series, "
+                      f"{compared} values compared")
+
+
 def main():
     if len(sys.argv) not in (2, 3):
         print(__doc__)
@@ -197,63 +258,17 @@ def main():
         wait_ready(md_url, md, "metricsd")
         time.sleep(2.5)  # a few collection cycles, so that the snapshot has every collector
 
-        # metricsd serves the snapshot of its last cycle: `before` was collected before
-        # node_exporter's read, and after a 1.5 s wait `after` was collected after it.
-        before, _ = parse(get(md_url))
-        ne_samples, ne_types = parse(get(f"http://127.0.0.1:{ne_port}/metrics"))
-        time.sleep(1.5)
-        after_text = get(md_url)
-        after, md_types = parse(after_text)
-
-        problems = []
-        ne_keys = {k for k in ne_samples if not intended_difference(k[0])}
-        md_keys = {k for k in after if not intended_difference(k[0])}
-        for name, labels in sorted(ne_keys - md_keys, key=str):
-            problems.append(f"only in node_exporter: {name}{fmt_labels(labels)}")
-        for name, labels in sorted(md_keys - ne_keys, key=str):
-            problems.append(f"only in metricsd:      {name}{fmt_labels(labels)}")
-
-        for family, kind in sorted(ne_types.items()):
-            if intended_difference(family) or family not in md_types:
-                continue
-            if md_types[family] != kind:
-                problems.append(f"type of {family}: node_exporter {kind}, metricsd {md_types[family]}")
-
-        compared = 0
-        for key in sorted(ne_keys & md_keys, key=str):
-            name, labels = key
-            value = ne_samples[key]
-            a, c = before.get(key, math.nan), after[key]
-            family_type = ne_types.get(name, "untyped")
-            if STATIC.match(name):
-                ok = value == c
-                rule = "exact"
-            elif family_type in ("counter", "untyped"):
-                slack = counter_slack(name)
-                ok = (a - slack) <= value <= (c + slack) if not math.isnan(a) else value <= c + slack
-                rule = f"bracket [{a}, {c}] +-{slack}"
-            else:
-                slack = gauge_slack(name)
-                lo = min(a, c) if not math.isnan(a) else c
-                hi = max(a, c) if not math.isnan(a) else c
-                ok = lo - slack <= value <= hi + slack
-                rule = f"bracket [{lo}, {hi}] +-{slack}"
-            compared += 1
-            if not ok:
-                problems.append(f"value of {name}{fmt_labels(labels)}: node_exporter {value}, "
-                                f"metricsd {c} ({rule})")
-
-        if rules_file:
-            with open(rules_file) as f:
-                # Metric names, not the word "node_exporter" in comments and annotations.
-                wanted = set(re.findall(r"\bnode_[a-zA-Z0-9_]+", f.read())) - {"node_exporter"}
-            served = {name for name, _ in after}
-            for name in sorted(wanted - served):
-                problems.append(f"{os.path.basename(rules_file)} queries {name}, which metricsd "
-                                "does not serve in this profile")
-
-        print(f"{len(ne_keys)} node_exporter series, {len(md_keys)} metricsd series, "
-              f"{compared} values compared")
+        # Mounts and interfaces that other work on the machine adds or removes between the
+        # reads (a container starting) show as differences: a comparison that finds any is
+        # made again, up to three times; a real difference stays in every one.
+        for attempt in range(3):
+            problems, counts = compare_once(md_url, ne_port, rules_file)
+            print(counts)
+            if not problems:
+                break
+            if attempt < 2:
+                print(f"{len(problems)} differences; comparing again")
+                time.sleep(1)
         if problems:
             print("DIFFERENCES:")
             for p in problems:
