@@ -295,7 +295,10 @@ def main():
                  f"/etc/metricsd/config.json: {entrypoint + cmd}")
         # As root, everything below runs inside the minimal tree as the image's user, with the
         # image's paths; otherwise from the rootfs.sh tree with this system's libraries.
-        in_image = as_root and shutil.which("chroot") is not None
+        # A sanitizer build needs its runtime (libasan ...), which is never part of the image.
+        needed = elf_needed(image_binary)
+        sanitized = needed is not None and any(SANITIZER_LIBS.match(n) for n in needed[1])
+        in_image = as_root and shutil.which("chroot") is not None and not sanitized
 
         def image_argv(args):
             if in_image:
@@ -308,7 +311,8 @@ def main():
             os.mknod(os.path.join(minimal, "dev/null"), 0o666 | stat.S_IFCHR, os.makedev(1, 3))
             os.chmod(os.path.join(minimal, "dev/null"), 0o666)
         else:
-            print("note: not root; the binary runs outside the minimal tree")
+            print("note: " + ("a sanitizer build" if sanitized else "not root") +
+                  "; the binary runs outside the minimal tree")
         run(image_argv(["/usr/bin/metricsd", "-check-config", "-config",
                         "/etc/metricsd/config.json"]), capture_output=True)
         # A configuration with a shipper makes the image's binary load its network module.
@@ -318,9 +322,11 @@ def main():
             json.dump({"shipper": {"type": "prometheus_remote_write",
                                    "endpoint": "http://127.0.0.1:9/api/v1/write"}}, f)
         os.chmod(shipping_config, 0o644)
-        run(image_argv(["/usr/bin/metricsd", "-check-config", "-config",
-                        "/tmp/shipping.json" if in_image else shipping_config]),
-            capture_output=True)
+        if in_image:
+            run(image_argv(["/usr/bin/metricsd", "-check-config", "-config", "/tmp/shipping.json"]),
+                capture_output=True)
+        else:  # the file is outside the tree: not a path to map into it
+            run([image_binary, "-check-config", "-config", shipping_config], capture_output=True)
 
         healthcheck = [a for k, a in stage if k == "HEALTHCHECK"][-1]
         probe = healthcheck.split(" CMD ", 1)[1]
