@@ -29,9 +29,9 @@ const std::filesystem::path& Directory() {
     return new std::filesystem::path(templ);
   }();
   static const bool cleanup = std::atexit([] {
-    std::error_code ignored;
-    std::filesystem::remove_all(*dir, ignored);
-  }) == 0;
+                                std::error_code ignored;
+                                std::filesystem::remove_all(*dir, ignored);
+                              }) == 0;
   (void)cleanup;
   return *dir;
 }

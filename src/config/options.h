@@ -229,7 +229,7 @@ struct Config {
   // metricsd's own metrics (metricsd_*, process_*) go to the shippers with each collection
   // cycle, so that a push-only setup sees the agent's health in the receiver too.
   bool ship_self_metrics = true;
-  std::string data_dir;         // empty: /var/lib/metricsd if writable, else ./data
+  std::string data_dir;  // empty: /var/lib/metricsd if writable, else ./data
   LogLevel log_level = LogLevel::kInfo;
   LogFormat log_format = LogFormat::kText;
 };

@@ -262,5 +262,44 @@ TEST(Shipping, ServerErrorsAreRetriedUntilTheReceiverRecovers) {
             std::string::npos);
 }
 
+// metricsd's own metrics ride with the host's by default (push-only fleets see the agent's
+// health); ship_self_metrics: false leaves them on /metrics only.
+TEST(Shipping, OwnMetricsAreShippedUnlessSwitchedOff) {
+  if (!Prometheus::Available()) GTEST_SKIP() << "prometheus is not installed";
+  TempDir dir;
+  Prometheus receiver(dir, "receiver", testing::FreePort());
+  ASSERT_TRUE(receiver.Start());
+  const auto start = [&](const std::string& instance, bool ship_self) {
+    const int port = testing::FreePort();
+    std::string config = dir.Write(
+        instance + ".json",
+        R"({"server":{"host":"127.0.0.1","port":)" + std::to_string(port) + R"(},"instance":")" +
+            instance + R"(","ship_self_metrics":)" + (ship_self ? "true" : "false") +
+            R"(,"collector":{"interval_seconds":1,"enable_disk":false,"enable_network":false,
+              "enable_pressure":false,"enable_cpu":false},"data_dir":")" +
+            dir.path() + "/" + instance + R"(","shipper":{"type":"prometheus_remote_write",
+              "endpoint":")" +
+            receiver.url() + R"("}})");
+    return std::make_unique<ChildProcess>(METRICSD_BINARY,
+                                          std::vector<std::string>{"-config", config},
+                                          testing::MetricsdTestEnv(), dir.path());
+  };
+  auto with_self = start("with-self", true);
+  auto without_self = start("without-self", false);
+  const auto series = [&](const std::string& promql) {
+    nlohmann::json data = receiver.Query(promql);
+    return data.is_null() ? -1 : static_cast<int>(data["result"].size());
+  };
+  // Both hosts' memory arrives; then a few more cycles, so that anything shipped has landed.
+  ASSERT_TRUE(WaitFor([&] { return series("system_memory_total_bytes") == 2; }, 30s))
+      << with_self->Stderr() << without_self->Stderr();
+  std::this_thread::sleep_for(3s);
+  for (const char* name : {"metricsd_collection_cycles_total", "metricsd_collector_up",
+                           "metricsd_shipper_samples_sent_total", "process_cpu_seconds_total"}) {
+    EXPECT_GT(series(std::string(name) + R"({instance="with-self"})"), 0) << name;
+    EXPECT_EQ(series(std::string(name) + R"({instance="without-self"})"), 0) << name;
+  }
+}
+
 }  // namespace
 }  // namespace metricsd
