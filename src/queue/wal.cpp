@@ -124,6 +124,16 @@ bool WritevAll(int fd, iovec* iov, int count) {
   return true;
 }
 
+// Queued samples may carry secrets in their labels. A file or directory that an older version
+// (or a restore from a backup) left readable by others is made private when opened; failing
+// to is not an error (the owner may be another user).
+void TightenIfLoose(int fd, mode_t mode) {
+  struct stat st {};
+  if (::fstat(fd, &st) == 0 && (st.st_mode & 077) != 0) {
+    (void)::fchmod(fd, mode);
+  }
+}
+
 // Queue files are opened with O_NOFOLLOW (a symlink planted in the data directory must not
 // redirect a write or a read elsewhere) and, when created, end up 0600 whatever the umask.
 int OpenPrivate(const std::string& path, int flags) {
@@ -133,6 +143,9 @@ int OpenPrivate(const std::string& path, int flags) {
     ::close(fd);
     errno = err;
     return -1;
+  }
+  if (fd >= 0) {
+    TightenIfLoose(fd, 0600);
   }
   return fd;
 }
@@ -210,6 +223,9 @@ std::string Wal::SegmentPath(std::uint64_t base_seq) const {
 Status Wal::Recover() {
   if (Status created = CreatePrivateDirs(options_.dir); !created) {
     return created;
+  }
+  if (UniqueFd dir(::open(options_.dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)); dir.valid()) {
+    TightenIfLoose(dir.get(), 0700);
   }
   std::error_code ec;
   const std::string lock_path = options_.dir + "/lock";

@@ -396,6 +396,29 @@ TEST(Wal, FilesAre0600AndDirectories0700WhateverTheUmask) {
   }
 }
 
+// A queue left readable by others (an older version, a restore from a backup) is made private
+// when it is opened again; its data is kept.
+TEST(Wal, LooseFilesAndDirectoryOfAnOlderVersionBecomePrivate) {
+  TempDir tmp;
+  const std::string dir = tmp.sub("data/shipper");
+  {
+    auto wal = OpenWal(dir);
+    ASSERT_NE(wal, nullptr);
+    AppendRange(*wal, 1, 4);
+  }
+  ASSERT_EQ(::chmod(dir.c_str(), 0755), 0);
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    ASSERT_EQ(::chmod(entry.path().c_str(), 0644), 0);
+  }
+  auto wal = OpenWal(dir);
+  ASSERT_NE(wal, nullptr);
+  EXPECT_EQ(ReadAll(*wal).size(), 3u);
+  EXPECT_EQ(ModeOf(dir), 0700u);
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    EXPECT_EQ(ModeOf(entry.path()), 0600u) << entry.path();
+  }
+}
+
 // A symlink planted in the data directory is refused, and what it points at stays untouched.
 TEST(Wal, SymlinkedFilesAreRefusedNotFollowed) {
   for (const char* name : {"lock", "ack", "00000000000000000001.wal"}) {
