@@ -437,10 +437,10 @@ void Agent::ScrapeTick() {
     scrape_snapshot_ = families;
   }
   if (PullsExpected()) {
-    // Kept text bodies are parsed here, once per cycle, instead of per /metrics request.
-    std::vector<MetricFamily> stored = scrape_collector_->MaterializeStored();
-    const std::span<const MetricFamily> lists[] = {stored, *families};
-    PublishPart(lists, scrape_part_, system_part_);
+    // Kept text bodies are rendered here, once per cycle, instead of per /metrics request.
+    std::lock_guard build(part_build_mutex_);
+    PublishScrapePartLocked(*families);
+    PublishSelfPartLocked();
   } else {
     DropParts(scrape_part_);
   }
@@ -490,6 +490,22 @@ void Agent::PublishPartLocked(std::span<const std::span<const MetricFamily>> lis
   mine.swap(part);
 }
 
+void Agent::PublishScrapePartLocked(std::span<const MetricFamily> json_families) {
+  std::shared_ptr<const ExpositionPart> previous;
+  std::shared_ptr<const ExpositionPart> latest_system;
+  {
+    std::lock_guard lock(snapshot_mutex_);
+    previous = scrape_part_;
+    latest_system = system_part_;
+  }
+  TextExpositionBuilder builder = ExpositionPart::NewBuilder();
+  scrape_collector_->RenderStored(builder);
+  builder.AddFamilies(json_families);
+  auto part = ExpositionPart::Build(builder, previous.get(), latest_system.get());
+  std::lock_guard lock(snapshot_mutex_);
+  scrape_part_.swap(part);
+}
+
 void Agent::PublishSelfPartLocked() {
   std::shared_ptr<const ExpositionPart> previous;
   {
@@ -523,9 +539,7 @@ void Agent::PrepareMissingParts() {
     PublishPartLocked(lists, system_part_, scrape_part_);
   }
   if (scraped) {
-    std::vector<MetricFamily> stored = scrape_collector_->MaterializeStored();
-    const std::span<const MetricFamily> lists[] = {stored, *scraped};
-    PublishPartLocked(lists, scrape_part_, system_part_);
+    PublishScrapePartLocked(*scraped);
   }
   if (self_missing || system || scraped) {
     PublishSelfPartLocked();

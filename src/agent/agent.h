@@ -149,6 +149,8 @@ class Agent {
   // A pull after a quiet spell: builds the parts the cycles did not prepare, from the latest
   // snapshots, so that this and later requests are served from parts.
   void PrepareMissingParts();
+  // The scrape part: the kept bodies rendered straight to text, then `json_families`.
+  void PublishScrapePartLocked(std::span<const MetricFamily> json_families);
   void PublishSelfPartLocked();
   // The agent's own metrics that change once per cycle (the self part)...
   std::vector<MetricFamily> CycleSelfMetrics(std::int64_t wall_ms) const;

@@ -12,9 +12,11 @@ namespace metricsd {
 
 namespace {
 
-bool SelfNamed(const MetricFamily& family) {
-  return family.name.starts_with("metricsd_") || family.name.starts_with("process_");
+bool SelfNamed(std::string_view family) {
+  return family.starts_with("metricsd_") || family.starts_with("process_");
 }
+
+bool SelfNamedFamily(const MetricFamily& family) { return SelfNamed(family.name); }
 
 // The names of every "# TYPE" line: what would collide in the response.
 ExpositionPart::Names TypeNames(std::string_view text) {
@@ -118,14 +120,14 @@ std::shared_ptr<const ExpositionPart> ExpositionPart::Build(
   std::vector<std::vector<MetricFamily>> rendered_lists;
   std::vector<std::span<const MetricFamily>> rendered;
   for (std::span<const MetricFamily> list : lists) {
-    bool any_self = std::any_of(list.begin(), list.end(), SelfNamed);
+    bool any_self = std::any_of(list.begin(), list.end(), SelfNamedFamily);
     if (!any_self) {
       rendered.push_back(list);  // the usual case: no copy
       continue;
     }
     std::vector<MetricFamily>& kept = rendered_lists.emplace_back();
     for (const MetricFamily& family : list) {
-      (SelfNamed(family) ? part->per_request_ : kept).push_back(family);
+      (SelfNamed(family.name) ? part->per_request_ : kept).push_back(family);
     }
   }
   for (const auto& kept : rendered_lists) {
@@ -139,11 +141,27 @@ std::shared_ptr<const ExpositionPart> ExpositionPart::Build(
   }
   AppendPrometheusText(rendered, text);
   part->SetText(std::move(text), previous);
-  if (other != nullptr) {
-    part->checked_against_ = other->names_;
-    part->disjoint_ = Disjoint(*part->names_, *other->names_);
-  }
+  part->CheckAgainst(other);
   return part;
+}
+
+TextExpositionBuilder ExpositionPart::NewBuilder() { return TextExpositionBuilder(SelfNamed); }
+
+std::shared_ptr<const ExpositionPart> ExpositionPart::Build(TextExpositionBuilder& builder,
+                                                            const ExpositionPart* previous,
+                                                            const ExpositionPart* other) {
+  auto part = std::make_shared<ExpositionPart>();
+  part->SetText(builder.Finish(), previous);
+  part->per_request_ = builder.TakeApart();
+  part->CheckAgainst(other);
+  return part;
+}
+
+void ExpositionPart::CheckAgainst(const ExpositionPart* other) {
+  if (other != nullptr) {
+    checked_against_ = other->names_;
+    disjoint_ = Disjoint(*names_, *other->names_);
+  }
 }
 
 std::shared_ptr<const ExpositionPart> ExpositionPart::BuildSelf(

@@ -37,6 +37,7 @@
 #include <zlib.h>
 
 #include "core/metric.h"
+#include "formats/prometheus_text_writer.h"
 #include "server/http_server.h"
 
 namespace metricsd {
@@ -69,6 +70,12 @@ class ExpositionPart {
   static std::shared_ptr<const ExpositionPart> Build(
       std::span<const std::span<const MetricFamily>> lists, const ExpositionPart* previous,
       const ExpositionPart* other);
+  // A part from the text of `builder` (made by NewBuilder()), for the kept scrape bodies,
+  // which are rendered straight to text rather than through families.
+  static TextExpositionBuilder NewBuilder();
+  static std::shared_ptr<const ExpositionPart> Build(TextExpositionBuilder& builder,
+                                                     const ExpositionPart* previous,
+                                                     const ExpositionPart* other);
   // The self part: renders every family (all self-named, so never in a part from Build).
   static std::shared_ptr<const ExpositionPart> BuildSelf(std::span<const MetricFamily> families,
                                                          const ExpositionPart* previous);
@@ -91,6 +98,8 @@ class ExpositionPart {
  private:
   // Sets text_ and names_ (lent by `previous` when unchanged).
   void SetText(std::string text, const ExpositionPart* previous);
+  // Notes whether the names are disjoint from `other`'s.
+  void CheckAgainst(const ExpositionPart* other);
 
   std::shared_ptr<const std::string> text_;
   std::shared_ptr<const Names> names_;

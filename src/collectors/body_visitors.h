@@ -6,6 +6,7 @@
 //   StreamingVisitor  limits, the sink (ScrapeSampleSink) and staleness tracking, with the
 //                     target's series cache: a series seen before goes straight from its
 //                     cached form to the sink;
+//   RenderingVisitor  a kept body rendered as Prometheus text for /metrics;
 //   MarkerVisitor     a previous body walked again for the staleness markers of the series
 //                     that vanished.
 // Not thread-safe: one scrape at a time.
@@ -24,6 +25,7 @@
 #include "core/metric.h"
 #include "core/series_tracker.h"
 #include "formats/exposition_parser.h"
+#include "formats/prometheus_text_writer.h"
 #include "formats/target_labels.h"
 
 namespace metricsd {
@@ -187,6 +189,27 @@ class StreamingVisitor final : public LabellingVisitor {
   SeriesCache& cache_;
   std::int64_t scrape_ms_;
   std::string prepared_;  // scratch: a series' prepared form before it enters the cache
+};
+
+// Renders each sample of a kept body, as stored (final names and labels), for /metrics.
+class RenderingVisitor final : public LabellingVisitor {
+ public:
+  RenderingVisitor(TargetLabeler& labeler, std::string_view prefix, TextExpositionBuilder& out)
+      : LabellingVisitor(labeler, prefix), out_(out) {}
+
+  void OnHelpAfterSamples(const FamilyView& family) override {
+    out_.SetHelp(FamilyView{FamilyName(family), family.help, family.type, family.ordinal});
+  }
+
+ private:
+  void OnLabelled(std::string_view family_name, const FamilyView& family, std::string_view name,
+                  std::span<const LabelView> labels, double value, std::int64_t timestamp_ms,
+                  std::string_view) override {
+    out_.AddSample(FamilyView{family_name, family.help, family.type, family.ordinal}, name, labels,
+                   value, timestamp_ms);
+  }
+
+  TextExpositionBuilder& out_;
 };
 
 // Walks a previous body and sends a staleness marker for each series whose key is in

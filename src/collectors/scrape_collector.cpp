@@ -677,4 +677,45 @@ std::vector<MetricFamily> ScrapeCollector::MaterializeStored() const {
   return out;
 }
 
+void ScrapeCollector::RenderStored(TextExpositionBuilder& out) const {
+  std::vector<std::shared_ptr<const StoredBody>> bodies;
+  {
+    std::lock_guard lock(stored_mutex_);
+    for (const auto& t : targets_) {
+      bodies.push_back(t->stored);
+    }
+  }
+  // One allocation for the text in the usual case: each line gains the prefix and the
+  // target's labels.
+  std::size_t estimate = 0;
+  for (std::size_t i = 0; i < targets_.size(); ++i) {
+    if (bodies[i]) {
+      const Target& t = *targets_[i];
+      std::size_t added = t.options.metric_prefix.size() + 16 + t.options.name.size();
+      for (const Label& label : t.extra_labels) {
+        added += label.name.size() + label.value.size() + 4;
+      }
+      const std::string& body = bodies[i]->body;
+      estimate += body.size() +
+                  added * static_cast<std::size_t>(std::count(body.begin(), body.end(), '\n'));
+    }
+  }
+  out.Reserve(estimate + estimate / 16);
+  for (std::size_t i = 0; i < targets_.size(); ++i) {
+    if (!bodies[i]) {
+      continue;
+    }
+    const Target& t = *targets_[i];
+    // A labeler of its own: this may run on any thread, beside a scrape.
+    TargetLabeler labeler(t.options.metric_prefix, t.options.name, t.extra_labels, t.relabel);
+    RenderingVisitor visitor(labeler, t.options.metric_prefix, out);
+    out.BeginSource();
+    ParseStats stats;
+    if (!ParseExposition(bodies[i]->format, bodies[i]->body, bodies[i]->wall_ms, visitor, stats)
+             .ok()) {
+      out.DiscardSource();
+    }
+  }
+}
+
 }  // namespace metricsd

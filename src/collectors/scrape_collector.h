@@ -70,6 +70,7 @@ class ScrapeCollector final : public ScrapeSource {
   // The samples of the bodies kept from each target's last successful text or OpenMetrics
   // scrape, as families (prefix and target labels applied), in target order.
   std::vector<MetricFamily> MaterializeStored() const override;
+  void RenderStored(TextExpositionBuilder& out) const override;
   std::vector<ScrapeTargetStatus> TargetStatuses() const override;
   void HandOverSeries(ScrapeSource* next, ScrapeSampleSink& markers, std::int64_t wall_ms) override;
 

@@ -1,6 +1,7 @@
 // What the agent needs from a scrape collector beyond the Collector contract, as an
 // interface: where streamed samples go (ScrapeSampleSink) and the families of the bodies it
-// keeps (MaterializeStored), so the agent does not depend on how scraping is implemented.
+// keeps (MaterializeStored, RenderStored), so the agent does not depend on how scraping is
+// implemented.
 #pragma once
 
 #include <cstdint>
@@ -12,6 +13,7 @@
 
 #include "collectors/collector.h"
 #include "core/metric.h"
+#include "formats/prometheus_text_writer.h"
 
 namespace metricsd {
 
@@ -60,6 +62,9 @@ class ScrapeSource : public Collector {
   // The samples of the bodies kept from each target's last successful text or OpenMetrics
   // scrape, as families (prefix and target labels applied), in target order. Thread-safe.
   virtual std::vector<MetricFamily> MaterializeStored() const = 0;
+  // The same samples rendered into `out` as Prometheus text, each body as one source,
+  // without families. Thread-safe.
+  virtual void RenderStored(TextExpositionBuilder& out) const = 0;
 
   // Reload: each target's series (for staleness markers) go to the same target in `next`
   // (same name, prefix and labels; null: no endpoints any more); the series of the others

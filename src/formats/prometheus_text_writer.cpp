@@ -50,10 +50,14 @@ std::string_view TextTypeName(MetricType type) {
 }
 
 // For counters, gauges and untyped metrics the header must carry the sample name
-// (an OpenMetrics counter family "foo" exposes samples "foo_total").
+// (an OpenMetrics counter family "foo" exposes samples "foo_total"), when every sample has
+// the same one.
+bool HeaderIsSampleName(MetricType type) {
+  return type != MetricType::kHistogram && type != MetricType::kSummary;
+}
+
 std::string_view HeaderName(const MetricFamily& family) {
-  if (family.type == MetricType::kHistogram || family.type == MetricType::kSummary ||
-      family.samples.empty()) {
+  if (!HeaderIsSampleName(family.type) || family.samples.empty()) {
     return family.name;
   }
   std::string_view first = family.samples.front().name;
@@ -65,12 +69,15 @@ std::string_view HeaderName(const MetricFamily& family) {
   return first;
 }
 
-void AppendSample(const Sample& sample, std::string& out) {
-  out += sample.name;
-  if (!sample.labels.empty()) {
+// `labels`: Label or LabelView.
+template <typename LabelList>
+void AppendSampleLine(std::string_view name, const LabelList& labels, double value,
+                      std::string& out) {
+  out += name;
+  if (!labels.empty()) {
     out += '{';
     bool first = true;
-    for (const Label& label : sample.labels) {
+    for (const auto& label : labels) {
       if (!first) {
         out += ',';
       }
@@ -83,7 +90,24 @@ void AppendSample(const Sample& sample, std::string& out) {
     out += '}';
   }
   out += ' ';
-  AppendDouble(sample.value, out);
+  AppendDouble(value, out);
+  out += '\n';
+}
+
+// The HELP and TYPE lines of a group of families.
+void AppendHeader(std::string_view header, std::string_view help, MetricType type,
+                  std::string& out) {
+  if (!help.empty()) {
+    out += "# HELP ";
+    out += header;
+    out += ' ';
+    AppendEscaped(help, false, out);
+    out += '\n';
+  }
+  out += "# TYPE ";
+  out += header;
+  out += ' ';
+  out += TextTypeName(type);
   out += '\n';
 }
 
@@ -129,25 +153,148 @@ void AppendPrometheusText(std::span<const std::span<const MetricFamily>> parts, 
     }
     std::string_view header = HeaderName(family);
     if (!have_previous || header != previous) {
-      if (!family.help.empty()) {
-        out += "# HELP ";
-        out += header;
-        out += ' ';
-        AppendEscaped(family.help, false, out);
-        out += '\n';
-      }
-      out += "# TYPE ";
-      out += header;
-      out += ' ';
-      out += TextTypeName(family.type);
-      out += '\n';
+      AppendHeader(header, family.help, family.type, out);
       previous = header;
       have_previous = true;
     }
     for (const Sample& sample : family.samples) {
-      AppendSample(sample, out);
+      AppendSampleLine(sample.name, sample.labels, sample.value, out);
     }
   }
+}
+
+void TextExpositionBuilder::BeginSource() {
+  position_.clear();
+  source_text_ = samples_.size();
+  source_blocks_ = blocks_.size();
+  apart_collector_.emplace(apart_families_);
+}
+
+void TextExpositionBuilder::DiscardSource() {
+  samples_.resize(source_text_);
+  blocks_.resize(source_blocks_);
+  position_.clear();
+  if (apart_collector_) {
+    apart_collector_->Discard();
+  }
+}
+
+TextExpositionBuilder::Block& TextExpositionBuilder::NewBlock(std::string_view family,
+                                                              std::string_view help,
+                                                              MetricType type) {
+  Block& block = blocks_.emplace_back();
+  block.family.assign(family);
+  block.help.assign(help);
+  block.type = type;
+  return block;
+}
+
+void TextExpositionBuilder::NoteSample(Block& block, std::string_view name, std::size_t begin) {
+  if (block.ranges.empty()) {
+    block.first_name.assign(name);
+  } else if (block.uniform && name != block.first_name) {
+    block.uniform = false;
+  }
+  if (!block.ranges.empty() && block.ranges.back().end == begin) {
+    block.ranges.back().end = samples_.size();  // the usual case: the family goes on
+  } else {
+    block.ranges.push_back(Range{begin, samples_.size()});
+  }
+}
+
+void TextExpositionBuilder::AddSample(const FamilyView& family, std::string_view name,
+                                      std::span<const LabelView> labels, double value,
+                                      std::int64_t timestamp_ms) {
+  if (!apart_collector_) {
+    BeginSource();
+  }
+  if (family.ordinal >= position_.size()) {
+    position_.resize(family.ordinal + 1, kAbsent);
+  }
+  std::size_t& position = position_[family.ordinal];
+  if (position == kAbsent) {
+    if (apart_ != nullptr && apart_(family.name)) {
+      position = kApart;
+    } else {
+      position = blocks_.size();
+      NewBlock(family.name, family.help, family.type);
+    }
+  }
+  if (position == kApart) {
+    apart_collector_->OnSample(family, name, labels, value, timestamp_ms, {});
+    return;
+  }
+  const std::size_t begin = samples_.size();
+  AppendSampleLine(name, labels, value, samples_);
+  NoteSample(blocks_[position], name, begin);
+}
+
+void TextExpositionBuilder::SetHelp(const FamilyView& family) {
+  if (family.ordinal >= position_.size() || position_[family.ordinal] == kAbsent) {
+    return;
+  }
+  if (position_[family.ordinal] == kApart) {
+    apart_collector_->OnHelpAfterSamples(family);
+  } else {
+    blocks_[position_[family.ordinal]].help.assign(family.help);
+  }
+}
+
+void TextExpositionBuilder::AddFamilies(std::span<const MetricFamily> families) {
+  BeginSource();
+  for (const MetricFamily& family : families) {
+    if (family.samples.empty()) {
+      continue;
+    }
+    if (apart_ != nullptr && apart_(family.name)) {
+      apart_families_.push_back(family);
+      continue;
+    }
+    Block& block = NewBlock(family.name, family.help, family.type);
+    for (const Sample& sample : family.samples) {
+      const std::size_t begin = samples_.size();
+      AppendSampleLine(sample.name, sample.labels, sample.value, samples_);
+      NoteSample(block, sample.name, begin);
+    }
+  }
+}
+
+std::string_view TextExpositionBuilder::Header(const Block& block) const {
+  return HeaderIsSampleName(block.type) && block.uniform ? std::string_view(block.first_name)
+                                                         : std::string_view(block.family);
+}
+
+std::string TextExpositionBuilder::Finish() {
+  std::vector<const Block*> order;
+  order.reserve(blocks_.size());
+  std::size_t size = samples_.size();
+  for (const Block& block : blocks_) {
+    order.push_back(&block);
+    // A bound on the headers: each block may open a group; escaping at most doubles the help.
+    size += 2 * Header(block).size() + 2 * block.help.size() + 40;
+  }
+  std::stable_sort(order.begin(), order.end(),
+                   [this](const Block* a, const Block* b) { return Header(*a) < Header(*b); });
+  std::string out;
+  out.reserve(size);
+  std::string_view previous;
+  bool have_previous = false;
+  for (const Block* block : order) {
+    std::string_view header = Header(*block);
+    if (!have_previous || header != previous) {
+      AppendHeader(header, block->help, block->type, out);
+      previous = header;
+      have_previous = true;
+    }
+    for (const Range& range : block->ranges) {
+      out.append(samples_, range.begin, range.end - range.begin);
+    }
+  }
+  samples_ = std::string();
+  blocks_.clear();
+  position_.clear();
+  apart_collector_.reset();
+  return out;
 }
 
 }  // namespace metricsd

@@ -6,11 +6,17 @@
 // written: the scraper stamps samples with its own scrape time.
 #pragma once
 
+#include <cstddef>
+#include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/metric.h"
+#include "formats/exposition_parser.h"
+#include "formats/family_collector.h"
 
 namespace metricsd {
 
@@ -23,6 +29,63 @@ void AppendPrometheusText(std::span<const MetricFamily> families, std::string& o
 // The same for several lists at once (e.g. system, scraped and self metrics), grouped
 // across all of them so that a name shared between lists gets one header.
 void AppendPrometheusText(std::span<const std::span<const MetricFamily>> parts, std::string& out);
+
+// The same text built from samples as a parser visits them, without a MetricFamily per
+// sample: each sample's line goes into one buffer as it comes, and Finish() joins each
+// family's ranges of it under one HELP/TYPE header per name, in the order and with the
+// headers AppendPrometheusText gives the equivalent families. Peak memory is the text about
+// twice (the buffer and the result), against several times that for families.
+class TextExpositionBuilder {
+ public:
+  // Families whose name `apart` accepts are kept as families (TakeApart), not rendered.
+  explicit TextExpositionBuilder(bool (*apart)(std::string_view family) = nullptr)
+      : apart_(apart) {}
+
+  void Reserve(std::size_t bytes) { samples_.reserve(bytes); }
+  // The samples that follow come from another body: FamilyView::ordinal starts again.
+  void BeginSource();
+  // Forgets what was added since BeginSource() (a body rejected late).
+  void DiscardSource();
+  // `family.name` is the family's final name; the timestamp is kept for families apart only.
+  void AddSample(const FamilyView& family, std::string_view name, std::span<const LabelView> labels,
+                 double value, std::int64_t timestamp_ms);
+  // A HELP line that came after the family's samples.
+  void SetHelp(const FamilyView& family);
+  // Whole families, each its own block (JSON targets).
+  void AddFamilies(std::span<const MetricFamily> families);
+
+  // The text; the samples buffer is released.
+  std::string Finish();
+  std::vector<MetricFamily> TakeApart() { return std::move(apart_families_); }
+
+ private:
+  static constexpr std::size_t kAbsent = static_cast<std::size_t>(-1);
+  static constexpr std::size_t kApart = kAbsent - 1;
+  struct Range {
+    std::size_t begin = 0;
+    std::size_t end = 0;
+  };
+  struct Block {
+    std::string family;
+    std::string help;
+    MetricType type = MetricType::kUntyped;
+    std::string first_name;  // of its first sample: the header when every sample has it
+    bool uniform = true;
+    std::vector<Range> ranges;  // of samples_
+  };
+  Block& NewBlock(std::string_view family, std::string_view help, MetricType type);
+  void NoteSample(Block& block, std::string_view name, std::size_t begin);
+  std::string_view Header(const Block& block) const;
+
+  bool (*apart_)(std::string_view);
+  std::string samples_;
+  std::vector<Block> blocks_;
+  std::vector<std::size_t> position_;  // this source: family ordinal -> block, kApart, kAbsent
+  std::vector<MetricFamily> apart_families_;
+  std::optional<FamilyCollector> apart_collector_;  // this source's families apart
+  std::size_t source_text_ = 0;                     // samples_ and blocks_ at BeginSource()
+  std::size_t source_blocks_ = 0;
+};
 
 // Shortest round-trip decimal; "NaN", "+Inf", "-Inf" for the special values.
 void AppendDouble(double value, std::string& out);

@@ -2,6 +2,7 @@
 // and hostile servers (never answering, endless body, huge body, gzip bomb, malformed lines,
 // 500, redirect loop, invalid UTF-8), plus a real prometheus-node-exporter when installed.
 #include "collectors/scrape_collector.h"
+#include "formats/prometheus_text_writer.h"
 
 #include <arpa/inet.h>
 #include <gmock/gmock.h>
@@ -191,7 +192,14 @@ void NextTick(CollectContext& ctx) {
 
 CollectResult Scrape(ScrapeCollector& collector, const CollectContext& ctx) {
   CollectResult r = collector.Collect(ctx);
-  for (MetricFamily& f : collector.MaterializeStored()) {
+  std::vector<MetricFamily> stored = collector.MaterializeStored();
+  // /metrics renders the kept bodies straight to text: the text of the same families.
+  std::string expected;
+  AppendPrometheusText(stored, expected);
+  TextExpositionBuilder rendered;
+  collector.RenderStored(rendered);
+  EXPECT_EQ(rendered.Finish(), expected);
+  for (MetricFamily& f : stored) {
     r.families.push_back(std::move(f));
   }
   return r;
