@@ -106,7 +106,7 @@ struct EndpointOptions {
   std::map<std::string, std::string> labels;
   std::optional<milliseconds> timeout;  // default: min(10s, collector interval)
   std::optional<seconds> interval;      // default: the collector interval
-  std::uint64_t max_body_bytes = 16ULL << 20;
+  std::uint64_t max_body_bytes = 8ULL << 20;
   TlsOptions tls;
   HttpAuth auth;
   ScrapeLimits limits;  // effective: the global scrape.* values unless the endpoint sets its own
