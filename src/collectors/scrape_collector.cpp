@@ -685,22 +685,6 @@ void ScrapeCollector::RenderStored(TextExpositionBuilder& out) const {
       bodies.push_back(t->stored);
     }
   }
-  // One allocation for the text in the usual case: each line gains the prefix and the
-  // target's labels.
-  std::size_t estimate = 0;
-  for (std::size_t i = 0; i < targets_.size(); ++i) {
-    if (bodies[i]) {
-      const Target& t = *targets_[i];
-      std::size_t added = t.options.metric_prefix.size() + 16 + t.options.name.size();
-      for (const Label& label : t.extra_labels) {
-        added += label.name.size() + label.value.size() + 4;
-      }
-      const std::string& body = bodies[i]->body;
-      estimate += body.size() +
-                  added * static_cast<std::size_t>(std::count(body.begin(), body.end(), '\n'));
-    }
-  }
-  out.Reserve(estimate + estimate / 16);
   for (std::size_t i = 0; i < targets_.size(); ++i) {
     if (!bodies[i]) {
       continue;

@@ -163,15 +163,26 @@ void AppendPrometheusText(std::span<const std::span<const MetricFamily>> parts, 
   }
 }
 
+namespace {
+// Big enough that a chunk's allocation is mmapped and given back whole when freed; a line
+// longer than the slack makes its chunk grow once.
+constexpr std::size_t kChunkBytes = 256 * 1024;
+constexpr std::size_t kChunkSlack = 16 * 1024;
+}  // namespace
+
 void TextExpositionBuilder::BeginSource() {
   position_.clear();
-  source_text_ = samples_.size();
+  source_chunks_ = chunks_.size();
+  source_last_chunk_size_ = chunks_.empty() ? 0 : chunks_.back().size();
   source_blocks_ = blocks_.size();
   apart_collector_.emplace(apart_families_);
 }
 
 void TextExpositionBuilder::DiscardSource() {
-  samples_.resize(source_text_);
+  chunks_.resize(source_chunks_);
+  if (!chunks_.empty()) {
+    chunks_.back().resize(source_last_chunk_size_);
+  }
   blocks_.resize(source_blocks_);
   position_.clear();
   if (apart_collector_) {
@@ -189,16 +200,26 @@ TextExpositionBuilder::Block& TextExpositionBuilder::NewBlock(std::string_view f
   return block;
 }
 
+std::string& TextExpositionBuilder::Chunk() {
+  if (chunks_.empty() || chunks_.back().size() >= kChunkBytes) {
+    chunks_.emplace_back().reserve(kChunkBytes + kChunkSlack);
+  }
+  return chunks_.back();
+}
+
 void TextExpositionBuilder::NoteSample(Block& block, std::string_view name, std::size_t begin) {
   if (block.ranges.empty()) {
     block.first_name.assign(name);
   } else if (block.uniform && name != block.first_name) {
     block.uniform = false;
   }
-  if (!block.ranges.empty() && block.ranges.back().end == begin) {
-    block.ranges.back().end = samples_.size();  // the usual case: the family goes on
+  const std::size_t chunk = chunks_.size() - 1;
+  const std::size_t end = chunks_.back().size();
+  if (!block.ranges.empty() && block.ranges.back().chunk == chunk &&
+      block.ranges.back().end == begin) {
+    block.ranges.back().end = end;  // the usual case: the family goes on
   } else {
-    block.ranges.push_back(Range{begin, samples_.size()});
+    block.ranges.push_back(Range{chunk, begin, end});
   }
 }
 
@@ -224,8 +245,9 @@ void TextExpositionBuilder::AddSample(const FamilyView& family, std::string_view
     apart_collector_->OnSample(family, name, labels, value, timestamp_ms, {});
     return;
   }
-  const std::size_t begin = samples_.size();
-  AppendSampleLine(name, labels, value, samples_);
+  std::string& chunk = Chunk();
+  const std::size_t begin = chunk.size();
+  AppendSampleLine(name, labels, value, chunk);
   NoteSample(blocks_[position], name, begin);
 }
 
@@ -252,8 +274,9 @@ void TextExpositionBuilder::AddFamilies(std::span<const MetricFamily> families) 
     }
     Block& block = NewBlock(family.name, family.help, family.type);
     for (const Sample& sample : family.samples) {
-      const std::size_t begin = samples_.size();
-      AppendSampleLine(sample.name, sample.labels, sample.value, samples_);
+      std::string& chunk = Chunk();
+      const std::size_t begin = chunk.size();
+      AppendSampleLine(sample.name, sample.labels, sample.value, chunk);
       NoteSample(block, sample.name, begin);
     }
   }
@@ -267,7 +290,12 @@ std::string_view TextExpositionBuilder::Header(const Block& block) const {
 std::string TextExpositionBuilder::Finish() {
   std::vector<const Block*> order;
   order.reserve(blocks_.size());
-  std::size_t size = samples_.size();
+  std::size_t size = 0;
+  std::vector<std::size_t> uncopied(chunks_.size());  // per chunk: bytes not copied yet
+  for (std::size_t i = 0; i < chunks_.size(); ++i) {
+    uncopied[i] = chunks_[i].size();
+    size += uncopied[i];
+  }
   for (const Block& block : blocks_) {
     order.push_back(&block);
     // A bound on the headers: each block may open a group; escaping at most doubles the help.
@@ -287,10 +315,14 @@ std::string TextExpositionBuilder::Finish() {
       have_previous = true;
     }
     for (const Range& range : block->ranges) {
-      out.append(samples_, range.begin, range.end - range.begin);
+      out.append(chunks_[range.chunk], range.begin, range.end - range.begin);
+      uncopied[range.chunk] -= range.end - range.begin;
+      if (uncopied[range.chunk] == 0) {
+        chunks_[range.chunk] = std::string();
+      }
     }
   }
-  samples_ = std::string();
+  chunks_.clear();
   blocks_.clear();
   position_.clear();
   apart_collector_.reset();

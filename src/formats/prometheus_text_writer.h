@@ -31,17 +31,17 @@ void AppendPrometheusText(std::span<const MetricFamily> families, std::string& o
 void AppendPrometheusText(std::span<const std::span<const MetricFamily>> parts, std::string& out);
 
 // The same text built from samples as a parser visits them, without a MetricFamily per
-// sample: each sample's line goes into one buffer as it comes, and Finish() joins each
-// family's ranges of it under one HELP/TYPE header per name, in the order and with the
-// headers AppendPrometheusText gives the equivalent families. Peak memory is the text about
-// twice (the buffer and the result), against several times that for families.
+// sample: each sample's line is written once, into fixed-size chunks, and Finish() joins
+// each family's ranges of them under one HELP/TYPE header per name, in the order and with
+// the headers AppendPrometheusText gives the equivalent families. A chunk is freed as soon
+// as all of it has been copied, so for bodies whose families come sorted by name (as Go
+// exporters write them) the peak is little more than the result.
 class TextExpositionBuilder {
  public:
   // Families whose name `apart` accepts are kept as families (TakeApart), not rendered.
   explicit TextExpositionBuilder(bool (*apart)(std::string_view family) = nullptr)
       : apart_(apart) {}
 
-  void Reserve(std::size_t bytes) { samples_.reserve(bytes); }
   // The samples that follow come from another body: FamilyView::ordinal starts again.
   void BeginSource();
   // Forgets what was added since BeginSource() (a body rejected late).
@@ -62,6 +62,7 @@ class TextExpositionBuilder {
   static constexpr std::size_t kAbsent = static_cast<std::size_t>(-1);
   static constexpr std::size_t kApart = kAbsent - 1;
   struct Range {
+    std::size_t chunk = 0;
     std::size_t begin = 0;
     std::size_t end = 0;
   };
@@ -71,19 +72,23 @@ class TextExpositionBuilder {
     MetricType type = MetricType::kUntyped;
     std::string first_name;  // of its first sample: the header when every sample has it
     bool uniform = true;
-    std::vector<Range> ranges;  // of samples_
+    std::vector<Range> ranges;  // of chunks_
   };
   Block& NewBlock(std::string_view family, std::string_view help, MetricType type);
+  // The chunk the next line goes to.
+  std::string& Chunk();
   void NoteSample(Block& block, std::string_view name, std::size_t begin);
   std::string_view Header(const Block& block) const;
 
   bool (*apart_)(std::string_view);
-  std::string samples_;
+  std::vector<std::string> chunks_;
   std::vector<Block> blocks_;
   std::vector<std::size_t> position_;  // this source: family ordinal -> block, kApart, kAbsent
   std::vector<MetricFamily> apart_families_;
   std::optional<FamilyCollector> apart_collector_;  // this source's families apart
-  std::size_t source_text_ = 0;                     // samples_ and blocks_ at BeginSource()
+  // chunks_ (their number and the last one's size) and blocks_ at BeginSource()
+  std::size_t source_chunks_ = 0;
+  std::size_t source_last_chunk_size_ = 0;
   std::size_t source_blocks_ = 0;
 };
 

@@ -139,5 +139,39 @@ TEST(TextExpositionBuilder, GivesTheTextOfTheEquivalentFamilies) {
       << expected;
 }
 
+TEST(TextExpositionBuilder, BodiesLargerThanAChunkAndADiscardedOne) {
+  // Three bodies of about 1 MB each, their families interleaved by name across bodies, and a
+  // rejected body between them that spans several chunks.
+  std::vector<std::string> bodies;
+  for (int b = 0; b < 3; ++b) {
+    std::string body;
+    for (int f = 0; f < 40; ++f) {
+      body += "# TYPE fam_" + std::to_string(f * 3 + b % 2) + " gauge\n";
+      for (int i = 0; i < 600; ++i) {
+        body += "fam_" + std::to_string(f * 3 + b % 2) + "{body=\"" + std::to_string(b) +
+                "\",i=\"" + std::to_string(i) + "\"} " + std::to_string(i) + "\n";
+      }
+    }
+    bodies.push_back(body + "# EOF\n");
+  }
+  std::vector<MetricFamily> families;
+  ParseStats stats;
+  TextExpositionBuilder builder;
+  ToBuilder visitor(builder);
+  for (const std::string& body : bodies) {
+    ASSERT_TRUE(ParseOpenMetrics(body, 0, families, stats).ok());
+    builder.BeginSource();
+    ASSERT_TRUE(ParseOpenMetrics(body, 0, visitor, stats).ok());
+    builder.BeginSource();
+    std::string rejected = body.substr(0, body.size() - 6) + "late_error{ 1\n# EOF\n";
+    ASSERT_FALSE(ParseOpenMetrics(rejected, 0, visitor, stats).ok());
+    builder.DiscardSource();
+  }
+  std::string expected;
+  AppendPrometheusText(families, expected);
+  ASSERT_GT(expected.size(), 3u * 256 * 1024);
+  EXPECT_TRUE(builder.Finish() == expected);
+}
+
 }  // namespace
 }  // namespace metricsd
