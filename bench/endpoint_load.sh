@@ -6,7 +6,9 @@
 #   2. CPU per /metrics pull of the default host collectors, quiet: schedstat of all threads
 #      before/after N pulls on one keep-alive connection, less the idle CPU of an equally long
 #      window (the collection cycles); p50/p99 latency as the Python client sees it (its own
-#      overhead included). node_exporter (the same collectors) measured the same way.
+#      overhead included). node_exporter (the same collectors) measured the same way, and
+#      the floor: bench/pull_floor answering with as many bytes and doing nothing else
+#      (FLOOR=path; by default next to METRICSD's build tree).
 #      Targets: <= 20 us and p99 <= 1 ms.
 #   3. RSS of a metricsd that scrapes a 5 MB body (so /metrics is over 5 MB) while 200 slow
 #      readers (4 sources) each hold a response in progress.
@@ -29,6 +31,7 @@ source "$HERE/lib.sh"
 LOAD="python3 $HERE/endpoint_load.py"
 NODE_EXPORTER=${NODE_EXPORTER:-$(command -v prometheus-node-exporter || command -v node_exporter || true)}
 [[ -x "$METRICSD" ]] || { echo "metricsd: $METRICSD not built" >&2; exit 1; }
+FLOOR=${FLOOR:-$(dirname "$METRICSD")/../bench/pull_floor}
 
 start_metricsd() {  # port [endpoints json]; sets md_pid
   printf '{"server":{"host":"127.0.0.1","port":%d},"collector":{"enable_gpu":false}%s}\n' \
@@ -82,6 +85,27 @@ $LOAD serial "$port" 100 1 >/dev/null  # warm-up: the gzip of the system part is
 echo "  metricsd identity: $(cpu_per_pull "$md_pid" "$port" "$PULLS" 0)"
 echo "  metricsd gzip:     $(cpu_per_pull "$md_pid" "$port" "$PULLS" 1)"
 echo "  metricsd series: $(curl -fsS "http://127.0.0.1:$port/metrics" | grep -vc '^#')"
+if [[ -x "$FLOOR" ]]; then
+  # The same pulls from a server that does nothing but answer with as many bytes: the part of
+  # the figures above that is the kernel's and the machine's, not metricsd's.
+  for mode in identity gzip; do
+    if [[ $mode == gzip ]]; then
+      size=$(curl -fsS -H 'Accept-Encoding: gzip' "http://127.0.0.1:$port/metrics" | wc -c)
+    else
+      size=$(curl -fsS "http://127.0.0.1:$port/metrics" | wc -c)
+    fi
+    floor_port=$(free_port)
+    "$FLOOR" "$floor_port" "$size" &
+    floor_pid=$!
+    PIDS+=("$floor_pid")
+    wait_ready "http://127.0.0.1:$floor_port/metrics" "$floor_pid"
+    $LOAD serial "$floor_port" 100 0 >/dev/null
+    printf '  floor, %-8s  %s\n' "$mode:" "$(cpu_per_pull "$floor_pid" "$floor_port" "$PULLS" 0)"
+    kill "$floor_pid"; wait "$floor_pid" 2>/dev/null || true
+  done
+else
+  echo "  floor: $FLOOR not built"
+fi
 if [[ -n "$NODE_EXPORTER" ]]; then
   ne_port=$(free_port)
   "$NODE_EXPORTER" --web.listen-address=127.0.0.1:"$ne_port" --collector.disable-defaults \

@@ -2,6 +2,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <charconv>
@@ -22,7 +23,7 @@ std::uint64_t ParseField(std::string_view text) {
 }  // namespace
 
 ProcessMetrics::ProcessMetrics()
-    : stat_(::open("/proc/self/stat", O_RDONLY | O_CLOEXEC)), fds_(::opendir("/proc/self/fd")) {}
+    : statm_(::open("/proc/self/statm", O_RDONLY | O_CLOEXEC)), fds_(::opendir("/proc/self/fd")) {}
 
 ProcessMetrics::~ProcessMetrics() {
   if (fds_ != nullptr) {
@@ -47,39 +48,25 @@ void ProcessMetrics::SampleOpenFds() {
 
 void ProcessMetrics::Append(std::int64_t wall_ms, std::vector<MetricFamily>& out) {
   std::lock_guard lock(mutex_);
-  if (!stat_.valid()) {
+  timespec cpu_time{};
+  if (!statm_.valid() || ::clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &cpu_time) != 0) {
     return;
   }
-  char buf[1024];
-  ssize_t n = ::pread(stat_.get(), buf, sizeof buf - 1, 0);
+  char buf[256];
+  ssize_t n = ::pread(statm_.get(), buf, sizeof buf - 1, 0);
   if (n <= 0) {
     return;
   }
-  std::string_view stat(buf, static_cast<std::size_t>(n));
-  // Fields after the command name, which is in parentheses and may contain spaces.
-  std::size_t close = stat.rfind(')');
-  if (close == std::string_view::npos || close + 2 >= stat.size()) {
+  // "size resident shared text lib data dt", in pages.
+  std::string_view statm(buf, static_cast<std::size_t>(n));
+  std::size_t space = statm.find(' ');
+  if (space == std::string_view::npos) {
     return;
   }
-  std::string_view rest = stat.substr(close + 2);
-  std::string_view fields[24];
-  std::size_t count = 0;
-  while (!rest.empty() && count < std::size(fields)) {
-    std::size_t space = rest.find(' ');
-    fields[count++] = rest.substr(0, space);
-    if (space == std::string_view::npos) {
-      break;
-    }
-    rest.remove_prefix(space + 1);
-  }
-  if (count < 22) {
-    return;
-  }
-  // fields[0] is stat field 3 (state): utime=14, stime=15, starttime=22, rss=24.
-  double ticks = static_cast<double>(::sysconf(_SC_CLK_TCK));
-  double cpu = static_cast<double>(ParseField(fields[11]) + ParseField(fields[12])) / ticks;
-  double rss =
-      static_cast<double>(ParseField(fields[21])) * static_cast<double>(::sysconf(_SC_PAGESIZE));
+  statm.remove_prefix(space + 1);
+  double cpu = static_cast<double>(cpu_time.tv_sec) + static_cast<double>(cpu_time.tv_nsec) / 1e9;
+  double rss = static_cast<double>(ParseField(statm.substr(0, statm.find(' ')))) *
+               static_cast<double>(::sysconf(_SC_PAGESIZE));
   out.push_back(FamilyBuilder("process_cpu_seconds_total",
                               "User and system CPU time spent by metricsd.", MetricType::kCounter,
                               wall_ms)
