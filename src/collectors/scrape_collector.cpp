@@ -648,14 +648,18 @@ std::vector<ScrapeTargetStatus> ScrapeCollector::TargetStatuses() const {
   return statuses_;
 }
 
-std::vector<MetricFamily> ScrapeCollector::MaterializeStored() const {
+std::vector<std::shared_ptr<const ScrapeCollector::StoredBody>> ScrapeCollector::StoredBodies()
+    const {
   std::vector<std::shared_ptr<const StoredBody>> bodies;
-  {
-    std::lock_guard lock(stored_mutex_);
-    for (const auto& t : targets_) {
-      bodies.push_back(t->stored);
-    }
+  std::lock_guard lock(stored_mutex_);
+  for (const auto& t : targets_) {
+    bodies.push_back(t->stored);
   }
+  return bodies;
+}
+
+std::vector<MetricFamily> ScrapeCollector::MaterializeStored() const {
+  const std::vector<std::shared_ptr<const StoredBody>> bodies = StoredBodies();
   std::vector<MetricFamily> out;
   for (std::size_t i = 0; i < targets_.size(); ++i) {
     if (!bodies[i]) {
@@ -678,13 +682,7 @@ std::vector<MetricFamily> ScrapeCollector::MaterializeStored() const {
 }
 
 void ScrapeCollector::RenderStored(TextExpositionBuilder& out) const {
-  std::vector<std::shared_ptr<const StoredBody>> bodies;
-  {
-    std::lock_guard lock(stored_mutex_);
-    for (const auto& t : targets_) {
-      bodies.push_back(t->stored);
-    }
-  }
+  const std::vector<std::shared_ptr<const StoredBody>> bodies = StoredBodies();
   for (std::size_t i = 0; i < targets_.size(); ++i) {
     if (!bodies[i]) {
       continue;

@@ -89,6 +89,9 @@ class ScrapeCollector final : public ScrapeSource {
   Status ParseResponse(Target& t, http::HttpResponse& response, std::int64_t wall_ms,
                        std::vector<MetricFamily>& out, ParseStats& stats);
 
+  // Each target's kept body (null: none), in target order.
+  std::vector<std::shared_ptr<const StoredBody>> StoredBodies() const;
+
   struct Previous;
   // What the target had before this scrape (its kept body and JSON families).
   Previous TakePrevious(Target& t);

@@ -1,8 +1,13 @@
 #include "formats/prometheus_text_writer.h"
 
+#include <sys/mman.h>
+
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <cstring>
+#include <new>
+#include <utility>
 #include <vector>
 
 namespace metricsd {
@@ -164,11 +169,48 @@ void AppendPrometheusText(std::span<const std::span<const MetricFamily>> parts, 
 }
 
 namespace {
-// Big enough that a chunk's allocation is mmapped and given back whole when freed; a line
-// longer than the slack makes its chunk grow once.
 constexpr std::size_t kChunkBytes = 256 * 1024;
-constexpr std::size_t kChunkSlack = 16 * 1024;
 }  // namespace
+
+TextExpositionBuilder::Chunk::Chunk(std::size_t capacity) : capacity_(capacity) {
+  void* mapped =
+      ::mmap(nullptr, capacity, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (mapped == MAP_FAILED) {
+    throw std::bad_alloc();
+  }
+  data_ = static_cast<char*>(mapped);
+}
+
+TextExpositionBuilder::Chunk::~Chunk() { Release(); }
+
+TextExpositionBuilder::Chunk::Chunk(Chunk&& other) noexcept
+    : data_(std::exchange(other.data_, nullptr)),
+      size_(std::exchange(other.size_, 0)),
+      capacity_(std::exchange(other.capacity_, 0)) {}
+
+TextExpositionBuilder::Chunk& TextExpositionBuilder::Chunk::operator=(Chunk&& other) noexcept {
+  if (this != &other) {
+    Release();
+    data_ = std::exchange(other.data_, nullptr);
+    size_ = std::exchange(other.size_, 0);
+    capacity_ = std::exchange(other.capacity_, 0);
+  }
+  return *this;
+}
+
+void TextExpositionBuilder::Chunk::Append(std::string_view text) noexcept {
+  std::memcpy(data_ + size_, text.data(), text.size());
+  size_ += text.size();
+}
+
+void TextExpositionBuilder::Chunk::Release() noexcept {
+  if (data_ != nullptr) {
+    ::munmap(data_, capacity_);
+    data_ = nullptr;
+    size_ = 0;
+    capacity_ = 0;
+  }
+}
 
 void TextExpositionBuilder::BeginSource() {
   position_.clear();
@@ -179,9 +221,9 @@ void TextExpositionBuilder::BeginSource() {
 }
 
 void TextExpositionBuilder::DiscardSource() {
-  chunks_.resize(source_chunks_);
+  chunks_.erase(chunks_.begin() + static_cast<std::ptrdiff_t>(source_chunks_), chunks_.end());
   if (!chunks_.empty()) {
-    chunks_.back().resize(source_last_chunk_size_);
+    chunks_.back().Truncate(source_last_chunk_size_);
   }
   blocks_.resize(source_blocks_);
   position_.clear();
@@ -200,11 +242,13 @@ TextExpositionBuilder::Block& TextExpositionBuilder::NewBlock(std::string_view f
   return block;
 }
 
-std::string& TextExpositionBuilder::Chunk() {
-  if (chunks_.empty() || chunks_.back().size() >= kChunkBytes) {
-    chunks_.emplace_back().reserve(kChunkBytes + kChunkSlack);
+std::size_t TextExpositionBuilder::AppendLine() {
+  if (chunks_.empty() || !chunks_.back().Fits(line_.size())) {
+    chunks_.emplace_back(std::max(kChunkBytes, line_.size()));
   }
-  return chunks_.back();
+  const std::size_t begin = chunks_.back().size();
+  chunks_.back().Append(line_);
+  return begin;
 }
 
 void TextExpositionBuilder::NoteSample(Block& block, std::string_view name, std::size_t begin) {
@@ -245,10 +289,9 @@ void TextExpositionBuilder::AddSample(const FamilyView& family, std::string_view
     apart_collector_->OnSample(family, name, labels, value, timestamp_ms, {});
     return;
   }
-  std::string& chunk = Chunk();
-  const std::size_t begin = chunk.size();
-  AppendSampleLine(name, labels, value, chunk);
-  NoteSample(blocks_[position], name, begin);
+  line_.clear();
+  AppendSampleLine(name, labels, value, line_);
+  NoteSample(blocks_[position], name, AppendLine());
 }
 
 void TextExpositionBuilder::SetHelp(const FamilyView& family) {
@@ -274,10 +317,9 @@ void TextExpositionBuilder::AddFamilies(std::span<const MetricFamily> families) 
     }
     Block& block = NewBlock(family.name, family.help, family.type);
     for (const Sample& sample : family.samples) {
-      std::string& chunk = Chunk();
-      const std::size_t begin = chunk.size();
-      AppendSampleLine(sample.name, sample.labels, sample.value, chunk);
-      NoteSample(block, sample.name, begin);
+      line_.clear();
+      AppendSampleLine(sample.name, sample.labels, sample.value, line_);
+      NoteSample(block, sample.name, AppendLine());
     }
   }
 }
@@ -315,10 +357,10 @@ std::string TextExpositionBuilder::Finish() {
       have_previous = true;
     }
     for (const Range& range : block->ranges) {
-      out.append(chunks_[range.chunk], range.begin, range.end - range.begin);
+      out.append(chunks_[range.chunk].text().substr(range.begin, range.end - range.begin));
       uncopied[range.chunk] -= range.end - range.begin;
       if (uncopied[range.chunk] == 0) {
-        chunks_[range.chunk] = std::string();
+        chunks_[range.chunk].Release();
       }
     }
   }

@@ -75,13 +75,38 @@ class TextExpositionBuilder {
     std::vector<Range> ranges;  // of chunks_
   };
   Block& NewBlock(std::string_view family, std::string_view help, MetricType type);
-  // The chunk the next line goes to.
-  std::string& Chunk();
+  // A chunk of lines in an anonymous mapping of its own, so that freeing it gives the memory
+  // back to the system at once (malloc would keep blocks of this size for reuse, and the
+  // result is written while the chunks are freed).
+  class Chunk {
+   public:
+    explicit Chunk(std::size_t capacity);
+    ~Chunk();
+    Chunk(Chunk&& other) noexcept;
+    Chunk& operator=(Chunk&& other) noexcept;
+    Chunk(const Chunk&) = delete;
+    Chunk& operator=(const Chunk&) = delete;
+
+    bool Fits(std::size_t n) const noexcept { return capacity_ - size_ >= n; }
+    void Append(std::string_view text) noexcept;  // must fit
+    void Truncate(std::size_t size) noexcept { size_ = size; }
+    void Release() noexcept;
+    std::size_t size() const noexcept { return size_; }
+    std::string_view text() const noexcept { return {data_, size_}; }
+
+   private:
+    char* data_ = nullptr;
+    std::size_t size_ = 0;
+    std::size_t capacity_ = 0;
+  };
+  // Appends line_ to the last chunk (a new one when it does not fit); returns where it starts.
+  std::size_t AppendLine();
   void NoteSample(Block& block, std::string_view name, std::size_t begin);
   std::string_view Header(const Block& block) const;
 
   bool (*apart_)(std::string_view);
-  std::vector<std::string> chunks_;
+  std::vector<Chunk> chunks_;
+  std::string line_;  // the line being rendered
   std::vector<Block> blocks_;
   std::vector<std::size_t> position_;  // this source: family ordinal -> block, kApart, kAbsent
   std::vector<MetricFamily> apart_families_;
