@@ -1,11 +1,15 @@
 #include "agent/process_metrics.h"
 
 #include <fcntl.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <gtest/gtest.h>
 
+#include <cstdint>
+#include <fstream>
 #include <optional>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -48,6 +52,43 @@ TEST(ProcessMetrics, CpuAndMemoryPerRequestOpenFdsAsOfTheLastSample) {
   std::vector<MetricFamily> after;
   metrics.Append(4, after);
   EXPECT_EQ(Value(after, "process_open_fds"), open + 3);
+}
+
+// VmRSS of /proc/self/status, in bytes: another reading of the same counter.
+double StatusRssBytes() {
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.starts_with("VmRSS:")) {
+      return std::stod(line.substr(6)) * 1024;
+    }
+  }
+  return -1;
+}
+
+TEST(ProcessMetrics, CpuFollowsWorkAndMemoryMatchesTheKernelsOtherReport) {
+  ProcessMetrics metrics;
+  std::vector<MetricFamily> before;
+  metrics.Append(1, before);
+  // About 50 ms of CPU on this thread.
+  timespec start{};
+  timespec now{};
+  ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &start);
+  volatile std::uint64_t sink = 0;
+  do {
+    for (int i = 0; i < 100000; ++i) {
+      sink = sink + static_cast<std::uint64_t>(i);
+    }
+    ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now);
+  } while ((now.tv_sec - start.tv_sec) * 1000000000L + (now.tv_nsec - start.tv_nsec) < 50000000L);
+  std::vector<MetricFamily> after;
+  metrics.Append(2, after);
+  const double spent = Value(after, "process_cpu_seconds_total").value_or(0) -
+                       Value(before, "process_cpu_seconds_total").value_or(0);
+  EXPECT_GE(spent, 0.05);
+  EXPECT_LT(spent, 5.0);
+  const double rss = Value(after, "process_resident_memory_bytes").value_or(0);
+  EXPECT_NEAR(rss, StatusRssBytes(), 2 * 1024 * 1024);
 }
 
 }  // namespace
