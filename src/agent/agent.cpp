@@ -714,26 +714,21 @@ std::string Agent::RenderMetrics() const {
     snapshot = system_snapshot_;
     scraped = scrape_snapshot_;
   }
-  std::string out;
-  out.reserve(64 * 1024);
   const std::int64_t wall_ms = clock_.WallMillis();
-  std::vector<MetricFamily> self = CycleSelfMetrics(wall_ms);
-  std::vector<MetricFamily> now = RequestSelfMetrics(wall_ms);
-  // Scraped text bodies become families only here, when someone asks.
-  std::vector<MetricFamily> stored;
-  if (scrape_collector_ != nullptr) {
-    stored = scrape_collector_->MaterializeStored();
-  }
-  std::vector<std::span<const MetricFamily>> parts{now, self};
+  TextExpositionBuilder out;
+  out.AddFamilies(RequestSelfMetrics(wall_ms));
+  out.AddFamilies(CycleSelfMetrics(wall_ms));
   if (snapshot) {
-    parts.emplace_back(*snapshot);
+    out.AddFamilies(*snapshot);
   }
-  parts.emplace_back(stored);
+  // Kept text bodies straight to text, as for the prepared parts.
+  if (scrape_collector_ != nullptr) {
+    scrape_collector_->RenderStored(out);
+  }
   if (scraped) {
-    parts.emplace_back(*scraped);
+    out.AddFamilies(*scraped);
   }
-  AppendPrometheusText(parts, out);
-  return out;
+  return out.Finish();
 }
 
 namespace {

@@ -31,12 +31,12 @@ const std::string kBinary = METRICSD_BINARY;
 // A target with many series and process_* families of its own, like a Go program.
 class BigTarget {
  public:
-  BigTarget() {
+  explicit BigTarget(const std::string& extra = "") {
     for (int i = 0; i < 2000; ++i) {
       body_ += "# TYPE family_" + std::to_string(i) + " gauge\nfamily_" + std::to_string(i) +
                "{shard=\"" + std::to_string(i % 7) + "\"} " + std::to_string(i) + "\n";
     }
-    body_ += "# TYPE process_open_fds gauge\nprocess_open_fds 12\n";
+    body_ += "# TYPE process_open_fds gauge\nprocess_open_fds 12\n" + extra;
     server_.http().Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
       res.set_content(body_, "text/plain; version=0.0.4");
     });
@@ -115,6 +115,30 @@ TEST(EndpointE2e, IdentityAndGzipCarryTheSameFamiliesEachOnce) {
   // The scraped program's process_open_fds is merged with ours under one header.
   EXPECT_THAT(decoded, HasSubstr("process_open_fds{endpoint=\"big\"}"));
   EXPECT_EQ(TypeLines(decoded)["process_open_fds"], 1);
+}
+
+TEST(EndpointE2e, AFamilyOfTheSystemPartAlsoScrapedIsRenderedWholeUnderOneHeader) {
+  // The target exposes system_load_1 too (no prefix): the prepared parts cannot be joined, so
+  // the response is rendered whole, the kept body straight to text.
+  BigTarget target("# TYPE system_load_1 gauge\nsystem_load_1 42\n");
+  TempDir dir;
+  int port = testing::FreePort();
+  std::string config = dir.Write("config.json", Config(port, target.url()));
+  ChildProcess daemon(kBinary, {"-config", config}, testing::MetricsdTestEnv(), dir.path());
+  std::string plain;
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        plain = testing::HttpGet("127.0.0.1", port, "/metrics").body;
+        return plain.find("family_1999{") != std::string::npos;
+      },
+      20s))
+      << daemon.Stderr();
+  for (const auto& [name, count] : TypeLines(plain)) {
+    EXPECT_EQ(count, 1) << name;
+  }
+  EXPECT_THAT(plain, HasSubstr("system_load_1{endpoint=\"big\"} 42\n"));
+  EXPECT_THAT(plain, ::testing::ContainsRegex("\nsystem_load_1 [0-9]"));
+  EXPECT_THAT(plain, HasSubstr("process_open_fds{endpoint=\"big\"} 12\n"));
 }
 
 TEST(EndpointE2e, PrometheusScrapesEverySeries) {
