@@ -315,7 +315,7 @@ void Agent::Start() {
       std::chrono::seconds(config_.collector.interval));
   system_scheduler_ = std::make_unique<Scheduler>(
       config_.collector.interval, timer_, [this](Timer::TimePoint) { SystemTick(); }, "md-collect",
-      interval + std::chrono::minutes(1));
+      interval + std::chrono::minutes(1), &skipped_cycles_);
   system_scheduler_->Start();
   if (scrape_) {
     // Targets are scraped one after the other, each within its timeout.
@@ -631,6 +631,13 @@ std::vector<MetricFamily> Agent::CycleSelfMetrics(std::int64_t wall_ms) const {
                               "Collection cycles of the system collectors since start.",
                               MetricType::kCounter, wall_ms)
                     .Add(static_cast<double>(cycles_.load()))
+                    .Build());
+  out.push_back(FamilyBuilder("metricsd_collection_cycles_skipped_total",
+                              "Collection deadlines skipped because the loop fell behind (a "
+                              "cycle overran, or the process did not run): each one is a gap in "
+                              "every system series.",
+                              MetricType::kCounter, wall_ms)
+                    .Add(static_cast<double>(skipped_cycles_.load()))
                     .Build());
   out.push_back(FamilyBuilder("metricsd_collection_duration_seconds",
                               "Time the last cycle of the system collectors took.",

@@ -212,6 +212,7 @@ class Agent {
   mutable std::atomic<std::int64_t> last_pull_ms_{0};  // wall clock of the last /metrics
   mutable ProcessMetrics process_metrics_;             // read per /metrics request
   std::atomic<std::uint64_t> cycles_{0};
+  std::atomic<std::uint64_t> skipped_cycles_{0};  // deadlines the md-collect loop missed
   std::atomic<double> last_cycle_seconds_{0};
   std::atomic<bool> ready_{false};
   // The status page's sparklines, recorded once per system cycle.

@@ -1,5 +1,9 @@
 #include "agent/scheduler.h"
 
+#include <spdlog/spdlog.h>
+
+#include <optional>
+
 #include "core/thread_name.h"
 
 namespace metricsd {
@@ -13,6 +17,8 @@ bool SteadyTimer::WaitUntil(TimePoint deadline, std::stop_token stop) {
 
 void Scheduler::Run(std::stop_token stop) {
   Timer::TimePoint next = timer_.Now();
+  std::optional<Timer::TimePoint> warned_at;
+  std::int64_t unwarned = 0;
   while (!stop.stop_requested()) {
     {
       BusyScope busy(&progress_);
@@ -24,6 +30,17 @@ void Scheduler::Run(std::stop_token stop) {
       // Overran: skip the missed deadlines, stay on the original grid.
       auto missed = (now - next) / interval_ + 1;
       next += missed * interval_;
+      if (skipped_ != nullptr) {
+        skipped_->fetch_add(static_cast<std::uint64_t>(missed), std::memory_order_relaxed);
+      }
+      // At most one warning a minute: a loop that always overruns must not flood the log.
+      unwarned += missed;
+      if (!warned_at || now - *warned_at >= std::chrono::minutes(1)) {
+        spdlog::warn("{}: cycles ran past their next deadline; {} cycle(s) skipped", thread_name_,
+                     unwarned);
+        warned_at = now;
+        unwarned = 0;
+      }
     }
     if (!timer_.WaitUntil(next, stop)) {
       return;

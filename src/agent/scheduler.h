@@ -1,14 +1,16 @@
 // Scheduler: calls a tick function at start, start+interval, start+2*interval ... on its
 // own std::jthread. Deadlines come from the steady clock and are computed from the start
 // (next += interval), so ticks never drift; a tick that overruns skips the deadlines it
-// missed instead of firing a burst. Stop() (or the jthread's stop token) ends the loop
-// within one wait; it never interrupts a running tick.
+// missed instead of firing a burst, counts them and logs a warning. Stop() (or the jthread's stop
+// token) ends the loop within one wait; it never interrupts a running tick.
 //
 // The Timer is injected so tests drive time by hand.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <cstdint>
 #include <functional>
 #include <mutex>
 #include <stop_token>
@@ -43,15 +45,18 @@ class Scheduler {
   using Tick = std::function<void(Timer::TimePoint scheduled)>;
 
   // `thread_name` names the thread Start() creates (see core/thread_name.h). A tick that
-  // runs longer than `stall_after` shows in progress() as stalled.
+  // runs longer than `stall_after` shows in progress() as stalled. Skipped deadlines are
+  // added to `skipped` when given (the owner keeps the count across schedulers).
   Scheduler(std::chrono::nanoseconds interval, Timer& timer, Tick tick,
             std::string thread_name = "metricsd-tick",
-            std::chrono::nanoseconds stall_after = std::chrono::minutes(5))
+            std::chrono::nanoseconds stall_after = std::chrono::minutes(5),
+            std::atomic<std::uint64_t>* skipped = nullptr)
       : interval_(interval),
         timer_(timer),
         tick_(std::move(tick)),
         thread_name_(std::move(thread_name)),
-        progress_(stall_after) {}
+        progress_(stall_after),
+        skipped_(skipped) {}
   ~Scheduler() { Stop(); }
   Scheduler(const Scheduler&) = delete;
   Scheduler& operator=(const Scheduler&) = delete;
@@ -71,6 +76,7 @@ class Scheduler {
   Tick tick_;
   std::string thread_name_;
   ProgressMark progress_;
+  std::atomic<std::uint64_t>* skipped_;
   std::jthread thread_;
 };
 
