@@ -61,6 +61,12 @@ class LabellingVisitor : public SampleVisitor {
   }
 
  public:
+  // The parser skipped the labels because the text is NextKnownSeries(): the cache has it.
+  void OnKnownSample(const FamilyView& family, double value, std::int64_t timestamp_ms,
+                     std::string_view series) final {
+    OnKnownSeries(family, series, value, timestamp_ms);
+  }
+
   // A metric relabeling rule removed the name of a sample: the scrape must fail.
   bool unnamed() const noexcept { return unnamed_; }
 
@@ -128,6 +134,8 @@ class StreamingVisitor final : public LabellingVisitor {
         scrape_ms_(scrape_ms) {}
 
  private:
+  std::string_view NextKnownSeries() override { return cache_.Expected(); }
+
   bool OnKnownSeries(const FamilyView& family, std::string_view series, double value,
                      std::int64_t timestamp_ms) override {
     SeriesCache::Entry* entry = cache_.Find(series);

@@ -11,6 +11,7 @@ void SeriesCache::BeginScrape() {
 void SeriesCache::Saw(Entry* entry) {
   if (entry->scrape != scrape_) {  // a series repeated within one body counts once
     entry->scrape = scrape_;
+    entry->place = seen_.size();  // in the order the next scrape expects
     seen_.push_back(entry);
   }
 }
@@ -25,8 +26,13 @@ SeriesCache::Entry* SeriesCache::Find(std::string_view text) {
   if (it == index_.end()) {
     return nullptr;
   }
-  Saw(it->second.get());
-  return it->second.get();
+  Entry* entry = it->second.get();
+  // Not seen yet in this scrape: `place` is still its index in the last scrape's order.
+  if (entry->scrape != scrape_ && entry->place < order_.size() && order_[entry->place] == entry) {
+    cursor_ = entry->place + 1;  // a series vanished or moved: continue in order after it
+  }
+  Saw(entry);
+  return entry;
 }
 
 SeriesCache::Entry* SeriesCache::Insert(std::string_view text, std::string_view prepared) {

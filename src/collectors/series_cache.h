@@ -7,7 +7,8 @@
 // relabeling rules and the shippers do not change during the cache's life (a reload builds
 // new collectors and a new cache). A body lists its series in the same order scrape after
 // scrape, so each lookup first compares the entry at the same place in the last scrape's
-// order; only a series out of that order is hashed. An entry not seen in a scrape is evicted
+// order; only a series out of that order is hashed, and the next lookup expects the series
+// that followed it. An entry not seen in a scrape is evicted
 // when the scrape ends (its staleness marker comes from the target's SeriesTracker); the
 // size is bounded by `max_entries`, the target's sample limit.
 //
@@ -34,6 +35,7 @@ class SeriesCache {
     bool dropped = false;          // metric relabeling drops the series
     std::uint64_t series_key = 0;  // SeriesTracker::Key of the labelled series
     std::uint64_t scrape = 0;      // the last scrape that saw it
+    std::size_t place = 0;         // its index in the order of the last scrape that saw it
     std::string_view text() const noexcept { return std::string_view(data).substr(0, key_size); }
     std::string_view prepared() const noexcept { return std::string_view(data).substr(key_size); }
   };
@@ -43,6 +45,11 @@ class SeriesCache {
 
   // Every BeginScrape is followed by one EndScrape.
   void BeginScrape();
+  // The text of the series expected next: the one after the last found, in the last
+  // scrape's order (empty at its end).
+  std::string_view Expected() const noexcept {
+    return cursor_ < order_.size() ? order_[cursor_]->text() : std::string_view();
+  }
   // The entry for `text`, counted as seen in this scrape; null when there is none.
   Entry* Find(std::string_view text);
   // A new entry for `text` (not in the cache) with the sink's prepared form, seen in this

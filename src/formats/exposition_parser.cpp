@@ -774,15 +774,29 @@ class Parser {
       return "invalid metric name";
     }
     labels_.clear();
-    if (rules_.lenient_blanks) {
-      if (pos < line.size() && !IsBlank(line[pos]) && line[pos] != '{') {
-        return "invalid character in metric name";
+    // A series the visitor knows (its cache, from an earlier scrape): the same bytes up to
+    // the end of a label block lex to the same name and labels, which passed every check
+    // then, so the block is not lexed again. Text format only: OpenMetrics' MetricPoint
+    // rules look at the labels of every sample.
+    const std::string_view known =
+        rules_.strict_families ? std::string_view() : visitor_.NextKnownSeries();
+    const std::size_t labels_at = pos;
+    const bool is_known = !known.empty() && known.back() == '}' && known.size() > pos &&
+                          line.size() > known.size() &&
+                          SameBytes(line.substr(0, known.size()), known);
+    if (is_known) {
+      pos = known.size();
+    } else {
+      if (rules_.lenient_blanks) {
+        if (pos < line.size() && !IsBlank(line[pos]) && line[pos] != '{') {
+          return "invalid character in metric name";
+        }
+        SkipBlanks(line, pos);
       }
-      SkipBlanks(line, pos);
-    }
-    if (pos < line.size() && line[pos] == '{') {
-      if (const char* reason = Labels(line, pos, labels_)) {
-        return reason;
+      if (pos < line.size() && line[pos] == '{') {
+        if (const char* reason = Labels(line, pos, labels_)) {
+          return reason;
+        }
       }
     }
     series_text_ = line.substr(0, pos);
@@ -833,6 +847,10 @@ class Parser {
           has_exemplar = true;
         }
       }
+    }
+    if (is_known) {
+      return AddKnownSample(line, labels_at, name, value, timestamp_ms, has_timestamp,
+                            has_exemplar);
     }
     return AddSample(name, value, timestamp_ms, has_timestamp, has_exemplar);
   }
@@ -1114,6 +1132,38 @@ class Parser {
     if (const char* reason = ResolveFamily(name, index, kind)) {
       return reason;
     }
+    return AddToFamily(index, kind, name, value, timestamp_ms, has_timestamp, has_exemplar);
+  }
+
+  // A sample whose series text the visitor knows (labels not lexed; see SampleLine).
+  // `labels_at` is where the label block starts in `line`.
+  const char* AddKnownSample(std::string_view line, std::size_t labels_at, std::string_view name,
+                             double value, std::int64_t timestamp_ms, bool has_timestamp,
+                             bool has_exemplar) {
+    std::size_t index = kNone;
+    SampleKind kind = SampleKind::kPlain;
+    if (const char* reason = ResolveFamily(name, index, kind)) {
+      return reason;
+    }
+    if (kind == SampleKind::kBucket || kind == SampleKind::kQuantile) {
+      // The bound is a label (and the family's type may have changed since the series was
+      // cached): lex the block after all and check as for any sample.
+      std::size_t pos = labels_at;
+      SkipBlanks(line, pos);
+      if (const char* reason = Labels(line, pos, labels_)) {
+        return reason;
+      }
+      return AddSample(name, value, timestamp_ms, has_timestamp, has_exemplar);
+    }
+    families_[index].has_samples = true;
+    visitor_.OnKnownSample(View(index), value, timestamp_ms, series_text_);
+    ++samples_;
+    return nullptr;
+  }
+
+  // The checks that need the family and the labels, then the visitor.
+  const char* AddToFamily(std::size_t index, SampleKind kind, std::string_view name, double value,
+                          std::int64_t timestamp_ms, bool has_timestamp, bool has_exemplar) {
     double bound = 0;
     if (kind == SampleKind::kBucket || kind == SampleKind::kQuantile) {
       const RawLabel* label = FindLabel(kind == SampleKind::kBucket ? "le" : "quantile");

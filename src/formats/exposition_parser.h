@@ -75,6 +75,12 @@ class SampleVisitor {
   // A HELP line for a family whose samples were already visited (the text format allows
   // HELP anywhere); every earlier HELP arrives in FamilyView::help.
   virtual void OnHelpAfterSamples(const FamilyView& /*family*/) {}
+  // The series text (with a label block) the visitor expects next and can take without its
+  // labels, e.g. from a series cache; empty: none. A text-format sample line that starts
+  // with it is passed to OnKnownSample, its label block not lexed again.
+  virtual std::string_view NextKnownSeries() { return {}; }
+  virtual void OnKnownSample(const FamilyView& /*family*/, double /*value*/,
+                             std::int64_t /*timestamp_ms*/, std::string_view /*series*/) {}
 };
 
 void ParsePrometheusText(std::string_view body, std::int64_t default_timestamp_ms,

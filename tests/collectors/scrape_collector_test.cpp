@@ -1223,7 +1223,8 @@ std::vector<std::string> Described(const RecordingSink& sink, std::size_t from) 
 TEST(ScrapeCollector, TheSeriesCacheStreamsExactlyWhatTheUncachedPathDoes) {
   // Scrape after scrape: values change, series come and go, change places and repeat, a TYPE
   // line changes the family of the same series text, relabeling keeps, drops and rewrites,
-  // one sample has its own timestamp, one body is over the sample limit and one is invalid.
+  // one sample has its own timestamp, one body is over the sample limit and one is invalid,
+  // and a cached series text becomes a histogram bucket that lacks its le label.
   const std::vector<std::string> bodies = {
       "# HELP req Requests.\n# TYPE req counter\nreq{code=\"200\"} 1\nreq{code=\"500\"} 2\n"
       "go_threads 5\ntemp{sensor=\"a\"} 1.5 1700000000000\nplain 1\n",
@@ -1234,6 +1235,11 @@ TEST(ScrapeCollector, TheSeriesCacheStreamsExactlyWhatTheUncachedPathDoes) {
       "a 1\nb 2\nc 3\nd 4\ne 5\nf 6\n",  // over the sample limit: taken back
       "req{code=\"200\" 1\n",            // a broken line: the text format skips it
       "# TYPE req counter\nreq{code=\"200\"} 10\nreq{code=\"500\"} 11\nplain 12\n",
+      // The same bucket texts twice while untyped (cached), then in a histogram, where
+      // lat_bucket{x} has no le and is skipped; a series vanishes from the middle.
+      "lat_bucket{le=\"1\"} 1\nlat_bucket{x=\"1\"} 2\nreq{code=\"200\"} 13\nplain 14\n",
+      "lat_bucket{le=\"1\"} 3\nlat_bucket{x=\"1\"} 4\nreq{code=\"200\"} 15\nplain 16\n",
+      "# TYPE lat histogram\nlat_bucket{le=\"1\"} 5\nlat_bucket{x=\"1\"} 6\nplain 17\n",
   };
   std::atomic<std::size_t> round{0};
   Server server;

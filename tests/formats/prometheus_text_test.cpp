@@ -538,5 +538,68 @@ TEST(OpenMetrics, VisitorSeesTheSamplesAndTheSameVerdict) {
   EXPECT_EQ(rejected_stats.invalid_lines, 1U);
 }
 
+// A visitor that knows some series texts (as a series cache does) and offers the one after
+// the last it saw.
+struct KnowingVisitor final : SampleVisitor {
+  std::string_view NextKnownSeries() override {
+    return next < known.size() ? std::string_view(known[next]) : std::string_view();
+  }
+  void OnKnownSample(const FamilyView& family, double value, std::int64_t /*timestamp_ms*/,
+                     std::string_view series) override {
+    EXPECT_EQ(series, known.at(next));
+    ++next;
+    seen.push_back("known " + std::string(family.name) + " " + std::string(series) + " " +
+                   std::to_string(value));
+  }
+  void OnSample(const FamilyView& family, std::string_view name, std::span<const LabelView> labels,
+                double value, std::int64_t /*timestamp_ms*/, std::string_view series) override {
+    for (std::size_t k = 0; k < known.size(); ++k) {
+      if (series == known[k]) {
+        next = k + 1;
+      }
+    }
+    std::string text = "lexed " + std::string(family.name) + " " + std::string(name);
+    for (const LabelView& l : labels) {
+      text += " " + std::string(l.name) + "=" + std::string(l.value);
+    }
+    seen.push_back(text + " " + std::to_string(value));
+  }
+  std::vector<std::string> known;
+  std::size_t next = 0;
+  std::vector<std::string> seen;
+};
+
+TEST(PrometheusText, AKnownSeriesSkipsItsLabelsUnlessItsFamilyNeedsThem) {
+  KnowingVisitor visitor;
+  visitor.known = {R"(a{x="1"})",        R"(a{x="2"})", R"(h_bucket{le="1"})",
+                   R"(g_bucket{x="1"})", R"(b{y="1"})", R"(c{z="1"})"};
+  ParseStats stats;
+  ParsePrometheusText(
+      "a{x=\"1\"} 1\n"
+      "a{x=\"2\",w=\"3\"} 2\n"  // the same start, another label block: lexed
+      "a{x=\"2\"} bad\n"        // known, but an invalid value: skipped as always
+      "a{x=\"2\"} 2.5\n"
+      "# TYPE h histogram\n"
+      "h_bucket{le=\"1\"} 3\n"  // known, but the bound is a label: lexed
+      "# TYPE g histogram\n"
+      "g_bucket{x=\"1\"} 5\n"  // known when g had no type: now a bucket without le
+      "b{y=\"1\"} 4 1700000000001\n"
+      "c{z=\"1\"}\n",  // known, but no value
+      kNow, visitor, stats);
+  EXPECT_THAT(visitor.seen,
+              ElementsAre("known a a{x=\"1\"} 1.000000", "lexed a a w=3 x=2 2.000000",
+                          "known a a{x=\"2\"} 2.500000", "lexed h h_bucket le=1 3.000000",
+                          "lexed b b y=1 4.000000"));
+  EXPECT_EQ(stats.samples, 5U);
+  EXPECT_EQ(stats.invalid_lines, 3U);
+
+  // OpenMetrics checks every sample's labels: nothing is taken as known.
+  KnowingVisitor strict;
+  strict.known = {R"(a{x="1"})"};
+  ParseStats strict_stats;
+  ASSERT_TRUE(ParseOpenMetrics("a{x=\"1\"} 1\n# EOF\n", kNow, strict, strict_stats).ok());
+  EXPECT_THAT(strict.seen, ElementsAre("lexed a a x=1 1.000000"));
+}
+
 }  // namespace
 }  // namespace metricsd
