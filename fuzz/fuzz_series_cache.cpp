@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -97,7 +98,14 @@ struct Path {
   SeriesTracker series;
   SeriesCache cache;
 
-  std::vector<std::string> Scrape(std::string_view body, bool open_metrics, std::int64_t now) {
+  // The body of the last good scrape: the cache's texts point into it. Each body is an
+  // allocation of its own, freed once it is not kept, so that a text left behind in a freed
+  // body is a use after free the sanitizer reports.
+  std::unique_ptr<std::string> kept;
+
+  std::vector<std::string> Scrape(std::string_view input, bool open_metrics, std::int64_t now) {
+    auto fresh = std::make_unique<std::string>(input);
+    const std::string_view body = *fresh;
     config::ScrapeLimits limits;
     limits.sample_limit = 50;
     limits.label_limit = 6;
@@ -117,6 +125,9 @@ struct Path {
     cache.EndScrape();
     if (!parsed || check.exceeded() != nullptr || visitor.unnamed()) {
       sink.Rollback();
+      cache.Clear();  // as the scrape collector does: a failed body is not kept
+    } else {
+      kept = std::move(fresh);
     }
     std::vector<std::uint64_t> gone;
     series.EndRound(gone);

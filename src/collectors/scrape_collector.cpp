@@ -509,6 +509,9 @@ Status ScrapeCollector::ParseResponse(Target& t, http::HttpResponse& response, s
     }
     out.insert(out.end(), std::make_move_iterator(families.begin()),
                std::make_move_iterator(families.end()));
+    if (t.cache) {
+      t.cache->Clear();  // its texts point into the body stored below, which goes
+    }
     std::lock_guard lock(stored_mutex_);
     t.stored.reset();
     return Status::Ok();
@@ -520,6 +523,11 @@ Status ScrapeCollector::ParseResponse(Target& t, http::HttpResponse& response, s
                                e.limits.line_length_limit)};
     }
   }
+  // The body is parsed where it will be kept: the series cache refers to its bytes.
+  auto stored = std::make_shared<StoredBody>();
+  stored->body = std::move(response.body);
+  stored->format = format;
+  stored->wall_ms = wall_ms;
   // One pass: the samples stream to the sink as they are read, and a body that turns out
   // invalid (OpenMetrics is all or nothing) or over a limit takes them back.
   Status parsed = Status::Ok();
@@ -529,15 +537,15 @@ Status ScrapeCollector::ParseResponse(Target& t, http::HttpResponse& response, s
     t.cache->BeginScrape();
     StreamingVisitor visitor(*t.labeler, e.metric_prefix, limits, *sink_, t.series, *t.cache,
                              wall_ms);
-    parsed = ParseExposition(format, response.body, wall_ms, visitor, stats);
+    parsed = ParseExposition(format, stored->body, wall_ms, visitor, stats);
     t.cache->EndScrape();
     unnamed = visitor.unnamed();
     if (!parsed || limits.exceeded() != nullptr || unnamed) {
-      sink_->Rollback();
+      sink_->Rollback();  // and the scrape fails: EndScrape clears the cache
     }
   } else {
     CheckingVisitor visitor(*t.labeler, e.metric_prefix, limits);
-    parsed = ParseExposition(format, response.body, wall_ms, visitor, stats);
+    parsed = ParseExposition(format, stored->body, wall_ms, visitor, stats);
     unnamed = visitor.unnamed();
   }
   if (!parsed) {
@@ -549,10 +557,6 @@ Status ScrapeCollector::ParseResponse(Target& t, http::HttpResponse& response, s
   if (limits.exceeded() != nullptr) {
     return over_limit();
   }
-  auto stored = std::make_shared<StoredBody>();
-  stored->body = std::move(response.body);
-  stored->format = format;
-  stored->wall_ms = wall_ms;
   std::lock_guard lock(stored_mutex_);
   t.stored = std::move(stored);
   return Status::Ok();
@@ -576,6 +580,9 @@ void ScrapeCollector::EndScrape(Target& t, std::int64_t wall_ms, std::string err
   t.last_error = std::move(error);
   LogState(t.options.name, t.logged_ok, t.up, t.last_error);
   if (!t.up) {
+    if (t.cache) {
+      t.cache->Clear();  // its texts point into the body that goes now
+    }
     std::lock_guard lock(stored_mutex_);
     t.stored.reset();
   }

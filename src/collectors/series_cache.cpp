@@ -1,6 +1,14 @@
 #include "collectors/series_cache.h"
 
+#include <cstring>
+#include <new>
+
 namespace metricsd {
+
+void SeriesCache::Free::operator()(Entry* entry) const noexcept {
+  entry->~Entry();
+  ::operator delete(entry);
+}
 
 void SeriesCache::BeginScrape() {
   ++scrape_;
@@ -9,56 +17,65 @@ void SeriesCache::BeginScrape() {
 }
 
 void SeriesCache::Saw(Entry* entry) {
-  if (entry->scrape != scrape_) {  // a series repeated within one body counts once
-    entry->scrape = scrape_;
-    entry->place = seen_.size();  // in the order the next scrape expects
+  if (entry->scrape_ != scrape_) {  // a series repeated within one body counts once
+    entry->scrape_ = scrape_;
+    entry->place_ = static_cast<std::uint32_t>(seen_.size());  // where the next scrape looks
     seen_.push_back(entry);
   }
 }
 
 SeriesCache::Entry* SeriesCache::Find(std::string_view text) {
+  Entry* entry = nullptr;
   if (cursor_ < order_.size() && order_[cursor_]->text() == text) {
-    Entry* entry = order_[cursor_++];
-    Saw(entry);
-    return entry;
+    entry = order_[cursor_++];
+  } else {
+    auto it = index_.find(text);
+    if (it == index_.end()) {
+      return nullptr;
+    }
+    entry = it->get();
+    // Not seen yet in this scrape: `place_` is still its index in the last scrape's order.
+    if (entry->scrape_ != scrape_ && entry->place_ < order_.size() &&
+        order_[entry->place_] == entry) {
+      cursor_ = entry->place_ + 1;  // a series vanished or moved: continue in order after it
+    }
   }
-  auto it = index_.find(text);
-  if (it == index_.end()) {
-    return nullptr;
-  }
-  Entry* entry = it->second.get();
-  // Not seen yet in this scrape: `place` is still its index in the last scrape's order.
-  if (entry->scrape != scrape_ && entry->place < order_.size() && order_[entry->place] == entry) {
-    cursor_ = entry->place + 1;  // a series vanished or moved: continue in order after it
-  }
+  entry->text_ = text;  // the same bytes, in the body now parsed: the hash does not change
   Saw(entry);
   return entry;
 }
 
 SeriesCache::Entry* SeriesCache::Insert(std::string_view text, std::string_view prepared) {
-  if (full()) {
+  if (full() || index_.find(text) != index_.end()) {
     return nullptr;
   }
-  auto entry = std::make_unique<Entry>();
-  // One allocation for both, complete before the index takes a view of the key.
-  entry->data.reserve(text.size() + prepared.size());
-  entry->data.append(text).append(prepared);
-  entry->key_size = static_cast<std::uint32_t>(text.size());
+  void* memory = ::operator new(sizeof(Entry) + prepared.size());
+  Owned entry(new (memory) Entry(text, prepared.size()));
+  if (!prepared.empty()) {
+    std::memcpy(entry.get() + 1, prepared.data(), prepared.size());
+  }
   Entry* raw = entry.get();
-  index_.emplace(raw->text(), std::move(entry));
+  index_.insert(std::move(entry));
   Saw(raw);
   return raw;
 }
 
 void SeriesCache::EndScrape() {
   for (Entry* entry : order_) {
-    if (entry->scrape != scrape_) {
-      index_.erase(entry->text());
+    if (entry->scrape_ != scrape_) {
+      index_.erase(index_.find(entry->text()));
     }
   }
   order_.swap(seen_);
   seen_.clear();
   cursor_ = 0;
+}
+
+void SeriesCache::Clear() {
+  order_.clear();
+  seen_.clear();
+  cursor_ = 0;
+  index_.clear();
 }
 
 }  // namespace metricsd

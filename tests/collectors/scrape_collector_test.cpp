@@ -1277,5 +1277,44 @@ TEST(ScrapeCollector, TheSeriesCacheStreamsExactlyWhatTheUncachedPathDoes) {
   EXPECT_GT(cached_sink.prepared_adds, cached_sink.prepares);  // the cache was used
 }
 
+// The cache refers to the bytes of the body it was filled from: a failed scrape (whose body
+// is not kept) empties it, and it fills again as the series come back.
+TEST(ScrapeCollector, TheSeriesCacheStartsOverAfterAFailedScrape) {
+  const std::vector<std::string> bodies = {
+      "a{x=\"1\"} 1\nb{y=\"2\"} 2\n",   "a{x=\"1\"} 3\nb{y=\"2\"} 4\n",
+      "a{x=\"1\"} 5\nb{y=\"2\"} 6\n",   "a{x=\"1\"} 7\nb{y=\"2\"} 8\nc 9\nd 10\n",
+      "a{x=\"1\"} 11\nb{y=\"2\"} 12\n", "a{x=\"1\"} 13\nb{y=\"2\"} 14\n",
+      "b{y=\"2\"} 15\na{x=\"1\"} 16\n",
+  };
+  const std::vector<double> entries = {0, 2, 2, 0, 0, 2, 2};
+  std::atomic<std::size_t> round{0};
+  Server server;
+  server.http().Get("/m", [&](const httplib::Request&, httplib::Response& res) {
+    res.set_content(bodies[round.load()], "text/plain");
+  });
+  server.Start();
+  config::EndpointOptions e = Endpoint("t", server.url("/m"));
+  e.limits.sample_limit = 3;  // the fourth body is over it
+  PreparingSink cached_sink;
+  RecordingSink uncached_sink;
+  ScrapeCollector cached({e}, 1s, &cached_sink);
+  ScrapeCollector uncached({e}, 1s, &uncached_sink);
+  CollectContext ctx = Now();
+  std::size_t cached_from = 0;
+  std::size_t uncached_from = 0;
+  for (std::size_t i = 0; i < bodies.size(); ++i) {
+    round = i;
+    CollectResult r = Scrape(cached, ctx);
+    (void)Scrape(uncached, ctx);
+    EXPECT_EQ(Self(r, "metricsd_scrape_up", "t"), i == 3 ? 0 : 1) << "scrape " << i;
+    EXPECT_EQ(Self(r, "metricsd_scrape_series_cache_entries", "t"), entries[i]) << "scrape " << i;
+    EXPECT_EQ(Described(cached_sink.recorded, cached_from), Described(uncached_sink, uncached_from))
+        << "scrape " << i;
+    cached_from = cached_sink.recorded.entries.size();
+    uncached_from = uncached_sink.entries.size();
+    NextTick(ctx);
+  }
+}
+
 }  // namespace
 }  // namespace metricsd
