@@ -3,6 +3,8 @@
 #include <cstring>
 #include <new>
 
+#include "core/trim_slack.h"
+
 namespace metricsd {
 
 void SeriesCache::Free::operator()(Entry* entry) const noexcept {
@@ -67,6 +69,8 @@ void SeriesCache::EndScrape() {
     }
   }
   order_.swap(seen_);
+  TrimSlack(order_);
+  TrimSlack(seen_);  // the order before: about as long as the next one
   seen_.clear();
   cursor_ = 0;
 }

@@ -4,6 +4,8 @@
 #include <bit>
 #include <cstring>
 
+#include "core/trim_slack.h"
+
 namespace metricsd {
 
 namespace {
@@ -116,6 +118,9 @@ void SeriesTracker::EndRound(std::vector<std::uint64_t>& gone) {
     std::sort(gone.begin(), gone.end());
   }
   order_.swap(seen_);
+  TrimSlack(entries_);
+  TrimSlack(order_);
+  TrimSlack(seen_);
   StartRound();
 }
 
