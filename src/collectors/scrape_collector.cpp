@@ -275,6 +275,10 @@ ScrapeFormat FormatOf(const config::EndpointOptions& e, const http::HttpResponse
   return ScrapeFormat::kPrometheusText;
 }
 
+// Bodies up to this size are parsed as soon as their transfer ends (about a millisecond of
+// parsing), larger ones once every transfer of the tick has ended.
+constexpr curl_off_t kParseAtOnceBytes = 256 * 1024;
+
 constexpr std::string_view kUnnamedError =
     "metric relabeling removed the name (__name__) of a sample";
 
@@ -288,6 +292,40 @@ Status ParseExposition(ScrapeFormat format, std::string_view body, std::int64_t 
 }
 
 }  // namespace
+
+void ScrapeCollector::FinishScrape(Target& t, const CollectContext& ctx, Clock::time_point started,
+                                   std::vector<MetricFamily>& out) {
+  t.done = false;
+  const Clock::time_point parse_started = Clock::now();
+  Previous previous = TakePrevious(t);
+  Result<http::HttpResponse> response = t.client->FinishRequest(t.result);
+  std::string error;
+  t.samples = 0;
+  t.body_bytes = 0;
+  if (!response) {
+    error = response.error();
+  } else if (response->status < 200 || response->status > 299) {
+    error = "HTTP status " + std::to_string(response->status);
+    t.body_bytes = static_cast<double>(response->body.size());
+  } else {
+    t.body_bytes = static_cast<double>(response->body.size());
+    ParseStats stats;
+    Status s = ParseResponse(t, *response, ctx.wall_ms, out, stats);
+    t.parse_errors_total += stats.invalid_lines;
+    t.samples = static_cast<double>(stats.samples);
+    if (!s) {
+      error = s.error();
+      t.samples = 0;
+    } else if (stats.invalid_lines > 0) {
+      spdlog::debug("scrape endpoint {}: {} invalid lines, first: {}", t.options.name,
+                    stats.invalid_lines, stats.first_error);
+    }
+  }
+  // Transfer time plus this target's own parse time: waiting for the other targets of the
+  // tick is not part of it.
+  t.duration_seconds = Seconds((t.finished - started) + (Clock::now() - parse_started));
+  EndScrape(t, ctx.wall_ms, std::move(error), std::move(previous));
+}
 
 CollectResult ScrapeCollector::Collect(const CollectContext& ctx) {
   std::vector<MetricFamily> out;
@@ -360,6 +398,15 @@ CollectResult ScrapeCollector::Collect(const CollectContext& ctx) {
         t->result = result;
         t->finished = Clock::now();
         --remaining;
+        // A small body is parsed now, so that its previous body is released before the
+        // other answers arrive (with many targets, the old and the new bodies of all of them
+        // would otherwise be held at once). A large one waits until no transfer is in
+        // flight, so that its parse never eats into their timeouts.
+        curl_off_t received = 0;
+        curl_easy_getinfo(t->client->easy(), CURLINFO_SIZE_DOWNLOAD_T, &received);
+        if (remaining > 0 && received <= kParseAtOnceBytes) {
+          FinishScrape(*t, ctx, started, out);
+        }
       }
     }
     if (remaining == 0) {
@@ -379,37 +426,11 @@ CollectResult ScrapeCollector::Collect(const CollectContext& ctx) {
     }
   }
 
-  // 3. Parse what arrived.
+  // 3. Parse what arrived and was not parsed yet.
   for (Target* t : scraping) {
-    const Clock::time_point parse_started = Clock::now();
-    Previous previous = TakePrevious(*t);
-    Result<http::HttpResponse> response = t->client->FinishRequest(t->result);
-    std::string error;
-    t->samples = 0;
-    t->body_bytes = 0;
-    if (!response) {
-      error = response.error();
-    } else if (response->status < 200 || response->status > 299) {
-      error = "HTTP status " + std::to_string(response->status);
-      t->body_bytes = static_cast<double>(response->body.size());
-    } else {
-      t->body_bytes = static_cast<double>(response->body.size());
-      ParseStats stats;
-      Status s = ParseResponse(*t, *response, ctx.wall_ms, out, stats);
-      t->parse_errors_total += stats.invalid_lines;
-      t->samples = static_cast<double>(stats.samples);
-      if (!s) {
-        error = s.error();
-        t->samples = 0;
-      } else if (stats.invalid_lines > 0) {
-        spdlog::debug("scrape endpoint {}: {} invalid lines, first: {}", t->options.name,
-                      stats.invalid_lines, stats.first_error);
-      }
+    if (t->done) {
+      FinishScrape(*t, ctx, started, out);
     }
-    // Transfer time plus this target's own parse time: waiting for the other targets of
-    // the tick is not part of it.
-    t->duration_seconds = Seconds((t->finished - started) + (Clock::now() - parse_started));
-    EndScrape(*t, ctx.wall_ms, std::move(error), std::move(previous));
   }
 
   {

@@ -89,6 +89,11 @@ class ScrapeCollector final : public ScrapeSource {
   Status ParseResponse(Target& t, http::HttpResponse& response, std::int64_t wall_ms,
                        std::vector<MetricFamily>& out, ParseStats& stats);
 
+  // Parses the answer of a finished transfer (or records why there is none) and ends the
+  // target's scrape; `started` is when the tick's transfers started.
+  void FinishScrape(Target& t, const CollectContext& ctx,
+                    std::chrono::steady_clock::time_point started, std::vector<MetricFamily>& out);
+
   // Each target's kept body (null: none), in target order.
   std::vector<std::shared_ptr<const StoredBody>> StoredBodies() const;
 

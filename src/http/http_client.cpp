@@ -129,6 +129,11 @@ std::size_t HttpClient::OnBody(char* data, std::size_t size, std::size_t nmemb, 
   auto* sink = static_cast<BodySink*>(user);
   std::size_t n = size * nmemb;
   std::string& body = sink->response->body;
+  if (body.empty() && body.capacity() < sink->expected_size) {
+    // Reserved at the first bytes, not when the request is prepared: a collector with many
+    // transfers in flight holds buffers only for those that are answering.
+    body.reserve(sink->expected_size);
+  }
   std::size_t room = sink->cap > body.size() ? sink->cap - body.size() : 0;
   if (n > room) {
     sink->response->body_truncated = true;
@@ -328,12 +333,11 @@ Status HttpClient::PrepareRequest(const HttpRequest& request) noexcept {
   try {
     CURL* h = curl_.get();
     pending_ = HttpResponse{};
-    sink_ = BodySink{&pending_, options_.max_response_body_bytes, options_.fail_on_body_cap};
-    if (last_body_size_ > 0) {
-      // Saves the reallocations (and copies) of growing a large body chunk by chunk.
-      pending_.body.reserve(
-          std::min(options_.max_response_body_bytes, last_body_size_ + last_body_size_ / 8));
-    }
+    // Bodies of one peer are alike: reserving about the last one's size saves the
+    // reallocations (and copies) of growing a large body chunk by chunk.
+    sink_ =
+        BodySink{&pending_, options_.max_response_body_bytes, options_.fail_on_body_cap,
+                 std::min(options_.max_response_body_bytes, last_body_size_ + last_body_size_ / 8)};
     pending_headers_ = CurlSlist();
     if (!request.extra_headers.empty()) {
       // A per-request list must carry the fixed lines too: CURLOPT_HTTPHEADER is one list.

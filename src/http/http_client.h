@@ -119,6 +119,7 @@ class HttpClient {
     HttpResponse* response = nullptr;
     std::size_t cap = 0;
     bool stop_at_cap = false;
+    std::size_t expected_size = 0;  // reserved when the first bytes arrive
   };
   static std::size_t OnBody(char* data, std::size_t size, std::size_t nmemb, void* user);
 
@@ -131,7 +132,7 @@ class HttpClient {
   HttpResponse pending_;            // the response of the request in flight
   BodySink sink_;                   // points at pending_
   CurlSlist pending_headers_;       // per-request header list (fixed lines + extra_headers)
-  std::size_t last_body_size_ = 0;  // bodies of one peer are alike: reserve as much next time
+  std::size_t last_body_size_ = 0;  // bodies of one peer are alike: reserve about as much
 
   // The redirect chain of the request in flight.
   std::string origin_;        // "scheme://host:port" of the request URL
