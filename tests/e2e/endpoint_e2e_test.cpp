@@ -53,13 +53,16 @@ using testing::Gunzip;
 
 // Lines that do not change between two requests of the same cycles: all but the
 // self-metrics' samples.
+// The lines of a response without the values of its samples (a collection cycle may run
+// between two pulls) and without metricsd's and the process' own series.
 std::multiset<std::string> StableLines(const std::string& text) {
   std::multiset<std::string> lines;
   std::istringstream in(text);
   for (std::string line; std::getline(in, line);) {
-    if (!line.starts_with("metricsd_") && !line.starts_with("process_")) {
-      lines.insert(line);
+    if (line.starts_with("metricsd_") || line.starts_with("process_")) {
+      continue;
     }
+    lines.insert(line.starts_with("#") ? line : line.substr(0, line.rfind(' ')));
   }
   return lines;
 }
