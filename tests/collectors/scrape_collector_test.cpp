@@ -1220,6 +1220,50 @@ std::vector<std::string> Described(const RecordingSink& sink, std::size_t from) 
   return out;
 }
 
+struct CacheRun {
+  int prepares = 0;
+  int prepared_adds = 0;
+};
+
+// Scrapes `bodies` one after the other (endpoint "t", set up by `configure`) with a collector
+// whose sink has a prepared form, so that its series cache is used, and with one whose sink
+// has none, so that every series goes through relabeling, the limit checks and Add each
+// time; both must stream the same samples. `check` sees the cached collector's result.
+CacheRun ScrapeCachedAndUncached(
+    const std::vector<std::string>& bodies,
+    const std::function<void(config::EndpointOptions&)>& configure,
+    const std::function<void(std::size_t, const CollectResult&)>& check = {}) {
+  std::atomic<std::size_t> round{0};
+  Server server;
+  server.http().Get("/m", [&](const httplib::Request&, httplib::Response& res) {
+    res.set_content(bodies[round.load()], "text/plain");
+  });
+  server.Start();
+  config::EndpointOptions e = Endpoint("t", server.url("/m"));
+  configure(e);
+  PreparingSink cached_sink;
+  RecordingSink uncached_sink;
+  ScrapeCollector cached({e}, 1s, &cached_sink);
+  ScrapeCollector uncached({e}, 1s, &uncached_sink);
+  CollectContext ctx = Now();
+  std::size_t cached_from = 0;
+  std::size_t uncached_from = 0;
+  for (std::size_t i = 0; i < bodies.size(); ++i) {
+    round = i;
+    CollectResult r = Scrape(cached, ctx);
+    (void)Scrape(uncached, ctx);
+    if (check) {
+      check(i, r);
+    }
+    EXPECT_EQ(Described(cached_sink.recorded, cached_from), Described(uncached_sink, uncached_from))
+        << "scrape " << i;
+    cached_from = cached_sink.recorded.entries.size();
+    uncached_from = uncached_sink.entries.size();
+    NextTick(ctx);
+  }
+  return {cached_sink.prepares, cached_sink.prepared_adds};
+}
+
 TEST(ScrapeCollector, TheSeriesCacheStreamsExactlyWhatTheUncachedPathDoes) {
   // Scrape after scrape: values change, series come and go, change places and repeat, a TYPE
   // line changes the family of the same series text, relabeling keeps, drops and rewrites,
@@ -1241,40 +1285,16 @@ TEST(ScrapeCollector, TheSeriesCacheStreamsExactlyWhatTheUncachedPathDoes) {
       "lat_bucket{le=\"1\"} 3\nlat_bucket{x=\"1\"} 4\nreq{code=\"200\"} 15\nplain 16\n",
       "# TYPE lat histogram\nlat_bucket{le=\"1\"} 5\nlat_bucket{x=\"1\"} 6\nplain 17\n",
   };
-  std::atomic<std::size_t> round{0};
-  Server server;
-  server.http().Get("/m", [&](const httplib::Request&, httplib::Response& res) {
-    res.set_content(bodies[round.load()], "text/plain");
+  const CacheRun run = ScrapeCachedAndUncached(bodies, [](config::EndpointOptions& e) {
+    e.metric_prefix = "app_";
+    e.labels = {{"team", "x"}};
+    e.limits.sample_limit = 5;
+    e.metric_relabel_configs = {
+        Rule({"__name__"}, "app_go_.*", "drop"),
+        Rule({"code"}, "(\\d)..", "replace", "class", "${1}xx"),
+    };
   });
-  server.Start();
-  config::EndpointOptions e = Endpoint("t", server.url("/m"));
-  e.metric_prefix = "app_";
-  e.labels = {{"team", "x"}};
-  e.limits.sample_limit = 5;
-  e.metric_relabel_configs = {
-      Rule({"__name__"}, "app_go_.*", "drop"),
-      Rule({"code"}, "(\\d)..", "replace", "class", "${1}xx"),
-  };
-  // The uncached path: a sink without a prepared form, so every kept series goes through
-  // relabeling, the limit checks and Add each time.
-  PreparingSink cached_sink;
-  RecordingSink uncached_sink;
-  ScrapeCollector cached({e}, 1s, &cached_sink);
-  ScrapeCollector uncached({e}, 1s, &uncached_sink);
-  CollectContext ctx = Now();
-  std::size_t cached_from = 0;
-  std::size_t uncached_from = 0;
-  for (std::size_t i = 0; i < bodies.size(); ++i) {
-    round = i;
-    (void)Scrape(cached, ctx);
-    (void)Scrape(uncached, ctx);
-    EXPECT_EQ(Described(cached_sink.recorded, cached_from), Described(uncached_sink, uncached_from))
-        << "scrape " << i;
-    cached_from = cached_sink.recorded.entries.size();
-    uncached_from = uncached_sink.entries.size();
-    NextTick(ctx);
-  }
-  EXPECT_GT(cached_sink.prepared_adds, cached_sink.prepares);  // the cache was used
+  EXPECT_GT(run.prepared_adds, run.prepares);  // the cache was used
 }
 
 // The cache refers to the bytes of the body it was filled from: a failed scrape (whose body
@@ -1287,33 +1307,13 @@ TEST(ScrapeCollector, TheSeriesCacheStartsOverAfterAFailedScrape) {
       "b{y=\"2\"} 15\na{x=\"1\"} 16\n",
   };
   const std::vector<double> entries = {0, 2, 2, 0, 0, 2, 2};
-  std::atomic<std::size_t> round{0};
-  Server server;
-  server.http().Get("/m", [&](const httplib::Request&, httplib::Response& res) {
-    res.set_content(bodies[round.load()], "text/plain");
-  });
-  server.Start();
-  config::EndpointOptions e = Endpoint("t", server.url("/m"));
-  e.limits.sample_limit = 3;  // the fourth body is over it
-  PreparingSink cached_sink;
-  RecordingSink uncached_sink;
-  ScrapeCollector cached({e}, 1s, &cached_sink);
-  ScrapeCollector uncached({e}, 1s, &uncached_sink);
-  CollectContext ctx = Now();
-  std::size_t cached_from = 0;
-  std::size_t uncached_from = 0;
-  for (std::size_t i = 0; i < bodies.size(); ++i) {
-    round = i;
-    CollectResult r = Scrape(cached, ctx);
-    (void)Scrape(uncached, ctx);
-    EXPECT_EQ(Self(r, "metricsd_scrape_up", "t"), i == 3 ? 0 : 1) << "scrape " << i;
-    EXPECT_EQ(Self(r, "metricsd_scrape_series_cache_entries", "t"), entries[i]) << "scrape " << i;
-    EXPECT_EQ(Described(cached_sink.recorded, cached_from), Described(uncached_sink, uncached_from))
-        << "scrape " << i;
-    cached_from = cached_sink.recorded.entries.size();
-    uncached_from = uncached_sink.entries.size();
-    NextTick(ctx);
-  }
+  (void)ScrapeCachedAndUncached(
+      bodies, [](config::EndpointOptions& e) { e.limits.sample_limit = 3; },  // body 3 is over
+      [&](std::size_t i, const CollectResult& r) {
+        EXPECT_EQ(Self(r, "metricsd_scrape_up", "t"), i == 3 ? 0 : 1) << "scrape " << i;
+        EXPECT_EQ(Self(r, "metricsd_scrape_series_cache_entries", "t"), entries[i])
+            << "scrape " << i;
+      });
 }
 
 }  // namespace
