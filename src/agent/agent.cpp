@@ -170,9 +170,6 @@ Status ValidateNetworkSettings(const config::Config& config, const NetApi* net) 
       return Error{shipper.error()};
     }
   }
-  if (auto security = MakeServerSecurity(config.server, net); !security.ok()) {
-    return Error{security.error()};
-  }
   return ValidateEndpointTls(config, *net);
 }
 

@@ -63,14 +63,15 @@ class ConfigError : public std::runtime_error {
 // scrape endpoints or TLS on the server.
 bool NeedsNetwork(const config::Config& config);
 
-// Builds every configured shipper once, without queues or threads, checks every scrape
-// target's TLS settings and builds the server's TLS context, so that options only a real
-// client or server can check (cipher names, key/certificate pairs) are reported at start-up
-// and by -check-config. Errors name the key. net may be null only when !NeedsNetwork(config).
+// Builds every configured shipper once, without queues or threads, and checks every scrape
+// target's TLS settings, so that options only a real client can check (cipher names,
+// key/certificate pairs) are reported before a reload switches over and by -check-config.
+// Errors name the key. net may be null only when !NeedsNetwork(config).
 Status ValidateNetworkSettings(const config::Config& config, const NetApi* net);
 
-// The server's TLS and authentication from server.*: what HttpServer takes. net may be null
-// only without server TLS.
+// The server's TLS and authentication from server.*: what HttpServer takes. Building it is
+// also how its settings are checked (errors name the key). net may be null only without
+// server TLS.
 Result<ServerSecurity> MakeServerSecurity(const config::ServerOptions& server, const NetApi* net);
 
 // Every collector metricsd has, as the config enables them. Adding a collector is one

@@ -103,9 +103,15 @@ int CheckConfig(const ConfigChoice& choice) {
     }
     net = std::move(*module);
   }
-  if (auto shippers = ValidateNetworkSettings(loaded->config, net.get()); !shippers.ok()) {
+  Status network = ValidateNetworkSettings(loaded->config, net.get());
+  if (network.ok()) {
+    if (auto security = MakeServerSecurity(loaded->config.server, net.get()); !security.ok()) {
+      network = Error{security.error()};
+    }
+  }
+  if (!network.ok()) {
     std::fprintf(stderr, "metricsd: invalid configuration (%s):\n  %s\n", loaded->source.c_str(),
-                 shippers.error().c_str());
+                 network.error().c_str());
     return kExitConfig;
   }
   std::fputs(config::RenderEffectiveConfig(loaded->config).c_str(), stdout);
@@ -249,9 +255,10 @@ Status Daemon::Reload() {
     spdlog::warn("server.host/server.port changed; that needs a restart (still serving on {})",
                  Address(host_, server_ ? server_->port() : port_));
   }
+  // Built once: this is also the check of the server's settings.
   auto security = MakeServerSecurity(reloaded->config.server, net_->get().get());
   if (!security.ok()) {
-    return Error{security.error()};  // validated above: only a file replaced since then
+    return Error{"invalid configuration (" + reloaded->source + "): " + security.error()};
   }
   std::shared_ptr<Agent> old = agent();
   // Collection pauses for the switch; the queues keep sending throughout.

@@ -94,6 +94,18 @@ TEST(SecuredEndpointE2e, TlsClientCertificateAndPasswordThroughAReload) {
       << daemon.Stderr();
   EXPECT_EQ(CurlStatus(with(cert, {"-u", "prom:second-pw", base + "/metrics"})), 200);
   EXPECT_EQ(CurlStatus(with(trust, {base + "/health"})), 200);
+
+  // A reload whose key does not match its certificate is refused, naming the key: the
+  // server keeps its TLS and the second password.
+  testing::CertFiles mismatched = server;
+  mismatched.key_file = pki.Issue("other", {.common_name = "other"}).key_file;
+  dir.Write("config.json", SecuredConfig(port, mismatched, pki.ca_file(), BcryptHash("third-pw")));
+  daemon.Signal(SIGHUP);
+  EXPECT_TRUE(WaitFor(
+      [&] { return daemon.Stderr().find("server.tls.key_file") != std::string::npos; }, 20s))
+      << daemon.Stderr();
+  EXPECT_EQ(CurlStatus(with(cert, {"-u", "prom:second-pw", base + "/metrics"})), 200);
+  EXPECT_EQ(CurlStatus(with(cert, {"-u", "prom:third-pw", base + "/metrics"})), 401);
   daemon.Signal(SIGTERM);
   EXPECT_EQ(daemon.Wait(20s), 0);
   // The hash is never logged.
