@@ -580,6 +580,20 @@ void Agent::InheritSeries(Agent& previous) {
   }
 }
 
+void Agent::InheritHistory(const Agent& previous) {
+  std::scoped_lock lock(history_mutex_, previous.history_mutex_);
+  collection_seconds_ = previous.collection_seconds_;
+  queue_depths_.assign(queues_.size(), HistoryRing{});
+  for (std::size_t i = 0; i < queues_.size(); ++i) {
+    // A kept queue is the same object in both agents.
+    for (std::size_t j = 0; j < previous.queues_.size() && j < previous.queue_depths_.size(); ++j) {
+      if (previous.queues_[j] == queues_[i]) {
+        queue_depths_[i] = previous.queue_depths_[j];
+      }
+    }
+  }
+}
+
 void Agent::RelabelSystem(std::vector<MetricFamily>& families) {
   if (!system_relabel_.empty() &&
       RelabelFamilies(families, system_relabel_) == RelabelVerdict::kNoName &&

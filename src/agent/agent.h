@@ -108,6 +108,9 @@ class Agent {
   // a removed target) get staleness markers. Call after previous.StopCollection() and before
   // Start().
   void InheritSeries(Agent& previous);
+  // Reload: keeps the status page's last hour (collection time, and the depth of each queue
+  // this configuration keeps). Call before Start().
+  void InheritHistory(const Agent& previous);
 
   // For the watchdog: "<thread>: busy for <n>s" for the first collection, scrape or sender
   // thread that is stuck in one piece of work past its limit; nullopt when all progress.

@@ -280,6 +280,7 @@ Status Daemon::Reload() {
     agent_ = next;
   }
   next->InheritSeries(*old);
+  next->InheritHistory(*old);
   next->Start();
   if (server_) {
     server_->SetSecurity(std::move(*security));
