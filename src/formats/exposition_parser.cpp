@@ -1113,8 +1113,8 @@ class Parser {
     return nullptr;
   }
 
-  const char* AddSample(std::string_view name, double value, std::int64_t timestamp_ms,
-                        bool has_timestamp, bool has_exemplar) {
+  // Sorts the sample's labels by name and refuses repeated and reserved names.
+  const char* SortAndCheckLabels() {
     auto by_name = [](const RawLabel& a, const RawLabel& b) { return LessBytes(a.name, b.name); };
     if (!std::is_sorted(labels_.begin(), labels_.end(), by_name)) {
       std::sort(labels_.begin(), labels_.end(), by_name);
@@ -1126,6 +1126,14 @@ class Parser {
       if (SameBytes(labels_[i].name, "__name__")) {
         return "reserved label name __name__";
       }
+    }
+    return nullptr;
+  }
+
+  const char* AddSample(std::string_view name, double value, std::int64_t timestamp_ms,
+                        bool has_timestamp, bool has_exemplar) {
+    if (const char* reason = SortAndCheckLabels()) {
+      return reason;
     }
     std::size_t index = kNone;
     SampleKind kind = SampleKind::kPlain;
@@ -1153,7 +1161,10 @@ class Parser {
       if (const char* reason = Labels(line, pos, labels_)) {
         return reason;
       }
-      return AddSample(name, value, timestamp_ms, has_timestamp, has_exemplar);
+      if (const char* reason = SortAndCheckLabels()) {
+        return reason;
+      }
+      return AddToFamily(index, kind, name, value, timestamp_ms, has_timestamp, has_exemplar);
     }
     families_[index].has_samples = true;
     visitor_.OnKnownSample(View(index), value, timestamp_ms, series_text_);
