@@ -55,7 +55,6 @@ class SeriesCache {
 
   // 0: no bound beyond the bodies themselves.
   explicit SeriesCache(std::size_t max_entries) : max_entries_(max_entries) {}
-  SeriesCache() : SeriesCache(0) {}
 
   // Every BeginScrape is followed by one EndScrape.
   void BeginScrape();
