@@ -2,6 +2,7 @@
 // (4 labels per sample, a few dozen metric names). Reports samples/s and bytes per sample
 // after snappy. Run: build/bench/bench_remote_write
 #include <benchmark/benchmark.h>
+#include <snappy.h>
 
 #include <string>
 #include <vector>
@@ -9,6 +10,7 @@
 #include "formats/http_json_encoder.h"
 #include "formats/influx_line_encoder.h"
 #include "formats/remote_write_encoder.h"
+#include "formats/snappy_skeleton.h"
 
 namespace metricsd {
 namespace {
@@ -85,6 +87,55 @@ void BM_InfluxEncode(benchmark::State& state) {
   state.counters["bytes_per_sample"] = double(body.size()) / double(samples.size());
 }
 BENCHMARK(BM_InfluxEncode)->Arg(2000);
+
+// The compression of one request of 2,000 samples whose values move each cycle (counters by
+// a whole step, gauges by a fraction), timestamps with them:
+//   0: snappy::RawCompress;
+//   1: rebuilt from the skeleton of the cycle before (formats/snappy_skeleton.h);
+//   2: a new skeleton built every cycle (every series changed).
+void BM_RequestCompression(benchmark::State& state) {
+  const int mode = static_cast<int>(state.range(0));
+  std::string protos[2];
+  for (int cycle = 0; cycle < 2; ++cycle) {
+    auto batch = MakeBatch(2000);
+    for (MetricFamily& family : batch) {
+      for (Sample& sample : family.samples) {
+        sample.value += family.type == MetricType::kCounter ? 1000 * cycle : 0.37 * cycle;
+        sample.timestamp_ms = 1'700'000'000'000 + 15'000 * cycle;
+      }
+    }
+    const SampleViews views = ViewsOf(batch);
+    formats::RemoteWriteEncoder encoder;
+    formats::EncodeStats stats;
+    std::string body;
+    encoder.Encode(AllSamples(views), body, stats);
+    protos[cycle] = encoder.last_protobuf();
+  }
+  formats::SnappySkeletonCache cache;
+  ByteBuffer out;
+  std::string block;
+  std::size_t i = 0;
+  for (auto _ : state) {
+    const std::string& proto = protos[i++ % 2];
+    out.clear();
+    if (mode == 0) {
+      char* dest = out.Reserve(snappy::MaxCompressedLength(proto.size()));
+      std::size_t length = 0;
+      snappy::RawCompress(proto.data(), proto.size(), dest, &length);
+      out.Commit(dest + length);
+    } else {
+      cache.AppendElements(proto, out);
+      if (mode == 2) {
+        cache = formats::SnappySkeletonCache();
+      }
+    }
+    benchmark::DoNotOptimize(out.data());
+  }
+  state.SetItemsProcessed(state.iterations() * 2000);
+  state.counters["compressed_bytes_per_sample"] = double(out.size()) / 2000;
+  state.counters["proto_bytes_per_sample"] = double(protos[0].size()) / 2000;
+}
+BENCHMARK(BM_RequestCompression)->ArgName("mode")->Arg(0)->Arg(1)->Arg(2);
 
 }  // namespace
 }  // namespace metricsd

@@ -18,8 +18,8 @@ artifacts=${FUZZ_ARTIFACTS:-$work/artifacts}
 mkdir -p "$artifacts"
 
 status=0
-for name in fuzz_prometheus_text fuzz_openmetrics fuzz_json_app fuzz_write_request fuzz_series_cache \
-  fuzz_textfile fuzz_batch_decode fuzz_wal_recover fuzz_http_request; do
+for name in fuzz_prometheus_text fuzz_openmetrics fuzz_json_app fuzz_write_request \
+  fuzz_snappy_skeleton fuzz_series_cache fuzz_textfile fuzz_batch_decode fuzz_wal_recover fuzz_http_request; do
   bin=$build/fuzz/$name
   if [[ ! -x $bin ]]; then
     echo "missing $bin (build with -DMETRICSD_FUZZ=ON)" >&2

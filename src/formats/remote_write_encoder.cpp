@@ -277,6 +277,51 @@ void RemoteWriteEncoder::Append(std::string_view name, std::span<const LabelView
   AppendSeries(name, labels, value, timestamp_ms, stats);
 }
 
+namespace {
+
+// The end of the TimeSeries at `at` of a run, and where its value starts.
+std::size_t NextSeries(const std::uint8_t* bytes, std::size_t at, std::size_t& value) noexcept {
+  ++at;  // kTagTimeSeries
+  std::uint64_t length = 0;
+  for (int shift = 0;; shift += 7) {
+    const std::uint8_t b = bytes[at++];
+    length |= std::uint64_t{b & 0x7fU} << shift;
+    if (b < 0x80) {
+      break;
+    }
+  }
+  const std::size_t end = at + length;
+  // The series ends with its sample's timestamp varint; walking back over the varint's
+  // continuation bytes reaches kTagTimestamp, which follows the value.
+  std::size_t timestamp = end - 1;
+  while (bytes[timestamp - 1] >= 0x80) {
+    --timestamp;
+  }
+  value = timestamp - 1 - 8;
+  return end;
+}
+
+}  // namespace
+
+void FindValueOffsets(std::string_view run, std::vector<std::uint32_t>& out) {
+  out.clear();
+  const auto* bytes = reinterpret_cast<const std::uint8_t*>(run.data());
+  for (std::size_t at = 0; at < run.size();) {
+    std::size_t value = 0;
+    at = NextSeries(bytes, at, value);
+    out.push_back(static_cast<std::uint32_t>(value));
+  }
+}
+
+std::string_view FirstSeriesLabels(std::string_view run) noexcept {
+  if (run.empty()) {
+    return run;
+  }
+  std::size_t value = 0;
+  NextSeries(reinterpret_cast<const std::uint8_t*>(run.data()), 0, value);
+  return run.substr(0, value);
+}
+
 void RemoteWriteEncoder::AppendCompressed(std::size_t begin, std::size_t end, std::string& out) {
   // Into a reused buffer first: sizing `out` for the worst case would zero-fill it.
   const std::size_t length = end - begin;

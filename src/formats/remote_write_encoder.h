@@ -29,6 +29,12 @@ using metricsd::kStaleNaNBits;
 // What every other NaN becomes (Prometheus' "normal" NaN).
 inline constexpr std::uint64_t kNormalNaNBits = 0x7ff8000000000001ULL;
 
+// The offsets, relative to `run`, of the 8 value bytes of each TimeSeries in a run of them as
+// RemoteWriteEncoder writes them (one sample each).
+void FindValueOffsets(std::string_view run, std::vector<std::uint32_t>& out);
+// The first TimeSeries of such a run up to its sample: what identifies the series.
+std::string_view FirstSeriesLabels(std::string_view run) noexcept;
+
 class RemoteWriteEncoder {
  public:
   // Encodes `samples` as one WriteRequest; `out` receives the snappy-compressed body

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <utility>
 
+#include "core/varint.h"
 #include "queue/record_format.h"
 
 namespace metricsd::queue {
@@ -54,11 +55,27 @@ void ReadyRequestWriter::CloseOpen() {
   if (mark_ && mark_->finished == finished_.size() && !mark_prefix_) {
     mark_prefix_.emplace(encoder_.last_protobuf().substr(0, mark_->bytes));
   }
+  const std::string_view proto = encoder_.last_protobuf();
+  compressed_.clear();
+  compressed_.Commit(PutVarint(compressed_.Reserve(10), proto.size()));
+  // Each target's run of series is kept apart: its skeleton fits again when the targets
+  // finish in another order.
+  std::size_t from = 0;
+  run_starts_.push_back(proto.size());
+  for (std::size_t to : run_starts_) {
+    if (to > from) {
+      skeletons_.AppendElements(proto.substr(from, to - from), compressed_);
+      from = to;
+    }
+  }
+  run_starts_.clear();
+
   EncodedBatch record;
   record.samples = open_samples_;
   record.min_timestamp_ms = open_min_timestamp_ms_;
+  record.payload.reserve(1 + compressed_.size());
   record.payload.push_back(kRemoteWriteRecord);
-  encoder_.AppendCompressed(0, encoder_.built_bytes(), record.payload);
+  record.payload.append(compressed_.view());
   finished_.push_back(std::move(record));
   encoder_.Truncate(0);
   open_samples_ = 0;
@@ -71,12 +88,19 @@ std::vector<EncodedBatch> ReadyRequestWriter::Finish() {
   mark_.reset();
   mark_prefix_.reset();
   encoder_.ReleaseBuffersAbove(kKeptBufferBytes);
+  if (compressed_.capacity() > kKeptBufferBytes) {
+    compressed_.Release();
+  }
+  skeletons_.EndCycle();
   return records;
 }
 
 ReadyRequestWriter::Mark ReadyRequestWriter::Checkpoint() {
   mark_ = Mark{finished_.size(), encoder_.built_bytes(), open_samples_, open_min_timestamp_ms_};
   mark_prefix_.reset();
+  if (mark_->bytes > 0 && (run_starts_.empty() || run_starts_.back() < mark_->bytes)) {
+    run_starts_.push_back(mark_->bytes);
+  }
   return *mark_;
 }
 
@@ -86,8 +110,10 @@ void ReadyRequestWriter::Rollback(const Mark& mark) {
     encoder_.Truncate(0);
     encoder_.AppendBuilt(*mark_prefix_);
     mark_prefix_.reset();
+    run_starts_.clear();  // only a hint: the reopened request is one run
   } else {
     encoder_.Truncate(mark.bytes);
+    std::erase_if(run_starts_, [&](std::size_t start) { return start > mark.bytes; });
   }
   open_samples_ = mark.samples;
   open_min_timestamp_ms_ = mark.min_timestamp_ms;

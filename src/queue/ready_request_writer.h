@@ -7,6 +7,9 @@
 // (record_format.h: kRemoteWriteRecord, then the body) as soon as it holds
 // max_samples_per_request samples, so memory holds one open request's protobuf and the
 // compressed rest, never a whole scrape's protobuf. Finish() hands the records over.
+// Compression reuses the last cycle's snappy skeletons (formats/snappy_skeleton.h) per run of
+// series between two checkpoints (one scrape target's), so an unchanged target's requests
+// are rebuilt, not compressed again.
 //
 // Not thread-safe: one per producing thread. Label views passed to Add are used during the
 // call only.
@@ -23,6 +26,7 @@
 #include "core/metric.h"
 #include "formats/encode_stats.h"
 #include "formats/remote_write_encoder.h"
+#include "formats/snappy_skeleton.h"
 #include "queue/shipper_queue.h"
 
 namespace metricsd::queue {
@@ -59,6 +63,9 @@ class ReadyRequestWriter {
   Mark Checkpoint();
   void Rollback(const Mark& mark);
 
+  // The compression skeletons kept from the last cycle, and how often they were reused.
+  const formats::SnappySkeletonCache& skeletons() const noexcept { return skeletons_; }
+
   // What the encoder changed to make series valid, since construction.
   const formats::EncodeStats& stats() const noexcept { return stats_; }
 
@@ -81,6 +88,11 @@ class ReadyRequestWriter {
   // up to the mark: what a rollback reopens.
   std::optional<Mark> mark_;
   std::optional<std::string> mark_prefix_;
+  // Compression: the open request's runs (where each Checkpoint found it), and the skeletons
+  // that rebuild a run's snappy elements when only its values changed.
+  std::vector<std::size_t> run_starts_;
+  formats::SnappySkeletonCache skeletons_;
+  ByteBuffer compressed_;
 };
 
 }  // namespace metricsd::queue

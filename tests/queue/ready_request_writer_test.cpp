@@ -1,6 +1,7 @@
 #include "queue/ready_request_writer.h"
 
 #include <gtest/gtest.h>
+#include <snappy.h>
 
 #include <string>
 #include <vector>
@@ -17,14 +18,24 @@ using testing::MakeBatch;
 
 std::vector<EncodedBatch> FinishAll(ReadyRequestWriter& writer) { return writer.Finish(); }
 
-// What the sender would have encoded for samples [begin, end) of `batch`.
+// The protobuf WriteRequest a record carries ("" when it is not a snappy block).
+std::string RequestOf(const EncodedBatch& record) {
+  std::string proto;
+  if (record.payload.empty() || record.payload[0] != kRemoteWriteRecord ||
+      !snappy::Uncompress(record.payload.data() + 1, record.payload.size() - 1, &proto)) {
+    return "";
+  }
+  return proto;
+}
+
+// What the sender would have encoded for samples [begin, end) of `batch`, uncompressed.
 std::string EncodedBySender(const Batch& batch, std::size_t begin, std::size_t end) {
   const SampleViews views = ViewsOf(batch);
   formats::RemoteWriteEncoder encoder;
   formats::EncodeStats stats;
   std::string body;
   encoder.Encode(SampleRange{&views, begin, end}, body, stats);
-  return std::string(1, kRemoteWriteRecord) + body;
+  return std::string(encoder.last_protobuf());
 }
 
 TEST(ReadyRequestWriter, RecordsAreTheSenderEncodingCutAtTheRequestLimit) {
@@ -36,7 +47,7 @@ TEST(ReadyRequestWriter, RecordsAreTheSenderEncodingCutAtTheRequestLimit) {
   ASSERT_EQ(records.size(), 3u);
   const std::size_t cuts[][2] = {{0, 3}, {3, 6}, {6, 7}};
   for (std::size_t i = 0; i < records.size(); ++i) {
-    EXPECT_EQ(records[i].payload, EncodedBySender(batch, cuts[i][0], cuts[i][1])) << i;
+    EXPECT_EQ(RequestOf(records[i]), EncodedBySender(batch, cuts[i][0], cuts[i][1])) << i;
     EXPECT_EQ(records[i].samples, cuts[i][1] - cuts[i][0]);
     EXPECT_EQ(records[i].min_timestamp_ms, batch[0].samples[cuts[i][0]].timestamp_ms);
   }
@@ -62,7 +73,7 @@ TEST(ReadyRequestWriter, RollbackTakesBackExactlyWhatCameAfterTheMark) {
   const std::vector<EncodedBatch> want = FinishAll(clean);
   ASSERT_EQ(got.size(), want.size());
   for (std::size_t i = 0; i < got.size(); ++i) {
-    EXPECT_EQ(got[i].payload, want[i].payload) << i;
+    EXPECT_EQ(RequestOf(got[i]), RequestOf(want[i])) << i;
     EXPECT_EQ(got[i].samples, want[i].samples) << i;
     EXPECT_EQ(got[i].min_timestamp_ms, want[i].min_timestamp_ms) << i;
   }
@@ -89,11 +100,57 @@ TEST(ReadyRequestWriter, ARollbackReopensTheRequestItsMarkWasInAfterItWasClosed)
     const std::vector<EncodedBatch> want = FinishAll(clean);
     ASSERT_EQ(got.size(), want.size()) << kept_count;
     for (std::size_t i = 0; i < got.size(); ++i) {
-      EXPECT_EQ(got[i].payload, want[i].payload) << kept_count << " " << i;
+      EXPECT_EQ(RequestOf(got[i]), RequestOf(want[i])) << kept_count << " " << i;
+      EXPECT_FALSE(RequestOf(got[i]).empty());
       EXPECT_EQ(got[i].samples, want[i].samples);
       EXPECT_EQ(got[i].min_timestamp_ms, want[i].min_timestamp_ms);
     }
   }
+}
+
+// Values and timestamps move between cycles: requests are rebuilt from the last cycle's
+// skeletons and still carry exactly the new samples. A renamed series is compressed anew.
+TEST(ReadyRequestWriter, UnchangedSeriesReuseTheLastCyclesCompressionAndCarryTheNewValues) {
+  ReadyRequestWriter writer(40);
+  const auto cycle = [&](int shift, std::int64_t timestamp_ms, std::size_t targets) {
+    Batch batch = MakeBatch(0, 100);
+    for (Sample& sample : batch[0].samples) {
+      sample.value += shift * 3;  // counters: whole numbers
+      sample.timestamp_ms = timestamp_ms;
+    }
+    // Checkpoints as the scrape path takes them, one per target of 25 series.
+    for (std::size_t t = 0; t < targets; ++t) {
+      writer.Checkpoint();
+      for (std::size_t i = 25 * t; i < 25 * (t + 1); ++i) {
+        const Sample& s = batch[0].samples[i];
+        std::vector<LabelView> labels;
+        ViewLabels(s.labels, labels);
+        writer.Add(batch[0].name, "", MetricType::kGauge, batch[0].name, labels, s.value,
+                   s.timestamp_ms);
+      }
+    }
+    const std::vector<EncodedBatch> records = writer.Finish();
+    std::size_t at = 0;
+    for (const EncodedBatch& record : records) {
+      EXPECT_EQ(RequestOf(record), EncodedBySender(batch, at, at + record.samples));
+      at += record.samples;
+    }
+    EXPECT_EQ(at, 25 * targets);
+  };
+  cycle(0, 1000, 4);
+  const std::uint64_t built = writer.skeletons().built();
+  EXPECT_EQ(writer.skeletons().reused(), 0u);
+  cycle(1, 2000, 4);
+  EXPECT_EQ(writer.skeletons().built(), built);  // every run reused its skeleton
+  EXPECT_EQ(writer.skeletons().reused(), built);
+  EXPECT_GT(writer.skeletons().skeleton_bytes(), 0u);
+  cycle(2, 1'700'000'000'000, 4);  // a timestamp of another length changes the bytes around it
+  EXPECT_EQ(writer.skeletons().built(), 2 * built);
+  const std::size_t all = writer.skeletons().skeleton_bytes();
+  cycle(3, 1'700'000'001'000, 2);  // half the targets: the rest is forgotten after the cycle
+  EXPECT_EQ(writer.skeletons().built(), 2 * built);
+  EXPECT_LT(writer.skeletons().skeleton_bytes(), all);
+  EXPECT_GT(writer.skeletons().skeleton_bytes(), 0u);
 }
 
 TEST(ReadyRequestWriter, NoLimitMakesOneRequest) {

@@ -1,0 +1,78 @@
+// Snappy block bodies rebuilt from a kept "skeleton" instead of compressed again.
+//
+// A remote write request of a scrape is byte for byte the request of the scrape before,
+// except for the 8 bytes of each sample value and the timestamps (all equal within one
+// scrape). A snappy block is a list of elements: literals, and copies of earlier output at a
+// distance. A skeleton is snappy's element list for one request with the literal bytes left
+// out, and with every copy that reads or writes a value turned into literal bytes. Rebuilding
+// the next request's block from it takes the literals from the new protobuf and compares the
+// two ranges of every copy in it: the result is always a valid block of exactly the new
+// bytes, or the skeleton is refused and snappy compresses the bytes again. A wrong skeleton
+// can cost time, never data.
+//
+// The price is size: values that snappy would have copied (equal values of neighbouring
+// series) go out as literals.
+//
+// Skeletons are position-independent (copies never reach before their own input), so the
+// skeletons of several ranges of one request concatenate under one length header.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "core/byte_buffer.h"
+#include "formats/remote_write_encoder.h"
+
+namespace metricsd::formats {
+
+// Appends to `skeleton` the skeleton of `elements`, snappy's element list for `input` (its
+// block less the length header): copies that would read or write a changing byte become
+// literal bytes. The changing bytes are the 8 value bytes at each of `value_offsets`
+// (ascending, relative to `input`), except a whole number's low zero bytes, which stay zero
+// while a counter grows. False when `elements` is not an element list of `input`. `changing` is
+// scratch.
+bool BuildSnappySkeleton(std::string_view elements, std::string_view input,
+                         std::span<const std::uint32_t> value_offsets, std::string& skeleton,
+                         std::vector<std::uint8_t>& changing);
+
+// Writes at `dest` the snappy elements that `skeleton` gives for `input`: literals are taken
+// from `input` and each copy must reproduce `input`. Returns the end of what was written, or
+// nullptr when the skeleton does not describe `input`. `dest` has room for
+// skeleton.size() + input.size() + kWriteSlack bytes (short runs are moved 16 bytes at a time).
+inline constexpr std::size_t kWriteSlack = 16;
+char* WriteBySkeleton(std::string_view skeleton, std::string_view input, char* dest) noexcept;
+
+// The skeletons of one producer's recent requests, keyed by their bytes up to the first value
+// and their length. A request without a fitting skeleton is compressed by snappy, and the
+// skeleton of that block is kept. Not thread-safe.
+class SnappySkeletonCache {
+ public:
+  // Appends to `out` the snappy elements of `run`, whole TimeSeries as RemoteWriteEncoder
+  // writes them: from its kept skeleton when it still fits, else from snappy.
+  void AppendElements(std::string_view run, ByteBuffer& out);
+  // Forgets the skeletons that were not used since the last call.
+  void EndCycle();
+
+  std::size_t skeleton_bytes() const noexcept { return skeleton_bytes_; }
+  std::uint64_t reused() const noexcept { return reused_; }
+  std::uint64_t built() const noexcept { return built_; }
+
+ private:
+  struct Entry {
+    std::string skeleton;
+    std::uint64_t used_in_cycle = 0;
+  };
+  std::unordered_map<std::uint64_t, Entry> entries_;
+  std::vector<std::uint32_t> value_offsets_;  // scratch
+  std::vector<std::uint8_t> changing_;        // scratch
+  std::uint64_t cycle_ = 1;
+  std::size_t skeleton_bytes_ = 0;
+  std::uint64_t reused_ = 0;
+  std::uint64_t built_ = 0;
+};
+
+}  // namespace metricsd::formats
