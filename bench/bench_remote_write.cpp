@@ -92,7 +92,8 @@ BENCHMARK(BM_InfluxEncode)->Arg(2000);
 // a whole step, gauges by a fraction), timestamps with them:
 //   0: snappy::RawCompress;
 //   1: rebuilt from the skeleton of the cycle before (formats/snappy_skeleton.h);
-//   2: a new skeleton built every cycle (every series changed).
+//   2: a run seen for the first time every cycle (a target whose series change each scrape):
+//      snappy and the bookkeeping around it.
 void BM_RequestCompression(benchmark::State& state) {
   const int mode = static_cast<int>(state.range(0));
   std::string protos[2];

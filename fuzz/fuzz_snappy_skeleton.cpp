@@ -1,7 +1,7 @@
 // libFuzzer: remote write requests rebuilt from snappy skeletons (formats/snappy_skeleton.h)
 // always decode, with snappy's own decoder, to exactly the request they were built for.
 //
-// The input describes three cycles of one producer: series (names and label values taken from
+// The input describes four cycles of one producer: series (names and label values taken from
 // the input), then for each later cycle new values and timestamps and a few series renamed,
 // dropped or added. Each cycle's block must decode to that cycle's protobuf, whether its
 // skeleton was reused or built again. Then the input itself is read as a skeleton for the last
@@ -91,7 +91,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
   metricsd::formats::SnappySkeletonCache cache;
   std::int64_t timestamp_ms = 1'700'000'000'000;
-  for (int cycle = 0; cycle < 3; ++cycle) {
+  for (int cycle = 0; cycle < 4; ++cycle) {
     CheckCycle(cache, series, timestamp_ms);
     timestamp_ms += in.Byte() % 2 == 0 ? 15'000 : -1'699'999'999'000;
     for (Series& s : series) {

@@ -303,32 +303,40 @@ void SnappySkeletonCache::AppendElements(std::string_view input, ByteBuffer& out
   const std::uint64_t key = std::hash<std::string_view>{}(FirstSeriesLabels(input)) ^
                             (input.size() * 0x9e3779b97f4a7c15ULL);
   Entry& entry = entries_[key];
+  const bool seen_before = entry.used_in_cycle != 0;
+  entry.used_in_cycle = cycle_;
+  bool changed = false;
   if (!entry.skeleton.empty()) {
     char* dest = out.Reserve(entry.skeleton.size() + input.size() + kWriteSlack);
     if (char* end = WriteBySkeleton(entry.skeleton, input, dest)) {
       out.Commit(end);
-      entry.used_in_cycle = cycle_;
       ++reused_;
       return;
     }
+    changed = true;
+    skeleton_bytes_ -= entry.skeleton.size();
+    entry.skeleton.clear();
   }
   // Compressed anew by snappy: its elements (the block less its length header) go out as they
-  // are, and their skeleton is kept for the next cycle.
+  // are.
   char* dest = out.Reserve(snappy::MaxCompressedLength(input.size()));
   std::size_t length = 0;
   snappy::RawCompress(input.data(), input.size(), dest, &length);
   const std::size_t header = VarintSize(input.size());
   std::memmove(dest, dest + header, length - header);
   out.Commit(dest + length - header);
-  skeleton_bytes_ -= entry.skeleton.size();
-  entry.skeleton.clear();
+  // A skeleton pays only for a run that comes back unchanged: none for a run seen for the
+  // first time (a target whose series change each scrape makes new runs every time), nor
+  // right after the run changed (the next cycle builds one again).
+  if (!seen_before || changed) {
+    return;
+  }
   FindValueOffsets(input, value_offsets_);
   if (!BuildSnappySkeleton(std::string_view(dest, length - header), input, value_offsets_,
                            entry.skeleton, changing_)) {
     entry.skeleton.clear();  // not snappy's block format: never kept
   }
   skeleton_bytes_ += entry.skeleton.size();
-  entry.used_in_cycle = cycle_;
   ++built_;
 }
 

@@ -47,8 +47,9 @@ inline constexpr std::size_t kWriteSlack = 16;
 char* WriteBySkeleton(std::string_view skeleton, std::string_view input, char* dest) noexcept;
 
 // The skeletons of one producer's recent requests, keyed by their bytes up to the first value
-// and their length. A request without a fitting skeleton is compressed by snappy, and the
-// skeleton of that block is kept. Not thread-safe.
+// and their length. A request without a fitting skeleton is compressed by snappy; the
+// skeleton of that block is kept when the same key was seen in the cycle before and its
+// skeleton, if any, still fitted. Not thread-safe.
 class SnappySkeletonCache {
  public:
   // Appends to `out` the snappy elements of `run`, whole TimeSeries as RemoteWriteEncoder

@@ -83,53 +83,74 @@ TEST(FindValueOffsets, PointsAtEachSeriesValue) {
   }
 }
 
+// Cycle 0 sees the run, cycle 1 keeps the skeleton of snappy's block, cycle 2 reuses it.
 TEST(SnappySkeletonCache, ABlockDecodesToTheRequestAndIsReusedWhenOnlyValuesChange) {
   SnappySkeletonCache cache;
-  const std::string first = Request(500, 0, 1'700'000'000'000);
-  const std::string block = Block(cache, first);
-  EXPECT_EQ(Uncompressed(block), first);
-  EXPECT_EQ(cache.built(), 1u);
-  // The first block is snappy's own.
   std::string reference;
-  snappy::Compress(first.data(), first.size(), &reference);
-  EXPECT_EQ(block, reference);
+  for (int cycle = 0; cycle < 2; ++cycle) {
+    const std::string proto = Request(500, cycle, 1'700'000'000'000 + 15'000 * cycle);
+    const std::string block = Block(cache, proto);
+    snappy::Compress(proto.data(), proto.size(), &reference);
+    EXPECT_EQ(block, reference);  // snappy's own
+    cache.EndCycle();
+  }
+  EXPECT_EQ(cache.built(), 1u);
+  EXPECT_EQ(cache.reused(), 0u);
 
-  cache.EndCycle();
-  const std::string second = Request(500, 1, 1'700'000'015'000);
-  ASSERT_EQ(second.size(), first.size());
-  const std::string rebuilt = Block(cache, second);
-  EXPECT_EQ(Uncompressed(rebuilt), second);
+  const std::string third = Request(500, 2, 1'700'000'030'000);
+  const std::string rebuilt = Block(cache, third);
+  EXPECT_EQ(Uncompressed(rebuilt), third);
   EXPECT_EQ(cache.reused(), 1u);
   EXPECT_EQ(cache.built(), 1u);
   // Only the copies that touched a changing value became literals.
   EXPECT_LT(rebuilt.size(), reference.size() * 5 / 4) << reference.size();
 }
 
-TEST(SnappySkeletonCache, ARenamedSeriesOfTheSameLengthIsCompressedAnew) {
+TEST(SnappySkeletonCache, ARenamedSeriesOfTheSameLengthIsCompressedAnewThenKeptAgain) {
   SnappySkeletonCache cache;
   const std::string first = Request(300, 0, 1'700'000'000'000);
-  Block(cache, first);
   std::string renamed = first;
   const std::size_t at = renamed.rfind("item/17");
   ASSERT_NE(at, std::string::npos);
   renamed[at + 5] = '9';  // the last series that had "item/17" now says "item/97"
-  EXPECT_EQ(Uncompressed(Block(cache, renamed)), renamed);
-  EXPECT_EQ(cache.reused(), 0u);
-  EXPECT_EQ(cache.built(), 2u);
+  const std::string* cycles[] = {&first, &first, &renamed, &renamed, &renamed};
+  const std::uint64_t reused_after[] = {0, 0, 0, 0, 1};
+  const std::uint64_t built_after[] = {0, 1, 1, 2, 2};
+  for (int cycle = 0; cycle < 5; ++cycle) {
+    EXPECT_EQ(Uncompressed(Block(cache, *cycles[cycle])), *cycles[cycle]) << cycle;
+    EXPECT_EQ(cache.reused(), reused_after[cycle]) << cycle;
+    EXPECT_EQ(cache.built(), built_after[cycle]) << cycle;
+    cache.EndCycle();
+  }
+}
+
+TEST(SnappySkeletonCache, ARunSeenOnceBuildsNothing) {
+  SnappySkeletonCache cache;
+  for (int cycle = 0; cycle < 5; ++cycle) {  // a target whose series change every scrape
+    const std::string proto = Request(100 + cycle, cycle, 1000);
+    EXPECT_EQ(Uncompressed(Block(cache, proto)), proto);
+    cache.EndCycle();
+  }
+  EXPECT_EQ(cache.built(), 0u);
+  EXPECT_EQ(cache.skeleton_bytes(), 0u);
 }
 
 TEST(SnappySkeletonCache, SkeletonsUnusedForACycleAreForgotten) {
   SnappySkeletonCache cache;
-  Block(cache, Request(100, 0, 1000));
-  Block(cache, Request(80, 0, 1000));
-  cache.EndCycle();
+  for (int cycle = 0; cycle < 2; ++cycle) {
+    Block(cache, Request(100, cycle, 1000));
+    Block(cache, Request(80, cycle, 1000));
+    cache.EndCycle();
+  }
+  EXPECT_EQ(cache.built(), 2u);
   const std::size_t both = cache.skeleton_bytes();
-  Block(cache, Request(100, 1, 2000));
+  Block(cache, Request(100, 2, 2000));
   cache.EndCycle();
   EXPECT_LT(cache.skeleton_bytes(), both);
   EXPECT_GT(cache.skeleton_bytes(), 0u);
-  Block(cache, Request(80, 2, 3000));
-  EXPECT_EQ(cache.built(), 3u);
+  Block(cache, Request(80, 3, 3000));  // seen for the first time again
+  EXPECT_EQ(cache.built(), 2u);
+  EXPECT_EQ(cache.reused(), 1u);
 }
 
 // Any change outside the values: the skeleton is either refused or still gives exactly the

@@ -137,18 +137,21 @@ TEST(ReadyRequestWriter, UnchangedSeriesReuseTheLastCyclesCompressionAndCarryThe
     }
     EXPECT_EQ(at, 25 * targets);
   };
-  cycle(0, 1000, 4);
-  const std::uint64_t built = writer.skeletons().built();
-  EXPECT_EQ(writer.skeletons().reused(), 0u);
+  cycle(0, 1000, 4);  // 6 runs: 25, 15 | 10, 25, 5 | 20 series
+  EXPECT_EQ(writer.skeletons().built(), 0u);
   cycle(1, 2000, 4);
-  EXPECT_EQ(writer.skeletons().built(), built);  // every run reused its skeleton
-  EXPECT_EQ(writer.skeletons().reused(), built);
-  EXPECT_GT(writer.skeletons().skeleton_bytes(), 0u);
-  cycle(2, 1'700'000'000'000, 4);  // a timestamp of another length changes the bytes around it
-  EXPECT_EQ(writer.skeletons().built(), 2 * built);
+  EXPECT_EQ(writer.skeletons().built(), 6u);
+  EXPECT_EQ(writer.skeletons().reused(), 0u);
+  cycle(2, 3000, 4);
+  EXPECT_EQ(writer.skeletons().built(), 6u);
+  EXPECT_EQ(writer.skeletons().reused(), 6u);  // every run
+  // A timestamp of another length changes the bytes around it: new keys, seen once.
+  cycle(3, 1'700'000'000'000, 4);
+  cycle(4, 1'700'000'001'000, 4);
+  EXPECT_EQ(writer.skeletons().built(), 12u);
   const std::size_t all = writer.skeletons().skeleton_bytes();
-  cycle(3, 1'700'000'001'000, 2);  // half the targets: the rest is forgotten after the cycle
-  EXPECT_EQ(writer.skeletons().built(), 2 * built);
+  cycle(5, 1'700'000'002'000, 2);  // half the targets: the rest is forgotten after the cycle
+  EXPECT_EQ(writer.skeletons().reused(), 9u);
   EXPECT_LT(writer.skeletons().skeleton_bytes(), all);
   EXPECT_GT(writer.skeletons().skeleton_bytes(), 0u);
 }
