@@ -46,31 +46,26 @@ struct Series {
   double value = 0;
 };
 
+// The WriteRequest protobuf of the first `count` series.
+std::string Encode(const std::vector<Series>& series, std::size_t count,
+                   std::int64_t timestamp_ms) {
+  metricsd::formats::RemoteWriteEncoder encoder;
+  metricsd::formats::EncodeStats stats;
+  for (std::size_t i = 0; i < count; ++i) {
+    const std::vector<metricsd::LabelView> labels = {{"job", "fuzz"}, {"v", series[i].value_label}};
+    encoder.Append(series[i].name, labels, series[i].value, timestamp_ms, stats);
+  }
+  return std::string(encoder.last_protobuf());
+}
+
 // The block that the cache's elements make, checked against snappy's decoder.
 void CheckCycle(metricsd::formats::SnappySkeletonCache& cache, const std::vector<Series>& series,
                 std::int64_t timestamp_ms) {
-  metricsd::formats::RemoteWriteEncoder encoder;
-  metricsd::formats::EncodeStats stats;
-  for (const Series& s : series) {
-    const std::vector<metricsd::LabelView> labels = {{"job", "fuzz"}, {"v", s.value_label}};
-    encoder.Append(s.name, labels, s.value, timestamp_ms, stats);
-  }
-  const std::string proto(encoder.last_protobuf());
+  const std::string proto = Encode(series, series.size(), timestamp_ms);
   metricsd::ByteBuffer block;
   block.Commit(metricsd::PutVarint(block.Reserve(10), proto.size()));
-  // Two runs, as two targets of one request.
-  const std::size_t half = series.size() / 2;
-  std::size_t cut = proto.size();
-  if (half > 0) {
-    // Where the series at `half` starts: the size of the first half encoded alone.
-    metricsd::formats::RemoteWriteEncoder first;
-    for (std::size_t i = 0; i < half; ++i) {
-      const std::vector<metricsd::LabelView> labels = {{"job", "fuzz"},
-                                                       {"v", series[i].value_label}};
-      first.Append(series[i].name, labels, series[i].value, timestamp_ms, stats);
-    }
-    cut = first.built_bytes();
-  }
+  // Two runs, as two targets of one request; the second starts where the first half ends.
+  const std::size_t cut = Encode(series, series.size() / 2, timestamp_ms).size();
   cache.AppendElements(std::string_view(proto).substr(0, cut), block);
   cache.AppendElements(std::string_view(proto).substr(cut), block);
   std::string decoded;
@@ -115,13 +110,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
 
   // The input as a skeleton for the last cycle's protobuf.
-  metricsd::formats::RemoteWriteEncoder encoder;
-  metricsd::formats::EncodeStats stats;
-  for (const Series& s : series) {
-    const std::vector<metricsd::LabelView> labels = {{"job", "fuzz"}, {"v", s.value_label}};
-    encoder.Append(s.name, labels, s.value, timestamp_ms, stats);
-  }
-  const std::string proto(encoder.last_protobuf());
+  const std::string proto = Encode(series, series.size(), timestamp_ms);
   const std::string_view skeleton(reinterpret_cast<const char*>(data), size);
   std::string dest(skeleton.size() + proto.size() + metricsd::formats::kWriteSlack, '\0');
   char header[10];

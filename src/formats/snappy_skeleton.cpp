@@ -331,9 +331,12 @@ void SnappySkeletonCache::AppendElements(std::string_view input, ByteBuffer& out
   if (!seen_before || changed) {
     return;
   }
-  FindValueOffsets(input, value_offsets_);
-  if (!BuildSnappySkeleton(std::string_view(dest, length - header), input, value_offsets_,
-                           entry.skeleton, changing_)) {
+  // Building is rare (once per changed run), so its scratch is not kept.
+  std::vector<std::uint32_t> value_offsets;
+  std::vector<std::uint8_t> changing;
+  FindValueOffsets(input, value_offsets);
+  if (!BuildSnappySkeleton(std::string_view(dest, length - header), input, value_offsets,
+                           entry.skeleton, changing)) {
     entry.skeleton.clear();  // not snappy's block format: never kept
   }
   skeleton_bytes_ += entry.skeleton.size();

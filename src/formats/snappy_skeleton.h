@@ -68,8 +68,6 @@ class SnappySkeletonCache {
     std::uint64_t used_in_cycle = 0;
   };
   std::unordered_map<std::uint64_t, Entry> entries_;
-  std::vector<std::uint32_t> value_offsets_;  // scratch
-  std::vector<std::uint8_t> changing_;        // scratch
   std::uint64_t cycle_ = 1;
   std::size_t skeleton_bytes_ = 0;
   std::uint64_t reused_ = 0;
