@@ -655,6 +655,7 @@ std::vector<MetricFamily> Agent::CycleSelfMetrics(std::int64_t wall_ms) const {
                               MetricType::kGauge, wall_ms)
                     .Add(last_cycle_seconds_.load())
                     .Build());
+  AppendCompressionMetrics(wall_ms, out);
   system_.AppendSelfMetrics(wall_ms, out);
   if (scrape_) {
     // Same family names as the system runner's: merge, so each family appears once.
@@ -672,6 +673,37 @@ std::vector<MetricFamily> Agent::CycleSelfMetrics(std::int64_t wall_ms) const {
     }
   }
   return out;
+}
+
+void Agent::AppendCompressionMetrics(std::int64_t wall_ms, std::vector<MetricFamily>& out) const {
+  const bool remote_write =
+      std::any_of(config_.shippers.begin(), config_.shippers.end(), [](const auto& shipper) {
+        return shipper.type == config::ShipperType::kPrometheusRemoteWrite;
+      });
+  if (!remote_write || !system_batch_) {
+    return;
+  }
+  ShippedBatch::Compression total = system_batch_->compression();
+  if (scrape_sink_) {
+    const ShippedBatch::Compression scrape = scrape_sink_->compression();
+    total.runs_rebuilt += scrape.runs_rebuilt;
+    total.runs_compressed += scrape.runs_compressed;
+    total.skeleton_bytes += scrape.skeleton_bytes;
+  }
+  out.push_back(
+      FamilyBuilder("metricsd_remote_write_runs_compressed_total",
+                    "Runs of series (a scrape target's part of a remote write request, or a "
+                    "collection cycle's) compressed, by how: rebuilt from the last cycle's snappy "
+                    "skeleton, or compressed by snappy.",
+                    MetricType::kCounter, wall_ms)
+          .Add(static_cast<double>(total.runs_rebuilt), {{"how", "rebuilt"}})
+          .Add(static_cast<double>(total.runs_compressed), {{"how", "snappy"}})
+          .Build());
+  out.push_back(FamilyBuilder("metricsd_remote_write_skeleton_bytes",
+                              "Memory held by the snappy skeletons kept for the next cycle.",
+                              MetricType::kGauge, wall_ms)
+                    .Add(static_cast<double>(total.skeleton_bytes))
+                    .Build());
 }
 
 std::vector<MetricFamily> Agent::RequestSelfMetrics(std::int64_t wall_ms) const {

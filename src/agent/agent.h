@@ -160,6 +160,8 @@ class Agent {
   std::vector<MetricFamily> CycleSelfMetrics(std::int64_t wall_ms) const;
   // ...and those read at request time: queues and the process.
   std::vector<MetricFamily> RequestSelfMetrics(std::int64_t wall_ms) const;
+  // Part of the cycle's: how remote write requests were compressed, on both threads.
+  void AppendCompressionMetrics(std::int64_t wall_ms, std::vector<MetricFamily>& out) const;
 
   config::Config config_;
   const std::string effective_config_;  // secrets redacted; rendered once per agent

@@ -276,16 +276,23 @@ queue::EncodedBatch Finish(queue::BatchWriter& writer) {
 
 void ShippedBatch::Take(const std::function<void(std::span<const queue::EncodedBatch>,
                                                  std::span<const std::size_t>)>& ship) {
+  Compression compression;
   for (Output& output : outputs_) {
     if (auto* batch = std::get_if<queue::BatchWriter>(&output.writer)) {
       const queue::EncodedBatch record = Finish(*batch);
       ship(std::span(&record, 1), output.shippers);
       continue;
     }
-    const std::vector<queue::EncodedBatch> records =
-        std::get<queue::ReadyRequestWriter>(output.writer).Finish();
+    auto& ready = std::get<queue::ReadyRequestWriter>(output.writer);
+    const std::vector<queue::EncodedBatch> records = ready.Finish();
     ship(records, output.shippers);
+    compression.runs_rebuilt += ready.skeletons().reused();
+    compression.runs_compressed += ready.skeletons().compressed();
+    compression.skeleton_bytes += ready.skeletons().skeleton_bytes();
   }
+  runs_rebuilt_.store(compression.runs_rebuilt, std::memory_order_relaxed);
+  runs_compressed_.store(compression.runs_compressed, std::memory_order_relaxed);
+  skeleton_bytes_.store(compression.skeleton_bytes, std::memory_order_relaxed);
 }
 
 queue::EncodedBatch ShippedBatch::Take() {

@@ -16,6 +16,7 @@
 // call only.
 #pragma once
 
+#include <atomic>
 #include <functional>
 #include <optional>
 #include <span>
@@ -63,6 +64,19 @@ class ShippedBatch final : public ScrapeSampleSink {
   // The first output's batch record, when it takes batch records (no feeds: always).
   queue::EncodedBatch Take();
 
+  // How the remote write outputs' requests were compressed, as of the last Take(). Read from
+  // any thread.
+  struct Compression {
+    std::uint64_t runs_rebuilt = 0;     // from the last cycle's snappy skeleton
+    std::uint64_t runs_compressed = 0;  // by snappy
+    std::uint64_t skeleton_bytes = 0;   // kept now
+  };
+  Compression compression() const noexcept {
+    return {runs_rebuilt_.load(std::memory_order_relaxed),
+            runs_compressed_.load(std::memory_order_relaxed),
+            skeleton_bytes_.load(std::memory_order_relaxed)};
+  }
+
   // The labels of one shipped sample, sorted by name, built from the sample's own (sorted)
   // labels. The views stay valid until the next call.
   std::span<const LabelView> Decorate(std::span<const LabelView> own);
@@ -96,6 +110,9 @@ class ShippedBatch final : public ScrapeSampleSink {
   std::vector<std::string> exported_names_;  // "exported_instance", "exported_exported_..."
   std::string scratch_encoded_;              // Prepare: one output's label bytes
   std::vector<LabelView> prepared_views_;    // AddPrepared: a batch output's labels
+  std::atomic<std::uint64_t> runs_rebuilt_{0};
+  std::atomic<std::uint64_t> runs_compressed_{0};
+  std::atomic<std::uint64_t> skeleton_bytes_{0};
 };
 
 }  // namespace metricsd

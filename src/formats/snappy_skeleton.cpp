@@ -103,13 +103,14 @@ void PutCopy(std::string& out, std::size_t offset, std::size_t length) {
   }
 }
 
-// Bytes that may change from one request to the next: each value, but for a whole number the
-// low bytes that stay zero while it grows 256-fold (a double's top two bytes hold its sign,
-// exponent and 4 mantissa bits, each lower byte 8 more). A counter keeps them zero for a
-// long time, so copies may cover them, as they do in snappy's own blocks; a value that
-// fills them makes its skeleton unfit once.
+// Bytes that may change from one request to the next: each value, but for a whole number of
+// at least 256 the low bytes that stay zero while it grows 256-fold (a double's top two bytes
+// hold its sign, exponent and 4 mantissa bits, each lower byte 8 more). A counter keeps them
+// zero for a long time, so copies may cover them, as they do in snappy's own blocks; a value
+// that fills them makes its skeleton unfit once. Smaller whole numbers are often gauges that
+// are whole only now and then (0 % busy, 100 % full), so they count as changing whole.
 std::size_t ChangingValueBytes(double value) noexcept {
-  if (!(std::abs(value) < 0x1p53) || std::trunc(value) != value) {
+  if (!(std::abs(value) < 0x1p53) || !(std::abs(value) >= 256) || std::trunc(value) != value) {
     return kValueBytes;
   }
   const auto magnitude = static_cast<std::uint64_t>(std::abs(value));
@@ -325,6 +326,7 @@ void SnappySkeletonCache::AppendElements(std::string_view input, ByteBuffer& out
   const std::size_t header = VarintSize(input.size());
   std::memmove(dest, dest + header, length - header);
   out.Commit(dest + length - header);
+  ++compressed_;
   // A skeleton pays only for a run that comes back unchanged: none for a run seen for the
   // first time (a target whose series change each scrape makes new runs every time), nor
   // right after the run changed (the next cycle builds one again).

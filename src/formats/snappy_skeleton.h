@@ -59,7 +59,9 @@ class SnappySkeletonCache {
   void EndCycle();
 
   std::size_t skeleton_bytes() const noexcept { return skeleton_bytes_; }
+  // Runs rebuilt from a skeleton, runs compressed by snappy, skeletons built; since start.
   std::uint64_t reused() const noexcept { return reused_; }
+  std::uint64_t compressed() const noexcept { return compressed_; }
   std::uint64_t built() const noexcept { return built_; }
 
  private:
@@ -71,6 +73,7 @@ class SnappySkeletonCache {
   std::uint64_t cycle_ = 1;
   std::size_t skeleton_bytes_ = 0;
   std::uint64_t reused_ = 0;
+  std::uint64_t compressed_ = 0;
   std::uint64_t built_ = 0;
 };
 
