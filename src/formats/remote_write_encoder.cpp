@@ -265,11 +265,6 @@ void RemoteWriteEncoder::Encode(const SampleRange& samples, std::string& out, En
   Compress(out);
 }
 
-void RemoteWriteEncoder::Compress(std::string& out) {
-  out.clear();
-  AppendCompressed(0, proto_.size(), out);
-}
-
 void RemoteWriteEncoder::Append(std::string_view name, std::span<const LabelView> labels,
                                 double value, std::int64_t timestamp_ms, EncodeStats& stats) {
   // The views live for this call only: an address seen before may hold other bytes now.
@@ -322,14 +317,13 @@ std::string_view FirstSeriesLabels(std::string_view run) noexcept {
   return run.substr(0, value);
 }
 
-void RemoteWriteEncoder::AppendCompressed(std::size_t begin, std::size_t end, std::string& out) {
+void RemoteWriteEncoder::Compress(std::string& out) {
   // Into a reused buffer first: sizing `out` for the worst case would zero-fill it.
-  const std::size_t length = end - begin;
   compressed_.clear();
-  char* dest = compressed_.Reserve(snappy::MaxCompressedLength(length));
+  char* dest = compressed_.Reserve(snappy::MaxCompressedLength(proto_.size()));
   std::size_t compressed = 0;
-  snappy::RawCompress(proto_.data() + begin, length, dest, &compressed);
-  out.append(dest, compressed);
+  snappy::RawCompress(proto_.data(), proto_.size(), dest, &compressed);
+  out.assign(dest, compressed);
 }
 
 }  // namespace metricsd::formats

@@ -71,14 +71,13 @@ class RemoteWriteEncoder {
   // Appends one TimeSeries from labels encoded by EncodeLabels.
   void AppendEncoded(std::string_view encoded_labels, double value, std::int64_t timestamp_ms,
                      EncodeStats& stats);
-  // Appends to `out` the snappy block of protobuf bytes [begin, end).
-  void AppendCompressed(std::size_t begin, std::size_t end, std::string& out);
 
  private:
   // Fills labels_ with the final, sorted label set of a sample (including __name__).
   void BuildLabels(std::string_view name, std::span<const LabelView> in, EncodeStats& stats);
   void AppendSeries(std::string_view name, std::span<const LabelView> labels, double value,
                     std::int64_t timestamp_ms, EncodeStats& stats);
+  // `out` becomes the snappy block of the whole protobuf.
   void Compress(std::string& out);
   // Protobuf size of labels_ as Label fields, and writing them (kSlack bytes of room past them).
   std::size_t LabelsSize() const noexcept;
