@@ -184,50 +184,6 @@ class SkeletonWriter {
   std::size_t pending_ = 0;
 };
 
-}  // namespace
-
-bool BuildSnappySkeleton(std::string_view elements, std::string_view input,
-                         std::span<const std::uint32_t> value_offsets, std::string& skeleton,
-                         std::vector<std::uint8_t>& changing) {
-  MarkChangingBytes(input, value_offsets, changing);
-  const std::uint8_t* marks = changing.data();
-  const auto* s = reinterpret_cast<const std::uint8_t*>(elements.data());
-  SkeletonWriter writer(skeleton);
-  std::size_t pos = 0;
-  for (std::size_t at = 0; at < elements.size();) {
-    Element e;
-    if (!ReadElement(s, elements.size(), at, e) || e.length > input.size() - pos ||
-        (!e.literal && (e.offset == 0 || e.offset > pos))) {
-      return false;
-    }
-    at += e.header + (e.literal ? e.length : 0);
-    const std::size_t from = pos - e.offset;
-    if (e.literal || Clean(marks + pos, marks + from, e.length)) {
-      e.literal ? writer.Literal(e.length) : writer.Copy(e.offset, e.length);
-      pos += e.length;
-      continue;
-    }
-    // Split the copy where its output or its source meets a changing byte; those bytes
-    // become literal.
-    std::size_t run = 0;
-    for (std::size_t k = 0; k < e.length; ++k) {
-      if ((marks[pos + k] | marks[from + k]) == 0) {
-        ++run;
-        continue;
-      }
-      writer.Copy(e.offset, run);
-      writer.Literal(1);
-      run = 0;
-    }
-    writer.Copy(e.offset, run);
-    pos += e.length;
-  }
-  writer.Flush();
-  return pos == input.size();
-}
-
-namespace {
-
 std::uint64_t Load64(const char* p) noexcept {
   std::uint64_t v = 0;
   std::memcpy(&v, p, 8);
@@ -267,6 +223,46 @@ void CopyBytes(char* dest, const char* src, std::size_t n, bool src_room) noexce
 }
 
 }  // namespace
+
+bool BuildSnappySkeleton(std::string_view elements, std::string_view input,
+                         std::span<const std::uint32_t> value_offsets, std::string& skeleton) {
+  std::vector<std::uint8_t> changing;
+  MarkChangingBytes(input, value_offsets, changing);
+  const std::uint8_t* marks = changing.data();
+  const auto* s = reinterpret_cast<const std::uint8_t*>(elements.data());
+  SkeletonWriter writer(skeleton);
+  std::size_t pos = 0;
+  for (std::size_t at = 0; at < elements.size();) {
+    Element e;
+    if (!ReadElement(s, elements.size(), at, e) || e.length > input.size() - pos ||
+        (!e.literal && (e.offset == 0 || e.offset > pos))) {
+      return false;
+    }
+    at += e.header + (e.literal ? e.length : 0);
+    const std::size_t from = pos - e.offset;
+    if (e.literal || Clean(marks + pos, marks + from, e.length)) {
+      e.literal ? writer.Literal(e.length) : writer.Copy(e.offset, e.length);
+      pos += e.length;
+      continue;
+    }
+    // Split the copy where its output or its source meets a changing byte; those bytes
+    // become literal.
+    std::size_t run = 0;
+    for (std::size_t k = 0; k < e.length; ++k) {
+      if ((marks[pos + k] | marks[from + k]) == 0) {
+        ++run;
+        continue;
+      }
+      writer.Copy(e.offset, run);
+      writer.Literal(1);
+      run = 0;
+    }
+    writer.Copy(e.offset, run);
+    pos += e.length;
+  }
+  writer.Flush();
+  return pos == input.size();
+}
 
 char* WriteBySkeleton(std::string_view skeleton, std::string_view input, char* dest) noexcept {
   const char* sk = skeleton.data();
@@ -335,10 +331,9 @@ void SnappySkeletonCache::AppendElements(std::string_view input, ByteBuffer& out
   }
   // Building is rare (once per changed run), so its scratch is not kept.
   std::vector<std::uint32_t> value_offsets;
-  std::vector<std::uint8_t> changing;
   FindValueOffsets(input, value_offsets);
   if (!BuildSnappySkeleton(std::string_view(dest, length - header), input, value_offsets,
-                           entry.skeleton, changing)) {
+                           entry.skeleton)) {
     entry.skeleton.clear();  // not snappy's block format: never kept
   }
   skeleton_bytes_ += entry.skeleton.size();

@@ -32,12 +32,11 @@ namespace metricsd::formats {
 // Appends to `skeleton` the skeleton of `elements`, snappy's element list for `input` (its
 // block less the length header): copies that would read or write a changing byte become
 // literal bytes. The changing bytes are the 8 value bytes at each of `value_offsets`
-// (ascending, relative to `input`), except a whole number's low zero bytes, which stay zero
-// while a counter grows. False when `elements` is not an element list of `input`. `changing` is
-// scratch.
+// (ascending, relative to `input`), except the low zero bytes of a whole number of 256 or
+// more, which stay zero while a counter grows. False when `elements` is not an element list of
+// `input`.
 bool BuildSnappySkeleton(std::string_view elements, std::string_view input,
-                         std::span<const std::uint32_t> value_offsets, std::string& skeleton,
-                         std::vector<std::uint8_t>& changing);
+                         std::span<const std::uint32_t> value_offsets, std::string& skeleton);
 
 // Writes at `dest` the snappy elements that `skeleton` gives for `input`: literals are taken
 // from `input` and each copy must reproduce `input`. Returns the end of what was written, or

@@ -48,8 +48,7 @@ std::string SkeletonOf(std::string_view proto) {
   snappy::Compress(proto.data(), proto.size(), &block);
   const std::string_view elements = std::string_view(block).substr(VarintSize(proto.size()));
   std::string skeleton;
-  std::vector<std::uint8_t> changing;
-  EXPECT_TRUE(BuildSnappySkeleton(elements, proto, offsets, skeleton, changing));
+  EXPECT_TRUE(BuildSnappySkeleton(elements, proto, offsets, skeleton));
   return skeleton;
 }
 
