@@ -221,6 +221,74 @@ double MetricValue(const std::string& metrics, const std::string& prefix) {
   return std::stod(metrics.substr(space + 1, metrics.find('\n', space) - space - 1));
 }
 
+// Requests rebuilt from the last cycle's snappy skeletons (docs/queue.md) land in Prometheus
+// with each scrape's own values. The target's ten series all read 7 in its first scrapes (so
+// snappy's block copies each value from its neighbour, the case a skeleton must not keep),
+// then series i reads 10 * scrape + i.
+TEST(Shipping, RequestsRebuiltFromTheLastCycleCarryEachScrapesNewValues) {
+  if (!Prometheus::Available()) GTEST_SKIP() << "prometheus is not installed";
+  TempDir dir;
+  Prometheus prometheus(dir, "rebuilt", testing::FreePort());
+  ASSERT_TRUE(prometheus.Start());
+  std::atomic<int> scrapes{0};
+  testing::LocalHttpServer target;
+  target.http().Get("/metrics", [&](const httplib::Request&, httplib::Response& res) {
+    const int n = scrapes++;
+    std::string body = "# TYPE app_value gauge\n";
+    for (int i = 0; i < 10; ++i) {
+      const int value = n < 3 ? 7 : 10 * n + i;
+      body += "app_value{series=\"" + std::to_string(i) + "\"} " + std::to_string(value) + "\n";
+    }
+    res.set_content(body, "text/plain; version=0.0.4");
+  });
+  target.Start();
+  int port = testing::FreePort();
+  std::string config = dir.Write(
+      "c.json", R"({"server":{"host":"127.0.0.1","port":)" + std::to_string(port) +
+                    R"(},"collector":{"interval_seconds":1,"enable_cpu":false,"enable_memory":false,
+                    "enable_disk":false,"enable_network":false,"enable_host":false,
+                    "enable_pressure":false},"data_dir":")" +
+                    dir.path() + R"(/data","ship_self_metrics":false,
+                    "endpoints":[{"name":"app","url":")" +
+                    target.url("/metrics") + R"(","metric_prefix":""}],
+                    "shipper":{"type":"prometheus_remote_write","endpoint":")" +
+                    prometheus.url() + R"("}})");
+  ChildProcess daemon(METRICSD_BINARY, {"-config", config}, testing::MetricsdTestEnv(), dir.path());
+  const std::string rebuilt = R"(metricsd_remote_write_runs_compressed_total{how="rebuilt"})";
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        return scrapes >= 7 &&
+               MetricValue(HttpGet("127.0.0.1", port, "/metrics").body, rebuilt) >= 3;
+      },
+      30s))
+      << daemon.Stderr();
+  // Every stored sample of every series, from the fourth scrape on, is that series' own value.
+  nlohmann::json result;
+  const auto fewest_own_values = [&] {
+    nlohmann::json data = prometheus.Query(R"(app_value{endpoint="app"}[60s])");
+    result = data.is_null() ? nlohmann::json::array() : data["result"];
+    std::size_t fewest = result.size() == 10 ? SIZE_MAX : 0;
+    for (const nlohmann::json& series : result) {
+      std::size_t own = 0;
+      for (const nlohmann::json& point : series["values"]) {
+        own += point[1].get<std::string>() != "7";
+      }
+      fewest = std::min(fewest, own);
+    }
+    return fewest;
+  };
+  ASSERT_TRUE(WaitFor([&] { return fewest_own_values() >= 3; }, 20s)) << result.dump();
+  for (const nlohmann::json& series : result) {
+    const int i = std::stoi(series["metric"]["series"].get<std::string>());
+    for (const nlohmann::json& point : series["values"]) {
+      const int value = std::stoi(point[1].get<std::string>());
+      if (value != 7) {
+        EXPECT_EQ(value % 10, i) << series.dump();
+      }
+    }
+  }
+}
+
 TEST(Shipping, BadRequestIsDroppedAndCountedWithoutRetryStorm) {
   ScriptedReceiver receiver([](int) { return 400; });
   TempDir dir;
