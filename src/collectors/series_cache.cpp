@@ -63,9 +63,13 @@ SeriesCache::Entry* SeriesCache::Insert(std::string_view text, std::string_view 
 }
 
 void SeriesCache::EndScrape() {
-  for (Entry* entry : order_) {
-    if (entry->scrape_ != scrape_) {
-      index_.erase(index_.find(entry->text()));
+  // Every entry that this scrape saw is in seen_ once: when that is all of them (a steady
+  // target), none is evicted and the entries need not be visited.
+  if (seen_.size() != index_.size()) {
+    for (Entry* entry : order_) {
+      if (entry->scrape_ != scrape_) {
+        index_.erase(index_.find(entry->text()));
+      }
     }
   }
   order_.swap(seen_);

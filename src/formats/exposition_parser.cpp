@@ -473,10 +473,15 @@ class Parser {
   // The family a descriptor line talks about, created if needed.
   const char* DescriptorFamily(std::string_view name, std::size_t& index) {
     if (!rules_.strict_families) {
-      index = Find(name);
-      if (index == kNone) {
-        index = NewFamily(name, MetricType::kUntyped);
+      // HELP and TYPE come in pairs and before their samples: the family they name becomes
+      // the current one, so the line after looks it up without hashing.
+      if (current_ == kNone || families_[current_].name != name) {
+        current_ = Find(name);
+        if (current_ == kNone) {
+          current_ = NewFamily(name, MetricType::kUntyped);
+        }
       }
+      index = current_;
       return nullptr;
     }
     if (current_ != kNone && families_[current_].name == name) {
