@@ -81,7 +81,8 @@ void BM_PushPath(benchmark::State& state) {
   std::size_t bytes = 0;
   for (auto _ : state) {
     batch.AddFamilies(families);
-    batch.Take([&](std::span<const queue::EncodedBatch> records, std::span<const std::size_t>) {
+    batch.Take([&](std::span<const queue::EncodedBatch> records, std::span<const std::size_t>,
+                   const formats::EncodeStats&) {
       for (const queue::EncodedBatch& record : records) {
         spool.Append(record.payload, record.samples, record.min_timestamp_ms);
       }

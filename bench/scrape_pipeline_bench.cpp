@@ -214,7 +214,8 @@ void BM_ScrapeToRequests(benchmark::State& state) {
     series.EndRound(gone);
     samples = stats.samples;
     wire_bytes = 0;
-    batch.Take([&](std::span<const queue::EncodedBatch> records, std::span<const std::size_t>) {
+    batch.Take([&](std::span<const queue::EncodedBatch> records, std::span<const std::size_t>,
+                   const formats::EncodeStats&) {
       for (const queue::EncodedBatch& record : records) {
         wire_bytes += record.payload.size();
       }

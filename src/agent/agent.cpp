@@ -581,6 +581,10 @@ void Agent::InheritSeries(Agent& previous) {
 }
 
 void Agent::InheritHistory(const Agent& previous) {
+  compression_before_ = previous.CompressionTotals();
+  compression_before_.skeleton_bytes = 0;
+  cycles_ = previous.cycles_.load();
+  skipped_cycles_ = previous.skipped_cycles_.load();
   std::scoped_lock lock(history_mutex_, previous.history_mutex_);
   collection_seconds_ = previous.collection_seconds_;
   queue_depths_.assign(queues_.size(), HistoryRing{});
@@ -609,12 +613,13 @@ void Agent::Ship(const std::vector<MetricFamily>& families, ShippedBatch& batch)
   batch.AddFamilies(families);
   // Encoded once per distinct write_relabel_configs (usually once for all); Enqueue never
   // waits for the network.
-  batch.Take(
-      [&](std::span<const queue::EncodedBatch> records, std::span<const std::size_t> shippers) {
-        for (std::size_t i : shippers) {
-          queues_[i]->Enqueue(records);
-        }
-      });
+  batch.Take([&](std::span<const queue::EncodedBatch> records,
+                 std::span<const std::size_t> shippers, const formats::EncodeStats& fixes) {
+    for (std::size_t i : shippers) {
+      queues_[i]->Enqueue(records);
+      queues_[i]->CountEncoderChanges(fixes);
+    }
+  });
 }
 
 std::vector<MetricFamily> Agent::CollectOnce() {
@@ -683,13 +688,7 @@ void Agent::AppendCompressionMetrics(std::int64_t wall_ms, std::vector<MetricFam
   if (!remote_write || !system_batch_) {
     return;
   }
-  ShippedBatch::Compression total = system_batch_->compression();
-  if (scrape_sink_) {
-    const ShippedBatch::Compression scrape = scrape_sink_->compression();
-    total.runs_rebuilt += scrape.runs_rebuilt;
-    total.runs_compressed += scrape.runs_compressed;
-    total.skeleton_bytes += scrape.skeleton_bytes;
-  }
+  const ShippedBatch::Compression total = CompressionTotals();
   out.push_back(
       FamilyBuilder("metricsd_remote_write_runs_compressed_total",
                     "Runs of series (a scrape target's part of a remote write request, or a "
@@ -704,6 +703,19 @@ void Agent::AppendCompressionMetrics(std::int64_t wall_ms, std::vector<MetricFam
                               MetricType::kGauge, wall_ms)
                     .Add(static_cast<double>(total.skeleton_bytes))
                     .Build());
+}
+
+ShippedBatch::Compression Agent::CompressionTotals() const {
+  ShippedBatch::Compression total = compression_before_;
+  for (const ShippedBatch* batch : {system_batch_.get(), scrape_sink_.get()}) {
+    if (batch != nullptr) {
+      const ShippedBatch::Compression part = batch->compression();
+      total.runs_rebuilt += part.runs_rebuilt;
+      total.runs_compressed += part.runs_compressed;
+      total.skeleton_bytes += part.skeleton_bytes;
+    }
+  }
+  return total;
 }
 
 std::vector<MetricFamily> Agent::RequestSelfMetrics(std::int64_t wall_ms) const {

@@ -109,7 +109,7 @@ class Agent {
   // Start().
   void InheritSeries(Agent& previous);
   // Reload: keeps the status page's last hour (collection time, and the depth of each queue
-  // this configuration keeps). Call before Start().
+  // this configuration keeps) and the totals of the agent's own counters. Call before Start().
   void InheritHistory(const Agent& previous);
 
   // For the watchdog: "<thread>: busy for <n>s" for the first collection, scrape or sender
@@ -162,6 +162,8 @@ class Agent {
   std::vector<MetricFamily> RequestSelfMetrics(std::int64_t wall_ms) const;
   // Part of the cycle's: how remote write requests were compressed, on both threads.
   void AppendCompressionMetrics(std::int64_t wall_ms, std::vector<MetricFamily>& out) const;
+  // How this agent's and its predecessors' remote write requests were compressed.
+  ShippedBatch::Compression CompressionTotals() const;
 
   config::Config config_;
   const std::string effective_config_;  // secrets redacted; rendered once per agent
@@ -222,6 +224,8 @@ class Agent {
   std::atomic<double> last_cycle_seconds_{0};
   std::atomic<bool> ready_{false};
   // The status page's sparklines, recorded once per system cycle.
+  // The counts of the agents before a reload (skeletons are not kept: no bytes).
+  ShippedBatch::Compression compression_before_ = {};
   mutable std::mutex history_mutex_;
   HistoryRing collection_seconds_;         // guarded by history_mutex_
   std::vector<HistoryRing> queue_depths_;  // guarded by history_mutex_; one per queue, from Start()

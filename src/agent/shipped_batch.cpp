@@ -274,18 +274,19 @@ queue::EncodedBatch Finish(queue::BatchWriter& writer) {
 }
 }  // namespace
 
-void ShippedBatch::Take(const std::function<void(std::span<const queue::EncodedBatch>,
-                                                 std::span<const std::size_t>)>& ship) {
+void ShippedBatch::Take(const ShipFn& ship) {
   Compression compression;
   for (Output& output : outputs_) {
     if (auto* batch = std::get_if<queue::BatchWriter>(&output.writer)) {
       const queue::EncodedBatch record = Finish(*batch);
-      ship(std::span(&record, 1), output.shippers);
+      ship(std::span(&record, 1), output.shippers, formats::EncodeStats{});
       continue;
     }
     auto& ready = std::get<queue::ReadyRequestWriter>(output.writer);
     const std::vector<queue::EncodedBatch> records = ready.Finish();
-    ship(records, output.shippers);
+    const formats::EncodeStats fixes = ready.stats() - output.fixes_taken;
+    output.fixes_taken = ready.stats();
+    ship(records, output.shippers, fixes);
     compression.runs_rebuilt += ready.skeletons().reused();
     compression.runs_compressed += ready.skeletons().compressed();
     compression.skeleton_bytes += ready.skeletons().skeleton_bytes();

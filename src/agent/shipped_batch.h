@@ -58,9 +58,13 @@ class ShippedBatch final : public ScrapeSampleSink {
                    MetricType type, double value, std::int64_t timestamp_ms) override;
 
   // What was added since the last call, as queue records, once per output: `ship` gets each
-  // output's records with the indexes of the shippers they are for.
-  void Take(const std::function<void(std::span<const queue::EncodedBatch> records,
-                                     std::span<const std::size_t> shippers)>& ship);
+  // output's records with the indexes of the shippers they are for, and what the encoder
+  // changed to make those records' series valid (remote write outputs; the others are
+  // encoded by their shippers).
+  using ShipFn =
+      std::function<void(std::span<const queue::EncodedBatch> records,
+                         std::span<const std::size_t> shippers, const formats::EncodeStats& fixes)>;
+  void Take(const ShipFn& ship);
   // The first output's batch record, when it takes batch records (no feeds: always).
   queue::EncodedBatch Take();
 
@@ -89,6 +93,7 @@ class ShippedBatch final : public ScrapeSampleSink {
     std::vector<std::size_t> shippers;
     Writer writer;
     std::variant<queue::BatchWriter::Mark, queue::ReadyRequestWriter::Mark> mark;
+    formats::EncodeStats fixes_taken;  // the writer's counts at the last Take
   };
   // Calls fn(output index, name, labels) with the final series of each output that keeps
   // it: decorated, then write-relabeled.

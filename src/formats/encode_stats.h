@@ -24,6 +24,17 @@ struct EncodeStats {
     nan_values_normalized += o.nan_values_normalized;
     return *this;
   }
+  // What was counted between an earlier snapshot `o` and this one.
+  friend EncodeStats operator-(EncodeStats a, const EncodeStats& o) {
+    a.samples_written -= o.samples_written;
+    a.samples_skipped_non_finite -= o.samples_skipped_non_finite;
+    a.metric_names_sanitized -= o.metric_names_sanitized;
+    a.label_names_sanitized -= o.label_names_sanitized;
+    a.empty_labels_dropped -= o.empty_labels_dropped;
+    a.duplicate_labels_dropped -= o.duplicate_labels_dropped;
+    a.nan_values_normalized -= o.nan_values_normalized;
+    return a;
+  }
 };
 
 }  // namespace metricsd::formats

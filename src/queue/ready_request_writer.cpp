@@ -97,6 +97,7 @@ std::vector<EncodedBatch> ReadyRequestWriter::Finish() {
 
 ReadyRequestWriter::Mark ReadyRequestWriter::Checkpoint() {
   mark_ = Mark{finished_.size(), encoder_.built_bytes(), open_samples_, open_min_timestamp_ms_};
+  stats_at_mark_ = stats_;
   mark_prefix_.reset();
   if (mark_->bytes > 0 && (run_starts_.empty() || run_starts_.back() < mark_->bytes)) {
     run_starts_.push_back(mark_->bytes);
@@ -117,6 +118,9 @@ void ReadyRequestWriter::Rollback(const Mark& mark) {
   }
   open_samples_ = mark.samples;
   open_min_timestamp_ms_ = mark.min_timestamp_ms;
+  if (mark_ == mark) {
+    stats_ = stats_at_mark_;  // what was taken back was not shipped, nor its changes
+  }
 }
 
 }  // namespace metricsd::queue

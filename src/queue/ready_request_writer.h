@@ -66,7 +66,8 @@ class ReadyRequestWriter {
   // The compression skeletons kept from the last cycle, and how often they were reused.
   const formats::SnappySkeletonCache& skeletons() const noexcept { return skeletons_; }
 
-  // What the encoder changed to make series valid, since construction.
+  // What the encoder changed to make series valid, since construction (less what a rollback
+  // took back).
   const formats::EncodeStats& stats() const noexcept { return stats_; }
 
  private:
@@ -81,6 +82,7 @@ class ReadyRequestWriter {
   const std::size_t max_samples_;
   formats::RemoteWriteEncoder encoder_;  // holds the open request's protobuf
   formats::EncodeStats stats_;
+  formats::EncodeStats stats_at_mark_;
   std::uint32_t open_samples_ = 0;
   std::int64_t open_min_timestamp_ms_ = 0;
   std::vector<EncodedBatch> finished_;

@@ -20,6 +20,7 @@ constexpr const char* kDiskCap = "disk_cap";
 constexpr const char* kMemoryCap = "memory_cap";
 constexpr const char* kCorrupt = "corrupt";
 constexpr const char* kTooLarge = "too_large";
+constexpr const char* kNonFinite = "non_finite";
 constexpr std::size_t kMaxDropReasons = 32;  // bounds the label's cardinality
 
 double Seconds(std::int64_t ms) { return static_cast<double>(ms) / 1000.0; }
@@ -289,6 +290,11 @@ void ShipperQueue::CountDrop(const std::string& reason, std::uint64_t samples,
   }
 }
 
+void ShipperQueue::CountEncoderChanges(const formats::EncodeStats& stats) noexcept {
+  std::lock_guard lock(stats_mu_);
+  encoder_changes_ += stats;
+}
+
 void ShipperQueue::Run(std::stop_token stop) {
   BusyScope busy(&progress_);
   RequestAssembler requests;
@@ -327,7 +333,14 @@ void ShipperQueue::Run(std::stop_token stop) {
     const SendResult result = request->body.empty()
                                   ? shipper_->SendRange(request->samples)
                                   : shipper_->SendReady(request->body, request->sample_count);
-    switch (Decide(result, request->sample_count, state)) {
+    // A request sent again (retry, split) is encoded again: only the delivered one counts.
+    const formats::EncodeStats changes = shipper_->TakeEncodeStats();
+    std::size_t samples = request->sample_count;
+    if (result.kind == SendResult::Kind::kOk) {
+      CountEncoderChanges(changes);
+      samples -= std::min(samples, changes.samples_skipped_non_finite);  // dropped, not sent
+    }
+    switch (Decide(result, samples, state)) {
       case Next::kFinished:
         requests.Finished();
         break;
@@ -449,10 +462,12 @@ void ShipperQueue::AppendMetrics(std::vector<MetricFamily>& families) const {
   std::optional<std::int64_t> last_success;
   bool held = false;
   std::map<int, std::uint64_t> requests;
+  formats::EncodeStats changes;
   {
     std::lock_guard lock(stats_mu_);
     requests = requests_by_status_;
     dropped = dropped_;
+    changes = encoder_changes_;
     sent = sent_samples_;
     retried = retried_samples_;
     last_success = last_success_ms_;
@@ -462,6 +477,7 @@ void ShipperQueue::AppendMetrics(std::vector<MetricFamily>& families) const {
   dropped[kMemoryCap] += spool.dropped_memory_cap_samples;
   dropped[kCorrupt] += spool.dropped_corrupt_samples;
   dropped[kTooLarge] += 0;
+  dropped[kNonFinite] += changes.samples_skipped_non_finite;
 
   AddSample(families, "metricsd_shipper_samples_sent_total",
             "Samples delivered to the receiver (2xx).", MetricType::kCounter, shipper,
@@ -479,8 +495,24 @@ void ShipperQueue::AppendMetrics(std::vector<MetricFamily>& families) const {
   for (const auto& [reason, count] : dropped) {
     AddSample(families, "metricsd_shipper_samples_dropped_total",
               "Samples given up on, by reason: http_<status> (rejected by the receiver), "
-              "too_large, disk_cap, memory_cap, corrupt.",
+              "too_large, disk_cap, memory_cap, corrupt, non_finite (NaN or infinity, which "
+              "the format cannot carry).",
               MetricType::kCounter, with_reason(reason), static_cast<double>(count), now);
+  }
+  const std::pair<const char*, std::size_t> fixes[] = {
+      {"metric_name_sanitized", changes.metric_names_sanitized},
+      {"label_name_sanitized", changes.label_names_sanitized},
+      {"empty_label_dropped", changes.empty_labels_dropped},
+      {"duplicate_label_dropped", changes.duplicate_labels_dropped},
+      {"nan_normalized", changes.nan_values_normalized},
+  };
+  for (const auto& [fix, count] : fixes) {
+    AddSample(families, "metricsd_shipper_encoder_fixes_total",
+              "Changes the encoder made so that a series is valid in the shipper's format, by "
+              "fix. Counted each time a series is encoded: a scraped series when it enters its "
+              "target's series cache, other samples in every cycle.",
+              MetricType::kCounter, Labels{{"fix", fix}, {"shipper", name_}},
+              static_cast<double>(count), now);
   }
   AddSample(families, "metricsd_shipper_queue_batches",
             "Batches waiting to be delivered (on disk, in memory and in flight).",

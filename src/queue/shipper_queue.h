@@ -50,6 +50,7 @@
 #include "core/metric.h"
 #include "core/progress_mark.h"
 #include "core/result.h"
+#include "formats/encode_stats.h"
 #include "queue/retry_policy.h"
 #include "queue/spool.h"
 #include "shippers/shipper.h"
@@ -130,6 +131,12 @@ class ShipperQueue {
   // Makes the sender re-check the clock and the queue now.
   void Wake() noexcept;
 
+  // What an encoder changed to make series valid for this shipper, or left out because the
+  // format cannot carry it: counted for the self-metrics. Remote write requests are encoded
+  // by the producers (their counts come with Enqueue's caller); the other formats at send
+  // time, where the sender counts a request's changes once it was delivered.
+  void CountEncoderChanges(const formats::EncodeStats& stats) noexcept;
+
   // New sending settings from a reload: the shipper, retry policy, request limits and
   // credential files are replaced before the next request, and a held queue resumes at once.
   // The name and directory stay (a different one is a different queue); spool limits
@@ -199,6 +206,7 @@ class ShipperQueue {
   std::map<int, std::uint64_t> requests_by_status_;  // guarded by stats_mu_; 0: no response
   std::uint64_t retried_samples_ = 0;                // guarded by stats_mu_
   std::map<std::string, std::uint64_t> dropped_;     // guarded by stats_mu_; by reason
+  formats::EncodeStats encoder_changes_;             // guarded by stats_mu_
   std::optional<std::int64_t> last_success_ms_;      // guarded by stats_mu_
   std::optional<std::chrono::steady_clock::time_point> last_success_steady_;  // stats_mu_
   std::optional<std::int64_t> last_error_ms_;                      // guarded by stats_mu_

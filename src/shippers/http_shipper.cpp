@@ -75,11 +75,6 @@ HttpShipper::HttpShipper(const config::ShipperOptions& options,
       max_samples_per_request_(std::max<std::size_t>(1, options.max_samples_per_request)),
       client_(std::move(client)) {}
 
-formats::EncodeStats HttpShipper::encode_stats() const {
-  std::lock_guard lock(stats_mutex_);
-  return stats_;
-}
-
 SendResult HttpShipper::SendChunks(const SampleRange& range) {
   const std::size_t total = range.size();
   const std::size_t requests = (total + max_samples_per_request_ - 1) / max_samples_per_request_;
@@ -94,10 +89,7 @@ SendResult HttpShipper::SendChunks(const SampleRange& range) {
     formats::EncodeStats stats;
     EncodeRequest(SampleRange{range.views, range.begin + begin, range.begin + end}, body_, stats);
     request.body = body_;
-    {
-      std::lock_guard lock(stats_mutex_);
-      stats_ += stats;
-    }
+    stats_ += stats;
     if (stats.samples_written == 0) {
       continue;  // nothing the format can carry (e.g. only NaN for JSON)
     }

@@ -14,15 +14,15 @@
 //   - kDrop does not stop the send (the other requests may be fine); the first drop is
 //     returned after all requests were tried, its reason saying how many were rejected.
 //
-// SendRange() is called from one sender thread; encode_stats() may be read from any thread.
+// SendRange() and TakeEncodeStats() are called from one sender thread.
 #pragma once
 
 #include <cstddef>
 #include <memory>
-#include <mutex>
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "config/options.h"
@@ -43,8 +43,7 @@ class HttpShipper : public Shipper {
   std::string_view name() const override { return name_; }
   SendResult SendRange(const SampleRange& range) noexcept override;
 
-  // Totals over every request: what the encoder wrote, changed and left out.
-  formats::EncodeStats encode_stats() const;
+  formats::EncodeStats TakeEncodeStats() noexcept override { return std::exchange(stats_, {}); }
   // The client (e.g. to read the negotiated TLS parameters).
   const http::HttpClient& client() const noexcept { return *client_; }
 
@@ -67,9 +66,8 @@ class HttpShipper : public Shipper {
   std::string endpoint_;
   std::size_t max_samples_per_request_;
   std::unique_ptr<http::HttpClient> client_;
-  std::string body_;  // reused
-  mutable std::mutex stats_mutex_;
-  formats::EncodeStats stats_;  // guarded by stats_mutex_
+  std::string body_;            // reused
+  formats::EncodeStats stats_;  // since the last TakeEncodeStats
 };
 
 }  // namespace metricsd

@@ -15,6 +15,7 @@
 
 #include "core/metric.h"
 #include "core/sample_views.h"
+#include "formats/encode_stats.h"
 
 namespace metricsd {
 
@@ -50,6 +51,11 @@ class Shipper {
     return SendResult{SendResult::Kind::kDrop, 0, std::nullopt,
                       "this shipper does not send finished remote write requests"};
   }
+
+  // What the encoder changed or left out in the requests sent since the last call (shippers
+  // that encode at send time; remote write requests were encoded when they were made). Called
+  // from the sender thread, after each send.
+  virtual formats::EncodeStats TakeEncodeStats() noexcept { return {}; }
 
   // Sends owned families (tests, one-off sends) through the same path as the queue's views.
   SendResult Send(const Batch& batch) noexcept {

@@ -124,12 +124,12 @@ TEST(ShippedBatch, EachShipperGetsWhatItsWriteRelabelRulesLeave) {
   batch.AddFamilies({load, memory});
 
   std::vector<std::pair<std::vector<std::size_t>, std::vector<std::string>>> shipped;
-  batch.Take(
-      [&](std::span<const queue::EncodedBatch> records, std::span<const std::size_t> shippers) {
-        ASSERT_EQ(records.size(), 1u);  // batch records: one per output
-        shipped.emplace_back(std::vector<std::size_t>(shippers.begin(), shippers.end()),
-                             Series(records[0]));
-      });
+  batch.Take([&](std::span<const queue::EncodedBatch> records,
+                 std::span<const std::size_t> shippers, const formats::EncodeStats&) {
+    ASSERT_EQ(records.size(), 1u);  // batch records: one per output
+    shipped.emplace_back(std::vector<std::size_t>(shippers.begin(), shippers.end()),
+                         Series(records[0]));
+  });
   ASSERT_EQ(shipped.size(), 3u);
   EXPECT_EQ(shipped[0].first, (std::vector<std::size_t>{0, 2}));
   EXPECT_EQ(shipped[0].second,
@@ -145,17 +145,17 @@ TEST(ShippedBatch, EachShipperGetsWhatItsWriteRelabelRulesLeave) {
 // Every record of every output, with the shippers it is for.
 std::vector<std::string> Records(ShippedBatch& batch) {
   std::vector<std::string> out;
-  batch.Take(
-      [&](std::span<const queue::EncodedBatch> records, std::span<const std::size_t> shippers) {
-        std::string text = "to";
-        for (std::size_t i : shippers) {
-          text += " " + std::to_string(i);
-        }
-        for (const queue::EncodedBatch& encoded : records) {
-          out.push_back(text + ": " + std::to_string(encoded.samples) + " samples from " +
-                        std::to_string(encoded.min_timestamp_ms) + ": " + encoded.payload);
-        }
-      });
+  batch.Take([&](std::span<const queue::EncodedBatch> records,
+                 std::span<const std::size_t> shippers, const formats::EncodeStats&) {
+    std::string text = "to";
+    for (std::size_t i : shippers) {
+      text += " " + std::to_string(i);
+    }
+    for (const queue::EncodedBatch& encoded : records) {
+      out.push_back(text + ": " + std::to_string(encoded.samples) + " samples from " +
+                    std::to_string(encoded.min_timestamp_ms) + ": " + encoded.payload);
+    }
+  });
   return out;
 }
 
@@ -227,12 +227,49 @@ TEST(ShippedBatch, ReportsHowItsRemoteWriteRequestsWereCompressed) {
       batch.Add("fam", "", MetricType::kCounter, "fam_total", labels, 100.0 * cycle + i,
                 1000 + cycle);
     }
-    batch.Take([](std::span<const queue::EncodedBatch>, std::span<const std::size_t>) {});
+    batch.Take([](std::span<const queue::EncodedBatch>, std::span<const std::size_t>,
+                  const formats::EncodeStats&) {});
   }
   const ShippedBatch::Compression compression = batch.compression();
   EXPECT_EQ(compression.runs_compressed, 2u);
   EXPECT_EQ(compression.runs_rebuilt, 1u);
   EXPECT_GT(compression.skeleton_bytes, 0u);
+}
+
+// A remote write output reports with its records what the encoder changed to make their
+// series valid; what a rollback took back was not shipped and is not counted.
+TEST(ShippedBatch, RemoteWriteRecordsComeWithTheEncodersFixes) {
+  std::vector<ShipperFeed> feeds;
+  feeds.push_back({RelabelProgram(), 100});
+  feeds.push_back({RelabelProgram(), std::nullopt});
+  ShippedBatch batch("node-1", {}, std::move(feeds));
+  const std::vector<LabelView> empty_value = {{"a", ""}, {"b", "1"}};
+  auto take = [&] {
+    std::vector<formats::EncodeStats> fixes;
+    batch.Take([&](std::span<const queue::EncodedBatch>, std::span<const std::size_t>,
+                   const formats::EncodeStats& f) { fixes.push_back(f); });
+    return fixes;
+  };
+  batch.Add("app", "", MetricType::kGauge, "app.load", empty_value, 1, 1000);
+  batch.Add("ok", "", MetricType::kGauge, "ok", {}, 1, 1000);
+  std::vector<formats::EncodeStats> fixes = take();
+  ASSERT_EQ(fixes.size(), 2u);
+  EXPECT_EQ(fixes[0].metric_names_sanitized, 1u);  // app.load -> app_load
+  EXPECT_EQ(fixes[0].empty_labels_dropped, 1u);
+  EXPECT_EQ(fixes[1].metric_names_sanitized, 0u);  // batch records: their shipper encodes
+
+  batch.Mark();
+  batch.Add("app", "", MetricType::kGauge, "app.load", empty_value, 2, 2000);
+  batch.Rollback();
+  batch.Add("ok", "", MetricType::kGauge, "ok", {}, 2, 2000);
+  fixes = take();
+  ASSERT_EQ(fixes.size(), 2u);
+  EXPECT_EQ(fixes[0].metric_names_sanitized, 0u);
+  EXPECT_EQ(fixes[0].empty_labels_dropped, 0u);
+
+  batch.Add("app", "", MetricType::kGauge, "app.load", empty_value, 3, 3000);
+  fixes = take();
+  EXPECT_EQ(fixes[0].metric_names_sanitized, 1u);  // each cycle's own, not a running total
 }
 
 }  // namespace

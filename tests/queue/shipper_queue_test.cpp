@@ -30,23 +30,25 @@ using testing::TempDir;
 using testing::Values;
 using testing::WaitUntil;
 
+// The first sample of family `name` with a label whose value is `label_value` (any sample
+// when empty).
 double MetricValue(const std::vector<MetricFamily>& families, std::string_view name,
-                   std::string_view reason = {}) {
+                   std::string_view label_value = {}) {
   for (const MetricFamily& family : families) {
     if (family.name != name) {
       continue;
     }
     for (const Sample& sample : family.samples) {
-      bool match = reason.empty();
+      bool match = label_value.empty();
       for (const Label& label : sample.labels) {
-        match = match || (label.name == "reason" && label.value == reason);
+        match = match || (label.name != "shipper" && label.value == label_value);
       }
       if (match) {
         return sample.value;
       }
     }
   }
-  ADD_FAILURE() << "no metric " << name << " " << reason;
+  ADD_FAILURE() << "no metric " << name << " " << label_value;
   return -1;
 }
 
@@ -134,6 +136,33 @@ TEST_F(ShipperQueueTest, RetriesWithBackoffAndNothingOvertakesTheFailedBatch) {
   EXPECT_EQ(Values(attempts[3]), Range(5, 10));
   EXPECT_EQ(MetricValue(queue_->Metrics(), "metricsd_shipper_samples_retried_total"), 10);
   EXPECT_FALSE(queue_->Health(seconds(60)).next_retry_in.has_value());
+}
+
+// A shipper that encodes at send time reports its encoder's changes with each attempt; only
+// the delivered request's count, and what the format left out is dropped, not sent.
+TEST_F(ShipperQueueTest, EncoderChangesCountOnceForTheDeliveredRequest) {
+  FakeShipper& shipper = Make();
+  shipper.ChangesPerSend({.samples_skipped_non_finite = 2, .label_names_sanitized = 1});
+  shipper.Script(Answer(Retry(503)));
+  queue_->Enqueue(MakeBatch(0, 5));
+  queue_->Start();
+  ASSERT_TRUE(WaitUntil([&] { return queue_->Health(seconds(60)).next_retry_in.has_value(); }));
+  Tick();
+  ASSERT_TRUE(WaitUntil([&] { return shipper.delivered().size() == 5; }));
+  ASSERT_TRUE(WaitUntil([&] { return queue_->QueueStats().pending_samples == 0; }));
+  EXPECT_EQ(shipper.calls(), 2);
+  const std::vector<MetricFamily> metrics = queue_->Metrics();
+  EXPECT_EQ(MetricValue(metrics, "metricsd_shipper_samples_dropped_total", "non_finite"), 2);
+  EXPECT_EQ(MetricValue(metrics, "metricsd_shipper_samples_sent_total"), 3);
+  EXPECT_EQ(MetricValue(metrics, "metricsd_shipper_encoder_fixes_total", "label_name_sanitized"),
+            1);
+  EXPECT_EQ(MetricValue(metrics, "metricsd_shipper_encoder_fixes_total", "metric_name_sanitized"),
+            0);
+  // Remote write requests are encoded by the producers, who report their changes.
+  queue_->CountEncoderChanges({.metric_names_sanitized = 4});
+  EXPECT_EQ(MetricValue(queue_->Metrics(), "metricsd_shipper_encoder_fixes_total",
+                        "metric_name_sanitized"),
+            4);
 }
 
 TEST_F(ShipperQueueTest, RetryAfterReplacesTheBackoff) {

@@ -14,6 +14,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -142,6 +143,7 @@ class FakeShipper final : public Shipper {
       result = fallback_(batch);
     }
     attempts_.push_back(batch);
+    changes_ += changes_per_send_;
     if (result.kind == SendResult::Kind::kOk) {
       for (int v : Values(batch)) {
         delivered_.push_back(v);
@@ -149,6 +151,16 @@ class FakeShipper final : public Shipper {
       ++ok_requests_;
     }
     return result;
+  }
+
+  // Each send reports these encoder changes, as a shipper that encodes at send time does.
+  void ChangesPerSend(const formats::EncodeStats& changes) {
+    std::lock_guard lock(mu_);
+    changes_per_send_ = changes;
+  }
+  formats::EncodeStats TakeEncodeStats() noexcept override {
+    std::lock_guard lock(mu_);
+    return std::exchange(changes_, {});
   }
 
   void Script(Responder r) {
@@ -202,6 +214,8 @@ class FakeShipper final : public Shipper {
   int ok_requests_ = 0;
   std::vector<int> delivered_;
   std::vector<Batch> attempts_;
+  formats::EncodeStats changes_per_send_;
+  formats::EncodeStats changes_;
   std::atomic<bool> takes_ready_{false};
   std::atomic<int> ready_bodies_{0};
 };
