@@ -237,6 +237,7 @@ Agent::Agent(config::Config config, HostPaths paths, ProcessInfo process, const 
         ShipperFeed feed{std::move(*program), std::nullopt};
         if (shipper.type == config::ShipperType::kPrometheusRemoteWrite) {
           feed.ready_requests = shipper.max_samples_per_request;
+          feed.reuse_compression = shipper.reuse_compression;
         }
         out.push_back(std::move(feed));
       }

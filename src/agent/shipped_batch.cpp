@@ -18,32 +18,39 @@ ShippedBatch::ShippedBatch(std::string instance, Labels global, std::vector<Ship
     : instance_(std::move(instance)), global_(std::move(global)) {
   SortLabels(global_);
   if (feeds.empty()) {
-    outputs_.push_back(Output{{}, {}, MakeWriter(std::nullopt), {}});
+    outputs_.push_back(Output{{}, {}, MakeWriter(ShipperFeed{}), {}});
     return;
   }
   // Shippers without rules that take the same kind of record share an output.
-  std::vector<std::pair<std::optional<std::size_t>, std::size_t>> shared;  // kind, output
+  struct Shared {
+    std::optional<std::size_t> ready_requests;
+    bool reuse_compression;
+    std::size_t output;
+  };
+  std::vector<Shared> shared;
   for (std::size_t i = 0; i < feeds.size(); ++i) {
     ShipperFeed& feed = feeds[i];
     if (!feed.write_relabel.empty()) {
-      outputs_.push_back(
-          Output{std::move(feed.write_relabel), {i}, MakeWriter(feed.ready_requests), {}});
+      outputs_.push_back(Output{std::move(feed.write_relabel), {i}, MakeWriter(feed), {}});
       continue;
     }
-    auto same = std::find_if(shared.begin(), shared.end(),
-                             [&](const auto& entry) { return entry.first == feed.ready_requests; });
+    auto same = std::find_if(shared.begin(), shared.end(), [&](const Shared& entry) {
+      return entry.ready_requests == feed.ready_requests &&
+             (!feed.ready_requests || entry.reuse_compression == feed.reuse_compression);
+    });
     if (same != shared.end()) {
-      outputs_[same->second].shippers.push_back(i);
+      outputs_[same->output].shippers.push_back(i);
       continue;
     }
-    shared.emplace_back(feed.ready_requests, outputs_.size());
-    outputs_.push_back(Output{{}, {i}, MakeWriter(feed.ready_requests), {}});
+    shared.push_back({feed.ready_requests, feed.reuse_compression, outputs_.size()});
+    outputs_.push_back(Output{{}, {i}, MakeWriter(feed), {}});
   }
 }
 
-ShippedBatch::Writer ShippedBatch::MakeWriter(const std::optional<std::size_t>& ready_requests) {
-  if (ready_requests) {
-    return Writer(std::in_place_type<queue::ReadyRequestWriter>, *ready_requests);
+ShippedBatch::Writer ShippedBatch::MakeWriter(const ShipperFeed& feed) {
+  if (feed.ready_requests) {
+    return Writer(std::in_place_type<queue::ReadyRequestWriter>, *feed.ready_requests,
+                  feed.reuse_compression);
   }
   return Writer(std::in_place_type<queue::BatchWriter>);
 }

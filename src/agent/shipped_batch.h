@@ -40,6 +40,7 @@ struct ShipperFeed {
   // Finished remote write requests of at most this many samples (0: no limit); nullopt: the
   // queue's batch records.
   std::optional<std::size_t> ready_requests;
+  bool reuse_compression = true;  // of those requests (config::ShipperOptions)
 };
 
 class ShippedBatch final : public ScrapeSampleSink {
@@ -99,7 +100,7 @@ class ShippedBatch final : public ScrapeSampleSink {
   // it: decorated, then write-relabeled.
   template <typename Fn>
   void ForEachOutput(std::string_view name, std::span<const LabelView> labels, Fn fn);
-  static Writer MakeWriter(const std::optional<std::size_t>& ready_requests);
+  static Writer MakeWriter(const ShipperFeed& feed);
   static void Write(Output& output, std::string_view family, std::string_view help, MetricType type,
                     std::string_view name, std::span<const LabelView> labels, double value,
                     std::int64_t timestamp_ms);

@@ -375,6 +375,10 @@ std::vector<OptionRow<ShipperOptions>> ShipperRows() {
                AtLeast<std::size_t>(1)),
       Field<S>("gzip", Member(&S::gzip), BoolCodec(),
                {.help = "Compress http_json bodies with gzip."}),
+      Field<S>("reuse_compression", Member(&S::reuse_compression), BoolCodec(),
+               {.help = "prometheus_remote_write: rebuild each request from the last cycle's "
+                        "compression of the same series (less CPU, larger requests); false: "
+                        "snappy compresses every request (smallest requests)."}),
       Field<S>("queue.max_disk_bytes", queue(&Q::max_disk_bytes), IntegerCodec<std::uint64_t>(),
                {.help = "On-disk buffer cap per shipper; the oldest data goes first when full."},
                AtLeast<std::uint64_t>(1 << 20, "(1 MiB)")),

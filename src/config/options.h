@@ -79,6 +79,9 @@ struct ShipperOptions {
   HttpAuth auth;
   std::size_t max_samples_per_request = 2000;
   bool gzip = false;  // http_json only
+  // prometheus_remote_write only: rebuild requests from the last cycle's snappy skeletons
+  // (formats/snappy_skeleton.h) instead of compressing each one anew.
+  bool reuse_compression = true;
   QueueOptions queue;
   // Applied to every sample just before this shipper's queue (after instance and global
   // labels), so different receivers may get different subsets (Prometheus'

@@ -297,6 +297,10 @@ void SnappySkeletonCache::AppendElements(std::string_view input, ByteBuffer& out
   if (input.empty()) {
     return;
   }
+  if (!keep_skeletons_) {
+    CompressBySnappy(input, out);
+    return;
+  }
   const std::uint64_t key = std::hash<std::string_view>{}(FirstSeriesLabels(input)) ^
                             (input.size() * 0x9e3779b97f4a7c15ULL);
   Entry& entry = entries_[key];
@@ -314,15 +318,7 @@ void SnappySkeletonCache::AppendElements(std::string_view input, ByteBuffer& out
     skeleton_bytes_ -= entry.skeleton.size();
     entry.skeleton.clear();
   }
-  // Compressed anew by snappy: its elements (the block less its length header) go out as they
-  // are.
-  char* dest = out.Reserve(snappy::MaxCompressedLength(input.size()));
-  std::size_t length = 0;
-  snappy::RawCompress(input.data(), input.size(), dest, &length);
-  const std::size_t header = VarintSize(input.size());
-  std::memmove(dest, dest + header, length - header);
-  out.Commit(dest + length - header);
-  ++compressed_;
+  const std::string_view elements = CompressBySnappy(input, out);
   // A skeleton pays only for a run that comes back unchanged: none for a run seen for the
   // first time (a target whose series change each scrape makes new runs every time), nor
   // right after the run changed (the next cycle builds one again).
@@ -332,12 +328,23 @@ void SnappySkeletonCache::AppendElements(std::string_view input, ByteBuffer& out
   // Building is rare (once per changed run), so its scratch is not kept.
   std::vector<std::uint32_t> value_offsets;
   FindValueOffsets(input, value_offsets);
-  if (!BuildSnappySkeleton(std::string_view(dest, length - header), input, value_offsets,
-                           entry.skeleton)) {
+  if (!BuildSnappySkeleton(elements, input, value_offsets, entry.skeleton)) {
     entry.skeleton.clear();  // not snappy's block format: never kept
   }
   skeleton_bytes_ += entry.skeleton.size();
   ++built_;
+}
+
+std::string_view SnappySkeletonCache::CompressBySnappy(std::string_view input, ByteBuffer& out) {
+  // Snappy's elements (the block less its length header) go out as they are.
+  char* dest = out.Reserve(snappy::MaxCompressedLength(input.size()));
+  std::size_t length = 0;
+  snappy::RawCompress(input.data(), input.size(), dest, &length);
+  const std::size_t header = VarintSize(input.size());
+  std::memmove(dest, dest + header, length - header);
+  out.Commit(dest + length - header);
+  ++compressed_;
+  return {dest, length - header};
 }
 
 void SnappySkeletonCache::EndCycle() {

@@ -51,12 +51,16 @@ char* WriteBySkeleton(std::string_view skeleton, std::string_view input, char* d
 // skeleton, if any, still fitted. Not thread-safe.
 class SnappySkeletonCache {
  public:
+  // keep_skeletons false: every run is compressed by snappy and nothing is kept.
+  explicit SnappySkeletonCache(bool keep_skeletons = true) : keep_skeletons_(keep_skeletons) {}
+
   // Appends to `out` the snappy elements of `run`, whole TimeSeries as RemoteWriteEncoder
   // writes them: from its kept skeleton when it still fits, else from snappy.
   void AppendElements(std::string_view run, ByteBuffer& out);
   // Forgets the skeletons that were not used since the last call.
   void EndCycle();
 
+  bool keeps_skeletons() const noexcept { return keep_skeletons_; }
   std::size_t skeleton_bytes() const noexcept { return skeleton_bytes_; }
   // Runs rebuilt from a skeleton, runs compressed by snappy, skeletons built; since start.
   std::uint64_t reused() const noexcept { return reused_; }
@@ -64,10 +68,14 @@ class SnappySkeletonCache {
   std::uint64_t built() const noexcept { return built_; }
 
  private:
+  // Appends snappy's elements for `input` to `out` and returns them.
+  std::string_view CompressBySnappy(std::string_view input, ByteBuffer& out);
+
   struct Entry {
     std::string skeleton;
     std::uint64_t used_in_cycle = 0;
   };
+  bool keep_skeletons_;
   std::unordered_map<std::uint64_t, Entry> entries_;
   std::uint64_t cycle_ = 1;
   std::size_t skeleton_bytes_ = 0;

@@ -8,8 +8,9 @@
 
 namespace metricsd::queue {
 
-ReadyRequestWriter::ReadyRequestWriter(std::size_t max_samples_per_request)
-    : max_samples_(max_samples_per_request == 0 ? SIZE_MAX : max_samples_per_request) {}
+ReadyRequestWriter::ReadyRequestWriter(std::size_t max_samples_per_request, bool reuse_compression)
+    : max_samples_(max_samples_per_request == 0 ? SIZE_MAX : max_samples_per_request),
+      skeletons_(reuse_compression) {}
 
 void ReadyRequestWriter::BeforeSample(std::int64_t timestamp_ms) {
   if (open_samples_ >= max_samples_) {
@@ -59,7 +60,10 @@ void ReadyRequestWriter::CloseOpen() {
   compressed_.clear();
   compressed_.Commit(PutVarint(compressed_.Reserve(10), proto.size()));
   // Each target's run of series is kept apart: its skeleton fits again when the targets
-  // finish in another order.
+  // finish in another order. Without skeletons the request is compressed whole.
+  if (!skeletons_.keeps_skeletons()) {
+    run_starts_.clear();
+  }
   std::size_t from = 0;
   run_starts_.push_back(proto.size());
   for (std::size_t to : run_starts_) {

@@ -33,8 +33,9 @@ namespace metricsd::queue {
 
 class ReadyRequestWriter {
  public:
-  // 0: no limit, one request per Finish.
-  explicit ReadyRequestWriter(std::size_t max_samples_per_request);
+  // 0: no limit, one request per Finish. reuse_compression false: snappy compresses every
+  // request whole (the smallest requests, at more CPU).
+  explicit ReadyRequestWriter(std::size_t max_samples_per_request, bool reuse_compression = true);
 
   // The family arguments are not part of the protocol; they keep the BatchWriter's shape.
   void Add(std::string_view family, std::string_view help, MetricType type, std::string_view name,

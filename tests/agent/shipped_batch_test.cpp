@@ -1,6 +1,7 @@
 #include "agent/shipped_batch.h"
 
 #include <gtest/gtest.h>
+#include <snappy.h>
 
 #include <span>
 #include <string>
@@ -234,6 +235,42 @@ TEST(ShippedBatch, ReportsHowItsRemoteWriteRequestsWereCompressed) {
   EXPECT_EQ(compression.runs_compressed, 2u);
   EXPECT_EQ(compression.runs_rebuilt, 1u);
   EXPECT_GT(compression.skeleton_bytes, 0u);
+}
+
+// A shipper with reuse_compression off gets an output of its own whose requests are snappy's
+// own compression of the whole request, every cycle.
+TEST(ShippedBatch, WithoutReuseEveryRequestIsSnappysOwnCompression) {
+  std::vector<ShipperFeed> feeds;
+  feeds.push_back({RelabelProgram(), 100, true});
+  feeds.push_back({RelabelProgram(), 100, false});
+  ShippedBatch batch("node-1", {}, std::move(feeds));
+  for (int cycle = 0; cycle < 3; ++cycle) {
+    for (int i = 0; i < 20; ++i) {
+      const std::string n = std::to_string(i);
+      const std::vector<LabelView> labels = {{"n", n}};
+      batch.Add("fam", "", MetricType::kCounter, "fam_total", labels, 100.0 * cycle + i,
+                1000 + cycle);
+    }
+    std::vector<std::vector<std::size_t>> shippers;
+    batch.Take([&](std::span<const queue::EncodedBatch> records, std::span<const std::size_t> to,
+                   const formats::EncodeStats&) {
+      shippers.emplace_back(to.begin(), to.end());
+      ASSERT_EQ(records.size(), 1u);
+      if (to[0] != 1) {
+        return;
+      }
+      const std::string_view body = std::string_view(records[0].payload).substr(1);
+      std::string proto;
+      ASSERT_TRUE(snappy::Uncompress(body.data(), body.size(), &proto));
+      std::string snappys;
+      snappy::Compress(proto.data(), proto.size(), &snappys);
+      EXPECT_EQ(body, snappys) << "cycle " << cycle;
+    });
+    EXPECT_EQ(shippers, (std::vector<std::vector<std::size_t>>{{0}, {1}}));
+  }
+  const ShippedBatch::Compression compression = batch.compression();
+  EXPECT_EQ(compression.runs_rebuilt, 1u);     // the first shipper's third cycle
+  EXPECT_EQ(compression.runs_compressed, 5u);  // its first two, and all three of the second
 }
 
 // A remote write output reports with its records what the encoder changed to make their
