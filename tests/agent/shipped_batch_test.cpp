@@ -214,6 +214,16 @@ TEST(ShippedBatch, APreparedSeriesIsShippedByteForByteAsAddShipsIt) {
   }
 }
 
+// One cycle of a steady source: the same 20 series, with new values.
+void AddCycle(ShippedBatch& batch, int cycle) {
+  for (int i = 0; i < 20; ++i) {
+    const std::string n = std::to_string(i);
+    const std::vector<LabelView> labels = {{"n", n}};
+    batch.Add("fam", "", MetricType::kCounter, "fam_total", labels, 100.0 * cycle + i,
+              1000 + cycle);
+  }
+}
+
 // A remote write output's run is compressed by snappy when first seen, keeps a skeleton when
 // seen again, and is rebuilt from it in the third cycle; batch-record outputs count nothing.
 TEST(ShippedBatch, ReportsHowItsRemoteWriteRequestsWereCompressed) {
@@ -222,12 +232,7 @@ TEST(ShippedBatch, ReportsHowItsRemoteWriteRequestsWereCompressed) {
   feeds.push_back({RelabelProgram(), std::nullopt});
   ShippedBatch batch("node-1", {}, std::move(feeds));
   for (int cycle = 0; cycle < 3; ++cycle) {
-    for (int i = 0; i < 20; ++i) {
-      const std::string n = std::to_string(i);
-      const std::vector<LabelView> labels = {{"n", n}};
-      batch.Add("fam", "", MetricType::kCounter, "fam_total", labels, 100.0 * cycle + i,
-                1000 + cycle);
-    }
+    AddCycle(batch, cycle);
     batch.Take([](std::span<const queue::EncodedBatch>, std::span<const std::size_t>,
                   const formats::EncodeStats&) {});
   }
@@ -245,12 +250,7 @@ TEST(ShippedBatch, WithoutReuseEveryRequestIsSnappysOwnCompression) {
   feeds.push_back({RelabelProgram(), 100, false});
   ShippedBatch batch("node-1", {}, std::move(feeds));
   for (int cycle = 0; cycle < 3; ++cycle) {
-    for (int i = 0; i < 20; ++i) {
-      const std::string n = std::to_string(i);
-      const std::vector<LabelView> labels = {{"n", n}};
-      batch.Add("fam", "", MetricType::kCounter, "fam_total", labels, 100.0 * cycle + i,
-                1000 + cycle);
-    }
+    AddCycle(batch, cycle);
     std::vector<std::vector<std::size_t>> shippers;
     batch.Take([&](std::span<const queue::EncodedBatch> records, std::span<const std::size_t> to,
                    const formats::EncodeStats&) {
