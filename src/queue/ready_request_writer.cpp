@@ -14,10 +14,31 @@ ReadyRequestWriter::ReadyRequestWriter(std::size_t max_samples_per_request, bool
 
 void ReadyRequestWriter::BeforeSample(std::int64_t timestamp_ms) {
   if (open_samples_ >= max_samples_) {
-    CloseOpen();
+    // A run (one target's samples) that does not fit goes whole into the next request, so
+    // that its compression skeleton fits again next cycle whatever order the targets finish
+    // in. A run longer than a request is cut every max_samples_ from its start.
+    if (run_.samples_before > 0) {
+      CloseBeforeRun();
+    } else {
+      CloseOpen();
+    }
   }
+  const bool run_empty = open_samples_ == run_.samples_before;
+  run_min_timestamp_ms_ = run_empty ? timestamp_ms : std::min(run_min_timestamp_ms_, timestamp_ms);
   open_min_timestamp_ms_ =
       open_samples_ == 0 ? timestamp_ms : std::min(open_min_timestamp_ms_, timestamp_ms);
+}
+
+void ReadyRequestWriter::CloseBeforeRun() {
+  run_tail_.assign(encoder_.last_protobuf().substr(run_.bytes));
+  const std::uint32_t run_samples = open_samples_ - run_.samples_before;
+  encoder_.Truncate(run_.bytes);
+  open_samples_ = run_.samples_before;
+  open_min_timestamp_ms_ = run_.min_timestamp_before_ms;
+  CloseOpen();
+  encoder_.AppendBuilt(run_tail_);
+  open_samples_ = run_samples;
+  open_min_timestamp_ms_ = run_min_timestamp_ms_;
 }
 
 void ReadyRequestWriter::Add(std::string_view /*family*/, std::string_view /*help*/,
@@ -83,6 +104,7 @@ void ReadyRequestWriter::CloseOpen() {
   finished_.push_back(std::move(record));
   encoder_.Truncate(0);
   open_samples_ = 0;
+  run_ = RunStart{};  // what is carried on starts the next request
 }
 
 std::vector<EncodedBatch> ReadyRequestWriter::Finish() {
@@ -106,6 +128,7 @@ ReadyRequestWriter::Mark ReadyRequestWriter::Checkpoint() {
   if (mark_->bytes > 0 && (run_starts_.empty() || run_starts_.back() < mark_->bytes)) {
     run_starts_.push_back(mark_->bytes);
   }
+  run_ = RunStart{mark_->bytes, open_samples_, open_min_timestamp_ms_};
   return *mark_;
 }
 
@@ -122,6 +145,7 @@ void ReadyRequestWriter::Rollback(const Mark& mark) {
   }
   open_samples_ = mark.samples;
   open_min_timestamp_ms_ = mark.min_timestamp_ms;
+  run_ = RunStart{};  // until the next Checkpoint, requests fill up as they come
   if (mark_ == mark) {
     stats_ = stats_at_mark_;  // what was taken back was not shipped, nor its changes
   }

@@ -76,6 +76,9 @@ class ReadyRequestWriter {
   void BeforeSample(std::int64_t timestamp_ms);
   // Compresses the open request into finished_.
   void CloseOpen();
+  // Closes the open request where the current run started and carries the run into the next
+  // one, so that a run is not cut where the request happens to fill up.
+  void CloseBeforeRun();
 
   // Buffers above this size are released after Finish (one huge request keeps nothing).
   static constexpr std::size_t kKeptBufferBytes = 8U << 20;
@@ -94,6 +97,16 @@ class ReadyRequestWriter {
   // Compression: the open request's runs (where each Checkpoint found it), and the skeletons
   // that rebuild a run's snappy elements when only its values changed.
   std::vector<std::size_t> run_starts_;
+  // Where the current run (since the latest Checkpoint) starts in the open request, what came
+  // before it, and its oldest timestamp. samples_before 0: nothing to close before it.
+  struct RunStart {
+    std::size_t bytes = 0;
+    std::uint32_t samples_before = 0;
+    std::int64_t min_timestamp_before_ms = 0;
+  };
+  RunStart run_;
+  std::int64_t run_min_timestamp_ms_ = 0;
+  std::string run_tail_;  // scratch: the run carried into the next request
   formats::SnappySkeletonCache skeletons_;
   ByteBuffer compressed_;
 };

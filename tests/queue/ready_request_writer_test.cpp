@@ -108,6 +108,51 @@ TEST(ReadyRequestWriter, ARollbackReopensTheRequestItsMarkWasInAfterItWasClosed)
   }
 }
 
+// Requests hold whole runs (one target's samples, from one Checkpoint to the next) as long as
+// a run fits in one: where a request fills up the run goes whole into the next, so a run's
+// place in the requests, and with it its compression, does not depend on what came before.
+TEST(ReadyRequestWriter, ARunThatDoesNotFitGoesWholeIntoTheNextRequest) {
+  const Batch batch = MakeBatch(0, 40);  // timestamps rise with the sample
+  ReadyRequestWriter writer(10);
+  std::vector<LabelView> labels;
+  std::size_t at = 0;
+  for (std::size_t run : {4, 4, 4, 25, 3}) {
+    writer.Checkpoint();
+    for (std::size_t end = at + run; at < end; ++at) {
+      const Sample& s = batch[0].samples[at];
+      ViewLabels(s.labels, labels);
+      writer.Add(batch[0].name, "", MetricType::kGauge, s.name, labels, s.value, s.timestamp_ms);
+    }
+  }
+  const std::vector<EncodedBatch> records = FinishAll(writer);
+  // 4+4 | 4 | 25 cut every 10 from its start: 10 | 10 | its last 5, then 3.
+  const std::size_t sizes[] = {8, 4, 10, 10, 8};
+  ASSERT_EQ(records.size(), std::size(sizes));
+  std::size_t from = 0;
+  for (std::size_t i = 0; i < records.size(); ++i) {
+    EXPECT_EQ(records[i].samples, sizes[i]) << i;
+    EXPECT_EQ(RequestOf(records[i]), EncodedBySender(batch, from, from + sizes[i])) << i;
+    EXPECT_EQ(records[i].min_timestamp_ms, batch[0].samples[from].timestamp_ms) << i;
+    from += sizes[i];
+  }
+}
+
+// A rollback to the mark of a run that was carried into the next request reopens the
+// request that ended at the mark.
+TEST(ReadyRequestWriter, ARollbackTakesBackACarriedRun) {
+  const Batch first = MakeBatch(0, 8);
+  ReadyRequestWriter writer(10);
+  writer.Checkpoint();
+  AddAll(writer, first);
+  const ReadyRequestWriter::Mark mark = writer.Checkpoint();
+  AddAll(writer, MakeBatch(100, 5));  // carried at its third sample, then two more
+  writer.Rollback(mark);
+  const std::vector<EncodedBatch> records = FinishAll(writer);
+  ASSERT_EQ(records.size(), 1u);
+  EXPECT_EQ(records[0].samples, 8u);
+  EXPECT_EQ(RequestOf(records[0]), EncodedBySender(first, 0, 8));
+}
+
 // Values and timestamps move between cycles: requests are rebuilt from the last cycle's
 // skeletons and still carry exactly the new samples. A renamed series is compressed anew.
 TEST(ReadyRequestWriter, UnchangedSeriesReuseTheLastCyclesCompressionAndCarryTheNewValues) {
@@ -137,21 +182,23 @@ TEST(ReadyRequestWriter, UnchangedSeriesReuseTheLastCyclesCompressionAndCarryThe
     }
     EXPECT_EQ(at, 25 * targets);
   };
-  cycle(0, 1000, 4);  // 6 runs: 25, 15 | 10, 25, 5 | 20 series
+  // 4 runs of 25 in requests of at most 40: a run that does not fit goes whole into the
+  // next request, so each request holds one run.
+  cycle(0, 1000, 4);
   EXPECT_EQ(writer.skeletons().built(), 0u);
   cycle(1, 2000, 4);
-  EXPECT_EQ(writer.skeletons().built(), 6u);
+  EXPECT_EQ(writer.skeletons().built(), 4u);
   EXPECT_EQ(writer.skeletons().reused(), 0u);
   cycle(2, 3000, 4);
-  EXPECT_EQ(writer.skeletons().built(), 6u);
-  EXPECT_EQ(writer.skeletons().reused(), 6u);  // every run
+  EXPECT_EQ(writer.skeletons().built(), 4u);
+  EXPECT_EQ(writer.skeletons().reused(), 4u);  // every run
   // A timestamp of another length changes the bytes around it: new keys, seen once.
   cycle(3, 1'700'000'000'000, 4);
   cycle(4, 1'700'000'001'000, 4);
-  EXPECT_EQ(writer.skeletons().built(), 12u);
+  EXPECT_EQ(writer.skeletons().built(), 8u);
   const std::size_t all = writer.skeletons().skeleton_bytes();
   cycle(5, 1'700'000'002'000, 2);  // half the targets: the rest is forgotten after the cycle
-  EXPECT_EQ(writer.skeletons().reused(), 9u);
+  EXPECT_EQ(writer.skeletons().reused(), 6u);
   EXPECT_LT(writer.skeletons().skeleton_bytes(), all);
   EXPECT_GT(writer.skeletons().skeleton_bytes(), 0u);
 }
