@@ -6,7 +6,9 @@
 // series valid). A request is closed, compressed with snappy and kept as a queue record
 // (record_format.h: kRemoteWriteRecord, then the body) as soon as it holds
 // max_samples_per_request samples, so memory holds one open request's protobuf and the
-// compressed rest, never a whole scrape's protobuf. Finish() hands the records over.
+// compressed rest, never a whole scrape's protobuf. It closes before the run being added (a
+// target's samples since the last Checkpoint) when that run began after the request did: the
+// run moves whole into the next request. Finish() hands the records over.
 // Compression reuses the last cycle's snappy skeletons (formats/snappy_skeleton.h) per run of
 // series between two checkpoints (one scrape target's), so an unchanged target's requests
 // are rebuilt, not compressed again.
