@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <array>
 #include <cerrno>
+#include <charconv>
 #include <cstring>
 #include <fstream>
 #include <iterator>
@@ -62,14 +63,19 @@ Result<std::string> ReadSecretFile(const std::string& path) {
 constexpr std::array<std::string_view, 5> kFramingHeaders = {"Content-Length", "Transfer-Encoding",
                                                              "Host", "Connection", "Expect"};
 
-std::size_t OnHeader(char* data, std::size_t size, std::size_t nmemb, void* user) {
-  auto* response = static_cast<HttpResponse*>(user);
+}  // namespace
+
+std::size_t HttpClient::OnHeader(char* data, std::size_t size, std::size_t nmemb, void* user) {
+  auto* sink = static_cast<BodySink*>(user);
+  HttpResponse* response = sink->response;
   std::size_t n = size * nmemb;
   std::string_view line(data, n);
   if (line.starts_with("HTTP/")) {
     // A new response starts (after "100 Continue" or an interim response): forget the old one.
     response->content_type.clear();
     response->retry_after.clear();
+    sink->declared_size = 0;
+    sink->encoded = false;
     return n;
   }
   std::size_t colon = line.find(':');
@@ -82,9 +88,17 @@ std::size_t OnHeader(char* data, std::size_t size, std::size_t nmemb, void* user
     response->content_type.assign(value.substr(0, 256));
   } else if (EqualsIgnoreCase(name, "Retry-After")) {
     response->retry_after.assign(value.substr(0, 64));
+  } else if (EqualsIgnoreCase(name, "Content-Length")) {
+    std::size_t length = 0;
+    const auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), length);
+    sink->declared_size = ec == std::errc() && end == value.data() + value.size() ? length : 0;
+  } else if (EqualsIgnoreCase(name, "Content-Encoding") && !EqualsIgnoreCase(value, "identity")) {
+    sink->encoded = true;  // the length is the encoded one
   }
   return n;
 }
+
+namespace {
 
 std::string Base64(std::string_view in) {
   std::string out(4 * ((in.size() + 2) / 3), '\0');
@@ -129,10 +143,17 @@ std::size_t HttpClient::OnBody(char* data, std::size_t size, std::size_t nmemb, 
   auto* sink = static_cast<BodySink*>(user);
   std::size_t n = size * nmemb;
   std::string& body = sink->response->body;
-  if (body.empty() && body.capacity() < sink->expected_size) {
+  if (body.empty()) {
     // Reserved at the first bytes, not when the request is prepared: a collector with many
-    // transfers in flight holds buffers only for those that are answering.
-    body.reserve(sink->expected_size);
+    // transfers in flight holds buffers only for those that are answering. The declared
+    // length when the body comes as it is, else about the last body's size; growing chunk by
+    // chunk would copy it and double its capacity.
+    const std::size_t expected = sink->declared_size > 0 && !sink->encoded
+                                     ? std::min(sink->cap, sink->declared_size)
+                                     : sink->expected_size;
+    if (body.capacity() < expected) {
+      body.reserve(expected);
+    }
   }
   std::size_t room = sink->cap > body.size() ? sink->cap - body.size() : 0;
   if (n > room) {
@@ -367,7 +388,7 @@ Status HttpClient::PrepareRequest(const HttpRequest& request) noexcept {
                      pending_headers_.empty() ? headers_.get() : pending_headers_.get());
     curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, timeout_ms);
     curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, std::min(timeout_ms, 10'000L));
-    curl_easy_setopt(h, CURLOPT_HEADERDATA, &pending_);
+    curl_easy_setopt(h, CURLOPT_HEADERDATA, &sink_);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, &sink_);
     curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, static_cast<const char*>(nullptr));
     curl_easy_setopt(h, CURLOPT_NOBODY, 0L);

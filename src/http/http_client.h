@@ -120,7 +120,10 @@ class HttpClient {
     std::size_t cap = 0;
     bool stop_at_cap = false;
     std::size_t expected_size = 0;  // reserved when the first bytes arrive
+    std::size_t declared_size = 0;  // Content-Length; 0 when absent
+    bool encoded = false;           // a Content-Encoding: the body decodes to more
   };
+  static std::size_t OnHeader(char* data, std::size_t size, std::size_t nmemb, void* user);
   static std::size_t OnBody(char* data, std::size_t size, std::size_t nmemb, void* user);
 
   HttpClientOptions options_;

@@ -185,6 +185,25 @@ TEST(HttpClient, GetRequests) {
   EXPECT_EQ(server.seen().at(0).method, "GET");
 }
 
+// A body with a Content-Length is received into a buffer of that size: grown chunk by chunk it
+// would be copied on each doubling and keep up to twice its size while it is parsed and kept.
+TEST(HttpClient, ABodyOfDeclaredLengthIsReceivedWithoutGrowing) {
+  RecordingServer server;
+  server.response_body_ = std::string(3'000'000, 'x');
+  HttpClientOptions options;
+  options.max_response_body_bytes = 8U << 20;
+  options.accept_compressed = false;  // a gzip body's length says nothing of the decoded size
+  auto client = MakeClient(options);
+  ASSERT_NE(client, nullptr);
+  HttpRequest request;
+  request.method = "GET";
+  request.url = server.url("/metrics");
+  auto response = client->Perform(request);  // the client's first: no earlier size to go by
+  ASSERT_TRUE(response.ok()) << response.error();
+  EXPECT_EQ(response->body.size(), 3'000'000U);
+  EXPECT_LT(response->body.capacity(), 3'000'000U + 3'000'000U / 16);
+}
+
 TEST(HttpClient, ConnectionRefusedIsAnErrorNotAResponse) {
   int port = metricsd::testing::FreePort();
   auto client = MakeClient({});
