@@ -136,6 +136,21 @@ TEST(Shipping, ClientCertificateRotatesOnSighup) {
       << daemon.Stderr();
 }
 
+// Scrapes one endpoint (names kept: empty prefix) every second and remote-writes to
+// `write_url`; the host collectors are off. `extra`: more top-level keys, each with its comma.
+std::string ScrapeAndShipConfig(const TempDir& dir, int port, const std::string& name,
+                                const std::string& url, const std::string& write_url,
+                                const std::string& extra) {
+  return R"({"server":{"host":"127.0.0.1","port":)" + std::to_string(port) +
+         R"(},"collector":{"interval_seconds":1,"enable_cpu":false,"enable_memory":false,
+         "enable_disk":false,"enable_network":false,"enable_host":false,
+         "enable_pressure":false},"data_dir":")" +
+         dir.path() + R"(/data",)" + extra + R"("endpoints":[{"name":")" + name + R"(","url":")" +
+         url + R"(","metric_prefix":""}],
+         "shipper":{"type":"prometheus_remote_write","endpoint":")" +
+         write_url + R"("}})";
+}
+
 // Scrape a real Prometheus server's own /metrics and remote-write what was read back into it:
 // the series arrive with the endpoint label, names kept (empty prefix), values intact.
 TEST(Shipping, ScrapedPrometheusMetricsLandInPrometheus) {
@@ -145,16 +160,10 @@ TEST(Shipping, ScrapedPrometheusMetricsLandInPrometheus) {
   ASSERT_TRUE(prometheus.Start());
   int port = testing::FreePort();
   std::string config = dir.Write(
-      "c.json", R"({"server":{"host":"127.0.0.1","port":)" + std::to_string(port) +
-                    R"(},"collector":{"interval_seconds":1,"enable_cpu":false,"enable_memory":false,
-                    "enable_disk":false,"enable_network":false,"enable_host":false,
-                    "enable_pressure":false},"data_dir":")" +
-                    dir.path() + R"(/data",
-                    "global_labels":{"cluster":"eu1","version":"global"},
-                    "endpoints":[{"name":"prom","url":"http://127.0.0.1:)" +
-                    std::to_string(prometheus.port()) + R"(/metrics","metric_prefix":""}],
-                    "shipper":{"type":"prometheus_remote_write","endpoint":")" +
-                    prometheus.url() + R"("}})");
+      "c.json",
+      ScrapeAndShipConfig(
+          dir, port, "prom", "http://127.0.0.1:" + std::to_string(prometheus.port()) + "/metrics",
+          prometheus.url(), R"("global_labels":{"cluster":"eu1","version":"global"},)"));
   ChildProcess daemon(METRICSD_BINARY, {"-config", config}, testing::MetricsdTestEnv(), dir.path());
   auto query = [&](const std::string& promql) -> nlohmann::json {
     nlohmann::json data = prometheus.Query(promql);
@@ -243,16 +252,9 @@ TEST(Shipping, RequestsRebuiltFromTheLastCycleCarryEachScrapesNewValues) {
   });
   target.Start();
   int port = testing::FreePort();
-  std::string config = dir.Write(
-      "c.json", R"({"server":{"host":"127.0.0.1","port":)" + std::to_string(port) +
-                    R"(},"collector":{"interval_seconds":1,"enable_cpu":false,"enable_memory":false,
-                    "enable_disk":false,"enable_network":false,"enable_host":false,
-                    "enable_pressure":false},"data_dir":")" +
-                    dir.path() + R"(/data","ship_self_metrics":false,
-                    "endpoints":[{"name":"app","url":")" +
-                    target.url("/metrics") + R"(","metric_prefix":""}],
-                    "shipper":{"type":"prometheus_remote_write","endpoint":")" +
-                    prometheus.url() + R"("}})");
+  std::string config =
+      dir.Write("c.json", ScrapeAndShipConfig(dir, port, "app", target.url("/metrics"),
+                                              prometheus.url(), R"("ship_self_metrics":false,)"));
   ChildProcess daemon(METRICSD_BINARY, {"-config", config}, testing::MetricsdTestEnv(), dir.path());
   const std::string rebuilt = R"(metricsd_remote_write_runs_compressed_total{how="rebuilt"})";
   ASSERT_TRUE(WaitFor(
