@@ -5,16 +5,34 @@
 // the daemon costs above this figure is metricsd's own work; the figure itself is what the
 // kernel and the wake-up cost on this machine.
 //
-// Usage: build/bench/cold_floor [SECONDS]   (default 30)
+// With a port it is the floor of a pushing agent instead (push_host_agent.sh): each cycle
+// also reads the pressure files (the default collectors do), encodes SERIES samples as one
+// remote write request, appends it to a scratch file (then fdatasync, with "fsync") and
+// posts it to 127.0.0.1:PORT/api/v1/write on one kept-alive connection. The response is read
+// at the start of the next cycle, so a cycle has one wake-up, the least any agent can have.
+// Its series carry agent="floor" (or "floor_nosync"). Nothing is retried: a request that is
+// not answered with 2xx makes the run fail.
+//
+// Usage: build/bench/cold_floor [SECONDS [PORT SERIES fsync|nosync]]   (default 30 s)
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
+#include <snappy.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
+#include <string>
+#include <string_view>
 #include <vector>
 
 namespace {
@@ -42,13 +60,160 @@ void ReadAll(int fd, std::vector<char>& buf) {
   }
 }
 
+void AppendVarint(std::string& out, std::uint64_t v) {
+  while (v >= 0x80) {
+    out.push_back(static_cast<char>(v | 0x80));
+    v >>= 7;
+  }
+  out.push_back(static_cast<char>(v));
+}
+
+void AppendField(std::string& out, int field, std::string_view bytes) {
+  AppendVarint(out, static_cast<std::uint64_t>(field) << 3 | 2);
+  AppendVarint(out, bytes.size());
+  out.append(bytes);
+}
+
+// One remote write 1.0 request: SERIES series of four labels, one sample each.
+std::string EncodeRequest(std::string_view agent, int series, std::int64_t timestamp_ms,
+                          double value) {
+  std::string request, one, label, sample;
+  for (int i = 0; i < series; ++i) {
+    one.clear();
+    const std::string index = std::to_string(i);
+    for (auto [name, val] :
+         {std::pair<std::string_view, std::string_view>{"__name__", "floor_series_value"},
+          {"agent", agent},
+          {"instance", "127.0.0.1:9100"},
+          {"series", index}}) {
+      label.clear();
+      AppendField(label, 1, name);
+      AppendField(label, 2, val);
+      AppendField(one, 1, label);
+    }
+    sample.clear();
+    sample.push_back(0x09);  // field 1, fixed64
+    char bits[8];
+    std::memcpy(bits, &value, 8);
+    sample.append(bits, 8);
+    sample.push_back(0x10);  // field 2, varint
+    AppendVarint(sample, static_cast<std::uint64_t>(timestamp_ms));
+    AppendField(one, 2, sample);
+    AppendField(request, 1, one);
+  }
+  return request;
+}
+
+int Connect(int port) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<std::uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    std::perror("connect");
+    std::exit(1);
+  }
+  int one = 1;
+  ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  return fd;
+}
+
+// Reads one response (headers and a Content-Length body) and returns its status code.
+int ReadResponse(int fd) {
+  std::string in;
+  char buf[4096];
+  std::size_t need = std::string::npos;
+  while (need == std::string::npos || in.size() < need) {
+    const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+    if (n <= 0) {
+      return -1;
+    }
+    in.append(buf, static_cast<std::size_t>(n));
+    const std::size_t end = in.find("\r\n\r\n");
+    if (need == std::string::npos && end != std::string::npos) {
+      std::size_t length = 0;
+      const std::size_t at = in.find("Content-Length: ");
+      if (at != std::string::npos && at < end) {
+        length = std::strtoul(in.c_str() + at + 16, nullptr, 10);
+      }
+      need = end + 4 + length;
+    }
+  }
+  return in.size() > 12 ? std::atoi(in.c_str() + 9) : -1;
+}
+
+struct Push {
+  int port = 0;
+  int series = 0;
+  bool fsync = false;
+  int socket = -1;
+  int wal = -1;
+  bool awaiting = false;
+  int failures = 0;
+  std::string compressed;
+
+  void Cycle() {
+    if (awaiting) {
+      const int status = ReadResponse(socket);
+      failures += status < 200 || status > 299;
+    }
+    timespec now{};
+    ::clock_gettime(CLOCK_REALTIME, &now);
+    const std::int64_t ms = std::int64_t{now.tv_sec} * 1000 + now.tv_nsec / 1000000;
+    const std::string request =
+        EncodeRequest(fsync ? "floor" : "floor_nosync", series, ms, static_cast<double>(ms % 1000));
+    snappy::Compress(request.data(), request.size(), &compressed);
+    // A record header (length and checksum in the daemon's WAL) and the request.
+    const std::uint64_t header = compressed.size();
+    iovec record[2] = {{const_cast<std::uint64_t*>(&header), sizeof header},
+                       {compressed.data(), compressed.size()}};
+    if (::writev(wal, record, 2) < 0 || (fsync && ::fdatasync(wal) != 0)) {
+      std::perror("wal");
+      std::exit(1);
+    }
+    const std::string head =
+        "POST /api/v1/write HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Encoding: snappy\r\n"
+        "Content-Type: application/x-protobuf\r\nX-Prometheus-Remote-Write-Version: 0.1.0\r\n"
+        "Content-Length: " +
+        std::to_string(compressed.size()) + "\r\n\r\n";
+    iovec out[2] = {{const_cast<char*>(head.data()), head.size()},
+                    {compressed.data(), compressed.size()}};
+    msghdr msg{};
+    msg.msg_iov = out;
+    msg.msg_iovlen = 2;
+    if (::sendmsg(socket, &msg, MSG_NOSIGNAL) !=
+        static_cast<ssize_t>(head.size() + compressed.size())) {
+      std::perror("send");
+      std::exit(1);
+    }
+    awaiting = true;
+  }
+};
+
 }  // namespace
 
 int main(int argc, char** argv) {
   const int seconds = argc > 1 ? std::atoi(argv[1]) : 30;
+  Push push;
+  if (argc > 4) {
+    push.port = std::atoi(argv[2]);
+    push.series = std::atoi(argv[3]);
+    push.fsync = std::string_view(argv[4]) == "fsync";
+    push.socket = Connect(push.port);
+    char path[] = "/tmp/cold_floor_wal.XXXXXX";
+    push.wal = ::mkstemp(path);
+    ::unlink(path);
+  }
   // Single-read files (the daemon reads these with one pread into a buffer large enough).
+  std::vector<const char*> single_paths = {"/proc/uptime", "/proc/stat", "/proc/loadavg",
+                                           "/proc/meminfo"};
+  if (push.port != 0) {
+    single_paths.insert(single_paths.end(),
+                        {"/proc/pressure/cpu", "/proc/pressure/memory", "/proc/pressure/io"});
+  }
   std::vector<int> single;
-  for (const char* path : {"/proc/uptime", "/proc/stat", "/proc/loadavg", "/proc/meminfo"}) {
+  for (const char* path : single_paths) {
     single.push_back(::open(path, O_RDONLY | O_CLOEXEC));
   }
   std::vector<int> whole;
@@ -79,11 +244,19 @@ int main(int argc, char** argv) {
     for (int fd : whole) {
       ReadAll(fd, buf);
     }
+    if (push.port != 0) {
+      push.Cycle();
+    }
     next.tv_sec += 1;
     ::clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &next, nullptr);
   }
   const long long used = ThreadCpuNs() - start;
-  std::printf("cold floor: %lld us per cycle (%d cycles, the system calls alone)\n",
-              used / 1000 / seconds, seconds);
+  std::printf("cold floor: %lld us per cycle (%d cycles, the system calls alone%s)\n",
+              used / 1000 / seconds, seconds,
+              push.port == 0 ? "" : (push.fsync ? ", pushing, fdatasync" : ", pushing"));
+  if (push.failures != 0) {
+    std::fprintf(stderr, "cold floor: %d requests were not accepted\n", push.failures);
+    return 1;
+  }
   return 0;
 }

@@ -11,6 +11,13 @@
 # Then the ratios the shipping path is judged by. What fdatasync costs is measured as the
 # difference to a fourth agent, push with queue.fsync off ("nosync"); a fifth ("group")
 # pushes with group commit (queue.fsync_interval 10s).
+# The floor under all of them is measured in the same run: bench/cold_floor makes the same
+# reads of /proc and pushes one remote write request of as many samples per cycle, with no
+# other work and one wake-up per cycle, with fdatasync ("floor") and without ("floor_nosync").
+# A target of pair/push >= 20 can be met only where pair/floor is above 20.
+# CPU is read from schedstat (nanoseconds, all threads) and, as a check of that reading, from
+# /proc/PID/stat utime + stime (clock ticks, exited threads included); the two must agree
+# within a few ticks over the window.
 #
 # Usage: bench/push_host_agent.sh [-s SECONDS] [-w WARMUP] [-m METRICSD]
 #   (from the repository root; about WARMUP + SECONDS + 20 s; defaults 60 and 20)
@@ -19,6 +26,7 @@ set -euo pipefail
 SECONDS_RUN=60
 WARMUP=20
 METRICSD=build/src/metricsd
+SERIES=160  # samples per request of the floor: what the push agents deliver per cycle
 while getopts "s:w:m:" opt; do
   case $opt in
     s) SECONDS_RUN=$OPTARG ;;
@@ -76,6 +84,17 @@ PID_GROUP=$md_pid
 start_metricsd pull "$PORT_PULL" ""
 PID_PULL=$md_pid
 
+FLOOR=$(dirname "$METRICSD")/../bench/cold_floor
+[[ -x "$FLOOR" ]] || { echo "missing $FLOOR (build the bench targets)" >&2; exit 1; }
+PORT_RW=${RW#http://127.0.0.1:}
+PORT_RW=${PORT_RW%%/*}
+"$FLOOR" $((WARMUP + SECONDS_RUN + 30)) "$PORT_RW" "$SERIES" fsync >"$WORK/floor.log" 2>&1 &
+PID_FLOOR=$!
+PIDS+=("$PID_FLOOR")
+"$FLOOR" $((WARMUP + SECONDS_RUN + 30)) "$PORT_RW" "$SERIES" nosync >"$WORK/floor_nosync.log" 2>&1 &
+PID_FLOOR_NOSYNC=$!
+PIDS+=("$PID_FLOOR_NOSYNC")
+
 # The same collectors as metricsd's defaults: cpu, memory, filesystem, disk, network, host
 # (boot time, context switches, forks, procs, load) and pressure.
 "$NODE_EXPORTER" --web.listen-address=127.0.0.1:"$PORT_NE" --collector.disable-defaults \
@@ -106,6 +125,7 @@ pids_of() {  # agent
     push) echo "$PID_PUSH" ;; nosync) echo "$PID_NOSYNC" ;; group) echo "$PID_GROUP" ;;
     pull) echo "$PID_PULL" ;;
     pair) echo "$PID_NE $PID_VMAGENT" ;;
+    floor) echo "$PID_FLOOR" ;; floor_nosync) echo "$PID_FLOOR_NOSYNC" ;;
   esac
 }
 cpu_of() {  # agent: ns, summed over its processes
@@ -115,18 +135,27 @@ cpu_of() {  # agent: ns, summed over its processes
   done
   echo "$total"
 }
+TICK=$(getconf CLK_TCK)
+stat_ns() {  # agent: utime + stime of its processes in ns (fields 14 and 15 of /proc/PID/stat)
+  local total=0 pid
+  for pid in $(pids_of "$1"); do
+    total=$(awk -v a="$total" -v t="$TICK" '{ sub(/^.*\) /, ""); printf "%.0f", a + ($12 + $13) * 1e9 / t }' /proc/"$pid"/stat)
+  done
+  echo "$total"
+}
 rss_of() {  # agent key: kB, summed over its processes (VmRSS, or RssAnon: without the
   # pages of mapped files such as shared libraries)
   local total=0 pid
   for pid in $(pids_of "$1"); do total=$((total + $(status_kb "$pid" "$2"))); done
   echo "$total"
 }
-AGENTS="push nosync group pull pair"
-for a in $AGENTS; do cpu0[$a]=$(cpu_of "$a"); done
+AGENTS="push nosync group pull pair floor floor_nosync"
+declare -A tick0 tick1
+for a in $AGENTS; do cpu0[$a]=$(cpu_of "$a"); tick0[$a]=$(stat_ns "$a"); done
 start=$(date +%s)
 sleep "$SECONDS_RUN"
 end=$(date +%s)
-for a in $AGENTS; do cpu1[$a]=$(cpu_of "$a"); done
+for a in $AGENTS; do cpu1[$a]=$(cpu_of "$a"); tick1[$a]=$(stat_ns "$a"); done
 declare -A rss anon
 for a in $AGENTS; do
   rss[$a]=$(rss_of "$a" VmRSS)
@@ -145,19 +174,24 @@ if "data" not in d: sys.exit(str(d))
 print(sum(len(r["values"]) for r in d["data"]["result"]))'
 }
 declare -A per_cycle
-printf '%-8s %14s %10s %14s %10s %10s\n' agent "CPU/cycle(us)" arrived "samples/cycle" "RSS(kB)" "anon(kB)"
+printf '%-12s %14s %12s %10s %14s %10s %10s\n' agent "CPU/cycle(us)" "(ticks, us)" arrived \
+  "samples/cycle" "RSS(kB)" "anon(kB)"
 for a in $AGENTS; do
   per_cycle[$a]=$(awk -v x="${cpu1[$a]}" -v y="${cpu0[$a]}" -v s="$((end - start))" 'BEGIN { printf "%.1f", (x - y) / s / 1000 }')
+  by_ticks=$(awk -v x="${tick1[$a]}" -v y="${tick0[$a]}" -v s="$((end - start))" 'BEGIN { printf "%.0f", (x - y) / s / 1000 }')
   n=$(arrived "$a")
-  printf '%-8s %14s %10s %14s %10s %10s\n' "$a" "${per_cycle[$a]}" "$n" \
+  printf '%-12s %14s %12s %10s %14s %10s %10s\n' "$a" "${per_cycle[$a]}" "$by_ticks" "$n" \
     "$(awk -v n="$n" -v s="$((end - start))" 'BEGIN { printf "%.1f", n / s }')" "${rss[$a]}" \
     "${anon[$a]}"
 done
 awk -v push="${per_cycle[push]}" -v nosync="${per_cycle[nosync]}" -v pull="${per_cycle[pull]}" \
   -v group="${per_cycle[group]}" -v pair="${per_cycle[pair]}" -v rpush="${rss[push]}" \
-  -v rpair="${rss[pair]}" 'BEGIN {
+  -v rpair="${rss[pair]}" -v floor="${per_cycle[floor]}" -v floor0="${per_cycle[floor_nosync]}" \
+  -v tick="$TICK" -v s="$((end - start))" 'BEGIN {
   printf "pair/push CPU per cycle: %.1fx (target >= 20); with group commit %.1fx\n", pair / push, pair / group
   printf "pair/push RSS: %.1fx (target >= 5)\n", rpair / rpush
   printf "fsync cost (push - nosync): %.1f us/cycle\n", push - nosync
   printf "push / (1.5 x pull + fsync cost): %.2f (target <= 1)\n", push / (1.5 * pull + (push - nosync))
+  printf "pair/floor: %.1fx with fdatasync per cycle, %.1fx without (the most pair/push can be)\n", pair / floor, pair / floor0
+  printf "one clock tick over the window is %.0f us/cycle (the resolution of the ticks column)\n", 1e6 / tick / s
 }'
