@@ -13,8 +13,14 @@
 // Its series carry agent="floor" (or "floor_nosync"). Nothing is retried: a request that is
 // not answered with 2xx makes the run fail.
 //
-// Usage: build/bench/cold_floor [SECONDS [PORT SERIES fsync|nosync]]   (default 30 s)
+// "curl" posts through libcurl instead (no fdatasync, agent="floor_curl"), loaded with dlopen
+// only in that mode: its resident memory is the least any agent that sends with libcurl can
+// have, and its CPU what a blocking libcurl request adds (a second wake-up, for the response).
+//
+// Usage: build/bench/cold_floor [SECONDS [PORT SERIES fsync|nosync|curl]]   (default 30 s)
 #include <arpa/inet.h>
+#include <curl/curl.h>
+#include <dlfcn.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -31,6 +37,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -143,10 +150,55 @@ int ReadResponse(int fd) {
   return in.size() > 12 ? std::atoi(in.c_str() + 9) : -1;
 }
 
+// The few libcurl calls a request needs, from a library opened only in "curl" mode.
+struct Curl {
+  explicit Curl(int port) {
+    void* lib = ::dlopen("libcurl.so.4", RTLD_NOW | RTLD_LOCAL);
+    if (lib == nullptr) {
+      std::fprintf(stderr, "cold floor: %s\n", ::dlerror());
+      std::exit(1);
+    }
+    init = reinterpret_cast<decltype(init)>(::dlsym(lib, "curl_easy_init"));
+    setopt = reinterpret_cast<decltype(setopt)>(::dlsym(lib, "curl_easy_setopt"));
+    perform = reinterpret_cast<decltype(perform)>(::dlsym(lib, "curl_easy_perform"));
+    getinfo = reinterpret_cast<decltype(getinfo)>(::dlsym(lib, "curl_easy_getinfo"));
+    auto append = reinterpret_cast<curl_slist* (*)(curl_slist*, const char*)>(
+        ::dlsym(lib, "curl_slist_append"));
+    easy = init();
+    url = "http://127.0.0.1:" + std::to_string(port) + "/api/v1/write";
+    for (const char* header : {"Content-Encoding: snappy", "Content-Type: application/x-protobuf",
+                               "X-Prometheus-Remote-Write-Version: 0.1.0"}) {
+      headers = append(headers, header);
+    }
+    setopt(easy, CURLOPT_URL, url.c_str());
+    setopt(easy, CURLOPT_HTTPHEADER, headers);
+  }
+
+  // Posts the body and waits for the answer; returns the HTTP status.
+  int Post(const std::string& body) {
+    setopt(easy, CURLOPT_POSTFIELDS, body.data());
+    setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));
+    long status = -1;
+    if (perform(easy) != CURLE_OK || getinfo(easy, CURLINFO_RESPONSE_CODE, &status) != CURLE_OK) {
+      return -1;
+    }
+    return static_cast<int>(status);
+  }
+
+  CURL* (*init)() = nullptr;
+  CURLcode (*setopt)(CURL*, CURLoption, ...) = nullptr;
+  CURLcode (*perform)(CURL*) = nullptr;
+  CURLcode (*getinfo)(CURL*, CURLINFO, ...) = nullptr;
+  CURL* easy = nullptr;
+  curl_slist* headers = nullptr;
+  std::string url;
+};
+
 struct Push {
   int port = 0;
   int series = 0;
   bool fsync = false;
+  std::unique_ptr<Curl> curl;
   int socket = -1;
   int wal = -1;
   bool awaiting = false;
@@ -162,7 +214,8 @@ struct Push {
     ::clock_gettime(CLOCK_REALTIME, &now);
     const std::int64_t ms = std::int64_t{now.tv_sec} * 1000 + now.tv_nsec / 1000000;
     const std::string request =
-        EncodeRequest(fsync ? "floor" : "floor_nosync", series, ms, static_cast<double>(ms % 1000));
+        EncodeRequest(curl ? "floor_curl" : (fsync ? "floor" : "floor_nosync"), series, ms,
+                      static_cast<double>(ms % 1000));
     snappy::Compress(request.data(), request.size(), &compressed);
     // A record header (length and checksum in the daemon's WAL) and the request.
     const std::uint64_t header = compressed.size();
@@ -171,6 +224,11 @@ struct Push {
     if (::writev(wal, record, 2) < 0 || (fsync && ::fdatasync(wal) != 0)) {
       std::perror("wal");
       std::exit(1);
+    }
+    if (curl) {
+      const int status = curl->Post(compressed);
+      failures += status < 200 || status > 299;
+      return;
     }
     const std::string head =
         "POST /api/v1/write HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Encoding: snappy\r\n"
@@ -199,8 +257,13 @@ int main(int argc, char** argv) {
   if (argc > 4) {
     push.port = std::atoi(argv[2]);
     push.series = std::atoi(argv[3]);
-    push.fsync = std::string_view(argv[4]) == "fsync";
-    push.socket = Connect(push.port);
+    const std::string_view mode = argv[4];
+    push.fsync = mode == "fsync";
+    if (mode == "curl") {
+      push.curl = std::make_unique<Curl>(push.port);
+    } else {
+      push.socket = Connect(push.port);
+    }
     char path[] = "/tmp/cold_floor_wal.XXXXXX";
     push.wal = ::mkstemp(path);
     ::unlink(path);
@@ -253,7 +316,10 @@ int main(int argc, char** argv) {
   const long long used = ThreadCpuNs() - start;
   std::printf("cold floor: %lld us per cycle (%d cycles, the system calls alone%s)\n",
               used / 1000 / seconds, seconds,
-              push.port == 0 ? "" : (push.fsync ? ", pushing, fdatasync" : ", pushing"));
+              push.port == 0 ? ""
+              : push.curl    ? ", pushing with libcurl"
+              : push.fsync   ? ", pushing, fdatasync"
+                             : ", pushing");
   if (push.failures != 0) {
     std::fprintf(stderr, "cold floor: %d requests were not accepted\n", push.failures);
     return 1;

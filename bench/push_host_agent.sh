@@ -14,7 +14,8 @@
 # The floor under all of them is measured in the same run: bench/cold_floor makes the same
 # reads of /proc and pushes one remote write request of as many samples per cycle, with no
 # other work and one wake-up per cycle, with fdatasync ("floor") and without ("floor_nosync").
-# A target of pair/push >= 20 can be met only where pair/floor is above 20.
+# A target of pair/push >= 20 can be met only where pair/floor is above 20. A third floor
+# ("floor_curl") posts through libcurl: its RSS is the least an agent sending with libcurl has.
 # CPU is read from schedstat (nanoseconds, all threads) and, as a check of that reading, from
 # /proc/PID/stat utime + stime (clock ticks, exited threads included); the two must agree
 # within a few ticks over the window.
@@ -94,6 +95,9 @@ PIDS+=("$PID_FLOOR")
 "$FLOOR" $((WARMUP + SECONDS_RUN + 30)) "$PORT_RW" "$SERIES" nosync >"$WORK/floor_nosync.log" 2>&1 &
 PID_FLOOR_NOSYNC=$!
 PIDS+=("$PID_FLOOR_NOSYNC")
+"$FLOOR" $((WARMUP + SECONDS_RUN + 30)) "$PORT_RW" "$SERIES" curl >"$WORK/floor_curl.log" 2>&1 &
+PID_FLOOR_CURL=$!
+PIDS+=("$PID_FLOOR_CURL")
 
 # The same collectors as metricsd's defaults: cpu, memory, filesystem, disk, network, host
 # (boot time, context switches, forks, procs, load) and pressure.
@@ -126,6 +130,7 @@ pids_of() {  # agent
     pull) echo "$PID_PULL" ;;
     pair) echo "$PID_NE $PID_VMAGENT" ;;
     floor) echo "$PID_FLOOR" ;; floor_nosync) echo "$PID_FLOOR_NOSYNC" ;;
+    floor_curl) echo "$PID_FLOOR_CURL" ;;
   esac
 }
 cpu_of() {  # agent: ns, summed over its processes
@@ -149,7 +154,7 @@ rss_of() {  # agent key: kB, summed over its processes (VmRSS, or RssAnon: witho
   for pid in $(pids_of "$1"); do total=$((total + $(status_kb "$pid" "$2"))); done
   echo "$total"
 }
-AGENTS="push nosync group pull pair floor floor_nosync"
+AGENTS="push nosync group pull pair floor floor_nosync floor_curl"
 declare -A tick0 tick1
 for a in $AGENTS; do cpu0[$a]=$(cpu_of "$a"); tick0[$a]=$(stat_ns "$a"); done
 start=$(date +%s)
@@ -187,11 +192,13 @@ done
 awk -v push="${per_cycle[push]}" -v nosync="${per_cycle[nosync]}" -v pull="${per_cycle[pull]}" \
   -v group="${per_cycle[group]}" -v pair="${per_cycle[pair]}" -v rpush="${rss[push]}" \
   -v rpair="${rss[pair]}" -v floor="${per_cycle[floor]}" -v floor0="${per_cycle[floor_nosync]}" \
+  -v rcurl="${rss[floor_curl]}" \
   -v tick="$TICK" -v s="$((end - start))" 'BEGIN {
   printf "pair/push CPU per cycle: %.1fx (target >= 20); with group commit %.1fx\n", pair / push, pair / group
   printf "pair/push RSS: %.1fx (target >= 5)\n", rpair / rpush
   printf "fsync cost (push - nosync): %.1f us/cycle\n", push - nosync
   printf "push / (1.5 x pull + fsync cost): %.2f (target <= 1)\n", push / (1.5 * pull + (push - nosync))
   printf "pair/floor: %.1fx with fdatasync per cycle, %.1fx without (the most pair/push can be)\n", pair / floor, pair / floor0
+  printf "pair/floor_curl RSS: %.1fx (the most pair/push RSS can be with libcurl)\n", rpair / rcurl
   printf "one clock tick over the window is %.0f us/cycle (the resolution of the ticks column)\n", 1e6 / tick / s
 }'
