@@ -12,7 +12,8 @@
 #           a measure of delivered samples.
 #   CPU:  sum of the first field of /proc/PID/task/*/schedstat (ns on CPU, all threads),
 #         read after a warm-up and at the end.
-#   RSS:  VmHWM (peak) from /proc/PID/status at the end.
+#   RSS:  VmHWM (peak) from /proc/PID/status at the end; for metricsd also where it is
+#         (file-backed pages, series caches and kept bodies from its /metrics).
 # Targets: metricsd CPU per sample <= 0.1x vmagent's, peak RSS <= 0.1x.
 #
 # Two shapes (-k):
@@ -147,6 +148,11 @@ t1=$(date +%s)
 cpu1_va=$(cpu_ns $PID_VMAGENT); cpu1_md=$(cpu_ns $PID_MD)
 n1_va=$(scrapes "$WORK/target_vmagent.log"); n1_md=$(scrapes "$WORK/target_metricsd.log")
 hwm_va=$(status_kb $PID_VMAGENT VmHWM); hwm_md=$(status_kb $PID_MD VmHWM)
+file_md=$(status_kb $PID_MD RssFile)
+self_md=$(curl -fsS "http://127.0.0.1:$PORT_MD/metrics")
+self_sum() {  # metric: its value summed over metricsd's targets
+  awk -v m="$1" '$1 ~ "^" m "[{ ]" { s += $NF } END { printf "%.0f", s }' <<< "$self_md"
+}
 
 # What arrived in VictoriaMetrics: samples stamped within (t0, t1], once the agents have
 # sent what they scraped in the window (a few seconds) and VictoriaMetrics has flushed.
@@ -176,4 +182,11 @@ awk -v s="$window" -v series="$((BODY_SERIES * TARGETS))" \
   printf "%-10s %14.0f %10.1f %12.3f %14.3f %12.1f %12s\n", "metricsd", amd, nmd, cmd / 1e9, pmd, hmd / 1024, vmd;
   rc = (pmd > 0) ? pva / pmd : 0; rm = (hmd > 0) ? hva / hmd : 0;
   printf "ratio vmagent/metricsd: cpu per sample %.2fx, peak RSS %.2fx\n", rc, rm;
+}'
+# Where metricsd's memory is at the end of the window (its own accounting in /metrics).
+awk -v file="$file_md" -v entries="$(self_sum metricsd_scrape_series_cache_entries)" \
+  -v cache="$(self_sum metricsd_scrape_series_cache_bytes)" \
+  -v bodies="$(self_sum metricsd_scrape_body_bytes)" 'BEGIN {
+  printf "metricsd memory: file-backed %.1f MB, series caches %.1f MB (%d series, %.0f B each), kept bodies %.1f MB\n",
+    file / 1024, cache / 1e6, entries, (entries > 0 ? cache / entries : 0), bodies / 1e6;
 }'

@@ -467,6 +467,11 @@ CollectResult ScrapeCollector::Collect(const CollectContext& ctx) {
            "Series of the endpoint held in its series cache (bounded by its sample_limit).",
            MetricType::kGauge,
            [](const Target& t) { return static_cast<double>(t.cache->size()); });
+    family("metricsd_scrape_series_cache_bytes",
+           "About the heap memory of the endpoint's series cache (entries with their shipped "
+           "form, index), without the kept body its keys point into.",
+           MetricType::kGauge,
+           [](const Target& t) { return static_cast<double>(t.cache->memory_bytes()); });
   }
   family("metricsd_scrape_parse_errors_total",
          "Invalid lines (or rejected bodies) seen while parsing scrapes of the endpoint.",

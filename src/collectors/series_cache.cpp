@@ -52,6 +52,7 @@ SeriesCache::Entry* SeriesCache::Insert(std::string_view text, std::string_view 
     return nullptr;
   }
   void* memory = ::operator new(sizeof(Entry) + prepared.size());
+  entry_bytes_ += sizeof(Entry) + prepared.size();
   Owned entry(new (memory) Entry(text, prepared.size()));
   if (!prepared.empty()) {
     std::memcpy(entry.get() + 1, prepared.data(), prepared.size());
@@ -68,6 +69,7 @@ void SeriesCache::EndScrape() {
   if (seen_.size() != index_.size()) {
     for (Entry* entry : order_) {
       if (entry->scrape_ != scrape_) {
+        entry_bytes_ -= sizeof(Entry) + entry->prepared_size_;
         index_.erase(index_.find(entry->text()));
       }
     }
@@ -80,10 +82,20 @@ void SeriesCache::EndScrape() {
 }
 
 void SeriesCache::Clear() {
-  order_.clear();
-  seen_.clear();
+  // Released, not only emptied: a target that fails may not come back soon.
+  std::vector<Entry*>().swap(order_);
+  std::vector<Entry*>().swap(seen_);
   cursor_ = 0;
-  index_.clear();
+  decltype(index_)().swap(index_);
+  entry_bytes_ = 0;
+}
+
+std::size_t SeriesCache::memory_bytes() const noexcept {
+  // A node of the index: its link, the owning pointer and the cached hash, in a heap chunk
+  // of (about) four words.
+  constexpr std::size_t kNodeBytes = 4 * sizeof(void*);
+  return entry_bytes_ + index_.bucket_count() * sizeof(void*) + index_.size() * kNodeBytes +
+         (order_.capacity() + seen_.capacity()) * sizeof(Entry*);
 }
 
 }  // namespace metricsd

@@ -71,10 +71,14 @@ class SeriesCache {
   Entry* Insert(std::string_view text, std::string_view prepared);
   // Evicts the entries this scrape did not see.
   void EndScrape();
-  // Forgets every entry (the body their texts point into is going away).
+  // Forgets every entry (the body their texts point into is going away) and frees their memory.
   void Clear();
 
   std::size_t size() const noexcept { return index_.size(); }
+  // About what the cache holds on the heap: its entries, the index's buckets and nodes and
+  // the two orders (allocator overhead estimated). The body its keys point into is not
+  // counted: its owner keeps that.
+  std::size_t memory_bytes() const noexcept;
   bool full() const noexcept { return max_entries_ != 0 && index_.size() >= max_entries_; }
 
  private:
@@ -108,6 +112,7 @@ class SeriesCache {
   std::vector<Entry*> seen_;   // this scrape's
   std::size_t cursor_ = 0;     // where in order_ the next series is expected
   std::uint64_t scrape_ = 0;
+  std::size_t entry_bytes_ = 0;  // the entries' own allocations
 };
 
 }  // namespace metricsd

@@ -1313,6 +1313,13 @@ TEST(ScrapeCollector, TheSeriesCacheStartsOverAfterAFailedScrape) {
         EXPECT_EQ(Self(r, "metricsd_scrape_up", "t"), i == 3 ? 0 : 1) << "scrape " << i;
         EXPECT_EQ(Self(r, "metricsd_scrape_series_cache_entries", "t"), entries[i])
             << "scrape " << i;
+        // Its memory: entries hold their shipped form (more than the 10 bytes of a sample).
+        const double bytes = Self(r, "metricsd_scrape_series_cache_bytes", "t");
+        if (entries[i] == 0) {
+          EXPECT_LT(bytes, 20) << "scrape " << i;
+        } else {
+          EXPECT_GT(bytes, 20 * entries[i]) << "scrape " << i;
+        }
       });
 }
 

@@ -8,7 +8,8 @@ namespace metricsd {
 namespace {
 
 // Each scrape's texts live in a body of their own, as the collector keeps them.
-void Scrape(SeriesCache& cache, const std::string& body, std::size_t expect_found) {
+void Scrape(SeriesCache& cache, const std::string& body, std::size_t expect_found,
+            std::string_view prepared = "p") {
   cache.BeginScrape();
   std::size_t found = 0;
   for (std::size_t at = 0; at < body.size();) {
@@ -17,7 +18,7 @@ void Scrape(SeriesCache& cache, const std::string& body, std::size_t expect_foun
     if (cache.Find(text) != nullptr) {
       ++found;
     } else {
-      ASSERT_NE(cache.Insert(text, "p"), nullptr);
+      ASSERT_NE(cache.Insert(text, prepared), nullptr);
     }
     at = end + 1;
   }
@@ -46,6 +47,24 @@ TEST(SeriesCache, EvictsWhatAScrapeDidNotSeeAndKeepsASteadyTarget) {
   const std::string repeated = "c\nc\n";  // a repeated line counts once
   Scrape(cache, repeated, 2);
   EXPECT_EQ(cache.size(), 1U);
+}
+
+// What /metrics reports as the cache's memory follows its entries' shipped forms: it grows
+// with each new entry by at least that form and falls back when entries leave.
+TEST(SeriesCache, MemoryFollowsTheShippedFormsItHolds) {
+  SeriesCache cache(0);
+  const std::size_t empty = cache.memory_bytes();
+  const std::string prepared(1000, 'x');
+  const std::string two = "a\nb\n";
+  Scrape(cache, two, 0, prepared);
+  const std::size_t with_two = cache.memory_bytes();
+  EXPECT_GE(with_two, empty + 2 * prepared.size());
+  const std::string one = "a\n";
+  Scrape(cache, one, 1, prepared);
+  EXPECT_LE(cache.memory_bytes(), with_two - prepared.size());
+  EXPECT_GE(cache.memory_bytes(), empty + prepared.size());
+  cache.Clear();
+  EXPECT_LT(cache.memory_bytes(), empty + prepared.size());
 }
 
 }  // namespace
