@@ -51,8 +51,8 @@ SeriesCache::Entry* SeriesCache::Insert(std::string_view text, std::string_view 
   if (full() || index_.find(text) != index_.end()) {
     return nullptr;
   }
-  void* memory = ::operator new(sizeof(Entry) + prepared.size());
-  entry_bytes_ += sizeof(Entry) + prepared.size();
+  void* memory = ::operator new(Footprint(prepared.size()));
+  entry_bytes_ += Footprint(prepared.size());
   Owned entry(new (memory) Entry(text, prepared.size()));
   if (!prepared.empty()) {
     std::memcpy(entry.get() + 1, prepared.data(), prepared.size());
@@ -69,7 +69,7 @@ void SeriesCache::EndScrape() {
   if (seen_.size() != index_.size()) {
     for (Entry* entry : order_) {
       if (entry->scrape_ != scrape_) {
-        entry_bytes_ -= sizeof(Entry) + entry->prepared_size_;
+        entry_bytes_ -= Footprint(entry->prepared_size_);
         index_.erase(index_.find(entry->text()));
       }
     }

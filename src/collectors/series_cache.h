@@ -105,6 +105,10 @@ class SeriesCache {
   };
 
   void Saw(Entry* entry);
+  // An entry's one allocation: the header, then the prepared form.
+  static std::size_t Footprint(std::size_t prepared_size) noexcept {
+    return sizeof(Entry) + prepared_size;
+  }
 
   const std::size_t max_entries_;
   std::unordered_set<Owned, TextHash, TextEqual> index_;
