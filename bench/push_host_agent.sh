@@ -89,15 +89,14 @@ FLOOR=$(dirname "$METRICSD")/../bench/cold_floor
 [[ -x "$FLOOR" ]] || { echo "missing $FLOOR (build the bench targets)" >&2; exit 1; }
 PORT_RW=${RW#http://127.0.0.1:}
 PORT_RW=${PORT_RW%%/*}
-"$FLOOR" $((WARMUP + SECONDS_RUN + 30)) "$PORT_RW" "$SERIES" fsync >"$WORK/floor.log" 2>&1 &
-PID_FLOOR=$!
-PIDS+=("$PID_FLOOR")
-"$FLOOR" $((WARMUP + SECONDS_RUN + 30)) "$PORT_RW" "$SERIES" nosync >"$WORK/floor_nosync.log" 2>&1 &
-PID_FLOOR_NOSYNC=$!
-PIDS+=("$PID_FLOOR_NOSYNC")
-"$FLOOR" $((WARMUP + SECONDS_RUN + 30)) "$PORT_RW" "$SERIES" curl >"$WORK/floor_curl.log" 2>&1 &
-PID_FLOOR_CURL=$!
-PIDS+=("$PID_FLOOR_CURL")
+declare -A FLOOR_PID  # agent name -> PID
+for mode in fsync nosync curl; do
+  name=floor_$mode
+  [[ $mode == fsync ]] && name=floor
+  "$FLOOR" $((WARMUP + SECONDS_RUN + 30)) "$PORT_RW" "$SERIES" "$mode" >"$WORK/$name.log" 2>&1 &
+  FLOOR_PID[$name]=$!
+  PIDS+=("$!")
+done
 
 # The same collectors as metricsd's defaults: cpu, memory, filesystem, disk, network, host
 # (boot time, context switches, forks, procs, load) and pressure.
@@ -129,42 +128,35 @@ pids_of() {  # agent
     push) echo "$PID_PUSH" ;; nosync) echo "$PID_NOSYNC" ;; group) echo "$PID_GROUP" ;;
     pull) echo "$PID_PULL" ;;
     pair) echo "$PID_NE $PID_VMAGENT" ;;
-    floor) echo "$PID_FLOOR" ;; floor_nosync) echo "$PID_FLOOR_NOSYNC" ;;
-    floor_curl) echo "$PID_FLOOR_CURL" ;;
+    floor*) echo "${FLOOR_PID[$1]}" ;;
   esac
 }
-cpu_of() {  # agent: ns, summed over its processes
-  local total=0 pid
-  for pid in $(pids_of "$1"); do
-    total=$(awk -v a="$total" -v b="$(cpu_ns "$pid")" 'BEGIN { printf "%.0f", a + b }')
+sum_over() {  # agent command...: what `command ... PID` prints, summed over the agent's processes
+  local agent=$1 total=0 pid
+  shift
+  for pid in $(pids_of "$agent"); do
+    total=$(awk -v a="$total" -v b="$("$@" "$pid")" 'BEGIN { printf "%.0f", a + b }')
   done
   echo "$total"
 }
 TICK=$(getconf CLK_TCK)
-stat_ns() {  # agent: utime + stime of its processes in ns (fields 14 and 15 of /proc/PID/stat)
-  local total=0 pid
-  for pid in $(pids_of "$1"); do
-    total=$(awk -v a="$total" -v t="$TICK" '{ sub(/^.*\) /, ""); printf "%.0f", a + ($12 + $13) * 1e9 / t }' /proc/"$pid"/stat)
-  done
-  echo "$total"
+tick_ns() {  # PID: utime + stime in ns (fields 14 and 15 of /proc/PID/stat)
+  awk -v t="$TICK" '{ sub(/^.*\) /, ""); printf "%.0f", ($12 + $13) * 1e9 / t }' /proc/"$1"/stat
 }
-rss_of() {  # agent key: kB, summed over its processes (VmRSS, or RssAnon: without the
-  # pages of mapped files such as shared libraries)
-  local total=0 pid
-  for pid in $(pids_of "$1"); do total=$((total + $(status_kb "$pid" "$2"))); done
-  echo "$total"
-}
+# kB: VmRSS, or RssAnon (without the pages of mapped files such as shared libraries)
+vm_rss() { status_kb "$1" VmRSS; }
+rss_anon() { status_kb "$1" RssAnon; }
 AGENTS="push nosync group pull pair floor floor_nosync floor_curl"
 declare -A tick0 tick1
-for a in $AGENTS; do cpu0[$a]=$(cpu_of "$a"); tick0[$a]=$(stat_ns "$a"); done
+for a in $AGENTS; do cpu0[$a]=$(sum_over "$a" cpu_ns); tick0[$a]=$(sum_over "$a" tick_ns); done
 start=$(date +%s)
 sleep "$SECONDS_RUN"
 end=$(date +%s)
-for a in $AGENTS; do cpu1[$a]=$(cpu_of "$a"); tick1[$a]=$(stat_ns "$a"); done
+for a in $AGENTS; do cpu1[$a]=$(sum_over "$a" cpu_ns); tick1[$a]=$(sum_over "$a" tick_ns); done
 declare -A rss anon
 for a in $AGENTS; do
-  rss[$a]=$(rss_of "$a" VmRSS)
-  anon[$a]=$(rss_of "$a" RssAnon)
+  rss[$a]=$(sum_over "$a" vm_rss)
+  anon[$a]=$(sum_over "$a" rss_anon)
 done
 sleep 5  # the last requests of the window land
 
