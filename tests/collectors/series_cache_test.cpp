@@ -67,5 +67,21 @@ TEST(SeriesCache, MemoryFollowsTheShippedFormsItHolds) {
   EXPECT_LT(cache.memory_bytes(), empty + prepared.size());
 }
 
+// Clear (a failed scrape) gives the memory back, not only the entries: a target that fails
+// for a long time holds nothing.
+TEST(SeriesCache, ClearFreesWhatTheCacheHeld) {
+  SeriesCache cache(0);
+  const std::size_t empty = cache.memory_bytes();
+  std::string many;
+  for (int i = 0; i < 1000; ++i) {
+    many += "s" + std::to_string(i) + "\n";
+  }
+  Scrape(cache, many, 0);
+  ASSERT_GT(cache.memory_bytes(), empty);
+  cache.Clear();
+  EXPECT_EQ(cache.size(), 0U);
+  EXPECT_EQ(cache.memory_bytes(), empty);  // buckets and orders released too
+}
+
 }  // namespace
 }  // namespace metricsd
